@@ -1,0 +1,119 @@
+"""Shared fixtures: a small real catalogue built through the services, staff and residents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import factory
+import pytest
+from django.contrib.auth import get_user_model
+
+from townhall.catalog.selectors import catalog_cache_clear
+from townhall.catalog.services import catalog_import
+from townhall.people.roles import StaffRole
+from townhall.people.services import citizen_resolve, staff_user_create
+
+SMALL_TOWN: dict[str, Any] = {
+    "jurisdiction": {
+        "slug": "testville",
+        "name": "Testville Council",
+        "open311_id": "testville.example.org",
+        "timezone": "America/New_York",
+        "country": "US",
+        "subdivision": "MA",
+        "centre": {"lat": 42.36, "long": -71.09},
+    },
+    "calendar": {
+        "name": "Town Hall hours",
+        "workdays": [0, 1, 2, 3, 4],
+        "opens": "09:00",
+        "closes": "17:00",
+        "closures": [{"date": "2026-12-24", "reason": "Christmas Eve"}],
+    },
+    "departments": [
+        {"code": "dpw", "name": "Public Works"},
+        {"code": "isd", "name": "Inspectional Services"},
+    ],
+    "groups": [{"code": "streets", "name": "Streets"}, {"code": "housing", "name": "Housing"}],
+    "service_types": [
+        {
+            "code": "pothole",
+            "name": "Pothole",
+            "group": "streets",
+            "department": "dpw",
+            "sla": [
+                {"priority": "normal", "hours": 16, "clock": "business"},
+                {"priority": "urgent", "hours": 4, "clock": "elapsed"},
+            ],
+            "attributes": [
+                {
+                    "code": "size",
+                    "datatype": "singlevaluelist",
+                    "required": True,
+                    "description": "How big is it?",
+                    "values": [
+                        {"key": "small", "name": "Small"},
+                        {"key": "large", "name": "Large"},
+                    ],
+                },
+                {
+                    "code": "depth_cm",
+                    "datatype": "number",
+                    "required": False,
+                    "description": "Depth",
+                },
+            ],
+        },
+        {
+            "code": "no_heat",
+            "name": "No heat",
+            "group": "housing",
+            "department": "isd",
+            "sla": [{"priority": "normal", "hours": 24, "clock": "elapsed"}],
+            "attributes": [],
+        },
+    ],
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_catalog_cache() -> Iterator[None]:
+    catalog_cache_clear()
+    yield
+    catalog_cache_clear()
+
+
+@pytest.fixture
+def town(db: None) -> Any:
+    jurisdiction, _ = catalog_import(spec=SMALL_TOWN)
+    return jurisdiction
+
+
+@pytest.fixture
+def pothole(town: Any) -> Any:
+    return town.services.select_related("department").get(code="pothole")
+
+
+@pytest.fixture
+def no_heat(town: Any) -> Any:
+    return town.services.select_related("department").get(code="no_heat")
+
+
+class StaffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    is_staff = True
+
+
+@pytest.fixture
+def caseworker(db: None) -> Any:
+    return staff_user_create(username="cw", role=StaffRole.CASEWORKER, password="pw-for-tests-1")
+
+
+@pytest.fixture
+def resident(db: None) -> Any:
+    return citizen_resolve(name="Rosa Reporter", email="rosa@example.org", phone="617-555-0199")

@@ -1,0 +1,74 @@
+"""Admin views of cases: read-only, because every change must go through services and events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from townhall.cases.errors import CaseNotFound
+from townhall.cases.models import Case, CaseEvent
+from townhall.cases.selectors import case_get_by_reference, ledger_verify
+
+
+class CaseEventInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = CaseEvent
+    extra = 0
+    can_delete = False
+    fields = ("seq", "kind", "at", "actor_label", "channel", "public", "data", "hash")
+    readonly_fields = fields
+    ordering = ["seq"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = [
+        "reference",
+        "service_type",
+        "status",
+        "priority",
+        "channel",
+        "department",
+        "due_at",
+        "opened_at",
+    ]
+    list_filter = ["status", "priority", "channel", "department", "service_type"]
+    list_select_related = ["service_type", "department"]
+    date_hierarchy = "opened_at"
+    search_fields = ["description", "address"]
+    inlines = [CaseEventInline]
+    actions = ["verify_ledger"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Case], search_term: str
+    ) -> tuple[QuerySet[Case], bool]:
+        try:
+            case = case_get_by_reference(reference=search_term)
+        except CaseNotFound:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(pk=case.pk), False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in Case._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Verify the tamper-evident history of selected cases")
+    def verify_ledger(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
+        checked, breaks = ledger_verify(case_ids=list(queryset.values_list("pk", flat=True)))
+        if breaks:
+            for b in breaks[:20]:
+                self.message_user(
+                    request, f"Case {b.case_id} event #{b.seq}: {b.reason}", messages.ERROR
+                )
+        else:
+            self.message_user(request, f"{checked} events verified, no breaks.", messages.SUCCESS)

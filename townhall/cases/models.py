@@ -1,0 +1,142 @@
+"""Cases and their append-only, hash-chained history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from townhall.cases.lifecycle import CaseStatus
+from townhall.catalog.models import Department, Priority, ServiceType
+from townhall.people.models import Channel, Citizen
+
+
+def reference_for(*, case_id: int, opened_at_year: int) -> str:
+    """Return the public reference of a case, e.g. ``TH-26-004211``."""
+    return f"{settings.TOWNHALL_REFERENCE_PREFIX}-{opened_at_year % 100:02d}-{case_id:06d}"
+
+
+class Case(models.Model):
+    """A request or report from a resident, from first contact to closure.
+
+    The public reference is derived from the primary key and the year it was opened, so
+    opening a case needs no counter row that every writer would queue on.
+    """
+
+    service_type = models.ForeignKey(ServiceType, on_delete=models.PROTECT, related_name="cases")
+    description = models.TextField(blank=True)
+    answers = models.JSONField(default=dict, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    long = models.FloatField(null=True, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    address_id = models.CharField(max_length=64, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="cases")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+    )
+    reporter = models.ForeignKey(
+        Citizen, on_delete=models.SET_NULL, null=True, blank=True, related_name="cases"
+    )
+    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.NEW)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates"
+    )
+    # SLA clock: `due_at` is when the case breaches; while paused it is empty and the time
+    # left is kept in `sla_paused_remaining`. `expected_on` is the date promised to the resident.
+    due_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_remaining = models.DurationField(null=True, blank=True)
+    expected_on = models.DateField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "department"], name="case_queue"),
+            models.Index(fields=["status", "due_at"], name="case_due"),
+            models.Index(fields=["service_type", "opened_at"], name="case_service_opened"),
+            models.Index(fields=["reporter"], name="case_reporter"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(lat__isnull=True) | models.Q(lat__gte=-90, lat__lte=90),
+                name="case_lat_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(long__isnull=True) | models.Q(long__gte=-180, long__lte=180),
+                name="case_long_range",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=CaseStatus.DUPLICATE)
+                | models.Q(merged_into__isnull=False),
+                name="case_duplicate_has_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        if self.pk is None:
+            return "(unsaved)"
+        local = timezone.localtime(self.opened_at)
+        return reference_for(case_id=self.pk, opened_at_year=local.year)
+
+
+class CaseEventKind(models.TextChoices):
+    OPENED = "opened", _("Opened")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    ASSIGNED = "assigned", _("Assigned")
+    NOTE = "note", _("Internal note")
+    PUBLIC_UPDATE = "public_update", _("Public update")
+    MERGED = "merged", _("Merged")
+    PAUSED = "paused", _("SLA paused")
+    RESUMED = "resumed", _("SLA resumed")
+    SLA_BREACHED = "sla_breached", _("SLA breached")
+    PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+    REOPENED = "reopened", _("Reopened")
+
+
+class CaseEvent(models.Model):
+    """One thing that happened to a case; never updated or deleted.
+
+    `prev_hash` is the `hash` of the case's previous event (64 zeros for the first), and
+    `hash` covers this event's content and `prev_hash`, so editing or removing any event
+    breaks the chain (`townhall ledger verify`).
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=CaseEventKind.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    public = models.BooleanField(default=False)
+    data = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            # Two writers appending to the same case cannot both take the same place.
+            models.UniqueConstraint(fields=["case", "seq"], name="unique_event_seq_per_case"),
+        ]
+        ordering = ["case", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}#{self.seq} {self.kind}"

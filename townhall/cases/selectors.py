@@ -1,0 +1,84 @@
+"""Reads of cases shared by the faces."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from townhall.cases.errors import CaseNotFound
+from townhall.cases.ledger import ChainBreak, ChainLink, chain_verify
+from townhall.cases.lifecycle import OPEN_STATUSES
+from townhall.cases.models import Case, CaseEvent
+
+_REFERENCE = re.compile(r"^\s*([A-Za-z]+)-(\d{2})-(\d{1,12})\s*$")
+
+
+def case_get_by_reference(*, reference: str) -> Case:
+    """Return the case a public reference names; raise CaseNotFound if none does."""
+    match = _REFERENCE.match(reference)
+    if not match or match.group(1).upper() != settings.TOWNHALL_REFERENCE_PREFIX.upper():
+        raise CaseNotFound("No case has that reference.")
+    year, case_id = int(match.group(2)), int(match.group(3))
+    case = (
+        Case.objects.select_related("service_type", "department", "merged_into")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None or timezone.localtime(case.opened_at).year % 100 != year:
+        raise CaseNotFound("No case has that reference.")
+    return case
+
+
+def case_public_timeline(*, case: Case) -> QuerySet[CaseEvent]:
+    """Return the events a resident may see, oldest first."""
+    return case.events.filter(public=True).order_by("seq")
+
+
+def case_list_open(*, department_id: int | None = None) -> QuerySet[Case]:
+    """Return open cases, soonest due first, with what a queue row shows."""
+    qs = Case.objects.filter(status__in=OPEN_STATUSES).select_related(
+        "service_type", "department", "assignee"
+    )
+    if department_id is not None:
+        qs = qs.filter(department_id=department_id)
+    return qs.order_by("due_at", "pk")
+
+
+def case_count_by_status() -> dict[str, int]:
+    """Return how many cases are in each status."""
+    rows = Case.objects.values_list("status").annotate(n=Count("pk")).order_by()
+    return dict(rows)
+
+
+def ledger_verify(
+    *, case_ids: list[int] | None = None, batch: int = 5000
+) -> tuple[int, list[ChainBreak]]:
+    """Recompute every case's event chain; return (events checked, breaks found)."""
+    qs = CaseEvent.objects.order_by("case_id", "seq")
+    if case_ids is not None:
+        qs = qs.filter(case_id__in=case_ids)
+    rows = qs.values_list(
+        "case_id", "seq", "kind", "at", "actor_id", "channel", "public", "data", "prev_hash", "hash"
+    )
+    counted = 0
+
+    def links() -> Iterator[ChainLink]:
+        nonlocal counted
+        for row in rows.iterator(chunk_size=batch):
+            counted += 1
+            yield ChainLink(*row)
+
+    breaks = list(chain_verify(links()))
+    # A case whose whole history was deleted has no chain to break: report it too.
+    empty = Case.objects.filter(events__isnull=True)
+    if case_ids is not None:
+        empty = empty.filter(pk__in=case_ids)
+    breaks += [
+        ChainBreak(case_id, 0, "case has no events")
+        for case_id in empty.values_list("pk", flat=True)
+    ]
+    return counted, breaks

@@ -1,0 +1,505 @@
+"""Writes for cases. Every change is one transaction that also appends its CaseEvent.
+
+Follow-up work (acknowledging, later notifying) is enqueued with `transaction.on_commit`,
+so a rolled-back change triggers nothing; `case_sweep` catches anything a crash between
+commit and enqueue left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from townhall.cases.errors import CaseNotFound, InvalidCaseInput, InvalidMerge
+from townhall.cases.ledger import GENESIS_HASH, event_hash
+from townhall.cases.lifecycle import (
+    FINISHED_STATUSES,
+    OPEN_STATUSES,
+    PAUSED_STATUSES,
+    CaseStatus,
+    transition_check,
+)
+from townhall.cases.models import Case, CaseEvent, CaseEventKind
+from townhall.cases.sla import SlaClock, SlaState, SlaTarget, sla_pause, sla_resume, sla_start
+from townhall.catalog.attributes import answers_clean
+from townhall.catalog.calendars import WorkingCalendar
+from townhall.catalog.models import Priority, ServiceType
+from townhall.catalog.selectors import (
+    attribute_specs_for,
+    sla_terms_for,
+    working_calendar_for,
+)
+from townhall.core import clock
+from townhall.core.errors import ValidationFailed
+from townhall.people.models import Channel, Citizen
+
+logger = logging.getLogger(__name__)
+
+Actor = AbstractBaseUser | None
+
+
+# --- the event chain ---------------------------------------------------------------------
+
+
+def _event_append(
+    *,
+    case: Case,
+    kind: CaseEventKind,
+    at: datetime,
+    actor: Actor,
+    channel: str,
+    data: dict[str, Any] | None = None,
+    public: bool = False,
+    previous: tuple[int, str] | None = None,
+) -> CaseEvent:
+    """Append an event to `case`'s chain. The caller holds the case's row lock."""
+    if previous is None:
+        last = (
+            CaseEvent.objects.filter(case_id=case.pk)
+            .order_by("-seq")
+            .values_list("seq", "hash")
+            .first()
+        )
+        previous = last if last is not None else (0, GENESIS_HASH)
+    seq, prev_hash = previous[0] + 1, previous[1]
+    actor_id = actor.pk if actor is not None else None
+    payload = data or {}
+    event = CaseEvent(
+        case=case,
+        seq=seq,
+        kind=kind,
+        at=at,
+        actor_id=actor_id,
+        actor_label=actor.get_username() if actor is not None else "system",
+        channel=channel,
+        public=public,
+        data=payload,
+        prev_hash=prev_hash,
+        hash=event_hash(
+            prev_hash=prev_hash,
+            case_id=case.pk,
+            seq=seq,
+            kind=kind,
+            at=at,
+            actor_id=actor_id,
+            channel=channel,
+            public=public,
+            data=payload,
+        ),
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def _case_lock(case_id: int) -> Case:
+    """Return the case with its row locked until the transaction ends."""
+    try:
+        return Case.objects.select_for_update().select_related("service_type").get(pk=case_id)
+    except Case.DoesNotExist as exc:
+        raise CaseNotFound("No such case.") from exc
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# --- SLA glue ----------------------------------------------------------------------------
+
+
+def _sla_inputs(case: Case) -> tuple[SlaTarget, WorkingCalendar] | None:
+    terms = sla_terms_for(service_type_id=case.service_type_id, priority=case.priority)
+    if terms is None:
+        return None
+    target = SlaTarget(
+        target=timedelta(hours=float(Decimal(terms.target_hours))), clock=SlaClock(terms.clock)
+    )
+    return target, working_calendar_for(department=case.department)
+
+
+def _sla_apply(case: Case, state: SlaState, calendar: WorkingCalendar) -> None:
+    case.due_at = state.due_at
+    case.sla_paused_remaining = state.paused_remaining
+    if state.due_at is not None:
+        case.expected_on = state.due_at.astimezone(calendar.tz).date()
+
+
+# --- opening -----------------------------------------------------------------------------
+
+
+def case_open(
+    *,
+    service_type: ServiceType,
+    channel: str,
+    description: str = "",
+    answers: Mapping[str, object] | None = None,
+    lat: float | None = None,
+    long: float | None = None,
+    address: str = "",
+    address_id: str = "",
+    priority: str = Priority.NORMAL,
+    reporter: Citizen | None = None,
+    actor: Actor = None,
+    opened_at: datetime | None = None,
+) -> Case:
+    """Open a case, record its OPENED event and set its SLA due date, in one transaction.
+
+    Raise InvalidCaseInput if the service is inactive, the answers do not fit the
+    service's questions, the location is out of range or the request says nothing.
+    """
+    errors: dict[str, list[str]] = {}
+    if not service_type.active:
+        errors["service_code"] = ["This service is not taking new requests."]
+    if channel not in Channel.values:
+        errors["channel"] = [f"Unknown channel {channel!r}."]
+    if priority not in Priority.values:
+        errors["priority"] = [f"Unknown priority {priority!r}."]
+    if (lat is None) != (long is None):
+        errors["location"] = ["Give both latitude and longitude, or neither."]
+    elif lat is not None and long is not None and not (-90 <= lat <= 90 and -180 <= long <= 180):
+        errors["location"] = ["Latitude must be within ±90 and longitude within ±180."]
+    clean_answers: dict[str, object] = {}
+    try:
+        clean_answers = answers_clean(
+            specs=attribute_specs_for(service_type=service_type), answers=answers or {}
+        )
+    except ValidationFailed as exc:
+        errors.update(exc.details)
+    if not description.strip() and not clean_answers and not address and lat is None:
+        errors["description"] = ["Tell us what the problem is or where it is."]
+    if errors:
+        raise InvalidCaseInput("The request could not be accepted.", details=errors)
+
+    now = opened_at or clock.now()
+    case = Case(
+        service_type=service_type,
+        description=description.strip(),
+        answers=clean_answers,
+        lat=lat,
+        long=long,
+        address=address.strip(),
+        address_id=address_id,
+        channel=channel,
+        priority=priority,
+        department_id=service_type.department_id,
+        reporter=reporter,
+        status=CaseStatus.NEW,
+        opened_at=now,
+        updated_at=now,
+    )
+    sla = _sla_inputs(case)
+    if sla is not None:
+        _sla_apply(case, sla_start(received_at=now, target=sla[0], calendar=sla[1]), sla[1])
+    with transaction.atomic():
+        case.save(force_insert=True)
+        _event_append(
+            case=case,
+            kind=CaseEventKind.OPENED,
+            at=now,
+            actor=actor,
+            channel=channel,
+            public=True,
+            previous=(0, GENESIS_HASH),
+            data={
+                "service": service_type.code,
+                "priority": priority,
+                "due_at": _iso(case.due_at),
+                "expected_on": case.expected_on.isoformat() if case.expected_on else None,
+            },
+        )
+        transaction.on_commit(lambda: _enqueue_acknowledge(case.pk))
+    return case
+
+
+def _enqueue_acknowledge(case_id: int) -> None:
+    from townhall.cases.tasks import case_acknowledge_task
+
+    case_acknowledge_task.enqueue(case_id=case_id)
+
+
+def case_acknowledge(*, case_id: int, now: datetime | None = None) -> bool:
+    """Acknowledge a new case, confirming its expected date; return False if already done.
+
+    Safe to run twice: a case that is no longer NEW is left alone.
+    """
+    with transaction.atomic():
+        case = _case_lock(case_id)
+        if case.status != CaseStatus.NEW:
+            return False
+        at = now or clock.now()
+        case.status = CaseStatus.ACKNOWLEDGED
+        case.acknowledged_at = at
+        case.updated_at = at
+        case.save(update_fields=["status", "acknowledged_at", "updated_at"])
+        _event_append(
+            case=case,
+            kind=CaseEventKind.ACKNOWLEDGED,
+            at=at,
+            actor=None,
+            channel=case.channel,
+            public=True,
+            data={"expected_on": case.expected_on.isoformat() if case.expected_on else None},
+        )
+    return True
+
+
+# --- changing a case ---------------------------------------------------------------------
+
+
+def case_transition(
+    *,
+    case: Case,
+    to: CaseStatus | str,
+    actor: Actor,
+    note: str = "",
+    channel: str = Channel.STAFF,
+    now: datetime | None = None,
+) -> Case:
+    """Move a case to status `to`, pausing or resuming its SLA clock as the status requires.
+
+    `note` is shown to the resident with the change. Raise InvalidTransition if the
+    lifecycle table forbids the move; use `case_merge` to mark a duplicate.
+    """
+    target = CaseStatus(to)
+    if target == CaseStatus.DUPLICATE:
+        raise InvalidMerge("Mark a duplicate by merging it into the case it repeats.")
+    at = now or clock.now()
+    with transaction.atomic():
+        locked = _case_lock(case.pk)
+        source = CaseStatus(locked.status)
+        transition_check(source, target)
+        fields = {"status", "updated_at"}
+        events: list[tuple[CaseEventKind, dict[str, Any]]] = []
+        sla = _sla_inputs(locked)
+        was_paused, now_paused = source in PAUSED_STATUSES, target in PAUSED_STATUSES
+        if target == CaseStatus.REOPENED:
+            locked.resolved_at = locked.closed_at = locked.breached_at = None
+            fields |= {"resolved_at", "closed_at", "breached_at"}
+            if sla is not None:
+                # A reopened case gets a fresh promise, counted from the reopening.
+                _sla_apply(
+                    locked, sla_start(received_at=at, target=sla[0], calendar=sla[1]), sla[1]
+                )
+                fields |= {"due_at", "sla_paused_remaining", "expected_on"}
+        elif sla is not None and was_paused != now_paused and target not in FINISHED_STATUSES:
+            state = SlaState(due_at=locked.due_at, paused_remaining=locked.sla_paused_remaining)
+            if now_paused and state.due_at is not None:
+                _sla_apply(
+                    locked, sla_pause(state=state, now=at, target=sla[0], calendar=sla[1]), sla[1]
+                )
+                events.append(
+                    (CaseEventKind.PAUSED, {"remaining_s": _seconds(locked.sla_paused_remaining)})
+                )
+            elif was_paused and state.paused_remaining is not None:
+                _sla_apply(
+                    locked, sla_resume(state=state, now=at, target=sla[0], calendar=sla[1]), sla[1]
+                )
+                events.append((CaseEventKind.RESUMED, {"due_at": _iso(locked.due_at)}))
+            fields |= {"due_at", "sla_paused_remaining", "expected_on"}
+        if target == CaseStatus.ACKNOWLEDGED and locked.acknowledged_at is None:
+            locked.acknowledged_at = at
+            fields.add("acknowledged_at")
+        if target == CaseStatus.RESOLVED or target == CaseStatus.REJECTED:
+            locked.resolved_at = at
+            fields.add("resolved_at")
+        if target == CaseStatus.CLOSED:
+            locked.closed_at = at
+            fields.add("closed_at")
+        locked.status = target
+        locked.updated_at = at
+        locked.save(update_fields=sorted(fields))
+        kind = (
+            CaseEventKind.REOPENED
+            if target == CaseStatus.REOPENED
+            else CaseEventKind.STATUS_CHANGED
+        )
+        last = _event_append(
+            case=locked,
+            kind=kind,
+            at=at,
+            actor=actor,
+            channel=channel,
+            public=True,
+            data={"from": source.value, "to": target.value, "note": note.strip()},
+        )
+        for extra_kind, data in events:
+            last = _event_append(
+                case=locked,
+                kind=extra_kind,
+                at=at,
+                actor=actor,
+                channel=channel,
+                data=data,
+                previous=(last.seq, last.hash),
+            )
+    _copy_state(locked, case)
+    return case
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return value.total_seconds() if value is not None else None
+
+
+def _copy_state(source: Case, dest: Case) -> None:
+    """Bring the caller's instance up to date with the locked copy that was saved."""
+    for field in Case._meta.concrete_fields:
+        setattr(dest, field.attname, getattr(source, field.attname))
+
+
+def case_assign(
+    *, case: Case, assignee: AbstractBaseUser | None, actor: Actor, now: datetime | None = None
+) -> Case:
+    """Give a case to `assignee` (None to return it to the department's queue).
+
+    Raise InvalidCaseInput if the case is finished.
+    """
+    at = now or clock.now()
+    with transaction.atomic():
+        locked = _case_lock(case.pk)
+        if locked.status not in OPEN_STATUSES:
+            raise InvalidCaseInput(
+                "Only open cases can be assigned.", details={"assignee": ["The case is finished."]}
+            )
+        previous_id = locked.assignee_id
+        locked.assignee_id = assignee.pk if assignee is not None else None
+        locked.updated_at = at
+        locked.save(update_fields=["assignee", "updated_at"])
+        _event_append(
+            case=locked,
+            kind=CaseEventKind.ASSIGNED,
+            at=at,
+            actor=actor,
+            channel=Channel.STAFF,
+            data={
+                "from": previous_id,
+                "to": locked.assignee_id,
+                "to_label": assignee.get_username() if assignee is not None else "",
+            },
+        )
+    _copy_state(locked, case)
+    return case
+
+
+def case_note_add(
+    *,
+    case: Case,
+    text: str,
+    actor: Actor,
+    public: bool = False,
+    channel: str = Channel.STAFF,
+    now: datetime | None = None,
+) -> CaseEvent:
+    """Add an internal note, or with `public=True` an update the resident sees.
+
+    Raise InvalidCaseInput if the text is empty.
+    """
+    if not text.strip():
+        raise InvalidCaseInput("A note needs some text.", details={"text": ["Write something."]})
+    at = now or clock.now()
+    with transaction.atomic():
+        locked = _case_lock(case.pk)
+        locked.updated_at = at
+        locked.save(update_fields=["updated_at"])
+        return _event_append(
+            case=locked,
+            kind=CaseEventKind.PUBLIC_UPDATE if public else CaseEventKind.NOTE,
+            at=at,
+            actor=actor,
+            channel=channel,
+            public=public,
+            data={"text": text.strip()},
+        )
+
+
+def case_merge(*, case: Case, into: Case, actor: Actor, now: datetime | None = None) -> Case:
+    """Mark `case` a duplicate of `into`, recording the merge on both cases.
+
+    Raise InvalidMerge if they are the same case or `into` is itself a duplicate;
+    InvalidTransition if `case` can no longer become a duplicate.
+    """
+    if case.pk == into.pk:
+        raise InvalidMerge("A case cannot be merged into itself.")
+    at = now or clock.now()
+    with transaction.atomic():
+        # Lock in primary-key order so two opposite merges cannot deadlock.
+        first, second = sorted([case.pk, into.pk])
+        locked = {first: _case_lock(first), second: _case_lock(second)}
+        duplicate, target = locked[case.pk], locked[into.pk]
+        if target.status == CaseStatus.DUPLICATE:
+            raise InvalidMerge("That case is itself a duplicate; merge into the case it points to.")
+        source = CaseStatus(duplicate.status)
+        transition_check(source, CaseStatus.DUPLICATE)
+        duplicate.status = CaseStatus.DUPLICATE
+        duplicate.merged_into = target
+        duplicate.resolved_at = at
+        duplicate.updated_at = at
+        duplicate.save(update_fields=["status", "merged_into", "resolved_at", "updated_at"])
+        _event_append(
+            case=duplicate,
+            kind=CaseEventKind.MERGED,
+            at=at,
+            actor=actor,
+            channel=Channel.STAFF,
+            public=True,
+            data={"from": source.value, "into": target.reference, "into_id": target.pk},
+        )
+        target.updated_at = at
+        target.save(update_fields=["updated_at"])
+        _event_append(
+            case=target,
+            kind=CaseEventKind.MERGED,
+            at=at,
+            actor=actor,
+            channel=Channel.STAFF,
+            data={"duplicate": duplicate.reference, "duplicate_id": duplicate.pk},
+        )
+    _copy_state(duplicate, case)
+    return case
+
+
+# --- periodic work -----------------------------------------------------------------------
+
+
+def case_sla_scan(*, now: datetime | None = None) -> int:
+    """Record an SLA_BREACHED event on every running case past its due date; return how many."""
+    at = now or clock.now()
+    overdue = list(
+        Case.objects.filter(
+            status__in=OPEN_STATUSES, due_at__lt=at, breached_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    count = 0
+    for case_id in overdue:
+        with transaction.atomic():
+            case = _case_lock(case_id)
+            if case.breached_at is not None or case.due_at is None or case.due_at >= at:
+                continue
+            if case.status in FINISHED_STATUSES or case.status in PAUSED_STATUSES:
+                continue
+            case.breached_at = at
+            case.save(update_fields=["breached_at"])
+            _event_append(
+                case=case,
+                kind=CaseEventKind.SLA_BREACHED,
+                at=at,
+                actor=None,
+                channel=Channel.STAFF,
+                data={"due_at": _iso(case.due_at), "overdue_s": (at - case.due_at).total_seconds()},
+            )
+            count += 1
+    logger.info("SLA scan at %s: %d case(s) newly breached", at.isoformat(), count)
+    return count
+
+
+def case_sweep(*, older_than: timedelta = timedelta(minutes=5), now: datetime | None = None) -> int:
+    """Acknowledge NEW cases whose follow-up was lost (a crash after commit); return how many."""
+    cutoff = (now or clock.now()) - older_than
+    stale = Case.objects.filter(status=CaseStatus.NEW, opened_at__lt=cutoff).values_list(
+        "pk", flat=True
+    )
+    return sum(case_acknowledge(case_id=case_id, now=now) for case_id in stale)

@@ -1,0 +1,117 @@
+"""Admin screens for everything a council configures in its catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import HttpRequest
+
+from townhall.catalog import models as m
+from townhall.catalog.selectors import catalog_cache_clear
+
+
+class CacheClearingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Edits take effect at once in this process; other processes within a minute."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        catalog_cache_clear()
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        catalog_cache_clear()
+
+
+class ClosureInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = m.CalendarClosure
+    extra = 1
+
+
+class CalendarForm(ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = m.BusinessCalendar
+        fields = ["name", "timezone", "country", "subdivision", "opens", "closes", "workdays"]
+
+    def clean_workdays(self) -> list[int]:
+        days = self.cleaned_data["workdays"]
+        if not isinstance(days, list) or not days or not all(d in range(7) for d in days):
+            raise ValidationError("List working weekdays as numbers 0 (Monday) to 6 (Sunday).")
+        return sorted(set(days))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("opens") and data.get("closes") and data["opens"] >= data["closes"]:
+            raise ValidationError("Opening time must be before closing time.")
+        return data
+
+
+@admin.register(m.BusinessCalendar)
+class BusinessCalendarAdmin(CacheClearingAdmin):
+    form = CalendarForm
+    list_display = ["name", "timezone", "country", "subdivision", "opens", "closes"]
+    inlines = [ClosureInline]
+
+
+@admin.register(m.Jurisdiction)
+class JurisdictionAdmin(CacheClearingAdmin):
+    list_display = ["name", "slug", "open311_id", "timezone", "calendar"]
+
+
+@admin.register(m.Department)
+class DepartmentAdmin(CacheClearingAdmin):
+    list_display = ["name", "code", "jurisdiction", "email", "phone"]
+    list_filter = ["jurisdiction"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(m.ServiceGroup)
+class ServiceGroupAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["name", "code", "jurisdiction"]
+
+
+class AttributeFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
+    def clean(self) -> None:
+        super().clean()
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", {})
+            if not data or data.get("DELETE"):
+                continue
+            values = data.get("values") or []
+            if data.get("datatype") in {"singlevaluelist", "multivaluelist"}:
+                ok = (
+                    isinstance(values, list)
+                    and len(values) >= 1
+                    and all(isinstance(v, dict) and v.get("key") and v.get("name") for v in values)
+                )
+                if not ok:
+                    form.add_error(
+                        "values", 'A list needs values like [{"key": "a", "name": "A"}].'
+                    )
+
+
+class AttributeInline(admin.StackedInline):  # type: ignore[type-arg]
+    model = m.AttributeDefinition
+    formset = AttributeFormSet
+    extra = 0
+
+
+class SlaInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = m.SlaPolicy
+    extra = 0
+
+
+@admin.register(m.ServiceType)
+class ServiceTypeAdmin(CacheClearingAdmin):
+    list_display = ["name", "code", "group", "department", "open311_type", "active"]
+    list_filter = ["active", "group", "department", "open311_type"]
+    search_fields = ["name", "code", "description"]
+    inlines = [SlaInline, AttributeInline]
+
+
+@admin.register(m.SlaPolicy)
+class SlaPolicyAdmin(CacheClearingAdmin):
+    list_display = ["service_type", "priority", "target_hours", "clock"]
+    list_filter = ["priority", "clock"]

@@ -1,0 +1,247 @@
+"""What a council offers: jurisdictions, departments, service types, attributes, SLAs, calendars."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from townhall.core.models import TimeStampedModel
+
+code_validator = RegexValidator(
+    r"^[a-z0-9][a-z0-9_-]*$", _("Use lower-case letters, digits, '-' and '_'.")
+)
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class BusinessCalendar(TimeStampedModel):
+    """Opening hours, public holidays (from the `holidays` package) and local closures."""
+
+    name = models.CharField(max_length=120)
+    timezone = models.CharField(max_length=64, default="America/New_York")
+    country = models.CharField(
+        max_length=2, help_text=_("ISO 3166 country code for public holidays, e.g. US, GB.")
+    )
+    subdivision = models.CharField(
+        max_length=10, blank=True, help_text=_("State, province or nation, e.g. MA or ENG.")
+    )
+    opens = models.TimeField(default=time(9, 0))
+    closes = models.TimeField(default=time(17, 0))
+    workdays = models.JSONField(
+        default=list, help_text=_("Working weekdays as numbers, Monday = 0 … Sunday = 6.")
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(opens__lt=models.F("closes")),
+                name="calendar_opens_before_closes",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CalendarClosure(models.Model):
+    """A local day off beyond public holidays (a council's closure, an emergency)."""
+
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="closures"
+    )
+    date = models.DateField()
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="unique_closure_per_day")
+        ]
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.reason}"
+
+
+class Jurisdiction(TimeStampedModel):
+    """A council (Open311 jurisdiction) and its default calendar."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    open311_id = models.CharField(
+        max_length=200, unique=True, help_text=_("Open311 jurisdiction_id, e.g. city.example.org")
+    )
+    timezone = models.CharField(max_length=64, default="America/New_York")
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="+")
+    centre_lat = models.FloatField(null=True, blank=True)
+    centre_long = models.FloatField(null=True, blank=True)
+    website = models.URLField(blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(TimeStampedModel):
+    """A team that owns service types and works their cases."""
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="departments"
+    )
+    code = models.CharField(max_length=40, validators=[code_validator])
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Leave empty to use the jurisdiction's calendar."),
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "code"], name="unique_department_code")
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceGroup(models.Model):
+    """A heading residents browse by (Open311 `group`)."""
+
+    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="groups")
+    code = models.CharField(max_length=40, validators=[code_validator])
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "code"], name="unique_group_code")
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Open311Type(models.TextChoices):
+    REALTIME = "realtime", _("Realtime")
+    BATCH = "batch", _("Batch")
+    BLACKBOX = "blackbox", _("Black box")
+
+
+class ServiceType(TimeStampedModel):
+    """Something a resident can request or report (an Open311 service)."""
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="services"
+    )
+    code = models.CharField(max_length=60, validators=[code_validator])
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    keywords = models.JSONField(default=list, blank=True)
+    group = models.ForeignKey(ServiceGroup, on_delete=models.PROTECT, related_name="services")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="services")
+    open311_type = models.CharField(
+        max_length=10, choices=Open311Type.choices, default=Open311Type.REALTIME
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "code"], name="unique_service_code")
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AttributeDatatype(models.TextChoices):
+    """The six Open311 GeoReport v2 attribute datatypes."""
+
+    STRING = "string", _("Short text")
+    NUMBER = "number", _("Number")
+    DATETIME = "datetime", _("Date and time")
+    TEXT = "text", _("Long text")
+    SINGLEVALUELIST = "singlevaluelist", _("Pick one")
+    MULTIVALUELIST = "multivaluelist", _("Pick any")
+
+
+class AttributeDefinition(models.Model):
+    """A question asked when a resident reports a service type (Open311 attribute)."""
+
+    service_type = models.ForeignKey(
+        ServiceType, on_delete=models.CASCADE, related_name="attributes"
+    )
+    code = models.CharField(max_length=60, validators=[code_validator])
+    variable = models.BooleanField(
+        default=True, help_text=_("False for information shown to the resident, not a question.")
+    )
+    datatype = models.CharField(max_length=20, choices=AttributeDatatype.choices)
+    required = models.BooleanField(default=False)
+    description = models.CharField(
+        max_length=500, help_text=_("The question, as residents see it.")
+    )
+    datatype_description = models.CharField(max_length=500, blank=True)
+    order = models.PositiveIntegerField(default=1)
+    values = models.JSONField(
+        default=list, blank=True, help_text=_('For lists: [{"key": "…", "name": "…"}, …]')
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_type", "code"], name="unique_attribute_per_service"
+            )
+        ]
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.service_type.code}.{self.code}"
+
+
+class SlaClockKind(models.TextChoices):
+    ELAPSED = "elapsed", _("Elapsed time (24/7)")
+    BUSINESS = "business", _("Business hours")
+
+
+class SlaPolicy(TimeStampedModel):
+    """How long a service type may take at a given priority, and on which clock."""
+
+    service_type = models.ForeignKey(
+        ServiceType, on_delete=models.CASCADE, related_name="sla_policies"
+    )
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    target_hours = models.DecimalField(
+        max_digits=7, decimal_places=2, validators=[MinValueValidator(0.01)]
+    )
+    clock = models.CharField(
+        max_length=10, choices=SlaClockKind.choices, default=SlaClockKind.BUSINESS
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_type", "priority"], name="unique_sla_per_service_priority"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(target_hours__gt=0), name="sla_target_positive"
+            ),
+        ]
+        verbose_name_plural = "SLA policies"
+
+    def __str__(self) -> str:
+        return f"{self.service_type.code} / {self.priority}: {self.target_hours} h ({self.clock})"

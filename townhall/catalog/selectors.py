@@ -1,0 +1,134 @@
+"""Reads of the catalogue for other apps and faces."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet
+
+from townhall.catalog.attributes import AttributeSpec
+from townhall.catalog.calendars import WorkingCalendar, closed_days_for
+from townhall.catalog.models import (
+    AttributeDefinition,
+    BusinessCalendar,
+    Department,
+    Jurisdiction,
+    Priority,
+    ServiceType,
+    SlaPolicy,
+)
+
+# Calendars and SLA policies change a few times a year and are read on every case
+# opened, so each process keeps them for a minute instead of asking the database.
+_CACHE_SECONDS = 60.0
+_calendars: dict[int, tuple[float, WorkingCalendar]] = {}
+_policies: dict[tuple[int, str], tuple[float, SlaTerms | None]] = {}
+_jurisdiction_calendars: dict[int, tuple[float, int]] = {}
+
+
+@dataclass(frozen=True)
+class SlaTerms:
+    """A service type's SLA at one priority, as plain data."""
+
+    target_hours: Decimal
+    clock: str
+
+
+def catalog_cache_clear() -> None:
+    """Forget cached calendars and SLA policies (after an edit, and between tests)."""
+    _calendars.clear()
+    _policies.clear()
+    _jurisdiction_calendars.clear()
+
+
+def service_type_list(*, active_only: bool = True) -> QuerySet[ServiceType]:
+    """Return service types with their group and department, ordered by group and name."""
+    qs = ServiceType.objects.select_related("group", "department", "jurisdiction")
+    if active_only:
+        qs = qs.filter(active=True)
+    return qs.order_by("group__name", "name")
+
+
+def service_type_get(*, code: str, jurisdiction: Jurisdiction | None = None) -> ServiceType:
+    """Return the service type with `code`; raise ServiceType.DoesNotExist if none."""
+    qs = ServiceType.objects.select_related("department", "group", "jurisdiction")
+    if jurisdiction is not None:
+        qs = qs.filter(jurisdiction=jurisdiction)
+    return qs.get(code=code)
+
+
+def attribute_specs_for(*, service_type: ServiceType) -> list[AttributeSpec]:
+    """Return the validation specs of a service type's attributes, in display order."""
+    definitions = AttributeDefinition.objects.filter(service_type=service_type).order_by(
+        "order", "id"
+    )
+    return [
+        AttributeSpec(
+            code=d.code,
+            datatype=d.datatype,
+            required=d.required,
+            variable=d.variable,
+            values=tuple(str(v["key"]) for v in d.values),
+            description=d.description,
+        )
+        for d in definitions
+    ]
+
+
+def sla_terms_for(*, service_type_id: int, priority: str) -> SlaTerms | None:
+    """Return the SLA for a service type at `priority`, falling back to its normal one."""
+    key = (service_type_id, priority)
+    hit = _policies.get(key)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    wanted = {priority, Priority.NORMAL.value}
+    rows = {
+        p.priority: p
+        for p in SlaPolicy.objects.filter(service_type_id=service_type_id, priority__in=wanted)
+    }
+    policy = rows.get(priority) or rows.get(Priority.NORMAL.value)
+    terms = SlaTerms(target_hours=policy.target_hours, clock=policy.clock) if policy else None
+    _policies[key] = (time.monotonic() + _CACHE_SECONDS, terms)
+    return terms
+
+
+def working_calendar_for(*, department: Department) -> WorkingCalendar:
+    """Return the working calendar of a department (its own, else its jurisdiction's)."""
+    calendar_id = department.calendar_id
+    if calendar_id is None:
+        hit = _jurisdiction_calendars.get(department.jurisdiction_id)
+        if hit and hit[0] > time.monotonic():
+            calendar_id = hit[1]
+        else:
+            calendar_id = Jurisdiction.objects.values_list("calendar_id", flat=True).get(
+                pk=department.jurisdiction_id
+            )
+            _jurisdiction_calendars[department.jurisdiction_id] = (
+                time.monotonic() + _CACHE_SECONDS,
+                calendar_id,
+            )
+    return working_calendar_get(calendar_id=calendar_id)
+
+
+def working_calendar_get(*, calendar_id: int) -> WorkingCalendar:
+    """Return the pure working calendar built from a BusinessCalendar row."""
+    hit = _calendars.get(calendar_id)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    row = BusinessCalendar.objects.prefetch_related("closures").get(pk=calendar_id)
+    calendar = WorkingCalendar(
+        tz=ZoneInfo(row.timezone),
+        opens=row.opens,
+        closes=row.closes,
+        workdays=frozenset(int(d) for d in row.workdays) or frozenset(range(5)),
+        closed_days=closed_days_for(
+            country=row.country,
+            subdivision=row.subdivision or None,
+            closures=[c.date for c in row.closures.all()],
+        ),
+    )
+    _calendars[calendar_id] = (time.monotonic() + _CACHE_SECONDS, calendar)
+    return calendar

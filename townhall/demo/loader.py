@@ -1,0 +1,254 @@
+"""Load Millbrook, the demo town: catalogue, staff, residents and a few hundred cases.
+
+Everything goes through the domain services, so the demo's cases have real SLA dates
+and real, verifiable event chains. The generator is seeded: the same town every time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from importlib import resources
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from townhall.cases import services as case_services
+from townhall.cases.lifecycle import CaseStatus
+from townhall.catalog.models import AttributeDefinition, Jurisdiction, ServiceType
+from townhall.catalog.services import catalog_import
+from townhall.core import clock
+from townhall.people.models import Channel, Citizen
+from townhall.people.roles import StaffRole
+from townhall.people.services import citizen_resolve, staff_user_create
+
+DEMO_PASSWORD = "townhall-demo"  # noqa: S105 - printed to the user; demo only
+DEMO_SLUG = "millbrook"
+
+# Share of cases per channel, close to what MyLA311 and Boston report.
+CHANNEL_MIX = [
+    (Channel.WEB, 34),
+    (Channel.PHONE, 28),
+    (Channel.OPEN311, 12),
+    (Channel.EMAIL, 9),
+    (Channel.SMS, 8),
+    (Channel.ASSISTANT, 6),
+    (Channel.COUNTER, 3),
+]
+
+
+@dataclass
+class DemoSummary:
+    loaded: bool
+    cases: int
+    staff: list[tuple[str, str]]
+
+
+def town_spec() -> dict[str, Any]:
+    """Return the demo town's data file as a dict."""
+    text = resources.files("townhall.demo").joinpath("data/town.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def demo_is_loaded() -> bool:
+    """Return whether the demo jurisdiction exists already."""
+    return Jurisdiction.objects.filter(slug=DEMO_SLUG).exists()
+
+
+def demo_load(
+    *,
+    cases: int = 300,
+    days: int = 60,
+    seed: int = 2026,
+    progress: Callable[[int], None] | None = None,
+) -> DemoSummary:
+    """Load the demo town unless it is already there (re-running keeps existing data)."""
+    spec = town_spec()
+    staff = [(s["username"], s["role"]) for s in spec["staff"]]
+    if demo_is_loaded():
+        return DemoSummary(loaded=False, cases=0, staff=staff)
+    rng = random.Random(seed)
+    catalog_import(spec=spec)
+    users = _staff_load(spec)
+    citizens = [_citizen_load(c) for c in spec["citizens"]]
+    services = {s.code: s for s in ServiceType.objects.select_related("department")}
+    samples = {s["code"]: s["sample_descriptions"] for s in spec["service_types"]}
+    workers = [u for u in users if not u.is_superuser]
+    now = clock.now()
+    latest: dict[str, Any] = {}
+    for _ in range(cases):
+        code = rng.choice(list(samples))
+        latest[code] = _case_make(
+            rng=rng,
+            service=services[code],
+            text=rng.choice(samples[code]),
+            spec=spec,
+            reporter=rng.choice(citizens) if rng.random() < 0.8 else None,
+            staff=workers,
+            opened_at=now - timedelta(days=days * rng.random() ** 1.3, minutes=rng.randint(0, 600)),
+            now=now,
+            earlier=latest.get(code),
+        )
+        if progress:
+            progress(1)
+    case_services.case_sla_scan(now=now)
+    return DemoSummary(loaded=True, cases=cases, staff=staff)
+
+
+def _staff_load(spec: dict[str, Any]) -> list[Any]:
+    users = []
+    user_model = get_user_model()
+    for s in spec["staff"]:
+        existing = user_model.objects.filter(username=s["username"]).first()
+        users.append(
+            existing
+            or staff_user_create(
+                username=s["username"],
+                role=StaffRole(s["role"]),
+                password=DEMO_PASSWORD,
+                first_name=s.get("first_name", ""),
+                last_name=s.get("last_name", ""),
+                email=f"{s['username']}@millbrook.example.org",
+            )
+        )
+    return users
+
+
+def _citizen_load(c: dict[str, Any]) -> Citizen:
+    return citizen_resolve(
+        name=c["name"],
+        email=c.get("email"),
+        phone=c.get("phone"),
+        language=c.get("language"),
+        channel=c["channel"],
+    )
+
+
+def _weighted(rng: random.Random, pairs: list[tuple[Any, int]]) -> Any:
+    return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
+
+
+def _answers(rng: random.Random, service: ServiceType, opened_at: datetime) -> dict[str, object]:
+    answers: dict[str, object] = {}
+    for a in AttributeDefinition.objects.filter(service_type=service):
+        if not a.required and rng.random() < 0.4:
+            continue
+        keys = [v["key"] for v in a.values]
+        if a.datatype == "singlevaluelist":
+            answers[a.code] = rng.choice(keys)
+        elif a.datatype == "multivaluelist":
+            answers[a.code] = rng.sample(keys, k=rng.randint(1, min(2, len(keys))))
+        elif a.datatype == "number":
+            answers[a.code] = rng.randint(1, 6)
+        elif a.datatype == "datetime":
+            answers[a.code] = (opened_at - timedelta(hours=rng.randint(1, 30))).isoformat()
+        elif a.datatype == "string":
+            answers[a.code] = rng.choice(
+                ["Blue sedan", "Grey pickup", "See description", "Unknown"]
+            )
+        else:
+            answers[a.code] = "Side gate is unlocked; please ring the bell."
+    return answers
+
+
+def _location(rng: random.Random, spec: dict[str, Any]) -> tuple[float, float, str]:
+    centre = spec["jurisdiction"]["centre"]
+    # Uniform over a 3 km disc around the town centre.
+    r, theta = 3000 * math.sqrt(rng.random()), rng.random() * 2 * math.pi
+    lat = centre["lat"] + (r * math.cos(theta)) / 111_320
+    long = centre["long"] + (r * math.sin(theta)) / (
+        111_320 * math.cos(math.radians(centre["lat"]))
+    )
+    address = f"{rng.randint(1, 240)} {rng.choice(spec['streets'])}, Millbrook, MA"
+    return round(lat, 6), round(long, 6), address
+
+
+def _case_make(
+    *,
+    rng: random.Random,
+    service: ServiceType,
+    text: str,
+    spec: dict[str, Any],
+    reporter: Citizen | None,
+    staff: list[Any],
+    opened_at: datetime,
+    now: datetime,
+    earlier: Any,
+) -> Any:
+    lat, long, address = _location(rng, spec)
+    priority = _weighted(rng, [("normal", 80), ("high", 12), ("low", 5), ("urgent", 3)])
+    with transaction.atomic():
+        case = case_services.case_open(
+            service_type=service,
+            channel=_weighted(rng, CHANNEL_MIX),
+            description=text,
+            answers=_answers(rng, service, opened_at),
+            lat=lat,
+            long=long,
+            address=address,
+            priority=priority,
+            reporter=reporter,
+            opened_at=opened_at,
+        )
+        age = now - opened_at
+        step = max(age / 8, timedelta(seconds=30))
+        moment = [opened_at]
+
+        def tick(scale: float = 1.0) -> datetime:
+            # Each step moves forward in time but never past the present.
+            moment[0] = min(moment[0] + step * scale * rng.random(), now)
+            return moment[0]
+
+        if age < timedelta(hours=2) and rng.random() < 0.5:
+            return case  # fresh: the worker will acknowledge it
+        case_services.case_acknowledge(case_id=case.pk, now=tick())
+        worker = rng.choice(staff)
+        fate = rng.random()
+        if fate < 0.15:
+            return case
+        if fate < 0.2 and earlier is not None and earlier.status != CaseStatus.DUPLICATE:
+            case_services.case_merge(case=case, into=earlier, actor=worker, now=tick())
+            return earlier
+        case_services.case_assign(case=case, assignee=worker, actor=worker, now=tick())
+        case_services.case_transition(
+            case=case, to=CaseStatus.IN_PROGRESS, actor=worker, now=tick()
+        )
+        if fate < 0.3:
+            case_services.case_transition(
+                case=case,
+                to=CaseStatus.AWAITING_CITIZEN,
+                actor=worker,
+                note="Could you tell us exactly where this is? A nearby house number helps.",
+                now=tick(),
+            )
+        elif fate < 0.45:
+            case_services.case_note_add(
+                case=case, text="Crew scheduled; parts on order.", actor=worker, now=tick()
+            )
+        elif fate < 0.5:
+            case_services.case_transition(
+                case=case,
+                to=CaseStatus.REJECTED,
+                actor=worker,
+                note="This is on private property, so the owner is responsible for it.",
+                now=tick(),
+            )
+        else:
+            case_services.case_transition(
+                case=case,
+                to=CaseStatus.RESOLVED,
+                actor=worker,
+                note="Fixed by our crew. Thank you for reporting it.",
+                now=tick(3),
+            )
+            if fate > 0.7 and age > timedelta(days=7):
+                case_services.case_transition(
+                    case=case, to=CaseStatus.CLOSED, actor=None, now=tick(2)
+                )
+    return case

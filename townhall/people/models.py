@@ -1,0 +1,91 @@
+"""Residents and how to reach them: citizens, contact points and consent."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from townhall.core.models import TimeStampedModel
+
+
+class Channel(models.TextChoices):
+    """Where a request came from, or how a resident likes to be reached."""
+
+    WEB = "web", _("Web portal")
+    ASSISTANT = "assistant", _("Chat assistant")
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    PHONE = "phone", _("Phone")
+    SOCIAL = "social", _("Social media / webhook")
+    OPEN311 = "open311", _("Open311 API")
+    COUNTER = "counter", _("In person")
+    STAFF = "staff", _("Staff")
+
+
+class Citizen(TimeStampedModel):
+    """A resident known to the council, with or without an online account."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="citizen",
+    )
+    display_name = models.CharField(max_length=200, blank=True)
+    preferred_language = models.CharField(max_length=10, default="en")
+    preferred_channel = models.CharField(
+        max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
+
+    def __str__(self) -> str:
+        return self.display_name or f"Citizen #{self.pk}"
+
+
+class ContactKind(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+    HANDLE = "handle", _("Social handle")
+
+
+class ContactPoint(TimeStampedModel):
+    """One normalised way to reach a citizen (e-mail lower-cased, phone in E.164)."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="contact_points")
+    kind = models.CharField(max_length=10, choices=ContactKind.choices)
+    value = models.CharField(max_length=254)
+    verified = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            # "Tell us once": one contact value belongs to one citizen.
+            models.UniqueConstraint(fields=["kind", "value"], name="unique_contact_point"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.value}"
+
+
+class ConsentPurpose(models.TextChoices):
+    CASE_UPDATES = "case_updates", _("Updates about my requests")
+    SURVEYS = "surveys", _("Satisfaction surveys")
+    ALERTS = "alerts", _("Area alerts")
+    RESEARCH = "research", _("Anonymous research")
+
+
+class ConsentRecord(models.Model):
+    """A consent given or withdrawn, kept as history (the latest row per purpose counts)."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(max_length=20, choices=ConsentPurpose.choices)
+    granted = models.BooleanField()
+    at = models.DateTimeField()
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    wording = models.CharField(max_length=500, blank=True, help_text=_("What the resident saw."))
+
+    class Meta:
+        indexes = [models.Index(fields=["citizen", "purpose", "-at"], name="consent_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose}={'yes' if self.granted else 'no'} at {self.at:%Y-%m-%d}"

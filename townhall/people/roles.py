@@ -1,0 +1,60 @@
+"""Staff roles: what each kind of council worker may see and change."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class StaffRole(models.TextChoices):
+    COUNCIL_ADMIN = "council_admin", _("Council administrator")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    CASEWORKER = "caseworker", _("Caseworker")
+    AGENT = "agent", _("Contact-centre agent")
+
+
+# Django permission codenames per role, as "app_label.codename". Admins configure the
+# catalogue; supervisors tune SLAs and calendars; everyone on staff can read cases.
+ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
+    StaffRole.COUNCIL_ADMIN: [
+        f"catalog.{action}_{model}"
+        for model in (
+            "jurisdiction",
+            "department",
+            "servicegroup",
+            "servicetype",
+            "attributedefinition",
+            "slapolicy",
+            "businesscalendar",
+            "calendarclosure",
+        )
+        for action in ("add", "change", "delete", "view")
+    ]
+    + ["cases.view_case", "cases.view_caseevent", "people.view_citizen", "people.change_citizen"],
+    StaffRole.SUPERVISOR: [
+        "catalog.view_servicetype",
+        "catalog.view_department",
+        "catalog.view_slapolicy",
+        "catalog.change_slapolicy",
+        "catalog.view_businesscalendar",
+        "catalog.change_businesscalendar",
+        "catalog.add_calendarclosure",
+        "catalog.change_calendarclosure",
+        "catalog.view_calendarclosure",
+        "cases.view_case",
+        "cases.view_caseevent",
+        "people.view_citizen",
+    ],
+    StaffRole.CASEWORKER: [
+        "catalog.view_servicetype",
+        "cases.view_case",
+        "cases.view_caseevent",
+        "people.view_citizen",
+    ],
+    StaffRole.AGENT: [
+        "catalog.view_servicetype",
+        "cases.view_case",
+        "cases.view_caseevent",
+        "people.view_citizen",
+    ],
+}

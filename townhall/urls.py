@@ -1,0 +1,13 @@
+"""URL routes: the citizen portal at /, staff admin at /admin/."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Townhall administration"
+admin.site.site_title = "Townhall"
+admin.site.index_title = "Council configuration and cases"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("townhall.portal.urls")),
+]
