@@ -31,7 +31,7 @@ def test_parallel_notes_on_one_case_form_one_unbroken_chain(pothole: Any, casewo
         try:
             for i in range(10):
                 case_note_add(case=case, text=f"writer {n} note {i}", actor=caseworker)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
         finally:
             connections.close_all()

@@ -90,10 +90,13 @@ def test_a_rolled_back_open_writes_nothing_and_enqueues_nothing(
     pothole: ServiceType, django_capture_on_commit_callbacks: Any
 ) -> None:
     # when the surrounding transaction fails after the case was opened
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
+    def open_then_fail() -> None:
+        with transaction.atomic():
             open_pothole(pothole)
             raise RuntimeError("the caller failed after opening")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        open_then_fail()
     # then
     assert Case.objects.count() == 0
     assert CaseEvent.objects.count() == 0

@@ -24,7 +24,10 @@ class Case(models.Model):
     opening a case needs no counter row that every writer would queue on.
     """
 
-    service_type = models.ForeignKey(ServiceType, on_delete=models.PROTECT, related_name="cases")
+    # Indexed by case_service_opened below, whose first column it is.
+    service_type = models.ForeignKey(
+        ServiceType, on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     description = models.TextField(blank=True)
     answers = models.JSONField(default=dict, blank=True)
     lat = models.FloatField(null=True, blank=True)
@@ -65,7 +68,6 @@ class Case(models.Model):
             models.Index(fields=["status", "department"], name="case_queue"),
             models.Index(fields=["status", "due_at"], name="case_due"),
             models.Index(fields=["service_type", "opened_at"], name="case_service_opened"),
-            models.Index(fields=["reporter"], name="case_reporter"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -117,12 +119,18 @@ class CaseEvent(models.Model):
     breaks the chain (`townhall ledger verify`).
     """
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    # Indexed by unique_event_seq_per_case, whose first column it is.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     kind = models.CharField(max_length=20, choices=CaseEventKind.choices)
     at = models.DateTimeField()
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     actor_label = models.CharField(max_length=150, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)

@@ -1,8 +1,8 @@
 """Writes for cases. Every change is one transaction that also appends its CaseEvent.
 
-Follow-up work (acknowledging, later notifying) is enqueued with `transaction.on_commit`,
-so a rolled-back change triggers nothing; `case_sweep` catches anything a crash between
-commit and enqueue left behind.
+Follow-up work (acknowledging, later notifying) is enqueued with `enqueue_on_commit`, so
+a rolled-back change triggers nothing; with a broker backend `case_sweep` catches anything
+a crash between commit and enqueue left behind.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from townhall.catalog.selectors import (
 )
 from townhall.core import clock
 from townhall.core.errors import ValidationFailed
+from townhall.core.tasks import enqueue_on_commit
 from townhall.people.models import Channel, Citizen
 
 logger = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def _event_append(
 def _case_lock(case_id: int) -> Case:
     """Return the case with its row locked until the transaction ends."""
     try:
-        return Case.objects.select_for_update().select_related("service_type").get(pk=case_id)
+        return Case.objects.select_for_update(of=("self",)).select_related("service_type", "department").get(pk=case_id)
     except Case.DoesNotExist as exc:
         raise CaseNotFound("No such case.") from exc
 
@@ -186,7 +187,7 @@ def case_open(
         address_id=address_id,
         channel=channel,
         priority=priority,
-        department_id=service_type.department_id,
+        department=service_type.department,
         reporter=reporter,
         status=CaseStatus.NEW,
         opened_at=now,
@@ -212,14 +213,15 @@ def case_open(
                 "expected_on": case.expected_on.isoformat() if case.expected_on else None,
             },
         )
-        transaction.on_commit(lambda: _enqueue_acknowledge(case.pk))
+        _dispatch_opened(case)
     return case
 
 
-def _enqueue_acknowledge(case_id: int) -> None:
-    from townhall.cases.tasks import case_acknowledge_task
+def _dispatch_opened(case: Case) -> None:
+    """Say everything that opening a case triggers."""
+    from townhall.cases.tasks import case_acknowledge_task  # tasks import this module
 
-    case_acknowledge_task.enqueue(case_id=case_id)
+    enqueue_on_commit(case_acknowledge_task, case_id=case.pk)
 
 
 def case_acknowledge(*, case_id: int, now: datetime | None = None) -> bool:

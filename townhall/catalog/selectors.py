@@ -21,12 +21,13 @@ from townhall.catalog.models import (
     SlaPolicy,
 )
 
-# Calendars and SLA policies change a few times a year and are read on every case
+# Calendars, SLA policies and questions change a few times a year and are read on every case
 # opened, so each process keeps them for a minute instead of asking the database.
 _CACHE_SECONDS = 60.0
 _calendars: dict[int, tuple[float, WorkingCalendar]] = {}
 _policies: dict[tuple[int, str], tuple[float, SlaTerms | None]] = {}
 _jurisdiction_calendars: dict[int, tuple[float, int]] = {}
+_specs: dict[int, tuple[float, list[AttributeSpec]]] = {}
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ def catalog_cache_clear() -> None:
     _calendars.clear()
     _policies.clear()
     _jurisdiction_calendars.clear()
+    _specs.clear()
 
 
 def service_type_list(*, active_only: bool = True) -> QuerySet[ServiceType]:
@@ -62,10 +64,13 @@ def service_type_get(*, code: str, jurisdiction: Jurisdiction | None = None) -> 
 
 def attribute_specs_for(*, service_type: ServiceType) -> list[AttributeSpec]:
     """Return the validation specs of a service type's attributes, in display order."""
+    hit = _specs.get(service_type.pk)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
     definitions = AttributeDefinition.objects.filter(service_type=service_type).order_by(
         "order", "id"
     )
-    return [
+    specs = [
         AttributeSpec(
             code=d.code,
             datatype=d.datatype,
@@ -76,6 +81,8 @@ def attribute_specs_for(*, service_type: ServiceType) -> list[AttributeSpec]:
         )
         for d in definitions
     ]
+    _specs[service_type.pk] = (time.monotonic() + _CACHE_SECONDS, specs)
+    return specs
 
 
 def sla_terms_for(*, service_type_id: int, priority: str) -> SlaTerms | None:

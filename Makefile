@@ -1,0 +1,62 @@
+# Townhall: `make demo` to try it, `make test` to check it. `make help` lists the rest.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The first Python 3.11+ on PATH, unless PYTHON is given.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo $$p && break; done)
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+CONSTRAINTS := requirements/constraints.txt
+SOURCES := townhall tests bench
+
+.PHONY: help install install-test demo run test lint types contracts migrations-check pytest bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Townhall needs Python 3.11 or newer on PATH (or PYTHON=/path/to/python3.11)."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(PIP) install --quiet -c $(CONSTRAINTS) -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml $(CONSTRAINTS)
+	$(PIP) install --quiet -c $(CONSTRAINTS) -e ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed ## Create the virtualenv and install Townhall
+
+install-test: $(VENV)/.installed-test ## Install Townhall with the test tools
+
+demo: install ## Set up the demo town on SQLite and start web server, worker and scheduler
+	$(BIN)/townhall demo
+
+test: install-test lint types contracts migrations-check pytest ## Lint, types, contracts, migrations, tests (SQLite; also PostgreSQL if DATABASE_URL is set)
+
+lint: install-test ## ruff format check and lint
+	$(BIN)/ruff format --check $(SOURCES)
+	$(BIN)/ruff check $(SOURCES)
+
+types: install-test ## mypy (strict on the domain apps)
+	$(BIN)/mypy townhall
+
+contracts: install-test ## import-linter layer contracts
+	$(BIN)/lint-imports
+
+migrations-check: install-test ## fail if models changed without a migration
+	env -u DATABASE_URL $(BIN)/townhall makemigrations --check --dry-run
+
+pytest: install-test ## the test suite on SQLite, then on DATABASE_URL when set
+	env -u DATABASE_URL $(BIN)/pytest
+	@if [ -n "$$DATABASE_URL" ]; then echo "--- again on $${DATABASE_URL%%@*}@… ---"; $(BIN)/pytest; fi
+
+bench: install-test ## benchmarks (needs DATABASE_URL pointing at PostgreSQL)
+	$(BIN)/python bench/case_open.py
+
+clean: ## remove the virtualenv and local data
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
