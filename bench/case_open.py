@@ -25,10 +25,16 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/townhall_bench"
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
-    parser.add_argument("--existing", type=int, default=1_000_000, help="cases already in the table")
-    parser.add_argument("--cases", type=int, default=3000, help="cases to open per side (default 3000)")
+    parser.add_argument(
+        "--existing", type=int, default=1_000_000, help="cases already in the table"
+    )
+    parser.add_argument(
+        "--cases", type=int, default=3000, help="cases to open per side (default 3000)"
+    )
     parser.add_argument("--rounds", type=int, default=6, help="alternating rounds (default 6)")
     return parser.parse_args()
 
@@ -136,7 +142,14 @@ def main() -> int:
     raw_lat: list[float] = []
     raw_ids: list[int] = []
     for _ in range(20):  # warm caches and prepared plans on both sides alike
-        case_open(service_type=service, channel="web", description="warm-up", answers=answers, lat=42.36, long=-71.09)
+        case_open(
+            service_type=service,
+            channel="web",
+            description="warm-up",
+            answers=answers,
+            lat=42.36,
+            long=-71.09,
+        )
     for _ in range(args.rounds):
         for i in range(per_round):
             t0 = time.perf_counter()
@@ -158,14 +171,29 @@ def main() -> int:
                     " address_id, channel, priority, department_id, status, opened_at, updated_at)"
                     " VALUES (%s, %s, %s, %s, %s, %s, '', 'web', 'normal', %s, 'new', now(), now())"
                     " RETURNING id",
-                    [service.pk, f"Raw pothole {i}", '{"a": 1}', 42.36, -71.09, "1 Elm Street", service.department_id],
+                    [
+                        service.pk,
+                        f"Raw pothole {i}",
+                        '{"a": 1}',
+                        42.36,
+                        -71.09,
+                        "1 Elm Street",
+                        service.department_id,
+                    ],
                 )
                 raw_ids.append(cur.fetchone()[0])
                 raw_lat.append(time.perf_counter() - t0)
     # Memory is traced in a separate pass: tracing slows Python-heavy code more than SQL.
     tracemalloc.start()
     for _ in range(200):
-        case_open(service_type=service, channel="web", description="traced", answers=answers, lat=42.36, long=-71.09)
+        case_open(
+            service_type=service,
+            channel="web",
+            description="traced",
+            answers=answers,
+            lat=42.36,
+            long=-71.09,
+        )
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     with connection.cursor() as cur:
@@ -175,14 +203,22 @@ def main() -> int:
     service_rate = len(service_lat) / sum(service_lat)
     raw_rate = len(raw_lat) / sum(raw_lat)
     sp, rp = percentiles(service_lat), percentiles(raw_lat)
-    print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {platform.node()} {platform.machine()}, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL {connection.pg_version}")
+    print(
+        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {platform.node()} {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL {connection.pg_version}"
+    )
     print(f"cases table: {total:,} rows; rounds: {args.rounds} x {per_round} per side")
-    print(f"service case_open: {service_rate:8.1f} cases/s  p50 {sp['p50']:.2f} ms  p95 {sp['p95']:.2f} ms  p99 {sp['p99']:.2f} ms")
-    print(f"raw INSERT:        {raw_rate:8.1f} rows/s   p50 {rp['p50']:.2f} ms  p95 {rp['p95']:.2f} ms  p99 {rp['p99']:.2f} ms")
+    print(
+        f"service case_open: {service_rate:8.1f} cases/s  p50 {sp['p50']:.2f} ms  p95 {sp['p95']:.2f} ms  p99 {sp['p99']:.2f} ms"
+    )
+    print(
+        f"raw INSERT:        {raw_rate:8.1f} rows/s   p50 {rp['p50']:.2f} ms  p95 {rp['p95']:.2f} ms  p99 {rp['p99']:.2f} ms"
+    )
     print(f"ratio service/raw: {service_rate / raw_rate:.2f} (goal >= 0.40)")
-    print(f"peak traced Python memory over 200 traced opens: {peak / 1e6:.2f} MB; "
-          f"max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(
+        f"peak traced Python memory over 200 traced opens: {peak / 1e6:.2f} MB; "
+        f"max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
     return 0
 
 

@@ -101,7 +101,11 @@ def _event_append(
 def _case_lock(case_id: int) -> Case:
     """Return the case with its row locked until the transaction ends."""
     try:
-        return Case.objects.select_for_update(of=("self",)).select_related("service_type", "department").get(pk=case_id)
+        return (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("service_type", "department")
+            .get(pk=case_id)
+        )
     except Case.DoesNotExist as exc:
         raise CaseNotFound("No such case.") from exc
 
