@@ -131,6 +131,9 @@ def main() -> int:
     from townhall.catalog.models import ServiceType
 
     seed(args.existing)
+    with connection.cursor() as cur:
+        # Start with an empty task queue, as a site whose workers keep up would have.
+        cur.execute("DELETE FROM django_tasks_database_dbtaskresult")
     service = ServiceType.objects.select_related("department").get(code="pothole")
     from townhall.catalog.selectors import attribute_specs_for
 

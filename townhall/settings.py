@@ -175,5 +175,8 @@ LOGGING = {
 # (dotted path of a task, interval in seconds)
 TOWNHALL_PERIODIC_TASKS = [
     ("townhall.cases.tasks.case_sla_scan_task", env.int("SLA_SCAN_SECONDS", default=300)),
-    ("townhall.cases.tasks.case_sweep_task", env.int("CASE_SWEEP_SECONDS", default=300)),
+    (
+        "townhall.cases.tasks.case_acknowledge_pending_task",
+        env.int("CASE_SWEEP_SECONDS", default=300),
+    ),
 ]

@@ -17,12 +17,12 @@ from townhall.cases.models import Case, CaseEvent, CaseEventKind
 from townhall.cases.selectors import case_get_by_reference, ledger_verify
 from townhall.cases.services import (
     case_acknowledge,
+    case_acknowledge_pending,
     case_assign,
     case_merge,
     case_note_add,
     case_open,
     case_sla_scan,
-    case_sweep,
     case_transition,
 )
 from townhall.catalog.models import ServiceType
@@ -32,7 +32,7 @@ NY = ZoneInfo("America/New_York")
 # Monday 2026-11-23, 10:00 in Millbrook.
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=NY)
 
-ACK_TASK = "townhall.cases.tasks.case_acknowledge_task"
+ACK_TASK = "townhall.cases.tasks.case_acknowledge_pending_task"
 
 
 def open_pothole(service: ServiceType, **extra: Any) -> Case:
@@ -297,15 +297,26 @@ def test_a_paused_case_never_breaches(pothole: ServiceType, caseworker: Any) -> 
     assert case_sla_scan(now=MONDAY_10 + timedelta(days=30)) == 0
 
 
-def test_the_sweep_acknowledges_cases_whose_task_was_lost(pothole: ServiceType) -> None:
-    # given a case whose on-commit enqueue never happened (no callbacks executed)
-    case = open_pothole(pothole)
-    # when
-    swept = case_sweep(now=MONDAY_10 + timedelta(minutes=10))
+def test_pending_acknowledgement_catches_cases_whose_task_was_lost(pothole: ServiceType) -> None:
+    # given two cases whose after-commit enqueue never ran (callbacks not executed)
+    first, second = open_pothole(pothole), open_pothole(pothole)
+    # when the periodic run drains the new cases, one at a time
+    assert case_acknowledge_pending(limit=1) == 1
+    assert case_acknowledge_pending() == 1
+    assert case_acknowledge_pending() == 0
     # then
-    assert swept == 1
-    case.refresh_from_db()
-    assert case.status == CaseStatus.ACKNOWLEDGED
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (CaseStatus.ACKNOWLEDGED, CaseStatus.ACKNOWLEDGED)
+
+
+def test_a_burst_of_openings_needs_one_pending_task(
+    pothole: ServiceType, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(5):
+            open_pothole(pothole)
+    assert DBTaskResult.objects.filter(task_path=ACK_TASK, status="READY").count() == 1
 
 
 def test_a_reference_finds_its_case_and_only_its_case(pothole: ServiceType) -> None:

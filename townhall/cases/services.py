@@ -1,8 +1,9 @@
 """Writes for cases. Every change is one transaction that also appends its CaseEvent.
 
-Follow-up work (acknowledging, later notifying) is enqueued with `enqueue_on_commit`, so
-a rolled-back change triggers nothing; with a broker backend `case_sweep` catches anything
-a crash between commit and enqueue left behind.
+Follow-up work is enqueued to run after commit, so a rolled-back change triggers nothing.
+New cases wait in the cases table itself (status NEW) for `case_acknowledge_pending`,
+which one pending task runs for a whole burst of openings and the scheduler also runs
+periodically, so a crash between commit and enqueue loses nothing.
 """
 
 from __future__ import annotations
@@ -36,16 +37,59 @@ from townhall.catalog.selectors import (
     working_calendar_for,
 )
 from townhall.core import clock
+from townhall.core.db import KeyReservations, rows_insert_together
 from townhall.core.errors import ValidationFailed
-from townhall.core.tasks import enqueue_on_commit
+from townhall.core.tasks import enqueue_once_on_commit
 from townhall.people.models import Channel, Citizen
 
 logger = logging.getLogger(__name__)
 
 Actor = AbstractBaseUser | None
+_case_keys = KeyReservations(Case)
+_event_keys = KeyReservations(CaseEvent)
 
 
 # --- the event chain ---------------------------------------------------------------------
+
+
+def _event_build(
+    *,
+    case: Case,
+    kind: CaseEventKind,
+    at: datetime,
+    actor: Actor,
+    channel: str,
+    previous: tuple[int, str],
+    data: dict[str, Any] | None = None,
+    public: bool = False,
+) -> CaseEvent:
+    """Return the next event of `case`'s chain after `previous` (its seq and hash), unsaved."""
+    seq, prev_hash = previous[0] + 1, previous[1]
+    actor_id = actor.pk if actor is not None else None
+    payload = data or {}
+    return CaseEvent(
+        case=case,
+        seq=seq,
+        kind=kind,
+        at=at,
+        actor_id=actor_id,
+        actor_label=actor.get_username() if actor is not None else "system",
+        channel=channel,
+        public=public,
+        data=payload,
+        prev_hash=prev_hash,
+        hash=event_hash(
+            prev_hash=prev_hash,
+            case_id=case.pk,
+            seq=seq,
+            kind=kind,
+            at=at,
+            actor_id=actor_id,
+            channel=channel,
+            public=public,
+            data=payload,
+        ),
+    )
 
 
 def _event_append(
@@ -68,31 +112,15 @@ def _event_append(
             .first()
         )
         previous = last if last is not None else (0, GENESIS_HASH)
-    seq, prev_hash = previous[0] + 1, previous[1]
-    actor_id = actor.pk if actor is not None else None
-    payload = data or {}
-    event = CaseEvent(
+    event = _event_build(
         case=case,
-        seq=seq,
         kind=kind,
         at=at,
-        actor_id=actor_id,
-        actor_label=actor.get_username() if actor is not None else "system",
+        actor=actor,
         channel=channel,
+        previous=previous,
+        data=data,
         public=public,
-        data=payload,
-        prev_hash=prev_hash,
-        hash=event_hash(
-            prev_hash=prev_hash,
-            case_id=case.pk,
-            seq=seq,
-            kind=kind,
-            at=at,
-            actor_id=actor_id,
-            channel=channel,
-            public=public,
-            data=payload,
-        ),
     )
     event.save(force_insert=True)
     return event
@@ -200,9 +228,9 @@ def case_open(
     sla = _sla_inputs(case)
     if sla is not None:
         _sla_apply(case, sla_start(received_at=now, target=sla[0], calendar=sla[1]), sla[1])
-    with transaction.atomic():
-        case.save(force_insert=True)
-        _event_append(
+
+    def opened_event() -> CaseEvent:
+        return _event_build(
             case=case,
             kind=CaseEventKind.OPENED,
             at=now,
@@ -217,15 +245,27 @@ def case_open(
                 "expected_on": case.expected_on.isoformat() if case.expected_on else None,
             },
         )
-        _dispatch_opened(case)
+
+    case.pk = _case_keys.take()
+    if case.pk is None:
+        with transaction.atomic():
+            case.save(force_insert=True)
+            opened_event().save(force_insert=True)
+    else:
+        # The key is known before writing, so the case and its first event go in one
+        # atomic statement: no BEGIN/COMMIT round trips on the busiest write path.
+        event = opened_event()
+        event.pk = _event_keys.take()
+        rows_insert_together(case, event)
+    _dispatch_opened(case)
     return case
 
 
 def _dispatch_opened(case: Case) -> None:
-    """Say everything that opening a case triggers."""
-    from townhall.cases.tasks import case_acknowledge_task  # tasks import this module
+    """Say everything that opening a case triggers: for now, acknowledging it."""
+    from townhall.cases.tasks import case_acknowledge_pending_task  # tasks import services
 
-    enqueue_on_commit(case_acknowledge_task, case_id=case.pk)
+    enqueue_once_on_commit(case_acknowledge_pending_task)
 
 
 def case_acknowledge(*, case_id: int, now: datetime | None = None) -> bool:
@@ -502,10 +542,7 @@ def case_sla_scan(*, now: datetime | None = None) -> int:
     return count
 
 
-def case_sweep(*, older_than: timedelta = timedelta(minutes=5), now: datetime | None = None) -> int:
-    """Acknowledge NEW cases whose follow-up was lost (a crash after commit); return how many."""
-    cutoff = (now or clock.now()) - older_than
-    stale = Case.objects.filter(status=CaseStatus.NEW, opened_at__lt=cutoff).values_list(
-        "pk", flat=True
-    )
-    return sum(case_acknowledge(case_id=case_id, now=now) for case_id in stale)
+def case_acknowledge_pending(*, limit: int = 500, now: datetime | None = None) -> int:
+    """Acknowledge up to `limit` new cases, oldest first; return how many were acknowledged."""
+    waiting = Case.objects.filter(status=CaseStatus.NEW).order_by("pk").values_list("pk", flat=True)
+    return sum(case_acknowledge(case_id=case_id, now=now) for case_id in waiting[:limit])

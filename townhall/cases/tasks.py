@@ -6,20 +6,19 @@ from django_tasks import task
 
 from townhall.cases import services
 
+ACKNOWLEDGE_BATCH = 500
+
 
 @task()
-def case_acknowledge_task(*, case_id: int) -> bool:
-    """Acknowledge a newly opened case."""
-    return services.case_acknowledge(case_id=case_id)
+def case_acknowledge_pending_task() -> int:
+    """Acknowledge every new case; enqueue another run if a full batch was done."""
+    done = services.case_acknowledge_pending(limit=ACKNOWLEDGE_BATCH)
+    if done == ACKNOWLEDGE_BATCH:
+        case_acknowledge_pending_task.enqueue()
+    return done
 
 
 @task()
 def case_sla_scan_task() -> int:
     """Record breaches on every case past its SLA due date."""
     return services.case_sla_scan()
-
-
-@task()
-def case_sweep_task() -> int:
-    """Acknowledge new cases whose follow-up task was lost."""
-    return services.case_sweep()

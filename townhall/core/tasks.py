@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django_tasks.base import Task
+from django_tasks.base import Task, TaskResultStatus
 
 
 def _backend_shares_the_database(task: Task[Any, Any]) -> bool:
@@ -15,15 +15,31 @@ def _backend_shares_the_database(task: Task[Any, Any]) -> bool:
     return isinstance(task.get_backend(), DatabaseBackend) and not settings.DATABASE_ROUTERS
 
 
-def enqueue_on_commit(task: Task[Any, Any], **kwargs: Any) -> None:
-    """Enqueue `task` so that it runs only if the current transaction commits.
+def enqueue_once_on_commit(task: Task[Any, Any]) -> None:
+    """Make sure one run of `task` (which takes no arguments) is pending after commit.
 
-    With the database task backend on the same database, the task row is written inside
-    the transaction: it becomes visible to workers at commit and vanishes on rollback, and
-    no crash between commit and enqueue can lose it (a transactional outbox, for free).
-    Any other backend (a broker) is handed the task by `transaction.on_commit`.
+    For work that drains a queue kept in the database (new cases to acknowledge), one
+    pending run serves every change committed before it starts, so a burst of changes
+    costs one task row, not one each. With the database backend a pending (READY) run is
+    looked up after commit: if there is one, it has not started yet and will see this
+    change. Other backends enqueue every time; draining twice is harmless. Nothing is
+    enqueued if the transaction rolls back.
     """
-    if connection.in_atomic_block and _backend_shares_the_database(task):
-        task.enqueue(**kwargs)
-    else:
-        transaction.on_commit(lambda: task.enqueue(**kwargs))
+
+    def ensure_pending() -> None:
+        if _backend_shares_the_database(task):
+            from django_tasks_db.models import DBTaskResult
+
+            # Plain SQL: this runs after every case opened, and the ORM's query
+            # building cost more than the query (the READY rows have a partial index).
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT 1 FROM {DBTaskResult._meta.db_table} "  # noqa: S608 - model's own table
+                    "WHERE status = %s AND task_path = %s LIMIT 1",
+                    [TaskResultStatus.READY.value, task.module_path],
+                )
+                if cursor.fetchone() is not None:
+                    return
+        task.enqueue()
+
+    transaction.on_commit(ensure_pending)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from townhall.cases.services import case_sla_scan, case_sweep
+from townhall.cases.services import case_acknowledge_pending, case_sla_scan
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         breached = case_sla_scan()
-        swept = case_sweep()
+        swept = case_acknowledge_pending()
         self.stdout.write(
-            f"{breached} case(s) newly breached; {swept} stale new case(s) acknowledged."
+            f"{breached} case(s) newly breached; {swept} waiting new case(s) acknowledged."
         )
