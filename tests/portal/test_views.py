@@ -36,7 +36,9 @@ def test_tracking_shows_status_promise_and_public_events_only(
     html = response.content.decode()
     assert response.status_code == 200
     assert case.reference in html and "Acknowledged" in html
+    assert "We confirmed your request" in html
     assert "We expect to finish by" in html
+    assert "We are late" not in html
     assert "Crew booked for Tuesday" in html
     assert "awkward" not in html
 
@@ -55,3 +57,30 @@ def test_an_empty_reference_is_a_form_error_not_a_crash(client: Client, town: An
 
 def test_health_reports_the_database(client: Client) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
+
+
+def test_an_overdue_request_says_so(client: Client, pothole: Any) -> None:
+    from datetime import UTC, datetime
+
+    case = case_open(
+        service_type=pothole,
+        channel="web",
+        answers={"size": "small"},
+        description="Old hole",
+        opened_at=datetime(2020, 1, 6, 15, tzinfo=UTC),
+    )
+    html = client.get("/track/", {"reference": case.reference}).content.decode()
+    assert "We are late with this, sorry" in html
+
+
+def test_a_status_change_says_the_new_status_and_its_note(
+    client: Client, pothole: Any, caseworker: Any
+) -> None:
+    from townhall.cases.services import case_transition
+
+    case = case_open(
+        service_type=pothole, channel="web", answers={"size": "small"}, description="x"
+    )
+    case_transition(case=case, to="in_progress", actor=caseworker, note="Crew on site")
+    html = client.get("/track/", {"reference": case.reference}).content.decode()
+    assert "Status: In progress. Crew on site" in html

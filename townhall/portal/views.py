@@ -8,11 +8,33 @@ from django import forms
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from townhall.cases.errors import CaseNotFound
+from townhall.cases.lifecycle import OPEN_STATUSES, CaseStatus
+from townhall.cases.models import CaseEvent, CaseEventKind
 from townhall.cases.selectors import case_get_by_reference, case_public_timeline
 from townhall.catalog.selectors import service_type_list
+
+_STATUS_LABELS = dict(CaseStatus.choices)
+
+
+def timeline_text(event: CaseEvent) -> str:
+    """Return what a resident reads for one public event of their request."""
+    data = event.data
+    if event.kind == CaseEventKind.OPENED:
+        text = "We received your request."
+    elif event.kind == CaseEventKind.ACKNOWLEDGED:
+        text = "We confirmed your request and set a date to finish by."
+    elif event.kind in {CaseEventKind.STATUS_CHANGED, CaseEventKind.REOPENED}:
+        text = f"Status: {_STATUS_LABELS.get(data.get('to', ''), data.get('to', ''))}."
+    elif event.kind == CaseEventKind.MERGED:
+        text = f"We are handling this together with request {data.get('into', '')}."
+    else:
+        text = ""
+    note = data.get("note") or data.get("text") or ""
+    return f"{text} {note}".strip()
 
 
 class TrackForm(forms.Form):
@@ -45,7 +67,15 @@ def track_view(request: HttpRequest) -> HttpResponse:
             )
             status = 404
         else:
-            context.update(case=case, timeline=case_public_timeline(case=case))
+            timeline = [(e.at, timeline_text(e)) for e in case_public_timeline(case=case)]
+            today = timezone.localdate()
+            late = case.status in OPEN_STATUSES and (
+                case.breached_at is not None
+                or (case.expected_on is not None and case.expected_on < today)
+            )
+            context.update(
+                case=case, timeline=timeline, late=late, open=case.status in OPEN_STATUSES
+            )
     elif request.GET:
         status = 400
     return render(request, "portal/track.html", context, status=status)
