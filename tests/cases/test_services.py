@@ -115,6 +115,10 @@ def test_a_rolled_back_open_writes_nothing_and_enqueues_nothing(
         ({"lat": 42.0, "long": None}, "location"),
         ({"channel": "pigeon"}, "channel"),
         ({"priority": "whenever"}, "priority"),
+        ({"address": "x" * 301}, "address_string"),
+        ({"address_id": "x" * 65}, "address_id"),
+        ({"description": "x" * 10_001}, "description"),
+        ({"lat": float("nan")}, "location"),
     ],
 )
 def test_bad_input_is_refused_with_field_errors_and_nothing_written(

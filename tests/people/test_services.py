@@ -98,3 +98,11 @@ def test_staff_get_their_role_permissions() -> None:
     assert not worker.has_perm("catalog.change_servicetype")
     assert admin.has_perm("catalog.change_servicetype")
     assert worker.groups.get().permissions.count() == 4
+
+
+@pytest.mark.django_db
+def test_an_overlong_name_is_a_field_error_and_nothing_is_written() -> None:
+    with pytest.raises(ValidationFailed) as info:
+        citizen_resolve(name="x" * 201, email="long@example.org")
+    assert "name" in info.value.details
+    assert Citizen.objects.count() == 0

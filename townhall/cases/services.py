@@ -45,6 +45,7 @@ from townhall.people.models import Channel, Citizen
 logger = logging.getLogger(__name__)
 
 Actor = AbstractBaseUser | None
+DESCRIPTION_MAX = 10_000
 _case_keys = KeyReservations(Case)
 _event_keys = KeyReservations(CaseEvent)
 
@@ -180,10 +181,11 @@ def case_open(
     actor: Actor = None,
     opened_at: datetime | None = None,
 ) -> Case:
-    """Open a case, record its OPENED event and set its SLA due date, in one transaction.
+    """Open a case with its OPENED event and SLA due date, written atomically.
 
-    Raise InvalidCaseInput if the service is inactive, the answers do not fit the
-    service's questions, the location is out of range or the request says nothing.
+    Raise InvalidCaseInput (nothing written) if the service is inactive, the answers do
+    not fit the service's questions, the location is out of range, a text is too long or
+    the request says nothing at all.
     """
     errors: dict[str, list[str]] = {}
     if not service_type.active:
@@ -196,6 +198,13 @@ def case_open(
         errors["location"] = ["Give both latitude and longitude, or neither."]
     elif lat is not None and long is not None and not (-90 <= lat <= 90 and -180 <= long <= 180):
         errors["location"] = ["Latitude must be within ±90 and longitude within ±180."]
+    for field, value, limit in (
+        ("description", description, DESCRIPTION_MAX),
+        ("address_string", address, Case._meta.get_field("address").max_length),
+        ("address_id", address_id, Case._meta.get_field("address_id").max_length),
+    ):
+        if limit is not None and len(value) > limit:
+            errors[field] = [f"Keep this under {limit} characters."]
     clean_answers: dict[str, object] = {}
     try:
         clean_answers = answers_clean(

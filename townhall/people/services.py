@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Group, Permission
 from django.db import IntegrityError, transaction
 
+from townhall.core.errors import ValidationFailed
 from townhall.people.contacts import email_normalise, phone_normalise
 from townhall.people.models import (
     Channel,
@@ -19,6 +20,9 @@ from townhall.people.models import (
     ContactPoint,
 )
 from townhall.people.roles import ROLE_PERMISSIONS, StaffRole
+
+
+NAME_MAX = 200
 
 
 def citizen_resolve(
@@ -33,8 +37,12 @@ def citizen_resolve(
 
     Tell us once: a resident who wrote by e-mail and later texts from a known phone is
     the same citizen. New contact points are attached to the citizen found.
-    Raise ValidationFailed if a contact value is malformed.
+    Raise ValidationFailed if a contact value is malformed or the name too long.
     """
+    if len(name.strip()) > NAME_MAX:
+        raise ValidationFailed(
+            "That name is too long.", details={"name": [f"Keep it under {NAME_MAX} characters."]}
+        )
     points: list[tuple[str, str]] = []
     if email:
         points.append((ContactKind.EMAIL, email_normalise(email)))
