@@ -21,7 +21,6 @@ from townhall.people.models import (
 )
 from townhall.people.roles import ROLE_PERMISSIONS, StaffRole
 
-
 NAME_MAX = 200
 
 
