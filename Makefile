@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 SOURCES := townhall tests bench
 
-.PHONY: help install install-test demo run test lint types contracts migrations-check pytest bench clean
+.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -37,6 +37,10 @@ demo: install ## Set up the demo town on SQLite and start web server, worker and
 	$(BIN)/townhall demo
 
 test: install-test lint types contracts migrations-check pytest ## Lint, types, contracts, migrations, tests (SQLite; also PostgreSQL if DATABASE_URL is set)
+
+fmt: install-test ## format and auto-fix the code (ruff)
+	$(BIN)/ruff check --fix $(SOURCES)
+	$(BIN)/ruff format $(SOURCES)
 
 lint: install-test ## ruff format check and lint
 	$(BIN)/ruff format --check $(SOURCES)
