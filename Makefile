@@ -59,7 +59,7 @@ pytest: install-test ## the test suite on SQLite, then on DATABASE_URL when set
 	env -u DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$DATABASE_URL" ]; then echo "--- again on $${DATABASE_URL%%@*}@… ---"; $(BIN)/pytest; fi
 
-bench: install-test ## benchmarks (needs DATABASE_URL pointing at PostgreSQL)
+bench: install-test ## benchmarks on local PostgreSQL (BENCH_DATABASE_URL; default db townhall_bench)
 	$(BIN)/python bench/case_open.py
 
 clean: ## remove the virtualenv and local data

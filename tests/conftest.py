@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 
 from townhall.catalog.selectors import catalog_cache_clear
 from townhall.catalog.services import catalog_import
+from townhall.core.tasks import scheduled_runs_forget
 from townhall.people.roles import StaffRole
 from townhall.people.services import citizen_resolve, staff_user_create
 
@@ -78,10 +79,12 @@ SMALL_TOWN: dict[str, Any] = {
 
 
 @pytest.fixture(autouse=True)
-def _fresh_catalog_cache() -> Iterator[None]:
+def _fresh_process_state() -> Iterator[None]:
     catalog_cache_clear()
+    scheduled_runs_forget()
     yield
     catalog_cache_clear()
+    scheduled_runs_forget()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
@@ -140,11 +141,16 @@ def test_an_inactive_service_takes_no_new_requests(pothole: ServiceType) -> None
 
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_acknowledges_a_new_case(pothole: ServiceType) -> None:
-    # given a case whose acknowledgement was enqueued when its transaction committed
+    # given a case whose acknowledgement run was scheduled when its transaction committed
     case = open_pothole(pothole)
-    assert DBTaskResult.objects.get(task_path=ACK_TASK).status == "READY"
-    # when the real database worker drains the queue
+    task = DBTaskResult.objects.get(task_path=ACK_TASK)
+    assert task.status == "READY"
+    # when the real database worker runs before the run is due, it leaves it alone
     call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.NEW
+    # and once it is due, the worker drains the new cases
+    with time_machine.travel(task.run_after + timedelta(seconds=1), tick=True):
+        call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
     # then
     case.refresh_from_db()
     assert case.status == CaseStatus.ACKNOWLEDGED
@@ -314,13 +320,22 @@ def test_pending_acknowledgement_catches_cases_whose_task_was_lost(pothole: Serv
     assert (first.status, second.status) == (CaseStatus.ACKNOWLEDGED, CaseStatus.ACKNOWLEDGED)
 
 
-def test_a_burst_of_openings_needs_one_pending_task(
+def test_a_burst_of_openings_schedules_one_run_per_window(
     pothole: ServiceType, django_capture_on_commit_callbacks: Any
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        for _ in range(5):
+    # given a burst of five openings within a second
+    with time_machine.travel(MONDAY_10, tick=False) as traveller:
+        with django_capture_on_commit_callbacks(execute=True):
+            for _ in range(5):
+                open_pothole(pothole)
+        # then one run is scheduled, a second ahead, which will see all five
+        [run] = DBTaskResult.objects.filter(task_path=ACK_TASK)
+        assert run.run_after == MONDAY_10 + timedelta(seconds=1)
+        # when the window has passed, the next opening schedules the next run
+        traveller.shift(timedelta(seconds=0.9))
+        with django_capture_on_commit_callbacks(execute=True):
             open_pothole(pothole)
-    assert DBTaskResult.objects.filter(task_path=ACK_TASK, status="READY").count() == 1
+    assert DBTaskResult.objects.filter(task_path=ACK_TASK).count() == 2
 
 
 def test_a_reference_finds_its_case_and_only_its_case(pothole: ServiceType) -> None:

@@ -2,44 +2,53 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
-from django.db import connection, transaction
-from django_tasks.base import Task, TaskResultStatus
+from django.db import transaction
+from django_tasks.base import Task
+
+from townhall.core import clock
+
+# Workers and web processes read different clocks; a run is treated as "not started yet"
+# only while it is due more than this far in the future.
+CLOCK_SKEW_MARGIN = timedelta(milliseconds=250)
+
+_scheduled_until: dict[str, datetime] = {}
+_lock = threading.Lock()
 
 
-def _backend_shares_the_database(task: Task[Any, Any]) -> bool:
-    from django_tasks_db import DatabaseBackend
+def enqueue_once_on_commit(
+    task: Task[Any, Any], *, window: timedelta = timedelta(seconds=1)
+) -> None:
+    """Make sure a run of `task` (which takes no arguments) starts after this commit.
 
-    return isinstance(task.get_backend(), DatabaseBackend) and not settings.DATABASE_ROUTERS
-
-
-def enqueue_once_on_commit(task: Task[Any, Any]) -> None:
-    """Make sure one run of `task` (which takes no arguments) is pending after commit.
-
-    For work that drains a queue kept in the database (new cases to acknowledge), one
-    pending run serves every change committed before it starts, so a burst of changes
-    costs one task row, not one each. With the database backend a pending (READY) run is
-    looked up after commit: if there is one, it has not started yet and will see this
-    change. Other backends enqueue every time; draining twice is harmless. Nothing is
-    enqueued if the transaction rolls back.
+    For work that drains a queue kept in the database (new cases to acknowledge), one run
+    serves every change committed before it starts. The run is enqueued to start `window`
+    from now, so until then this process knows, without asking the database, that a run
+    which will see its next changes is still to come: a burst of changes costs one task
+    row per window per process, not one each. Backends that cannot defer a task get one
+    run per change; draining twice is harmless. Nothing is enqueued on rollback.
     """
 
-    def ensure_pending() -> None:
-        if _backend_shares_the_database(task):
-            from django_tasks_db.models import DBTaskResult
+    def ensure_scheduled() -> None:
+        if not task.get_backend().supports_defer:
+            task.enqueue()
+            return
+        now = clock.now()
+        with _lock:
+            until = _scheduled_until.get(task.module_path)
+            if until is not None and now < until - CLOCK_SKEW_MARGIN:
+                return
+            run_after = now + window
+            task.using(run_after=run_after).enqueue()
+            _scheduled_until[task.module_path] = run_after
 
-            # Plain SQL: this runs after every case opened, and the ORM's query
-            # building cost more than the query (the READY rows have a partial index).
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT 1 FROM {DBTaskResult._meta.db_table} "  # noqa: S608 - model's own table
-                    "WHERE status = %s AND task_path = %s LIMIT 1",
-                    [TaskResultStatus.READY.value, task.module_path],
-                )
-                if cursor.fetchone() is not None:
-                    return
-        task.enqueue()
+    transaction.on_commit(ensure_scheduled)
 
-    transaction.on_commit(ensure_pending)
+
+def scheduled_runs_forget() -> None:
+    """Forget which runs this process has scheduled (tests start from a clean slate)."""
+    with _lock:
+        _scheduled_until.clear()
