@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -123,3 +124,26 @@ def test_one_sla_per_service_and_priority(pothole: Any) -> None:
         SlaPolicy.objects.create(
             service_type=pothole, priority="normal", target_hours=5, clock="elapsed"
         )
+
+
+@pytest.mark.django_db
+def test_the_import_command_loads_a_file_and_reports_problems(tmp_path: Any, capsys: Any) -> None:
+    from django.core.management import CommandError, call_command
+
+    good = tmp_path / "town.json"
+    good.write_text(json.dumps(SMALL_TOWN))
+    call_command("catalog_import", str(good))
+    assert (
+        "created: 2 attributes, 1 calendars, 1 closures, 2 departments" in capsys.readouterr().out
+    )
+    assert ServiceType.objects.count() == 2
+    bad_spec = copy.deepcopy(SMALL_TOWN)
+    bad_spec["service_types"][0]["group"] = "nowhere"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(bad_spec))
+    with pytest.raises(CommandError, match="unknown group 'nowhere'"):
+        call_command("catalog_import", str(bad))
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("catalog_import", str(broken))
