@@ -15,7 +15,7 @@ from django_tasks_db.models import DBTaskResult
 from townhall.cases.errors import InvalidCaseInput, InvalidMerge, InvalidTransition
 from townhall.cases.lifecycle import CaseStatus
 from townhall.cases.models import Case, CaseEvent, CaseEventKind
-from townhall.cases.selectors import case_get_by_reference, ledger_verify
+from townhall.cases.selectors import case_get_by_reference, case_list_open, ledger_verify
 from townhall.cases.services import (
     case_acknowledge,
     case_acknowledge_pending,
@@ -23,6 +23,7 @@ from townhall.cases.services import (
     case_merge,
     case_note_add,
     case_open,
+    case_priority_change,
     case_sla_scan,
     case_transition,
 )
@@ -362,3 +363,47 @@ def test_every_service_keeps_the_chain_verifiable(pothole: ServiceType, casework
     checked, breaks = ledger_verify()
     assert (checked, breaks) == (CaseEvent.objects.count(), [])
     assert checked == 11
+
+
+def test_raising_the_priority_restarts_the_promise_at_the_new_target(
+    pothole: ServiceType, caseworker: Any
+) -> None:
+    # given a normal pothole (16 business hours) that later turns out to be dangerous
+    case = open_pothole(pothole)
+    later = MONDAY_10 + timedelta(hours=1)
+    # when it becomes urgent (4 elapsed hours)
+    case_priority_change(case=case, priority="urgent", actor=caseworker, now=later)
+    # then
+    assert (case.priority, case.due_at) == ("urgent", later + timedelta(hours=4))
+    event = case.events.latest("seq")
+    assert (event.kind, event.data["from"], event.data["to"]) == (
+        "priority_changed",
+        "normal",
+        "urgent",
+    )
+    with pytest.raises(InvalidCaseInput):
+        case_priority_change(case=case, priority="asap", actor=caseworker)
+
+
+def test_a_priority_change_while_waiting_on_the_resident_keeps_the_clock_paused(
+    pothole: ServiceType, caseworker: Any
+) -> None:
+    case = open_pothole(pothole)
+    case_transition(case=case, to=CaseStatus.IN_PROGRESS, actor=caseworker, now=MONDAY_10)
+    case_transition(case=case, to=CaseStatus.AWAITING_CITIZEN, actor=caseworker, now=MONDAY_10)
+    case_priority_change(case=case, priority="urgent", actor=caseworker, now=MONDAY_10)
+    assert case.due_at is None
+    assert case.sla_paused_remaining == timedelta(hours=4)
+
+
+def test_the_open_queue_lists_soonest_due_first_in_one_query(
+    pothole: ServiceType, no_heat: ServiceType, django_assert_num_queries: Any
+) -> None:
+    late = open_pothole(pothole)
+    soon = case_open(service_type=no_heat, channel="phone", description="Cold", opened_at=MONDAY_10)
+    done = open_pothole(pothole)
+    case_merge(case=done, into=late, actor=None)
+    with django_assert_num_queries(1):
+        rows = [(c.reference, c.service_type.name, c.department.code) for c in case_list_open()]
+    assert [r[0] for r in rows] == [soon.reference, late.reference]
+    assert rows[0][1:] == ("No heat", "isd")

@@ -471,6 +471,59 @@ def case_note_add(
         )
 
 
+def case_priority_change(
+    *, case: Case, priority: str, actor: Actor, now: datetime | None = None
+) -> Case:
+    """Change a case's priority; its promise restarts at the new priority's SLA target.
+
+    A running clock gets a new due date counted from now; a paused one keeps waiting with
+    the full new target left. Raise InvalidCaseInput for an unknown priority or a
+    finished case.
+    """
+    if priority not in Priority.values:
+        raise InvalidCaseInput(
+            "Unknown priority.", details={"priority": [f"Choose one of {Priority.values}."]}
+        )
+    at = now or clock.now()
+    with transaction.atomic():
+        locked = _case_lock(case.pk)
+        if locked.status not in OPEN_STATUSES:
+            raise InvalidCaseInput(
+                "Only open cases can change priority.",
+                details={"priority": ["The case is finished."]},
+            )
+        previous = locked.priority
+        locked.priority = priority
+        locked.updated_at = at
+        sla = _sla_inputs(locked)
+        if sla is not None:
+            state = sla_start(received_at=at, target=sla[0], calendar=sla[1])
+            if locked.status in PAUSED_STATUSES:
+                state = SlaState(due_at=None, paused_remaining=sla[0].target)
+            _sla_apply(locked, state, sla[1])
+            locked.breached_at = None
+        locked.save(
+            update_fields=[
+                "priority",
+                "updated_at",
+                "due_at",
+                "sla_paused_remaining",
+                "expected_on",
+                "breached_at",
+            ]
+        )
+        _event_append(
+            case=locked,
+            kind=CaseEventKind.PRIORITY_CHANGED,
+            at=at,
+            actor=actor,
+            channel=Channel.STAFF,
+            data={"from": previous, "to": priority, "due_at": _iso(locked.due_at)},
+        )
+    _copy_state(locked, case)
+    return case
+
+
 def case_merge(*, case: Case, into: Case, actor: Actor, now: datetime | None = None) -> Case:
     """Mark `case` a duplicate of `into`, recording the merge on both cases.
 
