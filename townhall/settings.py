@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "townhall.catalog",
     "townhall.people",
     "townhall.cases",
+    "townhall.notify",
     "townhall.portal",
     "townhall.demo",
 ]
@@ -179,4 +180,59 @@ TOWNHALL_PERIODIC_TASKS = [
         "townhall.cases.tasks.case_acknowledge_pending_task",
         env.int("CASE_SWEEP_SECONDS", default=300),
     ),
+    (
+        "townhall.notify.tasks.notification_send_due_task",
+        env.int("NOTIFY_SWEEP_SECONDS", default=30),
+    ),
 ]
+
+# --- who hears about case events, inside the event's transaction (cases/dispatch.py) ---
+TOWNHALL_CASE_EVENT_SUBSCRIBERS = {
+    "townhall.notify.services.notification_for_case_event": [
+        "acknowledged",
+        "status_changed",
+        "public_update",
+        "reopened",
+        "resumed",
+        "priority_changed",
+    ],
+}
+
+# --- notifications ---
+# Base address of the public site, used in links sent to residents.
+TOWNHALL_PUBLIC_URL = env.str("TOWNHALL_PUBLIC_URL", default="http://127.0.0.1:8000")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Townhall <noreply@townhall.local>")
+# E-mail: Django's backends; django-anymail's for providers. In development messages are
+# written to files under var/mail instead of being sent.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# SMS gateway in the account-SID/auth-token form; without SMS_ACCOUNT_SID texts go to the
+# worker's console.
+if env.str("SMS_ACCOUNT_SID", default=""):
+    TOWNHALL_CHANNELS = {
+        "sms": {
+            "BACKEND": "townhall.notify.channels.sms.HttpSmsGateway",
+            "OPTIONS": {
+                "account_sid": env.str("SMS_ACCOUNT_SID"),
+                "auth_token": env.str("SMS_AUTH_TOKEN"),
+                "from_number": env.str("SMS_FROM_NUMBER"),
+                "base_url": env.str("SMS_BASE_URL", default="https://api.twilio.com/2010-04-01"),
+            },
+        }
+    }
+# No texts between these local times (HH:MM, HH:MM); empty to send at any hour.
+TOWNHALL_SMS_QUIET_HOURS = env.list("SMS_QUIET_HOURS", default=["21:00", "08:00"])
+TOWNHALL_NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
+TOWNHALL_NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=30)
+TOWNHALL_NOTIFY_RETRY_CAP_SECONDS = env.int("NOTIFY_RETRY_CAP_SECONDS", default=6 * 3600)
+TOWNHALL_NOTIFY_LEASE_SECONDS = env.int("NOTIFY_LEASE_SECONDS", default=300)

@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from townhall.cases.dispatch import case_event_publish, case_event_wanted
 from townhall.cases.errors import CaseNotFound, InvalidCaseInput, InvalidMerge
 from townhall.cases.ledger import GENESIS_HASH, event_hash
 from townhall.cases.lifecycle import (
@@ -124,6 +125,7 @@ def _event_append(
         public=public,
     )
     event.save(force_insert=True)
+    case_event_publish(event)
     return event
 
 
@@ -256,10 +258,12 @@ def case_open(
         )
 
     case.pk = _case_keys.take()
-    if case.pk is None:
+    if case.pk is None or case_event_wanted(CaseEventKind.OPENED):
         with transaction.atomic():
             case.save(force_insert=True)
-            opened_event().save(force_insert=True)
+            event = opened_event()
+            event.save(force_insert=True)
+            case_event_publish(event)
     else:
         # The key is known before writing, so the case and its first event go in one
         # atomic statement: no BEGIN/COMMIT round trips on the busiest write path.

@@ -23,6 +23,7 @@ from townhall.cases.lifecycle import CaseStatus
 from townhall.catalog.models import AttributeDefinition, Jurisdiction, ServiceType
 from townhall.catalog.services import catalog_import
 from townhall.core import clock
+from townhall.notify.services import notification_templates_install
 from townhall.people.models import Channel, Citizen
 from townhall.people.roles import StaffRole
 from townhall.people.services import citizen_resolve, staff_user_create
@@ -75,6 +76,7 @@ def demo_load(
         return DemoSummary(loaded=False, cases=0, staff=staff)
     rng = random.Random(seed)
     catalog_import(spec=spec)
+    notification_templates_install()
     users = _staff_load(spec)
     citizens = [_citizen_load(c) for c in spec["citizens"]]
     services = {s.code: s for s in ServiceType.objects.select_related("department")}

@@ -9,13 +9,16 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
 
 from townhall.cases.errors import CaseNotFound
 from townhall.cases.lifecycle import OPEN_STATUSES, CaseStatus
 from townhall.cases.models import CaseEvent, CaseEventKind
 from townhall.cases.selectors import case_get_by_reference, case_public_timeline
 from townhall.catalog.selectors import service_type_list
+from townhall.core.errors import NotFound
+from townhall.notify.services import opt_out_by_token
 
 _STATUS_LABELS = dict(CaseStatus.choices)
 
@@ -86,3 +89,17 @@ def health_view(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok", "database": connection.vendor})
+
+
+@csrf_exempt  # mail clients post RFC 8058 one-click requests; the signed token is the proof
+@require_http_methods(["GET", "POST"])
+def opt_out_view(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "portal/opt_out.html", {"token": token, "done": False})
+    try:
+        opt_out = opt_out_by_token(token=token)
+    except NotFound:
+        return render(request, "portal/opt_out.html", {"invalid": True}, status=404)
+    return render(
+        request, "portal/opt_out.html", {"done": True, "channel": opt_out.get_channel_display()}
+    )

@@ -1,0 +1,121 @@
+"""Admin: council-editable templates with a preview, and the outbox with a retry action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html, linebreaks
+
+from townhall.core.errors import NotFound
+from townhall.notify.models import DeliveryAttempt, Notification, NotificationTemplate, OptOut
+from townhall.notify.rendering import PLACEHOLDERS, template_check, template_render
+from townhall.notify.services import notification_retry
+
+SAMPLE_VALUES = {
+    "name": "Maria Delgado",
+    "reference": "TH-26-004211",
+    "service": "Missed trash pickup",
+    "status": "In progress",
+    "expected_date": "Friday 27 November 2026",
+    "note": "Our crew will come back on Friday morning.",
+    "tracking_url": "https://townhall.example.org/track/?reference=TH-26-004211",
+    "survey_url": "https://townhall.example.org/track/?reference=TH-26-004211",
+    "unsubscribe_url": "https://townhall.example.org/notifications/stop/…/",
+    "council": "Millbrook Town Council",
+    "address": "12 Elm Street",
+    "title": "Road closure on Main Street",
+    "message": "Main Street is closed between Elm and Oak until 6pm.",
+}
+
+
+class TemplateForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = NotificationTemplate
+        fields = ["kind", "channel", "language", "subject", "body", "active"]
+        help_texts = {
+            "body": "Placeholders: " + ", ".join(f"{{{{ {name} }}}}" for name in PLACEHOLDERS),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for field in ("subject", "body"):
+            problems = template_check(data.get(field) or "")
+            if problems:
+                self.add_error(field, "; ".join(problems))
+        return data
+
+
+@admin.register(NotificationTemplate)
+class NotificationTemplateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = TemplateForm
+    list_display = ["kind", "channel", "language", "subject", "active"]
+    list_filter = ["kind", "channel", "language", "active"]
+    readonly_fields = ["preview"]
+
+    @admin.display(description="Preview with sample values")
+    def preview(self, obj: NotificationTemplate) -> str:
+        if obj.pk is None:
+            return "Save to see a preview."
+        if template_check(obj.subject) or template_check(obj.body):
+            return "Fix the placeholders to see a preview."
+        return format_html(
+            "<p><strong>{}</strong></p>{}",
+            template_render(obj.subject, SAMPLE_VALUES),
+            linebreaks(template_render(obj.body, SAMPLE_VALUES)),
+        )
+
+
+class AttemptInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "outcome", "detail", "duration_ms"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = [
+        "created_at",
+        "kind",
+        "channel",
+        "to",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    ]
+    list_filter = ["status", "channel", "kind"]
+    search_fields = ["to", "key", "provider_message_id"]
+    inlines = [AttemptInline]
+    actions = ["retry"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Retry selected dead or failed notifications")
+    def retry(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        retried = 0
+        for notification in queryset:
+            try:
+                notification_retry(notification=notification)
+                retried += 1
+            except NotFound:
+                continue
+        level = messages.SUCCESS if retried else messages.WARNING
+        self.message_user(request, f"{retried} notification(s) queued again.", level)
+
+
+@admin.register(OptOut)
+class OptOutAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["citizen", "channel", "via", "at"]
+    list_filter = ["channel", "via"]

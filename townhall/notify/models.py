@@ -1,0 +1,147 @@
+"""Templates, the notification outbox, delivery attempts and opt-outs."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from townhall.core.models import TimeStampedModel
+from townhall.people.models import Citizen
+
+
+class NotificationKind(models.TextChoices):
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged, with expected date")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    PUBLIC_UPDATE = "public_update", _("Public update")
+    AWAITING_REPLY = "awaiting_reply", _("Awaiting your reply")
+    RESOLVED = "resolved", _("Resolved, with survey link")
+    REOPENED = "reopened", _("Reopened")
+    SLA_DATE_CHANGED = "sla_date_changed", _("Expected date changed")
+    ALERT = "alert", _("Area or topic alert")
+
+
+class NotifyChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    WEBHOOK = "webhook", _("Webhook")
+    INAPP = "inapp", _("In the portal")
+
+
+class NotificationTemplate(TimeStampedModel):
+    """The words sent for one kind of notification, on one channel, in one language."""
+
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    channel = models.CharField(max_length=10, choices=NotifyChannel.choices)
+    language = models.CharField(max_length=10, default="en")
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "channel", "language"],
+                name="unique_template_per_kind_channel_language",
+            )
+        ]
+        ordering = ["kind", "channel", "language"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} / {self.channel} / {self.language}"
+
+
+class NotificationStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed (reported by the provider)")
+    DEAD = "dead", _("Dead letter")
+    SUPPRESSED = "suppressed", _("Not sent (opted out or no address)")
+
+
+class Notification(models.Model):
+    """One message to one recipient on one channel: the outbox row and its delivery state.
+
+    Written in the same transaction as the change that causes it; `key` (event, recipient,
+    channel) is unique, so a retried or repeated cause never queues the message twice.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    channel = models.CharField(max_length=10, choices=NotifyChannel.choices)
+    language = models.CharField(max_length=10, default="en")
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
+    )
+    case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    to = models.CharField(max_length=500, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    status = models.CharField(
+        max_length=12, choices=NotificationStatus.choices, default=NotificationStatus.QUEUED
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=500, blank=True)
+    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_due",
+                condition=models.Q(status="queued"),
+            ),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to or self.citizen_id} by {self.channel} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at handing a notification to its channel, or a status the provider reported."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", _("Sent")
+        RETRY = "retry", _("Failed, will retry")
+        DEAD = "dead", _("Failed for good")
+        PROVIDER_STATUS = "provider_status", _("Provider status report")
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="delivery_attempts"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class OptOut(models.Model):
+    """A resident's "stop sending me this": per channel, from a link, STOP reply or staff."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="opt_outs")
+    channel = models.CharField(max_length=10, choices=NotifyChannel.choices)
+    at = models.DateTimeField(default=timezone.now)
+    via = models.CharField(max_length=20, help_text=_("link, stop_reply or staff"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["citizen", "channel"], name="unique_opt_out_per_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.citizen_id} opted out of {self.channel} via {self.via}"

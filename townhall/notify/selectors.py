@@ -1,0 +1,55 @@
+"""Reads for notifications."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from townhall.notify.models import Notification, NotificationTemplate
+
+
+@dataclass(frozen=True)
+class TemplateText:
+    """The words of a template, wherever they came from."""
+
+    subject: str
+    body: str
+    language: str
+
+
+@functools.cache
+def default_templates() -> dict[tuple[str, str, str], TemplateText]:
+    """Return the packaged default templates keyed by (kind, channel, language)."""
+    text = resources.files("townhall.notify").joinpath("data/templates.json").read_text("utf-8")
+    return {
+        (t["kind"], t["channel"], t["language"]): TemplateText(
+            t["subject"], t["body"], t["language"]
+        )
+        for t in json.loads(text)
+    }
+
+
+def notification_template_get(*, kind: str, channel: str, language: str) -> TemplateText:
+    """Return the council's template for kind/channel/language, else the packaged default,
+    falling back to the site's default language; raise LookupError if there is none."""
+    fallback = settings.LANGUAGE_CODE
+    for lang in dict.fromkeys([language, fallback]):
+        row = NotificationTemplate.objects.filter(
+            kind=kind, channel=channel, language=lang, active=True
+        ).first()
+        if row is not None:
+            return TemplateText(row.subject, row.body, row.language)
+        default = default_templates().get((kind, channel, lang))
+        if default is not None:
+            return default
+    raise LookupError(f"No template for {kind}/{channel} in {language} or {fallback}.")
+
+
+def notification_list_for_citizen(*, citizen_id: int) -> QuerySet[Notification]:
+    """Return a resident's messages, newest first (the in-app inbox)."""
+    return Notification.objects.filter(citizen_id=citizen_id).order_by("-created_at", "-id")
