@@ -10,8 +10,17 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, linebreaks
 
-from townhall.core.errors import NotFound
-from townhall.notify.models import DeliveryAttempt, Notification, NotificationTemplate, OptOut
+from townhall.core.errors import NotFound, ValidationFailed
+from townhall.notify.alerts import alert_publish
+from townhall.notify.models import (
+    Alert,
+    AlertSubscription,
+    AlertTopic,
+    DeliveryAttempt,
+    Notification,
+    NotificationTemplate,
+    OptOut,
+)
 from townhall.notify.rendering import PLACEHOLDERS, template_check, template_render
 from townhall.notify.services import notification_retry
 
@@ -119,3 +128,57 @@ class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class OptOutAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["citizen", "channel", "via", "at"]
     list_filter = ["channel", "via"]
+
+
+@admin.register(AlertTopic)
+class AlertTopicAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["name", "code"]
+    prepopulated_fields = {"code": ("name",)}
+
+
+class AlertForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Alert
+        fields = ["topic", "title", "message", "lat", "long", "radius_m", "polygon"]
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Publishing goes through `alert_publish`, which starts the fan-out."""
+
+    form = AlertForm
+    list_display = ["title", "topic", "fanout", "recipients", "published_at"]
+    list_filter = ["topic", "fanout"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return []
+        return [f.name for f in Alert._meta.fields if f.editable] + ["fanout", "recipients"]
+
+    def save_model(self, request: HttpRequest, obj: Alert, form: Any, change: bool) -> None:
+        if change:
+            return
+        try:
+            published = alert_publish(
+                topic=obj.topic,
+                title=obj.title,
+                message=obj.message,
+                lat=obj.lat,
+                long=obj.long,
+                radius_m=obj.radius_m,
+                polygon=obj.polygon,
+            )
+        except ValidationFailed as exc:
+            self.message_user(request, f"{exc.message} {exc.details}", messages.ERROR)
+            return
+        obj.pk = published.pk
+        self.message_user(
+            request, "Published: the alert is on its way to subscribers.", messages.SUCCESS
+        )
+
+
+@admin.register(AlertSubscription)
+class AlertSubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["citizen", "topic", "channel", "address", "radius_m", "active"]
+    list_filter = ["topic", "channel", "active"]
+    readonly_fields = ["min_lat", "max_lat", "min_long", "max_long"]

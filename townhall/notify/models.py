@@ -145,3 +145,78 @@ class OptOut(models.Model):
 
     def __str__(self) -> str:
         return f"{self.citizen_id} opted out of {self.channel} via {self.via}"
+
+
+class AlertTopic(TimeStampedModel):
+    """Something residents can follow: road works, collection changes, product recalls."""
+
+    code = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AreaMixin(models.Model):
+    """An area: a circle (centre and radius) or a drawn polygon; neither means everywhere.
+
+    The bounding box is stored so the database can discard far-away rows before the
+    exact test (`notify/geo.py`).
+    """
+
+    lat = models.FloatField(null=True, blank=True)
+    long = models.FloatField(null=True, blank=True)
+    radius_m = models.PositiveIntegerField(null=True, blank=True)
+    polygon = models.JSONField(
+        null=True, blank=True, help_text=_("[[lat, long], …] corners of a drawn area")
+    )
+    min_lat = models.FloatField(null=True, blank=True, editable=False)
+    max_lat = models.FloatField(null=True, blank=True, editable=False)
+    min_long = models.FloatField(null=True, blank=True, editable=False)
+    max_long = models.FloatField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class AlertSubscription(AreaMixin, TimeStampedModel):
+    """A resident's wish to hear about a topic (or all topics) in an area."""
+
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.CASCADE, related_name="alert_subscriptions"
+    )
+    topic = models.ForeignKey(
+        AlertTopic, on_delete=models.CASCADE, null=True, blank=True, related_name="subscriptions"
+    )
+    channel = models.CharField(max_length=10, choices=NotifyChannel.choices)
+    address = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["topic", "active", "id"], name="subscription_fanout")]
+
+    def __str__(self) -> str:
+        return f"{self.citizen_id}: {self.topic or 'all topics'} by {self.channel}"
+
+
+class Alert(AreaMixin, TimeStampedModel):
+    """A notice staff publish to everyone subscribed to its topic in its area."""
+
+    class FanOut(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING = "pending", _("Publishing")
+        DONE = "done", _("Published")
+
+    topic = models.ForeignKey(AlertTopic, on_delete=models.PROTECT, related_name="alerts")
+    title = models.CharField(max_length=200)
+    message = models.TextField()
+    fanout = models.CharField(max_length=10, choices=FanOut.choices, default=FanOut.DRAFT)
+    # Fan-out resumes after the last subscription it reached, so a killed worker
+    # neither skips nor repeats anyone (the notification keys also forbid repeats).
+    fanout_cursor = models.BigIntegerField(default=0)
+    recipients = models.PositiveIntegerField(default=0)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.title

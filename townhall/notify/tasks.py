@@ -16,3 +16,11 @@ def notification_send_due_task() -> int:
     if done == SEND_BATCH:
         notification_send_due_task.enqueue()
     return done
+
+
+@task()
+def alert_fan_out_task(*, alert_id: int) -> int:
+    """Queue a published alert for its subscribers (resumes where a previous run stopped)."""
+    from townhall.notify.alerts import alert_fan_out
+
+    return alert_fan_out(alert_id=alert_id)
