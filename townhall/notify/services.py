@@ -217,23 +217,95 @@ def retry_delay(*, attempts: int, retry_after: float | None = None) -> timedelta
     return timedelta(seconds=max(seconds, retry_after or 0))
 
 
-def notification_send(*, notification_id: int, now: datetime | None = None) -> str:
-    """Send one due notification; return what happened: sent, retry, dead or skipped.
+def notification_send_due(*, limit: int = 200, now: datetime | None = None) -> int:
+    """Send up to `limit` due notifications, oldest due first; return how many were tried.
 
-    The row is claimed with a compare-and-set update, so two workers never both send it;
-    a worker that dies mid-send leaves a lease that `notification_send_due` reclaims.
+    The batch is claimed with `SELECT … FOR UPDATE SKIP LOCKED` and marked `sending`
+    with a lease, so concurrent senders never take the same row; the results are then
+    recorded in one transaction. A sender that dies mid-batch leaves leases that expire:
+    the next run puts those rows back in the queue, so delivery is at least once and a
+    repeat carries the same idempotency key.
     """
     at = now or clock.now()
     lease = timedelta(seconds=settings.TOWNHALL_NOTIFY_LEASE_SECONDS)
-    claimed = Notification.objects.filter(
-        pk=notification_id, status=NotificationStatus.QUEUED, next_attempt_at__lte=at
-    ).update(
-        status=NotificationStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=at + lease
+    Notification.objects.filter(status=NotificationStatus.SENDING, next_attempt_at__lt=at).update(
+        status=NotificationStatus.QUEUED
     )
-    if not claimed:
-        return "skipped"
-    notification = Notification.objects.get(pk=notification_id)
-    message = OutgoingMessage(
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=NotificationStatus.QUEUED, next_attempt_at__lte=at)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        Notification.objects.filter(pk__in=ids).update(
+            status=NotificationStatus.SENDING,
+            attempts=F("attempts") + 1,
+            next_attempt_at=at + lease,
+        )
+    batch = list(Notification.objects.filter(pk__in=ids).order_by("next_attempt_at", "pk"))
+    attempts: list[DeliveryAttempt] = []
+    done: list[Notification] = []
+    for notification in batch:
+        started = time.perf_counter()
+        try:
+            result = channel_adapter(notification.channel).send(_message(notification))
+        except ChannelError as exc:
+            _failure(notification, at, str(exc), exc.retryable, exc.retry_after)
+        except Exception as exc:
+            # A bug or an unexpected library error must not lose the message: retry it.
+            logger.exception("notification %s: unexpected error", notification.pk)
+            _failure(notification, at, repr(exc), True, None)
+        else:
+            delivered = result.status == "delivered"
+            notification.status = (
+                NotificationStatus.DELIVERED if delivered else NotificationStatus.SENT
+            )
+            notification.provider_message_id = result.provider_message_id
+            notification.sent_at = at
+            notification.delivered_at = at if delivered else None
+            notification.last_error = ""
+            done.append(notification)
+            attempts.append(
+                DeliveryAttempt(
+                    notification=notification,
+                    at=at,
+                    outcome=DeliveryAttempt.Outcome.SENT,
+                    detail=f"{result.status} {result.provider_message_id}"[:500],
+                    duration_ms=int((time.perf_counter() - started) * 1000),
+                )
+            )
+            continue
+        attempts.append(
+            DeliveryAttempt(
+                notification=notification,
+                at=at,
+                outcome=DeliveryAttempt.Outcome.DEAD
+                if notification.status == NotificationStatus.DEAD
+                else DeliveryAttempt.Outcome.RETRY,
+                detail=notification.last_error,
+                duration_ms=int((time.perf_counter() - started) * 1000),
+            )
+        )
+        done.append(notification)
+    with transaction.atomic():
+        Notification.objects.bulk_update(
+            done,
+            [
+                "status",
+                "provider_message_id",
+                "sent_at",
+                "delivered_at",
+                "last_error",
+                "next_attempt_at",
+            ],
+        )
+        DeliveryAttempt.objects.bulk_create(attempts)
+    return len(batch)
+
+
+def _message(notification: Notification) -> OutgoingMessage:
+    return OutgoingMessage(
         key=notification.key,
         channel=notification.channel,
         to=notification.to,
@@ -241,34 +313,6 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         body=notification.body,
         unsubscribe_url=_unsubscribe_url(notification),
     )
-    started = time.perf_counter()
-    try:
-        result = channel_adapter(notification.channel).send(message)
-    except ChannelError as exc:
-        return _record_failure(notification, at, started, str(exc), exc.retryable, exc.retry_after)
-    except Exception as exc:
-        # A bug or an unexpected library error must not lose the message: retry it.
-        logger.exception(
-            "notification %s: unexpected error from %s", notification.pk, notification.channel
-        )
-        return _record_failure(notification, at, started, repr(exc), True, None)
-    delivered = result.status == "delivered"
-    with transaction.atomic():
-        Notification.objects.filter(pk=notification.pk).update(
-            status=NotificationStatus.DELIVERED if delivered else NotificationStatus.SENT,
-            provider_message_id=result.provider_message_id,
-            sent_at=at,
-            delivered_at=at if delivered else None,
-            last_error="",
-        )
-        DeliveryAttempt.objects.create(
-            notification=notification,
-            at=at,
-            outcome=DeliveryAttempt.Outcome.SENT,
-            detail=f"{result.status} {result.provider_message_id}"[:500],
-            duration_ms=int((time.perf_counter() - started) * 1000),
-        )
-    return "sent"
 
 
 def _unsubscribe_url(notification: Notification) -> str | None:
@@ -278,55 +322,27 @@ def _unsubscribe_url(notification: Notification) -> str | None:
     return _public_url(f"/notifications/stop/{token}/")
 
 
-def _record_failure(
+def _failure(
     notification: Notification,
     at: datetime,
-    started: float,
     error: str,
     retryable: bool,
     retry_after: float | None,
-) -> str:
-    attempts = notification.attempts
-    dead = not retryable or attempts >= settings.TOWNHALL_NOTIFY_MAX_ATTEMPTS
-    with transaction.atomic():
-        Notification.objects.filter(pk=notification.pk).update(
-            status=NotificationStatus.DEAD if dead else NotificationStatus.QUEUED,
-            next_attempt_at=at
-            if dead
-            else at + retry_delay(attempts=attempts, retry_after=retry_after),
-            last_error=error[:500],
-        )
-        DeliveryAttempt.objects.create(
-            notification=notification,
-            at=at,
-            outcome=DeliveryAttempt.Outcome.DEAD if dead else DeliveryAttempt.Outcome.RETRY,
-            detail=error[:500],
-            duration_ms=int((time.perf_counter() - started) * 1000),
-        )
+) -> None:
+    """Mark a failed try on the instance: queued again after a delay, or dead."""
+    dead = not retryable or notification.attempts >= settings.TOWNHALL_NOTIFY_MAX_ATTEMPTS
+    notification.status = NotificationStatus.DEAD if dead else NotificationStatus.QUEUED
+    notification.next_attempt_at = (
+        at if dead else at + retry_delay(attempts=notification.attempts, retry_after=retry_after)
+    )
+    notification.last_error = error[:500]
     if dead:
         logger.warning(
-            "notification %s dead after %d attempt(s): %s", notification.pk, attempts, error
+            "notification %s dead after %d attempt(s): %s",
+            notification.pk,
+            notification.attempts,
+            error,
         )
-    return "dead" if dead else "retry"
-
-
-def notification_send_due(*, limit: int = 200, now: datetime | None = None) -> int:
-    """Send up to `limit` due notifications, oldest due first; return how many were tried.
-
-    First puts back in the queue any notification whose sender's lease ran out (the
-    worker died mid-send).
-    """
-    at = now or clock.now()
-    Notification.objects.filter(status=NotificationStatus.SENDING, next_attempt_at__lt=at).update(
-        status=NotificationStatus.QUEUED
-    )
-    due = list(
-        Notification.objects.filter(status=NotificationStatus.QUEUED, next_attempt_at__lte=at)
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    outcomes = [notification_send(notification_id=pk, now=at) for pk in due]
-    return sum(outcome != "skipped" for outcome in outcomes)
 
 
 def notification_retry(*, notification: Notification, now: datetime | None = None) -> Notification:
