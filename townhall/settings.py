@@ -236,3 +236,8 @@ TOWNHALL_NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
 TOWNHALL_NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=30)
 TOWNHALL_NOTIFY_RETRY_CAP_SECONDS = env.int("NOTIFY_RETRY_CAP_SECONDS", default=6 * 3600)
 TOWNHALL_NOTIFY_LEASE_SECONDS = env.int("NOTIFY_LEASE_SECONDS", default=300)
+# Messages per second each sender process may hand to a channel's provider (0: no limit).
+TOWNHALL_CHANNEL_RATE_LIMITS = {
+    "sms": env.float("SMS_RATE_LIMIT", default=0),
+    "email": env.float("EMAIL_RATE_LIMIT", default=0),
+}

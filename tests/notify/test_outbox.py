@@ -372,3 +372,36 @@ def test_a_council_edit_is_used_for_the_next_message(pothole: Any, resident: Any
     case_acknowledge(case_id=case.pk)
     message = Notification.objects.get()
     assert (message.subject, message.body) == (f"Got it: {case.reference}", "Thanks Rosa Reporter")
+
+
+def test_a_429_puts_the_rest_of_the_batch_back_without_spending_attempts(
+    pothole: Any, sms_provider: FakeSmsProvider
+) -> None:
+    for i in range(3):
+        person = citizen_resolve(name=f"T{i}", phone=f"+1617555{2000 + i}", channel="sms")
+        case_acknowledge(case_id=open_for(pothole, person).pk, now=MONDAY_10)
+    sms_provider.fail_next(429, retry_after=60)
+    assert notification_send_due(now=MONDAY_10) == 3
+    assert sms_provider.sent == []
+    rows = list(
+        Notification.objects.order_by("pk").values_list("status", "attempts", "next_attempt_at")
+    )
+    resume = MONDAY_10 + timedelta(seconds=60)
+    assert rows == [("queued", 1, resume), ("queued", 0, resume), ("queued", 0, resume)]
+    assert notification_send_due(now=resume) == 3
+    assert len(sms_provider.sent) == 3
+
+
+def test_sends_are_paced_to_the_configured_rate(
+    pothole: Any, sms_provider: FakeSmsProvider, settings: Any
+) -> None:
+    import time as clock_module
+
+    settings.TOWNHALL_CHANNEL_RATE_LIMITS = {"sms": 20}
+    for i in range(5):
+        person = citizen_resolve(name=f"P{i}", phone=f"+1617555{3000 + i}", channel="sms")
+        case_acknowledge(case_id=open_for(pothole, person).pk, now=MONDAY_10)
+    started = clock_module.monotonic()
+    notification_send_due(now=MONDAY_10)
+    assert clock_module.monotonic() - started >= 4 / 20
+    assert len(sms_provider.sent) == 5

@@ -246,12 +246,23 @@ def notification_send_due(*, limit: int = 200, now: datetime | None = None) -> i
     batch = list(Notification.objects.filter(pk__in=ids).order_by("next_attempt_at", "pk"))
     attempts: list[DeliveryAttempt] = []
     done: list[Notification] = []
+    throttled: dict[str, datetime] = {}  # channel -> when its provider lets us try again
     for notification in batch:
+        if notification.channel in throttled:
+            # The provider said "too many": put the rest back untouched, no attempt spent.
+            notification.status = NotificationStatus.QUEUED
+            notification.next_attempt_at = throttled[notification.channel]
+            notification.attempts -= 1
+            done.append(notification)
+            continue
+        _pace(notification.channel)
         started = time.perf_counter()
         try:
             result = channel_adapter(notification.channel).send(_message(notification))
         except ChannelError as exc:
             _failure(notification, at, str(exc), exc.retryable, exc.retry_after)
+            if exc.code == "rate_limited":
+                throttled[notification.channel] = notification.next_attempt_at
         except Exception as exc:
             # A bug or an unexpected library error must not lose the message: retry it.
             logger.exception("notification %s: unexpected error", notification.pk)
@@ -298,10 +309,25 @@ def notification_send_due(*, limit: int = 200, now: datetime | None = None) -> i
                 "delivered_at",
                 "last_error",
                 "next_attempt_at",
+                "attempts",
             ],
         )
         DeliveryAttempt.objects.bulk_create(attempts)
     return len(batch)
+
+
+_last_send: dict[str, float] = {}
+
+
+def _pace(channel: str) -> None:
+    """Wait so this process sends at most the channel's configured messages per second."""
+    rate = settings.TOWNHALL_CHANNEL_RATE_LIMITS.get(channel)
+    if not rate:
+        return
+    wait = _last_send.get(channel, 0.0) + 1.0 / rate - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
+    _last_send[channel] = time.monotonic()
 
 
 def _message(notification: Notification) -> OutgoingMessage:

@@ -1,0 +1,174 @@
+"""Benchmark: fan-out of one alert to 100,000 subscribers, then delivery by 2 workers.
+
+Enqueue: `alert_fan_out` (matching, rendering, bulk insert in batches of 5,000), compared
+in the same run with a raw bulk INSERT of the same rows through the same connection (the
+ceiling). Delivery: two `townhall notify_send` processes against a fake provider that
+appends to a file; messages/s until every row is sent. PostgreSQL only.
+
+    python bench/notify.py --help
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/townhall_bench"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-delivery", action="store_true")
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    sys.path.insert(0, str(ROOT))
+    from bench.case_open import ensure_database
+
+    ensure_database(args.database_url)
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "townhall.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from rich.progress import Progress
+
+    from townhall.notify.alerts import alert_fan_out, alert_publish
+    from townhall.notify.channels.fakes import file_provider_received
+    from townhall.notify.models import AlertSubscription, AlertTopic, Notification
+    from townhall.people.models import Citizen, ContactPoint
+
+    call_command("migrate", interactive=False, verbosity=0)
+    topic, _ = AlertTopic.objects.get_or_create(code="bench", defaults={"name": "Benchmark"})
+    have = AlertSubscription.objects.filter(topic=topic).count()
+    if have < args.subscribers:
+        with Progress() as progress:
+            bar = progress.add_task(
+                f"subscribing {args.subscribers - have:,} residents", total=args.subscribers - have
+            )
+            while have < args.subscribers:
+                n = min(10_000, args.subscribers - have)
+                citizens = Citizen.objects.bulk_create(
+                    Citizen(display_name=f"Bench {have + i}") for i in range(n)
+                )
+                ContactPoint.objects.bulk_create(
+                    ContactPoint(citizen=c, kind="email", value=f"bench{c.pk}@example.org")
+                    for c in citizens
+                )
+                AlertSubscription.objects.bulk_create(
+                    AlertSubscription(citizen=c, topic=topic, channel="email") for c in citizens
+                )
+                have += n
+                progress.advance(bar, n)
+    # Start from an empty outbox so both sides insert into the same table state.
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE notify_deliveryattempt, notify_notification")
+    alert = alert_publish(topic=topic, title="Water main repair", message="Water off 9am-noon.")
+    t0 = time.perf_counter()
+    queued = alert_fan_out(alert_id=alert.pk)
+    fan_out_s = time.perf_counter() - t0
+    # The ceiling: the same rows, raw multi-row INSERTs of 5,000 through the same connection.
+    rows = list(
+        Notification.objects.values_list(
+            "kind",
+            "channel",
+            "language",
+            "citizen_id",
+            "to",
+            "subject",
+            "body",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+            "key",
+        )
+    )
+    columns = 'kind, channel, language, citizen_id, "to", subject, body, status, attempts, next_attempt_at, created_at, key, last_error, provider_message_id'
+    t0 = time.perf_counter()
+    with connection.cursor() as cur:
+        for i in range(0, len(rows), 5000):
+            chunk = rows[i : i + 5000]
+            values = ", ".join(
+                ["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', '')"] * len(chunk)
+            )
+            params = [v for r in chunk for v in (*r[:-1], "raw:" + r[-1])]
+            cur.execute(f"INSERT INTO notify_notification ({columns}) VALUES {values}", params)
+    raw_s = time.perf_counter() - t0
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM notify_notification WHERE key LIKE 'raw:%%'")
+    print(
+        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {platform.node()} {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL {connection.pg_version}"
+    )
+    print(
+        f"fan-out: {queued:,} notifications queued in {fan_out_s:.2f} s = {queued / fan_out_s:,.0f} rows/s"
+    )
+    print(f"raw bulk INSERT of the same rows: {raw_s:.2f} s = {len(rows) / raw_s:,.0f} rows/s")
+    print(f"ratio fan-out/raw: {(queued / fan_out_s) / (len(rows) / raw_s):.2f} (goal >= 0.50)")
+    print(
+        f"max RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
+    if args.skip_delivery:
+        return 0
+    connection.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        provider = Path(tmp) / "provider.log"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.settings_bench",
+            "TOWNHALL_FAKE_PROVIDER_FILE": str(provider),
+            "PYTHONPATH": str(ROOT),
+        }
+        t0 = time.perf_counter()
+        workers = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "townhall",
+                    "notify_send",
+                    "--until-empty",
+                    "--batch",
+                    "200",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+            )
+            for _ in range(args.workers)
+        ]
+        for w in workers:
+            w.wait()
+        deliver_s = time.perf_counter() - t0
+        received = file_provider_received(provider)
+    repeats = sum(n - 1 for n in Counter(received).values())
+    sent = Notification.objects.filter(status="sent").count()
+    print(
+        f"delivery: {sent:,} sent by {args.workers} workers in {deliver_s:.1f} s = {sent / deliver_s:,.0f} msg/s; "
+        f"provider received {len(received):,} requests, {repeats} repeated key(s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
