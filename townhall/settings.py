@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "townhall.cases",
     "townhall.notify",
     "townhall.portal",
+    "townhall.hooks",
     "townhall.demo",
 ]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +18,6 @@ from townhall.cases.services import (
     case_open,
     case_transition,
 )
-from townhall.notify.channels.registry import channel_adapters_reset
 from townhall.notify.channels.sms import FakeSmsProvider
 from townhall.notify.models import DeliveryAttempt, Notification, NotificationStatus, OptOut
 from townhall.notify.services import (
@@ -37,25 +35,6 @@ from townhall.people.services import citizen_resolve
 pytestmark = pytest.mark.django_db
 NY = ZoneInfo("America/New_York")
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=NY)
-
-
-@pytest.fixture
-def sms_provider(settings: Any) -> Iterator[FakeSmsProvider]:
-    provider = FakeSmsProvider()
-    settings.TOWNHALL_CHANNELS = {
-        "sms": {
-            "BACKEND": "townhall.notify.channels.sms.HttpSmsGateway",
-            "OPTIONS": {
-                "account_sid": "AC123",
-                "auth_token": "secret",
-                "from_number": "+16175550100",
-                "transport": provider,
-            },
-        }
-    }
-    channel_adapters_reset()
-    yield provider
-    channel_adapters_reset()
 
 
 @pytest.fixture

@@ -338,6 +338,9 @@ def _message(notification: Notification) -> OutgoingMessage:
         subject=notification.subject,
         body=notification.body,
         unsubscribe_url=_unsubscribe_url(notification),
+        status_callback_url=_public_url("/hooks/sms/status/")
+        if notification.channel == NotifyChannel.SMS
+        else None,
     )
 
 

@@ -4,6 +4,8 @@ development, an in-memory fake provider for tests, and a segment counter."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import re
 import sys
@@ -92,6 +94,11 @@ class HttpSmsGateway:
             f"HttpSmsGateway(name={self.name!r}, account_sid={self.account_sid!r}, "
             f"from_number={self.from_number!r}, base_url={self.base_url!r})"
         )
+
+    def request_is_authentic(self, *, url: str, params: Mapping[str, str], signature: str) -> bool:
+        """Return whether a callback the provider sent us carries its valid signature."""
+        expected = sms_request_signature(auth_token=self._auth_token, url=url, params=params)
+        return hmac.compare_digest(expected, signature)
 
     @property
     def messages_url(self) -> str:
@@ -274,3 +281,12 @@ def sms_segments(text: str) -> int:
     if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text):
         return _pack([2 if c in GSM7_EXTENSION else 1 for c in text], 160, 153)
     return _pack([2 if ord(c) > 0xFFFF else 1 for c in text], 70, 67)
+
+
+def sms_request_signature(*, auth_token: str, url: str, params: Mapping[str, str]) -> str:
+    """Return the provider's callback signature: base64 HMAC-SHA1 over the full URL
+    followed by each POST parameter name and value, sorted by name (the scheme used by
+    the account-SID/auth-token gateways for their X-…-Signature header)."""
+    payload = url + "".join(f"{k}{params[k]}" for k in sorted(params))
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from townhall.hooks import views
+
+app_name = "hooks"
+urlpatterns = [
+    path("sms/status/", views.sms_status_view, name="sms-status"),
+    path("sms/inbound/", views.sms_inbound_view, name="sms-inbound"),
+]
