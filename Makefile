@@ -53,7 +53,7 @@ contracts: install-test ## import-linter layer contracts
 	$(BIN)/lint-imports
 
 migrations-check: install-test ## fail if models changed without a migration
-	env -u DATABASE_URL $(BIN)/townhall makemigrations --check --dry-run
+	mkdir -p var && env -u DATABASE_URL $(BIN)/townhall makemigrations --check --dry-run
 
 pytest: install-test ## the test suite on SQLite, then on DATABASE_URL when set
 	env -u DATABASE_URL $(BIN)/pytest

@@ -217,10 +217,14 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
-# SMS gateway in the account-SID/auth-token form; without SMS_ACCOUNT_SID texts go to the
-# worker's console.
+# Channel adapters by name (notify/channels/registry.py merges these over its defaults).
+# Webhooks are signed with each subscriber's own secret. SMS goes through a gateway in the
+# account-SID/auth-token form; without SMS_ACCOUNT_SID texts go to the worker's console.
+TOWNHALL_CHANNELS: dict[str, dict[str, object]] = {
+    "webhook": {"BACKEND": "townhall.notify.webhooks.SubscriberWebhookChannel"},
+}
 if env.str("SMS_ACCOUNT_SID", default=""):
-    TOWNHALL_CHANNELS = {
+    TOWNHALL_CHANNELS |= {
         "sms": {
             "BACKEND": "townhall.notify.channels.sms.HttpSmsGateway",
             "OPTIONS": {

@@ -20,6 +20,7 @@ from townhall.notify.models import (
     Notification,
     NotificationTemplate,
     OptOut,
+    WebhookSubscriber,
 )
 from townhall.notify.rendering import PLACEHOLDERS, template_check, template_render
 from townhall.notify.services import notification_retry
@@ -182,3 +183,9 @@ class AlertSubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["citizen", "topic", "channel", "address", "radius_m", "active"]
     list_filter = ["topic", "channel", "active"]
     readonly_fields = ["min_lat", "max_lat", "min_long", "max_long"]
+
+
+@admin.register(WebhookSubscriber)
+class WebhookSubscriberAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["name", "url", "active"]
+    list_filter = ["active"]

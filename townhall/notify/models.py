@@ -220,3 +220,20 @@ class Alert(AreaMixin, TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class WebhookSubscriber(TimeStampedModel):
+    """Another system that wants signed case events (a contractor, a council dashboard)."""
+
+    name = models.CharField(max_length=200)
+    url = models.URLField(unique=True)
+    secret = models.CharField(
+        max_length=200, help_text=_("Shared secret for the X-Townhall-Signature HMAC.")
+    )
+    kinds = models.JSONField(
+        default=list, blank=True, help_text=_("Notification kinds to receive; empty for all.")
+    )
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.name

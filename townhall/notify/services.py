@@ -35,6 +35,7 @@ from townhall.notify.models import (
 )
 from townhall.notify.rendering import sms_fit, template_render
 from townhall.notify.selectors import default_templates, notification_template_get
+from townhall.notify.webhooks import webhooks_queue_for_case_event
 from townhall.people.models import Channel, Citizen, ContactKind
 from townhall.people.selectors import citizen_by_contact, citizen_contact
 
@@ -124,6 +125,8 @@ def notification_for_case_event(event: CaseEvent) -> Notification | None:
     case = Case.objects.select_related("reporter", "service_type__jurisdiction").get(
         pk=event.case_id
     )
+    if webhooks_queue_for_case_event(case=case, event=event, kind=kind):
+        _wake_senders()
     citizen = case.reporter
     if citizen is None:
         return None
