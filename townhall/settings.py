@@ -235,6 +235,8 @@ if env.str("SMS_ACCOUNT_SID", default=""):
             },
         }
     }
+# django-anymail: provider credentials and the secret its tracking webhooks must carry.
+ANYMAIL = {"WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")}
 # No texts between these local times (HH:MM, HH:MM); empty to send at any hour.
 TOWNHALL_SMS_QUIET_HOURS = env.list("SMS_QUIET_HOURS", default=["21:00", "08:00"])
 TOWNHALL_NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)

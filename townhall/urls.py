@@ -10,5 +10,6 @@ admin.site.index_title = "Council configuration and cases"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("hooks/", include("townhall.hooks.urls")),
+    path("hooks/anymail/", include("anymail.urls")),
     path("", include("townhall.portal.urls")),
 ]

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class HooksConfig(AppConfig):
     name = "townhall.hooks"
     label = "hooks"
+
+    def ready(self) -> None:
+        # django-anymail reports e-mail delivery through its signal: a framework hook.
+        from anymail.signals import tracking
+
+        from townhall.hooks.email import email_tracking_received
+
+        tracking.connect(email_tracking_received, dispatch_uid="townhall-email-tracking")

@@ -105,4 +105,8 @@ class EmailChannel:
         if not sent:
             # Backends answer 0 when they dropped the message without raising.
             raise ChannelError("the e-mail backend sent nothing", retryable=True, code="not_sent")
-        return SendResult(provider_message_id=message_id, status="sent")
+        # With a django-anymail backend, the provider's own id is what its delivery
+        # reports (tracking webhooks) will quote.
+        status = getattr(email, "anymail_status", None)
+        provider_id = getattr(status, "message_id", None) if status is not None else None
+        return SendResult(provider_message_id=str(provider_id or message_id), status="sent")
