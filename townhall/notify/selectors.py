@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from importlib import resources
 
 from django.conf import settings
-from django.db.models import QuerySet
 
-from townhall.notify.models import Notification, NotificationTemplate
+from townhall.notify.models import NotificationTemplate
 
 
 @dataclass(frozen=True)
@@ -48,8 +47,3 @@ def notification_template_get(*, kind: str, channel: str, language: str) -> Temp
         if default is not None:
             return default
     raise LookupError(f"No template for {kind}/{channel} in {language} or {fallback}.")
-
-
-def notification_list_for_citizen(*, citizen_id: int) -> QuerySet[Notification]:
-    """Return a resident's messages, newest first (the in-app inbox)."""
-    return Notification.objects.filter(citizen_id=citizen_id).order_by("-created_at", "-id")

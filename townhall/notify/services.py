@@ -1,4 +1,5 @@
-"""Writes for notifications: outbox rows from case events, sending with retries, opt-outs.
+"""Writes for notifications: outbox rows from case events, opt-outs; sending lives in
+`sending.py` and is re-exported here, so `services` stays the one door for writes.
 
 A notification is written in the transaction of the event that causes it (see
 `townhall.cases.dispatch`), and workers send it afterwards: at least once, with the
@@ -8,24 +9,19 @@ notification's key as the provider's idempotency key so a receiver can drop repe
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import formats, timezone, translation
 
 from townhall.cases.lifecycle import CaseStatus
 from townhall.cases.models import Case, CaseEvent, CaseEventKind
-from townhall.core import clock
 from townhall.core.errors import NotFound
-from townhall.core.tasks import enqueue_once_on_commit
-from townhall.notify.channels import ChannelError, OutgoingMessage, channel_adapter
+from townhall.notify.links import OPT_OUT_SALT, opt_out_token, opt_out_url, public_url
 from townhall.notify.models import (
-    DeliveryAttempt,
     Notification,
     NotificationKind,
     NotificationStatus,
@@ -35,13 +31,33 @@ from townhall.notify.models import (
 )
 from townhall.notify.rendering import sms_fit, template_render
 from townhall.notify.selectors import default_templates, notification_template_get
+from townhall.notify.sending import (
+    notification_retry,
+    notification_send_due,
+    notification_status_report,
+    retry_delay,
+    senders_wake,
+)
 from townhall.notify.webhooks import webhooks_queue_for_case_event
 from townhall.people.models import Channel, Citizen, ContactKind
 from townhall.people.selectors import citizen_by_contact, citizen_contact
 
 logger = logging.getLogger(__name__)
 
-OPT_OUT_SALT = "townhall.notify.opt-out"
+__all__ = [
+    "notification_for_case_event",
+    "notification_retry",
+    "notification_send_due",
+    "notification_status_report",
+    "notification_templates_install",
+    "opt_out_by_token",
+    "opt_out_record",
+    "opt_out_token",
+    "quiet_hours_end",
+    "retry_delay",
+    "sms_inbound_keyword",
+]
+
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 
@@ -81,15 +97,6 @@ def _channel_for(citizen: Citizen) -> tuple[str, str]:
     return NotifyChannel.INAPP, str(citizen.pk)
 
 
-def _public_url(path: str) -> str:
-    return f"{settings.TOWNHALL_PUBLIC_URL.rstrip('/')}{path}"
-
-
-def opt_out_token(*, citizen_id: int, channel: str) -> str:
-    """Return the signed token of a one-click opt-out link."""
-    return signing.dumps({"c": citizen_id, "ch": channel}, salt=OPT_OUT_SALT, compress=True)
-
-
 def _values(case: Case, citizen: Citizen, channel: str, language: str, note: str) -> dict[str, str]:
     with translation.override(language):
         expected = formats.date_format(case.expected_on, "l j F Y") if case.expected_on else ""
@@ -101,12 +108,10 @@ def _values(case: Case, citizen: Citizen, channel: str, language: str, note: str
         "status": status,
         "expected_date": expected,
         "note": note,
-        "tracking_url": _public_url(f"/track/?reference={case.reference}"),
+        "tracking_url": public_url(f"/track/?reference={case.reference}"),
         # Surveys arrive with the experience app; until then the link is the tracking page.
-        "survey_url": _public_url(f"/track/?reference={case.reference}"),
-        "unsubscribe_url": _public_url(
-            f"/notifications/stop/{opt_out_token(citizen_id=citizen.pk, channel=channel)}/"
-        ),
+        "survey_url": public_url(f"/track/?reference={case.reference}"),
+        "unsubscribe_url": opt_out_url(citizen_id=citizen.pk, channel=channel),
         "council": case.service_type.jurisdiction.name,
         "address": case.address,
     }
@@ -126,7 +131,7 @@ def notification_for_case_event(event: CaseEvent) -> Notification | None:
         pk=event.case_id
     )
     if webhooks_queue_for_case_event(case=case, event=event, kind=kind):
-        _wake_senders()
+        senders_wake()
     citizen = case.reporter
     if citizen is None:
         return None
@@ -164,7 +169,7 @@ def notification_for_case_event(event: CaseEvent) -> Notification | None:
     except IntegrityError:
         return Notification.objects.get(key=key)
     if status == NotificationStatus.QUEUED:
-        _wake_senders()
+        senders_wake()
     return notification
 
 
@@ -187,12 +192,6 @@ def notification_templates_install() -> int:
     return len(rows)
 
 
-def _wake_senders() -> None:
-    from townhall.notify.tasks import notification_send_due_task  # tasks import services
-
-    enqueue_once_on_commit(notification_send_due_task)
-
-
 def quiet_hours_end(now: datetime) -> datetime:
     """Return `now`, or the end of the SMS quiet hours if `now` falls inside them."""
     window = settings.TOWNHALL_SMS_QUIET_HOURS
@@ -206,220 +205,6 @@ def quiet_hours_end(now: datetime) -> datetime:
         return now
     day = local.date() if t < end else local.date() + timedelta(days=1)
     return datetime.combine(day, end, tzinfo=local.tzinfo)
-
-
-# --- sending --------------------------------------------------------------------------
-
-
-def retry_delay(*, attempts: int, retry_after: float | None = None) -> timedelta:
-    """Return how long to wait before attempt `attempts + 1`: exponential, capped, and
-    never sooner than the provider asked."""
-    base = settings.TOWNHALL_NOTIFY_RETRY_BASE_SECONDS
-    cap = settings.TOWNHALL_NOTIFY_RETRY_CAP_SECONDS
-    seconds = min(base * 2 ** max(attempts - 1, 0), cap)
-    return timedelta(seconds=max(seconds, retry_after or 0))
-
-
-def notification_send_due(*, limit: int = 200, now: datetime | None = None) -> int:
-    """Send up to `limit` due notifications, oldest due first; return how many were tried.
-
-    The batch is claimed with `SELECT … FOR UPDATE SKIP LOCKED` and marked `sending`
-    with a lease, so concurrent senders never take the same row; the results are then
-    recorded in one transaction. A sender that dies mid-batch leaves leases that expire:
-    the next run puts those rows back in the queue, so delivery is at least once and a
-    repeat carries the same idempotency key.
-    """
-    at = now or clock.now()
-    lease = timedelta(seconds=settings.TOWNHALL_NOTIFY_LEASE_SECONDS)
-    Notification.objects.filter(status=NotificationStatus.SENDING, next_attempt_at__lt=at).update(
-        status=NotificationStatus.QUEUED
-    )
-    with transaction.atomic():
-        ids = list(
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(status=NotificationStatus.QUEUED, next_attempt_at__lte=at)
-            .order_by("next_attempt_at", "pk")
-            .values_list("pk", flat=True)[:limit]
-        )
-        Notification.objects.filter(pk__in=ids).update(
-            status=NotificationStatus.SENDING,
-            attempts=F("attempts") + 1,
-            next_attempt_at=at + lease,
-        )
-    batch = list(Notification.objects.filter(pk__in=ids).order_by("next_attempt_at", "pk"))
-    attempts: list[DeliveryAttempt] = []
-    done: list[Notification] = []
-    throttled: dict[str, datetime] = {}  # channel -> when its provider lets us try again
-    for notification in batch:
-        if notification.channel in throttled:
-            # The provider said "too many": put the rest back untouched, no attempt spent.
-            notification.status = NotificationStatus.QUEUED
-            notification.next_attempt_at = throttled[notification.channel]
-            notification.attempts -= 1
-            done.append(notification)
-            continue
-        _pace(notification.channel)
-        started = time.perf_counter()
-        try:
-            result = channel_adapter(notification.channel).send(_message(notification))
-        except ChannelError as exc:
-            _failure(notification, at, str(exc), exc.retryable, exc.retry_after)
-            if exc.code == "rate_limited":
-                throttled[notification.channel] = notification.next_attempt_at
-        except Exception as exc:
-            # A bug or an unexpected library error must not lose the message: retry it.
-            logger.exception("notification %s: unexpected error", notification.pk)
-            _failure(notification, at, repr(exc), True, None)
-        else:
-            delivered = result.status == "delivered"
-            notification.status = (
-                NotificationStatus.DELIVERED if delivered else NotificationStatus.SENT
-            )
-            notification.provider_message_id = result.provider_message_id
-            notification.sent_at = at
-            notification.delivered_at = at if delivered else None
-            notification.last_error = ""
-            done.append(notification)
-            attempts.append(
-                DeliveryAttempt(
-                    notification=notification,
-                    at=at,
-                    outcome=DeliveryAttempt.Outcome.SENT,
-                    detail=f"{result.status} {result.provider_message_id}"[:500],
-                    duration_ms=int((time.perf_counter() - started) * 1000),
-                )
-            )
-            continue
-        attempts.append(
-            DeliveryAttempt(
-                notification=notification,
-                at=at,
-                outcome=DeliveryAttempt.Outcome.DEAD
-                if notification.status == NotificationStatus.DEAD
-                else DeliveryAttempt.Outcome.RETRY,
-                detail=notification.last_error,
-                duration_ms=int((time.perf_counter() - started) * 1000),
-            )
-        )
-        done.append(notification)
-    with transaction.atomic():
-        Notification.objects.bulk_update(
-            done,
-            [
-                "status",
-                "provider_message_id",
-                "sent_at",
-                "delivered_at",
-                "last_error",
-                "next_attempt_at",
-                "attempts",
-            ],
-        )
-        DeliveryAttempt.objects.bulk_create(attempts)
-    return len(batch)
-
-
-_last_send: dict[str, float] = {}
-
-
-def _pace(channel: str) -> None:
-    """Wait so this process sends at most the channel's configured messages per second."""
-    rate = settings.TOWNHALL_CHANNEL_RATE_LIMITS.get(channel)
-    if not rate:
-        return
-    wait = _last_send.get(channel, 0.0) + 1.0 / rate - time.monotonic()
-    if wait > 0:
-        time.sleep(wait)
-    _last_send[channel] = time.monotonic()
-
-
-def _message(notification: Notification) -> OutgoingMessage:
-    return OutgoingMessage(
-        key=notification.key,
-        channel=notification.channel,
-        to=notification.to,
-        subject=notification.subject,
-        body=notification.body,
-        unsubscribe_url=_unsubscribe_url(notification),
-        status_callback_url=_public_url("/hooks/sms/status/")
-        if notification.channel == NotifyChannel.SMS
-        else None,
-    )
-
-
-def _unsubscribe_url(notification: Notification) -> str | None:
-    if notification.citizen_id is None or notification.channel != NotifyChannel.EMAIL:
-        return None
-    token = opt_out_token(citizen_id=notification.citizen_id, channel=notification.channel)
-    return _public_url(f"/notifications/stop/{token}/")
-
-
-def _failure(
-    notification: Notification,
-    at: datetime,
-    error: str,
-    retryable: bool,
-    retry_after: float | None,
-) -> None:
-    """Mark a failed try on the instance: queued again after a delay, or dead."""
-    dead = not retryable or notification.attempts >= settings.TOWNHALL_NOTIFY_MAX_ATTEMPTS
-    notification.status = NotificationStatus.DEAD if dead else NotificationStatus.QUEUED
-    notification.next_attempt_at = (
-        at if dead else at + retry_delay(attempts=notification.attempts, retry_after=retry_after)
-    )
-    notification.last_error = error[:500]
-    if dead:
-        logger.warning(
-            "notification %s dead after %d attempt(s): %s",
-            notification.pk,
-            notification.attempts,
-            error,
-        )
-
-
-def notification_retry(*, notification: Notification, now: datetime | None = None) -> Notification:
-    """Give a dead or failed notification a fresh set of attempts, starting now.
-
-    Raise NotFound if the notification is neither dead nor failed.
-    """
-    at = now or clock.now()
-    with transaction.atomic():
-        updated = Notification.objects.filter(
-            pk=notification.pk, status__in=[NotificationStatus.DEAD, NotificationStatus.FAILED]
-        ).update(status=NotificationStatus.QUEUED, attempts=0, next_attempt_at=at, last_error="")
-        if not updated:
-            raise NotFound("Only dead or failed notifications can be retried.")
-        _wake_senders()
-    notification.refresh_from_db()
-    return notification
-
-
-def notification_status_report(*, provider_message_id: str, status: str, detail: str = "") -> int:
-    """Record a delivery status a provider reported; return how many notifications matched."""
-    mapping = {
-        "delivered": NotificationStatus.DELIVERED,
-        "failed": NotificationStatus.FAILED,
-        "undelivered": NotificationStatus.FAILED,
-        "bounced": NotificationStatus.FAILED,
-    }
-    new_status = mapping.get(status.lower())
-    matched = 0
-    with transaction.atomic():
-        for notification in Notification.objects.select_for_update().filter(
-            provider_message_id=provider_message_id
-        ):
-            matched += 1
-            DeliveryAttempt.objects.create(
-                notification=notification,
-                outcome=DeliveryAttempt.Outcome.PROVIDER_STATUS,
-                detail=f"{status} {detail}".strip()[:500],
-            )
-            if new_status is not None:
-                notification.status = new_status
-                if new_status == NotificationStatus.DELIVERED:
-                    notification.delivered_at = clock.now()
-                notification.save(update_fields=["status", "delivered_at"])
-    return matched
 
 
 # --- opting out -----------------------------------------------------------------------
