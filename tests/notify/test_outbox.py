@@ -30,6 +30,7 @@ from townhall.notify.services import (
     retry_delay,
     sms_inbound_keyword,
 )
+from townhall.people.models import Citizen
 from townhall.people.services import citizen_resolve
 
 pytestmark = pytest.mark.django_db
@@ -384,3 +385,40 @@ def test_sends_are_paced_to_the_configured_rate(
     notification_send_due(now=MONDAY_10)
     assert clock_module.monotonic() - started >= 4 / 20
     assert len(sms_provider.sent) == 5
+
+
+def test_public_updates_reopenings_and_new_dates_reach_the_resident(
+    pothole: Any, resident: Any, caseworker: Any
+) -> None:
+    from townhall.cases.services import case_priority_change
+
+    case = open_for(pothole, resident)
+    case_transition(case=case, to=CaseStatus.IN_PROGRESS, actor=caseworker, now=MONDAY_10)
+    case_note_add(case=case, text="Crew booked for Tuesday", actor=caseworker, public=True)
+    case_priority_change(case=case, priority="urgent", actor=caseworker, now=MONDAY_10)
+    case_transition(case=case, to=CaseStatus.RESOLVED, actor=caseworker, now=MONDAY_10)
+    case_transition(case=case, to=CaseStatus.REOPENED, actor=None, now=MONDAY_10)
+    kinds = list(Notification.objects.order_by("pk").values_list("kind", flat=True))
+    assert kinds == [
+        "status_changed",
+        "public_update",
+        "sla_date_changed",
+        "resolved",
+        "reopened",
+    ]
+    update = Notification.objects.get(kind="public_update")
+    assert "Crew booked for Tuesday" in update.body
+
+
+def test_a_resident_we_cannot_mail_or_text_gets_the_message_in_the_portal(
+    pothole: Any, mailoutbox: list[Any]
+) -> None:
+    walk_in = Citizen.objects.create(display_name="Walk-in", preferred_channel="counter")
+    case = open_for(pothole, walk_in)
+    case_acknowledge(case_id=case.pk, now=MONDAY_10)
+    message = Notification.objects.get()
+    assert (message.channel, message.to) == ("inapp", str(walk_in.pk))
+    notification_send_due(now=MONDAY_10)
+    message.refresh_from_db()
+    assert message.status == NotificationStatus.DELIVERED
+    assert mailoutbox == []

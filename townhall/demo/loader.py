@@ -23,6 +23,7 @@ from townhall.cases.lifecycle import CaseStatus
 from townhall.catalog.models import AttributeDefinition, Jurisdiction, ServiceType
 from townhall.catalog.services import catalog_import
 from townhall.core import clock
+from townhall.notify.alerts import alert_subscribe, alert_topic_ensure
 from townhall.notify.services import notification_templates_install
 from townhall.people.models import Channel, Citizen
 from townhall.people.roles import StaffRole
@@ -79,6 +80,7 @@ def demo_load(
     notification_templates_install()
     users = _staff_load(spec)
     citizens = [_citizen_load(c) for c in spec["citizens"]]
+    _alerts_load(rng, spec, citizens)
     services = {s.code: s for s in ServiceType.objects.select_related("department")}
     samples = {s["code"]: s["sample_descriptions"] for s in spec["service_types"]}
     workers = [u for u in users if not u.is_superuser]
@@ -120,6 +122,30 @@ def _staff_load(spec: dict[str, Any]) -> list[Any]:
             )
         )
     return users
+
+
+ALERT_TOPICS = [
+    ("roadworks", "Road works and closures"),
+    ("collections", "Changes to bin collections"),
+    ("recalls", "Product recalls and safety notices"),
+]
+
+
+def _alerts_load(rng: random.Random, spec: dict[str, Any], citizens: list[Citizen]) -> None:
+    topics = [alert_topic_ensure(code=code, name=name) for code, name in ALERT_TOPICS]
+    for citizen, c in zip(citizens, spec["citizens"], strict=True):
+        if rng.random() > 0.5:
+            continue
+        lat, long, address = _location(rng, spec)
+        alert_subscribe(
+            citizen=citizen,
+            channel="email" if c.get("email") else "sms",
+            topic=rng.choice([*topics, None]),
+            lat=lat,
+            long=long,
+            radius_m=rng.choice([300, 500, 1000]),
+            address=address,
+        )
 
 
 def _citizen_load(c: dict[str, Any]) -> Citizen:

@@ -69,6 +69,14 @@ def _area_checked(
     return area_from(lat=lat, long=long, radius_m=radius_m, polygon=polygon)
 
 
+def alert_topic_ensure(*, code: str, name: str, description: str = "") -> AlertTopic:
+    """Return the topic with `code`, creating it with `name` if it does not exist."""
+    topic, _ = AlertTopic.objects.get_or_create(
+        code=code, defaults={"name": name, "description": description}
+    )
+    return topic
+
+
 def alert_subscribe(
     *,
     citizen: Citizen,
