@@ -43,8 +43,9 @@ def notification_send_due(*, limit: int = 200, now: datetime | None = None) -> i
     The batch is claimed with `SELECT … FOR UPDATE SKIP LOCKED` and marked `sending`
     with a lease, so concurrent senders never take the same row; the results are then
     recorded in one transaction. A sender that dies mid-batch leaves leases that expire:
-    the next run puts those rows back in the queue, so delivery is at least once and a
-    repeat carries the same idempotency key.
+    the next run puts those rows back in the queue, so delivery is at least once; a
+    success is recorded as soon as the provider accepts it, so at most the message in
+    flight is repeated, with the same idempotency key.
     """
     at = now or clock.now()
     lease = timedelta(seconds=settings.TOWNHALL_NOTIFY_LEASE_SECONDS)
@@ -96,7 +97,15 @@ def notification_send_due(*, limit: int = 200, now: datetime | None = None) -> i
             notification.sent_at = at
             notification.delivered_at = at if delivered else None
             notification.last_error = ""
-            done.append(notification)
+            # Recorded at once, not with the batch: a sender killed now repeats at most
+            # the one message in flight (with the same idempotency key), not the batch.
+            Notification.objects.filter(pk=notification.pk).update(
+                status=notification.status,
+                provider_message_id=notification.provider_message_id,
+                sent_at=at,
+                delivered_at=notification.delivered_at,
+                last_error="",
+            )
             attempts.append(
                 DeliveryAttempt(
                     notification=notification,
