@@ -43,7 +43,7 @@ _GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 # Each of these is sent as an escape plus a character, so it costs two septets.
-_GSM7_EXTENSION = frozenset("^{}\\[~]|€")
+_GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 _GSM7_SINGLE, _GSM7_PART = 160, 153
 _UCS2_SINGLE, _UCS2_PART = 70, 67
 # "…" is not in the GSM-7 alphabet: appending it to GSM-7 text would switch the whole

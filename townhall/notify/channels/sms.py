@@ -27,6 +27,7 @@ from townhall.notify.channels.base import (
     header_value,
     urllib_transport,
 )
+from townhall.notify.rendering import sms_segments  # re-exported: one GSM-7 counter
 
 __all__ = [
     "E164",
@@ -246,41 +247,6 @@ class FakeSmsProvider:
         """The Authorization header of a recorded request (the last one by default)."""
         with self._lock:
             return header_value(self.requests[index].headers, "Authorization")
-
-
-# --- segments ----------------------------------------------------------------------------
-
-# GSM 03.38 default alphabet (without the escape) and its extension table (two septets each).
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
-
-
-def _pack(units: list[int], single: int, part: int) -> int:
-    """Segments needed for characters of the given sizes; a character is never split."""
-    if sum(units) <= single:
-        return 1
-    segments, used = 1, 0
-    for size in units:
-        if used + size > part:
-            segments, used = segments + 1, 0
-        used += size
-    return segments
-
-
-def sms_segments(text: str) -> int:
-    """How many SMS segments ``text`` takes (an empty text still takes one).
-
-    GSM-7 when every character is in the default alphabet or its extension table (extension
-    characters count two): 160 in one segment, 153 per part of a longer one. Otherwise UCS-2:
-    70 in one, 67 per part, characters beyond the BMP (emoji) counting two. As phones do, an
-    escape pair or a surrogate pair is never split across parts.
-    """
-    if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text):
-        return _pack([2 if c in GSM7_EXTENSION else 1 for c in text], 160, 153)
-    return _pack([2 if ord(c) > 0xFFFF else 1 for c in text], 70, 67)
 
 
 def sms_request_signature(*, auth_token: str, url: str, params: Mapping[str, str]) -> str:
