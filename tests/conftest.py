@@ -8,6 +8,7 @@ from typing import Any
 import factory
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 
 from townhall.catalog.selectors import catalog_cache_clear
 from townhall.catalog.services import catalog_import
@@ -80,6 +81,7 @@ SMALL_TOWN: dict[str, Any] = {
 
 @pytest.fixture(autouse=True)
 def _fresh_process_state() -> Iterator[None]:
+    cache.clear()
     catalog_cache_clear()
     scheduled_runs_forget()
     yield

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "townhall.notify",
     "townhall.portal",
     "townhall.hooks",
+    "townhall.open311",
     "townhall.demo",
 ]
 

@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("hooks/", include("townhall.hooks.urls")),
     path("hooks/anymail/", include("anymail.urls")),
+    path("open311/v2/", include("townhall.open311.urls")),
     path("", include("townhall.portal.urls")),
 ]

@@ -17,18 +17,31 @@ from townhall.cases.models import Case, CaseEvent
 _REFERENCE = re.compile(r"^\s*([A-Za-z]+)-(\d{2})-(\d{1,12})\s*$")
 
 
-def case_get_by_reference(*, reference: str) -> Case:
-    """Return the case a public reference names; raise CaseNotFound if none does."""
+def reference_parse(reference: str) -> tuple[int, int] | None:
+    """Return (two-digit year, case id) of a public reference, or None if it is not one."""
     match = _REFERENCE.match(reference)
     if not match or match.group(1).upper() != settings.TOWNHALL_REFERENCE_PREFIX.upper():
+        return None
+    return int(match.group(2)), int(match.group(3))
+
+
+def reference_matches(case: Case, year: int) -> bool:
+    """Return whether `case` was opened in the two-digit `year` its reference names."""
+    return timezone.localtime(case.opened_at).year % 100 == year
+
+
+def case_get_by_reference(*, reference: str) -> Case:
+    """Return the case a public reference names; raise CaseNotFound if none does."""
+    parsed = reference_parse(reference)
+    if parsed is None:
         raise CaseNotFound("No case has that reference.")
-    year, case_id = int(match.group(2)), int(match.group(3))
+    year, case_id = parsed
     case = (
         Case.objects.select_related("service_type", "department", "merged_into")
         .filter(pk=case_id)
         .first()
     )
-    if case is None or timezone.localtime(case.opened_at).year % 100 != year:
+    if case is None or not reference_matches(case, year):
         raise CaseNotFound("No case has that reference.")
     return case
 

@@ -1,0 +1,107 @@
+"""POST requests: a new service request from an Open311 client, through the case services."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from townhall.cases.services import case_open
+from townhall.catalog.models import Open311Type, ServiceType
+from townhall.catalog.selectors import service_type_get
+from townhall.core.errors import ValidationFailed
+from townhall.open311.jurisdiction import jurisdiction_for
+from townhall.open311.keys import api_key_check
+from townhall.open311.models import RequestToken
+from townhall.open311.render import Open311Error, error_response, open311_view, respond
+from townhall.people.models import Channel
+from townhall.people.services import citizen_resolve
+
+DESCRIPTION_MAX = 4000
+_ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
+
+
+def _float(raw: str, name: str) -> float | None:
+    if not raw.strip():
+        return None
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise Open311Error(400, f"{name} must be a decimal number.") from exc
+
+
+def _answers(request: HttpRequest) -> dict[str, object]:
+    answers: dict[str, object] = {}
+    for field in request.POST:
+        match = _ATTRIBUTE.match(field)
+        if match:
+            values = request.POST.getlist(field)
+            answers[match.group(1)] = values if match.group(2) else values[-1]
+    return answers
+
+
+@csrf_exempt
+@require_POST
+@open311_view
+def request_create_view(request: HttpRequest, *, fmt: str) -> HttpResponse:
+    api_key_check(request.POST.get("api_key", ""))
+    jurisdiction = jurisdiction_for(request)
+    post = request.POST
+    code = post.get("service_code", "").strip()
+    if not code:
+        raise Open311Error(400, "service_code is required.")
+    try:
+        service = service_type_get(code=code, jurisdiction=jurisdiction)
+    except ServiceType.DoesNotExist as exc:
+        raise Open311Error(404, f"service_code {code!r} not found.") from exc
+    lat, long = _float(post.get("lat", ""), "lat"), _float(post.get("long", ""), "long")
+    address, address_id = post.get("address_string", "").strip(), post.get("address_id", "").strip()
+    if lat is None and long is None and not address and not address_id:
+        raise Open311Error(
+            400, "A location is required: lat and long, address_string or address_id."
+        )
+    description = post.get("description", "")
+    if len(description) > DESCRIPTION_MAX:
+        raise Open311Error(400, f"description must be at most {DESCRIPTION_MAX} characters.")
+    name = " ".join(p for p in (post.get("first_name", ""), post.get("last_name", "")) if p).strip()
+    email, phone = post.get("email", "").strip(), post.get("phone", "").strip()
+    try:
+        with transaction.atomic():
+            reporter = (
+                citizen_resolve(
+                    name=name, email=email or None, phone=phone or None, channel=Channel.OPEN311
+                )
+                if email or phone
+                else None
+            )
+            case = case_open(
+                service_type=service,
+                channel=Channel.OPEN311,
+                description=description,
+                answers=_answers(request),
+                lat=lat,
+                long=long,
+                address=address,
+                address_id=address_id,
+                reporter=reporter,
+            )
+            token = None
+            if service.open311_type != Open311Type.REALTIME:
+                token = RequestToken.objects.create(token=secrets.token_hex(16), case_id=case.pk)
+    except ValidationFailed as exc:
+        errors = [
+            Open311Error(400, f"{field}: {message}")
+            for field, messages in exc.details.items()
+            for message in messages
+        ] or [Open311Error(400, exc.message)]
+        return error_response(fmt, errors)
+    item: dict[str, object] = {"service_notice": None, "account_id": post.get("account_id") or None}
+    if token is not None:
+        item = {"token": token.token, **item}
+    else:
+        item = {"service_request_id": case.reference, **item}
+    return respond(fmt, [item], root="service_requests", item="request")

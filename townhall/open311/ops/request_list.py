@@ -1,0 +1,110 @@
+"""GET requests: service requests filtered as the spec says, newest first.
+
+Extensions: `page` and `page_size` (≤ 1,000), `updated_after` and `updated_before`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.views.decorators.http import require_GET
+
+from townhall.cases.lifecycle import OPEN_STATUSES
+from townhall.cases.models import Case
+from townhall.cases.selectors import reference_matches, reference_parse
+from townhall.open311.jurisdiction import jurisdiction_for
+from townhall.open311.mapping import cases_for_georeport, request_from_case
+from townhall.open311.render import Open311Error, open311_view, respond
+
+MAX_WINDOW = timedelta(days=90)
+MAX_PAGE = 1000
+
+
+def _moment(request: HttpRequest, name: str) -> datetime | None:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return None
+    value = parse_datetime(raw)
+    if value is None:
+        day = parse_date(raw)
+        if day is not None:
+            value = datetime.combine(day, datetime.min.time())
+    if value is None:
+        raise Open311Error(
+            400, f"{name} must be a W3C date-time such as 2026-11-23T08:00:00-05:00."
+        )
+    return value if timezone.is_aware(value) else timezone.make_aware(value)
+
+
+def _int(request: HttpRequest, name: str, default: int, *, low: int, high: int) -> int:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise Open311Error(400, f"{name} must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
+def _comma(request: HttpRequest, name: str) -> list[str]:
+    return [part.strip() for part in request.GET.get(name, "").split(",") if part.strip()]
+
+
+@require_GET
+@open311_view
+def request_list_view(request: HttpRequest, *, fmt: str) -> HttpResponse:
+    jurisdiction = jurisdiction_for(request)
+    qs = Case.objects.filter(service_type__jurisdiction=jurisdiction)
+    references = _comma(request, "service_request_id")
+    page_size = _int(request, "page_size", MAX_PAGE, low=1, high=MAX_PAGE)
+    page = _int(request, "page", 1, low=1, high=1_000_000)
+    if references:
+        # The spec: a list of ids overrides every other filter.
+        parsed = {ref: reference_parse(ref) for ref in references}
+        ids = [p[1] for p in parsed.values() if p is not None]
+        years = {p[1]: p[0] for p in parsed.values() if p is not None}
+        cases = [
+            c
+            for c in cases_for_georeport(qs.filter(pk__in=ids)).order_by("-opened_at", "-pk")
+            if reference_matches(c, years[c.pk])
+        ]
+        return respond(
+            fmt, [request_from_case(c) for c in cases], root="service_requests", item="request"
+        )
+    codes = _comma(request, "service_code")
+    if codes:
+        qs = qs.filter(service_type__code__in=codes)
+    statuses = _comma(request, "status")
+    if any(s not in {"open", "closed"} for s in statuses):
+        raise Open311Error(400, "status must be open, closed or both (comma-separated).")
+    if statuses == ["open"]:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif statuses == ["closed"]:
+        qs = qs.exclude(status__in=OPEN_STATUSES)
+    start, end = _moment(request, "start_date"), _moment(request, "end_date")
+    if start and end and end < start:
+        raise Open311Error(400, "end_date is before start_date.")
+    if start and end and end - start > MAX_WINDOW:
+        raise Open311Error(400, "start_date and end_date may be at most 90 days apart.")
+    if start is None and end is None:
+        end = timezone.now()
+    if start is None and end is not None:
+        start = end - MAX_WINDOW
+    if end is None and start is not None:
+        end = start + MAX_WINDOW
+    qs = qs.filter(opened_at__gte=start, opened_at__lte=end)
+    updated_after, updated_before = (
+        _moment(request, "updated_after"),
+        _moment(request, "updated_before"),
+    )
+    if updated_after:
+        qs = qs.filter(updated_at__gte=updated_after)
+    if updated_before:
+        qs = qs.filter(updated_at__lte=updated_before)
+    offset = (page - 1) * page_size
+    page_cases = cases_for_georeport(qs).order_by("-opened_at", "-pk")[offset : offset + page_size]
+    return respond(
+        fmt, [request_from_case(c) for c in page_cases], root="service_requests", item="request"
+    )

@@ -1,0 +1,99 @@
+"""Open311 responses in JSON or XML, and the spec's error list, in the caller's format."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from functools import wraps
+from typing import Any
+from xml.etree.ElementTree import Element, SubElement, tostring
+
+from django.http import HttpRequest, HttpResponse
+
+FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+
+
+class Open311Error(Exception):
+    """An error answered as GeoReport's `[{code, description}]` with an HTTP status."""
+
+    def __init__(self, status: int, description: str, *, code: int | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.code = code if code is not None else status
+        self.description = description
+
+
+def _xml_value(parent: Element, name: str, value: Any, item_names: Mapping[str, str]) -> None:
+    node = SubElement(parent, name)
+    if value is None:
+        return
+    if isinstance(value, bool):
+        node.text = "true" if value else "false"
+    elif isinstance(value, Mapping):
+        for key, inner in value.items():
+            _xml_value(node, key, inner, item_names)
+    elif isinstance(value, list | tuple):
+        child = item_names.get(name, name.rstrip("s"))
+        for inner in value:
+            _xml_value(node, child, inner, item_names)
+    else:
+        node.text = str(value)
+
+
+def to_xml(
+    root: str, item: str | None, data: Any, item_names: Mapping[str, str] | None = None
+) -> bytes:
+    """Return `data` as GeoReport XML: a list becomes `<root><item>…</item>…</root>`."""
+    names = dict(item_names or {})
+    top = Element(root)
+    if item is not None:
+        for entry in data:
+            _xml_value(top, item, entry, names)
+    else:
+        for key, value in data.items():
+            _xml_value(top, key, value, names)
+    body: bytes = tostring(top, encoding="utf-8", xml_declaration=True)
+    return body
+
+
+def respond(
+    fmt: str,
+    data: Any,
+    *,
+    root: str,
+    item: str | None,
+    item_names: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Return `data` in the requested format."""
+    if fmt == "xml":
+        body = to_xml(root, item, data, item_names)
+    else:
+        body = json.dumps(data, ensure_ascii=False).encode()
+    return HttpResponse(body, status=status, content_type=FORMATS[fmt])
+
+
+def error_response(fmt: str, errors: Sequence[Open311Error]) -> HttpResponse:
+    """Return the spec's error list; the HTTP status is the first error's."""
+    data = [{"code": e.code, "description": e.description} for e in errors]
+    return respond(fmt, data, root="errors", item="error", status=errors[0].status)
+
+
+View = Callable[..., HttpResponse]
+
+
+def open311_view(view: View) -> View:
+    """Answer only GET/POST with a known format suffix; turn Open311Errors into error lists."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, fmt: str, **kwargs: Any) -> HttpResponse:
+        if fmt not in FORMATS:
+            return error_response(
+                "json", [Open311Error(404, f"Unknown format {fmt!r}: use .json or .xml.")]
+            )
+        try:
+            return view(request, *args, fmt=fmt, **kwargs)
+        except Open311Error as exc:
+            return error_response(fmt, [exc])
+
+    return wrapper
