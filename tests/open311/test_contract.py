@@ -164,6 +164,7 @@ def test_the_query_count_does_not_grow_with_the_page(
             "not served here",
         ),
         ("/open311/v2/services.yaml", {}, 404, "Unknown format"),
+        ("/open311/v2/services.json", {"jurisdiction_id": "\x00"}, 400, "NUL character"),
     ],
 )
 def test_errors_are_the_specs_list_with_a_precise_description(
@@ -241,3 +242,16 @@ def test_discovery_lists_this_endpoint_and_its_formats(client: Client) -> None:
     [endpoint] = data["endpoints"]
     assert endpoint["url"].endswith("/open311/v2/")
     assert endpoint["formats"] == ["application/json", "text/xml"]
+
+
+def test_the_openapi_description_is_published(client: Client) -> None:
+    data = client.get("/open311/v2/openapi.json").json()
+    assert data["openapi"].startswith("3.")
+    assert "/open311/v2/requests.{format}" in data["paths"]
+    assert data["servers"][0]["url"] == "http://127.0.0.1:8000"
+
+
+def test_unusual_but_valid_time_zone_offsets_are_accepted(client: Client, cases: list[Any]) -> None:
+    # Found by fuzzing: ISO 8601 allows offsets PostgreSQL does not; we compare in UTC.
+    data = get_json(client, "/open311/v2/requests.json", end_date="2000-01-01T00:00:01+23:44")
+    assert data == []

@@ -82,6 +82,20 @@ def error_response(fmt: str, errors: Sequence[Open311Error]) -> HttpResponse:
 View = Callable[..., HttpResponse]
 
 
+def _refuse_nul(request: HttpRequest, path_values: Mapping[str, Any]) -> None:
+    # No text column (PostgreSQL's least of all) stores a NUL; say so instead of failing.
+    fields = [
+        *request.GET.lists(),
+        *request.POST.lists(),
+        *((k, [v]) for k, v in path_values.items()),
+    ]
+    for name, values in fields:
+        if "\x00" in name or any("\x00" in str(v) for v in values):
+            raise Open311Error(
+                400, f"{name.replace(chr(0), '') or 'a field'} contains a NUL character."
+            )
+
+
 def open311_view(view: View) -> View:
     """Answer only GET/POST with a known format suffix; turn Open311Errors into error lists."""
 
@@ -92,6 +106,7 @@ def open311_view(view: View) -> View:
                 "json", [Open311Error(404, f"Unknown format {fmt!r}: use .json or .xml.")]
             )
         try:
+            _refuse_nul(request, kwargs)
             return view(request, *args, fmt=fmt, **kwargs)
         except Open311Error as exc:
             return error_response(fmt, [exc])

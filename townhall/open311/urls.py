@@ -3,6 +3,7 @@
 from django.urls import path
 
 from townhall.open311.ops.discovery import discovery_view
+from townhall.open311.ops.openapi import openapi_view
 from townhall.open311.ops.request_get import request_get_view
 from townhall.open311.ops.requests_endpoint import requests_view
 from townhall.open311.ops.service_definition import service_definition_view
@@ -11,6 +12,7 @@ from townhall.open311.ops.token_get import token_get_view
 
 app_name = "open311"
 urlpatterns = [
+    path("openapi.json", openapi_view, name="openapi"),
     path("discovery.<str:fmt>", discovery_view, name="discovery"),
     path("services.<str:fmt>", service_list_view, name="services"),
     path("services/<str:service_code>.<str:fmt>", service_definition_view, name="service"),

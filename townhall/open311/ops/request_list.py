@@ -5,7 +5,7 @@ Extensions: `page` and `page_size` (≤ 1,000), `updated_after` and `updated_bef
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -36,7 +36,13 @@ def _moment(request: HttpRequest, name: str) -> datetime | None:
         raise Open311Error(
             400, f"{name} must be a W3C date-time such as 2026-11-23T08:00:00-05:00."
         )
-    return value if timezone.is_aware(value) else timezone.make_aware(value)
+    try:
+        aware = value if timezone.is_aware(value) else timezone.make_aware(value)
+        # Stored and compared in UTC: odd offsets such as +23:44 are valid ISO 8601 but
+        # not valid PostgreSQL time zones.
+        return aware.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise Open311Error(400, f"{name} is out of range.") from exc
 
 
 def _int(request: HttpRequest, name: str, default: int, *, low: int, high: int) -> int:
