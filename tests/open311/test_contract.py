@@ -141,6 +141,41 @@ def test_the_query_count_does_not_grow_with_the_page(
         client.get("/open311/v2/requests.json", {"page_size": "1"})
     with django_assert_max_num_queries(2):
         client.get("/open311/v2/requests.json", {"page_size": "1000"})
+    with django_assert_max_num_queries(3):
+        client.get("/open311/v2/requests.json", {"page_size": "1000", "extensions": "true"})
+
+
+def test_extensions_add_channel_detailed_status_and_public_history(
+    client: Client, cases: list[Any]
+) -> None:
+    plain = get_json(client, f"/open311/v2/requests/{cases[0].reference}.json")
+    assert "extended_attributes" not in plain[0]
+    data = get_json(client, f"/open311/v2/requests/{cases[0].reference}.json", extensions="true")
+    # Still a valid GeoReport request once the extension block is set aside.
+    assert_valid("request.json", {k: v for k, v in data[0].items() if k != "extended_attributes"})
+    extended = data[0]["extended_attributes"]
+    assert extended["channel"] == "web"
+    assert extended["detailed_status"] == "in_progress"
+    notes = extended["notes"]
+    assert [n["type"] for n in notes] == ["opened", "acknowledged", "status_changed"]
+    assert notes[-1]["status"] == "in_progress"
+    assert notes[-1]["description"] == "Crew on site"
+    assert all(n["datetime"].endswith(("-05:00", "-04:00")) for n in notes)
+    # The internal note and who wrote anything stay inside.
+    assert "rude" not in json.dumps(data) and "cw" not in json.dumps(data)
+    listed = get_json(client, "/open311/v2/requests.json", extensions="true")
+    assert {r["extended_attributes"]["detailed_status"] for r in listed} == {
+        "in_progress",
+        "rejected",
+    }
+
+
+def test_extensions_in_xml_nest_notes(client: Client, cases: list[Any]) -> None:
+    response = client.get(f"/open311/v2/requests/{cases[0].reference}.xml", {"extensions": "true"})
+    tree = ElementTree.fromstring(response.content)
+    notes = tree.findall("request/extended_attributes/notes/note")
+    assert [n.findtext("type") for n in notes] == ["opened", "acknowledged", "status_changed"]
+    assert tree.findtext("request/extended_attributes/detailed_status") == "in_progress"
 
 
 @pytest.mark.parametrize(
@@ -156,6 +191,7 @@ def test_the_query_count_does_not_grow_with_the_page(
             "at most 90 days",
         ),
         ("/open311/v2/requests.json", {"status": "pending"}, 400, "status must be"),
+        ("/open311/v2/requests.json", {"extensions": "maybe"}, 400, "extensions must be"),
         ("/open311/v2/requests.json", {"page_size": "5000"}, 400, "page_size"),
         (
             "/open311/v2/services.json",

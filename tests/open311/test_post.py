@@ -55,6 +55,15 @@ def test_a_request_becomes_a_case_with_its_reporter(client: Client, key: str) ->
     assert served["description"] == "Big hole"
 
 
+def test_a_media_url_is_kept_and_served_back(client: Client, key: str) -> None:
+    photo = "https://photos.example.org/pothole.jpg"
+    response = post(client, key, media_url=photo)
+    assert response.status_code == 200, response.content
+    reference = response.json()[0]["service_request_id"]
+    [served] = client.get(f"/open311/v2/requests/{reference}.json").json()
+    assert served["media_url"] == photo
+
+
 def test_list_answers_and_xml(client: Client, key: str) -> None:
     response = post(client, key, url="/open311/v2/requests.xml", **{"attribute[depth_cm]": "12"})
     assert response.status_code == 200
@@ -76,6 +85,7 @@ def test_list_answers_and_xml(client: Client, key: str) -> None:
         ({"description": "x" * 4001}, 400, "at most 4000"),
         ({"email": "not-an-address"}, 400, "email:"),
         ({"lat": "95", "long": "0"}, 400, "location:"),
+        ({"media_url": "javascript:alert(1)"}, 400, "media_url: Give a web address"),
     ],
 )
 def test_bad_requests_get_precise_errors_and_write_nothing(

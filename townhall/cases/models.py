@@ -34,6 +34,10 @@ class Case(models.Model):
     long = models.FloatField(null=True, blank=True)
     address = models.CharField(max_length=300, blank=True)
     address_id = models.CharField(max_length=64, blank=True)
+    media_url = models.URLField(max_length=1000, blank=True)
+    # The id another system gave this request (an imported Open311 service_request_id);
+    # served back in place of the reference so its clients keep their links.
+    external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="cases")

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from townhall.cases.errors import CaseNotFound
@@ -31,19 +31,37 @@ def reference_matches(case: Case, year: int) -> bool:
 
 
 def case_get_by_reference(*, reference: str) -> Case:
-    """Return the case a public reference names; raise CaseNotFound if none does."""
+    """Return the case a public reference (or the id it had in the system it was imported
+    from) names; raise CaseNotFound if none does."""
     parsed = reference_parse(reference)
+    qs = Case.objects.select_related("service_type", "department", "merged_into")
     if parsed is None:
-        raise CaseNotFound("No case has that reference.")
+        case = qs.filter(external_id=reference.strip()).first() if reference.strip() else None
+        if case is None:
+            raise CaseNotFound("No case has that reference.")
+        return case
     year, case_id = parsed
-    case = (
-        Case.objects.select_related("service_type", "department", "merged_into")
-        .filter(pk=case_id)
-        .first()
-    )
+    case = qs.filter(pk=case_id).first()
     if case is None or not reference_matches(case, year):
         raise CaseNotFound("No case has that reference.")
     return case
+
+
+def cases_by_references(qs: QuerySet[Case], references: list[str]) -> list[Case]:
+    """Return the cases of `qs` that `references` name (public references or imported ids),
+    in one query, newest first."""
+    parsed = {ref: reference_parse(ref) for ref in references}
+    years = {p[1]: p[0] for p in parsed.values() if p is not None}
+    foreign = [ref.strip() for ref, p in parsed.items() if p is None]
+    found = qs.filter(Q(pk__in=list(years)) | Q(external_id__in=foreign)).order_by(
+        "-opened_at", "-pk"
+    )
+    return [
+        case
+        for case in found
+        if case.external_id in foreign
+        or (case.pk in years and reference_matches(case, years[case.pk]))
+    ]
 
 
 def case_public_timeline(*, case: Case) -> QuerySet[CaseEvent]:

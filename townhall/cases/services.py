@@ -15,6 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 
 from townhall.cases.dispatch import case_event_publish, case_event_wanted
@@ -178,6 +180,7 @@ def case_open(
     long: float | None = None,
     address: str = "",
     address_id: str = "",
+    media_url: str = "",
     priority: str = Priority.NORMAL,
     reporter: Citizen | None = None,
     actor: Actor = None,
@@ -204,9 +207,12 @@ def case_open(
         ("description", description, DESCRIPTION_MAX),
         ("address_string", address, Case._meta.get_field("address").max_length),
         ("address_id", address_id, Case._meta.get_field("address_id").max_length),
+        ("media_url", media_url, Case._meta.get_field("media_url").max_length),
     ):
         if limit is not None and len(value) > limit:
             errors[field] = [f"Keep this under {limit} characters."]
+    if media_url and "media_url" not in errors and not _is_web_address(media_url):
+        errors["media_url"] = ["Give a web address starting with http:// or https://."]
     clean_answers: dict[str, object] = {}
     try:
         clean_answers = answers_clean(
@@ -228,6 +234,7 @@ def case_open(
         long=long,
         address=address.strip(),
         address_id=address_id,
+        media_url=media_url,
         channel=channel,
         priority=priority,
         department=service_type.department,
@@ -271,6 +278,102 @@ def case_open(
         event.pk = _event_keys.take()
         rows_insert_together(case, event)
     _dispatch_opened(case)
+    return case
+
+
+def _is_web_address(value: str) -> bool:
+    try:
+        URLValidator(schemes=["http", "https"])(value)
+    except DjangoValidationError:
+        return False
+    return True
+
+
+def case_import(
+    *,
+    service_type: ServiceType,
+    external_id: str,
+    finished: bool,
+    opened_at: datetime,
+    updated_at: datetime,
+    description: str = "",
+    lat: float | None = None,
+    long: float | None = None,
+    address: str = "",
+    address_id: str = "",
+    media_url: str = "",
+    status_notes: str = "",
+    channel: str = Channel.OPEN311,
+) -> Case | None:
+    """Write a request another system already handled, as it stands there; return None if
+    a case with `external_id` exists (so an interrupted import can simply be run again).
+
+    The history is what the source tells: an OPENED event at `opened_at` and, at
+    `updated_at`, the closing (when `finished`) or the public note. No SLA clock, no
+    acknowledgement, no notification: the resident heard from the old system.
+    Raise InvalidCaseInput (nothing written) for an out-of-range location or an over-long text.
+    """
+    errors: dict[str, list[str]] = {}
+    if not external_id.strip():
+        errors["external_id"] = ["An imported request needs the id it had."]
+    if (lat is None) != (long is None):
+        errors["location"] = ["Give both latitude and longitude, or neither."]
+    elif lat is not None and long is not None and not (-90 <= lat <= 90 and -180 <= long <= 180):
+        errors["location"] = ["Latitude must be within ±90 and longitude within ±180."]
+    for field, value, limit in (
+        ("external_id", external_id, Case._meta.get_field("external_id").max_length),
+        ("description", description, DESCRIPTION_MAX),
+        ("address", address, Case._meta.get_field("address").max_length),
+        ("address_id", address_id, Case._meta.get_field("address_id").max_length),
+        ("media_url", media_url, Case._meta.get_field("media_url").max_length),
+    ):
+        if limit is not None and len(value) > limit:
+            errors[field] = [f"Keep this under {limit} characters."]
+    if errors:
+        raise InvalidCaseInput("The request could not be imported.", details=errors)
+    with transaction.atomic():
+        if Case.objects.filter(external_id=external_id).exists():
+            return None
+        case = Case.objects.create(
+            service_type=service_type,
+            external_id=external_id,
+            description=description,
+            lat=lat,
+            long=long,
+            address=address,
+            address_id=address_id,
+            media_url=media_url,
+            channel=channel,
+            department=service_type.department,
+            status=CaseStatus.CLOSED if finished else CaseStatus.ACKNOWLEDGED,
+            opened_at=opened_at,
+            acknowledged_at=opened_at,
+            closed_at=updated_at if finished else None,
+            updated_at=updated_at,
+        )
+        opened = _event_append(
+            case=case,
+            kind=CaseEventKind.OPENED,
+            at=opened_at,
+            actor=None,
+            channel=channel,
+            public=True,
+            previous=(0, GENESIS_HASH),
+            data={"service": service_type.code, "imported": external_id},
+        )
+        if finished or status_notes:
+            _event_append(
+                case=case,
+                kind=CaseEventKind.STATUS_CHANGED if finished else CaseEventKind.PUBLIC_UPDATE,
+                at=updated_at,
+                actor=None,
+                channel=channel,
+                public=True,
+                previous=(opened.seq, opened.hash),
+                data={"from": "acknowledged", "to": "closed", "note": status_notes}
+                if finished
+                else {"text": status_notes},
+            )
     return case
 
 

@@ -87,6 +87,7 @@ def request_create_view(request: HttpRequest, *, fmt: str) -> HttpResponse:
                 long=long,
                 address=address,
                 address_id=address_id,
+                media_url=post.get("media_url", "").strip(),
                 reporter=reporter,
             )
             token = None

@@ -9,7 +9,12 @@ from townhall.cases.errors import CaseNotFound
 from townhall.cases.models import Case
 from townhall.cases.selectors import case_get_by_reference
 from townhall.open311.jurisdiction import jurisdiction_for
-from townhall.open311.mapping import cases_for_georeport, request_from_case
+from townhall.open311.mapping import (
+    ITEM_NAMES,
+    cases_for_georeport,
+    extensions_wanted,
+    requests_from_cases,
+)
 from townhall.open311.render import Open311Error, open311_view, respond
 
 
@@ -26,4 +31,12 @@ def request_get_view(request: HttpRequest, service_request_id: str, *, fmt: str)
     ).first()
     if case is None:
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found.")
-    return respond(fmt, [request_from_case(case)], root="service_requests", item="request")
+    return respond(
+        fmt,
+        requests_from_cases(
+            [case], jurisdiction=jurisdiction, extensions=extensions_wanted(request)
+        ),
+        root="service_requests",
+        item="request",
+        item_names=ITEM_NAMES,
+    )

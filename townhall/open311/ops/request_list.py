@@ -1,6 +1,7 @@
 """GET requests: service requests filtered as the spec says, newest first.
 
-Extensions: `page` and `page_size` (≤ 1,000), `updated_after` and `updated_before`.
+Extensions: `page` and `page_size` (≤ 1,000), `updated_after` and `updated_before`, and
+`extensions=true` for each request's channel, detailed status and public history.
 """
 
 from __future__ import annotations
@@ -14,9 +15,14 @@ from django.views.decorators.http import require_GET
 
 from townhall.cases.lifecycle import OPEN_STATUSES
 from townhall.cases.models import Case
-from townhall.cases.selectors import reference_matches, reference_parse
+from townhall.cases.selectors import cases_by_references
 from townhall.open311.jurisdiction import jurisdiction_for
-from townhall.open311.mapping import cases_for_georeport, request_from_case
+from townhall.open311.mapping import (
+    ITEM_NAMES,
+    cases_for_georeport,
+    extensions_wanted,
+    requests_from_cases,
+)
 from townhall.open311.render import Open311Error, open311_view, respond
 
 MAX_WINDOW = timedelta(days=90)
@@ -66,18 +72,18 @@ def request_list_view(request: HttpRequest, *, fmt: str) -> HttpResponse:
     references = _comma(request, "service_request_id")
     page_size = _int(request, "page_size", MAX_PAGE, low=1, high=MAX_PAGE)
     page = _int(request, "page", 1, low=1, high=1_000_000)
+    extensions = extensions_wanted(request)
     if references:
         # The spec: a list of ids overrides every other filter.
-        parsed = {ref: reference_parse(ref) for ref in references}
-        ids = [p[1] for p in parsed.values() if p is not None]
-        years = {p[1]: p[0] for p in parsed.values() if p is not None}
-        cases = [
-            c
-            for c in cases_for_georeport(qs.filter(pk__in=ids)).order_by("-opened_at", "-pk")
-            if reference_matches(c, years[c.pk])
-        ]
+        if len(references) > MAX_PAGE:
+            raise Open311Error(400, f"Ask for at most {MAX_PAGE} service_request_id at once.")
+        cases = cases_by_references(cases_for_georeport(qs), references)
         return respond(
-            fmt, [request_from_case(c) for c in cases], root="service_requests", item="request"
+            fmt,
+            requests_from_cases(cases, jurisdiction=jurisdiction, extensions=extensions),
+            root="service_requests",
+            item="request",
+            item_names=ITEM_NAMES,
         )
     codes = _comma(request, "service_code")
     if codes:
@@ -110,7 +116,13 @@ def request_list_view(request: HttpRequest, *, fmt: str) -> HttpResponse:
     if updated_before:
         qs = qs.filter(updated_at__lte=updated_before)
     offset = (page - 1) * page_size
-    page_cases = cases_for_georeport(qs).order_by("-opened_at", "-pk")[offset : offset + page_size]
+    page_cases = list(
+        cases_for_georeport(qs).order_by("-opened_at", "-pk")[offset : offset + page_size]
+    )
     return respond(
-        fmt, [request_from_case(c) for c in page_cases], root="service_requests", item="request"
+        fmt,
+        requests_from_cases(page_cases, jurisdiction=jurisdiction, extensions=extensions),
+        root="service_requests",
+        item="request",
+        item_names=ITEM_NAMES,
     )
