@@ -13,6 +13,7 @@ from django.core.cache import cache
 from townhall.catalog.selectors import catalog_cache_clear
 from townhall.catalog.services import catalog_import
 from townhall.core.tasks import scheduled_runs_forget
+from townhall.open311.keys import api_key_cache_clear
 from townhall.people.roles import StaffRole
 from townhall.people.services import citizen_resolve, staff_user_create
 
@@ -83,9 +84,11 @@ SMALL_TOWN: dict[str, Any] = {
 def _fresh_process_state() -> Iterator[None]:
     cache.clear()
     catalog_cache_clear()
+    api_key_cache_clear()
     scheduled_runs_forget()
     yield
     catalog_cache_clear()
+    api_key_cache_clear()
     scheduled_runs_forget()
 
 

@@ -105,6 +105,25 @@ def test_a_revoked_key_is_refused(client: Client, key: str) -> None:
     assert post(client, key).status_code == 403
 
 
+def test_a_key_revoked_in_the_admin_stops_working_at_once(
+    client: Client, key: str, admin_client: Client
+) -> None:
+    assert post(client, key).status_code == 200  # now known to this process
+    api_key = ApiKey.objects.get()
+    response = admin_client.post(
+        f"/admin/open311/apikey/{api_key.pk}/change/",
+        {
+            "name": api_key.name,
+            "contact": "",
+            "requests_per_minute": "60",
+            "revoked_at_0": "2026-01-01",
+            "revoked_at_1": "00:00:00",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    assert post(client, key).status_code == 403
+
+
 def test_each_key_has_a_rate_limit(client: Client, town: Any) -> None:
     _, secret = api_key_issue(name="Tight", requests_per_minute=2)
     # within one minute, whatever the wall clock says

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from townhall.cases.lifecycle import CaseStatus
+from townhall.cases.lifecycle import OPEN_STATUSES, CaseStatus
 from townhall.catalog.models import Department, Priority, ServiceType
 from townhall.people.models import Channel, Citizen
 
@@ -72,6 +72,14 @@ class Case(models.Model):
             models.Index(fields=["status", "department"], name="case_queue"),
             models.Index(fields=["status", "due_at"], name="case_due"),
             models.Index(fields=["service_type", "opened_at"], name="case_service_opened"),
+            # Newest first, as public lists (Open311 GET requests) page through them.
+            models.Index(fields=["-opened_at", "-id"], name="case_recent"),
+            # Open cases of a service, newest first: small (most cases are finished).
+            models.Index(
+                fields=["service_type", "-opened_at"],
+                condition=models.Q(status__in=sorted(OPEN_STATUSES)),
+                name="case_open_service",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

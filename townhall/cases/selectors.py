@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
@@ -47,21 +49,36 @@ def case_get_by_reference(*, reference: str) -> Case:
     return case
 
 
-def cases_by_references(qs: QuerySet[Case], references: list[str]) -> list[Case]:
-    """Return the cases of `qs` that `references` name (public references or imported ids),
-    in one query, newest first."""
-    parsed = {ref: reference_parse(ref) for ref in references}
-    years = {p[1]: p[0] for p in parsed.values() if p is not None}
-    foreign = [ref.strip() for ref, p in parsed.items() if p is None]
-    found = qs.filter(Q(pk__in=list(years)) | Q(external_id__in=foreign)).order_by(
-        "-opened_at", "-pk"
-    )
-    return [
-        case
-        for case in found
-        if case.external_id in foreign
-        or (case.pk in years and reference_matches(case, years[case.pk]))
-    ]
+@dataclass(frozen=True)
+class ReferenceSet:
+    """Public references and imported ids, ready to filter cases by (`q`) and to check a
+    case's row against (`names`), since a reference also names the year it was opened."""
+
+    years: dict[int, int]
+    foreign: frozenset[str]
+
+    @property
+    def q(self) -> Q:
+        return Q(pk__in=list(self.years)) | Q(external_id__in=list(self.foreign))
+
+    def names(self, *, case_id: int, opened_at: datetime, external_id: str | None) -> bool:
+        if external_id is not None and external_id in self.foreign:
+            return True
+        year = self.years.get(case_id)
+        return year is not None and timezone.localtime(opened_at).year % 100 == year
+
+
+def reference_set(references: list[str]) -> ReferenceSet:
+    """Return the cases `references` (public references or imported ids) may name."""
+    years: dict[int, int] = {}
+    foreign: set[str] = set()
+    for ref in references:
+        parsed = reference_parse(ref)
+        if parsed is None:
+            foreign.add(ref.strip())
+        else:
+            years[parsed[1]] = parsed[0]
+    return ReferenceSet(years=years, foreign=frozenset(foreign))
 
 
 def case_public_timeline(*, case: Case) -> QuerySet[CaseEvent]:

@@ -28,6 +28,9 @@ _calendars: dict[int, tuple[float, WorkingCalendar]] = {}
 _policies: dict[tuple[int, str], tuple[float, SlaTerms | None]] = {}
 _jurisdiction_calendars: dict[int, tuple[float, int]] = {}
 _specs: dict[int, tuple[float, list[AttributeSpec]]] = {}
+_services: dict[tuple[int | None, str], tuple[float, ServiceType]] = {}
+_jurisdictions: list[tuple[float, list[Jurisdiction]]] = []
+_labels: dict[int, tuple[float, CatalogLabels]] = {}
 
 
 @dataclass(frozen=True)
@@ -38,12 +41,52 @@ class SlaTerms:
     clock: str
 
 
+@dataclass(frozen=True)
+class CatalogLabels:
+    """What a case row needs from the catalogue to be shown: per service type id its code,
+    name and jurisdiction, per department id its name."""
+
+    services: dict[int, tuple[str, str, int]]
+    departments: dict[int, str]
+
+
 def catalog_cache_clear() -> None:
-    """Forget cached calendars and SLA policies (after an edit, and between tests)."""
+    """Forget cached catalogue reads (after an edit, and between tests)."""
     _calendars.clear()
     _policies.clear()
     _jurisdiction_calendars.clear()
     _specs.clear()
+    _services.clear()
+    _jurisdictions.clear()
+    _labels.clear()
+
+
+def jurisdiction_list() -> list[Jurisdiction]:
+    """Return every jurisdiction, oldest first (a site serves one or a handful)."""
+    if _jurisdictions and _jurisdictions[0][0] > time.monotonic():
+        return _jurisdictions[0][1]
+    found = list(Jurisdiction.objects.order_by("pk"))
+    if found:  # a site being set up sees its first council at once
+        _jurisdictions[:] = [(time.monotonic() + _CACHE_SECONDS, found)]
+    return found
+
+
+def catalog_labels() -> CatalogLabels:
+    """Return the names and codes of every service type and department, by id."""
+    hit = _labels.get(0)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    labels = CatalogLabels(
+        services={
+            pk: (code, name, jurisdiction_id)
+            for pk, code, name, jurisdiction_id in ServiceType.objects.values_list(
+                "pk", "code", "name", "jurisdiction_id"
+            )
+        },
+        departments=dict(Department.objects.values_list("pk", "name")),
+    )
+    _labels[0] = (time.monotonic() + _CACHE_SECONDS, labels)
+    return labels
 
 
 def service_type_list(*, active_only: bool = True) -> QuerySet[ServiceType]:
@@ -55,11 +98,19 @@ def service_type_list(*, active_only: bool = True) -> QuerySet[ServiceType]:
 
 
 def service_type_get(*, code: str, jurisdiction: Jurisdiction | None = None) -> ServiceType:
-    """Return the service type with `code`; raise ServiceType.DoesNotExist if none."""
+    """Return the service type with `code` (with its department, group and jurisdiction);
+    raise ServiceType.DoesNotExist if none. Kept for a minute per process, like the rest
+    of the catalogue: treat the instance as read-only."""
+    key = (jurisdiction.pk if jurisdiction is not None else None, code)
+    hit = _services.get(key)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
     qs = ServiceType.objects.select_related("department", "group", "jurisdiction")
     if jurisdiction is not None:
         qs = qs.filter(jurisdiction=jurisdiction)
-    return qs.get(code=code)
+    found = qs.get(code=code)
+    _services[key] = (time.monotonic() + _CACHE_SECONDS, found)
+    return found
 
 
 def attribute_specs_for(*, service_type: ServiceType) -> list[AttributeSpec]:

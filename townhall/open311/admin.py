@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from townhall.open311.keys import api_key_issue
+from townhall.open311.keys import api_key_cache_clear, api_key_issue
 from townhall.open311.models import ApiKey
 
 
@@ -19,6 +19,7 @@ class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
+            api_key_cache_clear()  # this process at once; the others within 30 seconds
             return
         key, secret = api_key_issue(
             name=obj.name, contact=obj.contact, requests_per_minute=obj.requests_per_minute

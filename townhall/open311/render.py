@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from functools import wraps
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
+import orjson
 from django.http import HttpRequest, HttpResponse
 
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
@@ -66,10 +66,9 @@ def respond(
     status: int = 200,
 ) -> HttpResponse:
     """Return `data` in the requested format."""
-    if fmt == "xml":
-        body = to_xml(root, item, data, item_names)
-    else:
-        body = json.dumps(data, ensure_ascii=False).encode()
+    # orjson writes a page of 1,000 requests in a fraction of the standard library's time;
+    # floats are written shortest-round-trip, as json.dumps does.
+    body = to_xml(root, item, data, item_names) if fmt == "xml" else orjson.dumps(data)
     return HttpResponse(body, status=status, content_type=FORMATS[fmt])
 
 

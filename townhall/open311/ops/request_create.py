@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from contextlib import nullcontext
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -69,8 +70,12 @@ def request_create_view(request: HttpRequest, *, fmt: str) -> HttpResponse:
         raise Open311Error(400, f"description must be at most {DESCRIPTION_MAX} characters.")
     name = " ".join(p for p in (post.get("first_name", ""), post.get("last_name", "")) if p).strip()
     email, phone = post.get("email", "").strip(), post.get("phone", "").strip()
+    batch = service.open311_type != Open311Type.REALTIME
+    # Several writes (a reporter, a token) must land together; a lone case is one atomic
+    # statement already, so it needs no BEGIN/COMMIT around it.
+    together = transaction.atomic() if (email or phone or batch) else nullcontext()
     try:
-        with transaction.atomic():
+        with together:
             reporter = (
                 citizen_resolve(
                     name=name, email=email or None, phone=phone or None, channel=Channel.OPEN311
@@ -91,7 +96,7 @@ def request_create_view(request: HttpRequest, *, fmt: str) -> HttpResponse:
                 reporter=reporter,
             )
             token = None
-            if service.open311_type != Open311Type.REALTIME:
+            if batch:
                 token = RequestToken.objects.create(token=secrets.token_hex(16), case_id=case.pk)
     except ValidationFailed as exc:
         errors = [

@@ -26,15 +26,15 @@ def request_get_view(request: HttpRequest, service_request_id: str, *, fmt: str)
         found = case_get_by_reference(reference=service_request_id)
     except CaseNotFound as exc:
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found.") from exc
-    case = cases_for_georeport(
+    row = cases_for_georeport(
         Case.objects.filter(pk=found.pk, service_type__jurisdiction=jurisdiction)
     ).first()
-    if case is None:
+    if row is None:
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found.")
     return respond(
         fmt,
         requests_from_cases(
-            [case], jurisdiction=jurisdiction, extensions=extensions_wanted(request)
+            [row], jurisdiction=jurisdiction, extensions=extensions_wanted(request)
         ),
         root="service_requests",
         item="request",

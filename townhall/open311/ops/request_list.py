@@ -15,8 +15,9 @@ from django.views.decorators.http import require_GET
 
 from townhall.cases.lifecycle import OPEN_STATUSES
 from townhall.cases.models import Case
-from townhall.cases.selectors import cases_by_references
-from townhall.open311.jurisdiction import jurisdiction_for
+from townhall.cases.selectors import reference_set
+from townhall.catalog.selectors import catalog_labels
+from townhall.open311.jurisdiction import jurisdiction_for, serves_several
 from townhall.open311.mapping import (
     ITEM_NAMES,
     cases_for_georeport,
@@ -68,7 +69,11 @@ def _comma(request: HttpRequest, name: str) -> list[str]:
 @open311_view
 def request_list_view(request: HttpRequest, *, fmt: str) -> HttpResponse:
     jurisdiction = jurisdiction_for(request)
-    qs = Case.objects.filter(service_type__jurisdiction=jurisdiction)
+    labels = catalog_labels()
+    qs = Case.objects.all()
+    if serves_several():
+        mine = [pk for pk, s in labels.services.items() if s[2] == jurisdiction.pk]
+        qs = qs.filter(service_type_id__in=mine)
     references = _comma(request, "service_request_id")
     page_size = _int(request, "page_size", MAX_PAGE, low=1, high=MAX_PAGE)
     page = _int(request, "page", 1, low=1, high=1_000_000)
@@ -77,17 +82,30 @@ def request_list_view(request: HttpRequest, *, fmt: str) -> HttpResponse:
         # The spec: a list of ids overrides every other filter.
         if len(references) > MAX_PAGE:
             raise Open311Error(400, f"Ask for at most {MAX_PAGE} service_request_id at once.")
-        cases = cases_by_references(cases_for_georeport(qs), references)
+        wanted = reference_set(references)
+        rows = [
+            row
+            for row in cases_for_georeport(qs.filter(wanted.q)).order_by("-opened_at", "-pk")
+            if wanted.names(
+                case_id=row["id"], opened_at=row["opened_at"], external_id=row["external_id"]
+            )
+        ]
         return respond(
             fmt,
-            requests_from_cases(cases, jurisdiction=jurisdiction, extensions=extensions),
+            requests_from_cases(rows, jurisdiction=jurisdiction, extensions=extensions),
             root="service_requests",
             item="request",
             item_names=ITEM_NAMES,
         )
-    codes = _comma(request, "service_code")
+    codes = set(_comma(request, "service_code"))
     if codes:
-        qs = qs.filter(service_type__code__in=codes)
+        qs = qs.filter(
+            service_type_id__in=[
+                pk
+                for pk, (code, _, owner) in labels.services.items()
+                if code in codes and owner == jurisdiction.pk
+            ]
+        )
     statuses = _comma(request, "status")
     if any(s not in {"open", "closed"} for s in statuses):
         raise Open311Error(400, "status must be open, closed or both (comma-separated).")
