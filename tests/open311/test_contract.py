@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -20,6 +21,7 @@ from referencing.jsonschema import DRAFT4
 from tests.conftest import SMALL_TOWN
 from townhall.cases.lifecycle import CaseStatus
 from townhall.cases.services import case_acknowledge, case_note_add, case_open, case_transition
+from townhall.catalog.selectors import catalog_cache_clear
 from townhall.catalog.services import catalog_import
 
 pytestmark = pytest.mark.django_db
@@ -294,3 +296,42 @@ def test_unusual_but_valid_time_zone_offsets_are_accepted(client: Client, cases:
     # Found by fuzzing: ISO 8601 allows offsets PostgreSQL does not; we compare in UTC.
     data = get_json(client, "/open311/v2/requests.json", end_date="2000-01-01T00:00:01+23:44")
     assert data == []
+
+
+@pytest.mark.parametrize(
+    "zone",
+    ["America/New_York", "America/St_Johns", "Asia/Kolkata", "Pacific/Chatham", "UTC"],
+)
+def test_times_are_written_in_the_jurisdictions_zone(
+    client: Client, town: Any, pothole: Any, zone: str
+) -> None:
+    """On PostgreSQL the database writes these strings; they must be Python's, to the letter."""
+    town.timezone = zone
+    town.save()
+    catalog_cache_clear()
+    moments = [
+        datetime(2026, 1, 17, 0, 3, 41, 999_999, tzinfo=UTC),
+        datetime(2026, 7, 1, 12, 0, 0, tzinfo=UTC),
+        datetime(1850, 3, 1, 8, 30, 0, tzinfo=UTC),  # local mean time: offsets with seconds
+    ]
+    cases = [
+        case_open(
+            service_type=pothole,
+            channel="web",
+            answers={"size": "small"},
+            lat=42.36,
+            long=-71.09,
+            opened_at=moment,
+        )
+        for moment in moments
+    ]
+    data = get_json(
+        client,
+        "/open311/v2/requests.json",
+        service_request_id=",".join(c.reference for c in cases),
+    )
+    served = {r["service_request_id"]: r["requested_datetime"] for r in data}
+    assert served == {
+        c.reference: m.astimezone(ZoneInfo(zone)).isoformat(timespec="seconds")
+        for c, m in zip(cases, moments, strict=True)
+    }

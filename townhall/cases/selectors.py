@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
@@ -61,11 +60,12 @@ class ReferenceSet:
     def q(self) -> Q:
         return Q(pk__in=list(self.years)) | Q(external_id__in=list(self.foreign))
 
-    def names(self, *, case_id: int, opened_at: datetime, external_id: str | None) -> bool:
+    def names(self, *, case_id: int, opened_year: int, external_id: str | None) -> bool:
+        """Return whether a case, opened in `opened_year` (the site's time zone), is named."""
         if external_id is not None and external_id in self.foreign:
             return True
         year = self.years.get(case_id)
-        return year is not None and timezone.localtime(opened_at).year % 100 == year
+        return year is not None and opened_year % 100 == year
 
 
 def reference_set(references: list[str]) -> ReferenceSet:

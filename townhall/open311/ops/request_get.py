@@ -27,7 +27,8 @@ def request_get_view(request: HttpRequest, service_request_id: str, *, fmt: str)
     except CaseNotFound as exc:
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found.") from exc
     row = cases_for_georeport(
-        Case.objects.filter(pk=found.pk, service_type__jurisdiction=jurisdiction)
+        Case.objects.filter(pk=found.pk, service_type__jurisdiction=jurisdiction),
+        jurisdiction=jurisdiction,
     ).first()
     if row is None:
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found.")

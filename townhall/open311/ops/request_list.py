@@ -83,11 +83,12 @@ def request_list_view(request: HttpRequest, *, fmt: str) -> HttpResponse:
         if len(references) > MAX_PAGE:
             raise Open311Error(400, f"Ask for at most {MAX_PAGE} service_request_id at once.")
         wanted = reference_set(references)
+        named = cases_for_georeport(qs.filter(wanted.q), jurisdiction=jurisdiction)
         rows = [
             row
-            for row in cases_for_georeport(qs.filter(wanted.q)).order_by("-opened_at", "-pk")
+            for row in named.order_by("-opened_at", "-pk")
             if wanted.names(
-                case_id=row["id"], opened_at=row["opened_at"], external_id=row["external_id"]
+                case_id=row["id"], opened_year=row["opened_year"], external_id=row["external_id"]
             )
         ]
         return respond(
@@ -134,9 +135,8 @@ def request_list_view(request: HttpRequest, *, fmt: str) -> HttpResponse:
     if updated_before:
         qs = qs.filter(updated_at__lte=updated_before)
     offset = (page - 1) * page_size
-    page_cases = list(
-        cases_for_georeport(qs).order_by("-opened_at", "-pk")[offset : offset + page_size]
-    )
+    newest = cases_for_georeport(qs, jurisdiction=jurisdiction).order_by("-opened_at", "-pk")
+    page_cases = list(newest[offset : offset + page_size])
     return respond(
         fmt,
         requests_from_cases(page_cases, jurisdiction=jurisdiction, extensions=extensions),
