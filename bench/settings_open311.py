@@ -1,6 +1,9 @@
 """Settings for the Open311 benchmark's server: the product's, plus a minimal JSON view."""
 
 from townhall.settings import *  # noqa: F403
+from townhall.settings import STATIC_ROOT
 
 ROOT_URLCONF = "bench.urls_open311"
 DEBUG = False
+# WhiteNoise warns on every start when the collected-static folder is missing.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
