@@ -16,6 +16,7 @@ from townhall.core.tasks import scheduled_runs_forget
 from townhall.open311.keys import api_key_cache_clear
 from townhall.people.roles import StaffRole
 from townhall.people.services import citizen_resolve, staff_user_create
+from townhall.places.selectors import places_cache_clear
 
 SMALL_TOWN: dict[str, Any] = {
     "jurisdiction": {
@@ -85,10 +86,12 @@ def _fresh_process_state() -> Iterator[None]:
     cache.clear()
     catalog_cache_clear()
     api_key_cache_clear()
+    places_cache_clear()
     scheduled_runs_forget()
     yield
     catalog_cache_clear()
     api_key_cache_clear()
+    places_cache_clear()
     scheduled_runs_forget()
 
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "townhall.core",
     "townhall.catalog",
     "townhall.people",
+    "townhall.places",
     "townhall.cases",
     "townhall.notify",
     "townhall.portal",

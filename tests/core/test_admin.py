@@ -22,6 +22,8 @@ SCREENS = [
     "/admin/catalog/businesscalendar/",
     "/admin/people/citizen/",
     "/admin/cases/case/",
+    "/admin/places/place/",
+    "/admin/places/place/add/",
 ]
 
 

@@ -30,6 +30,7 @@ ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
         )
         for action in ("add", "change", "delete", "view")
     ]
+    + [f"places.{action}_place" for action in ("add", "change", "delete", "view")]
     + ["cases.view_case", "cases.view_caseevent", "people.view_citizen", "people.change_citizen"],
     StaffRole.SUPERVISOR: [
         "catalog.view_servicetype",

@@ -1,0 +1,89 @@
+"""Reads of the gazetteer: fuzzy address search and the nearest address to a point."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from townhall.places.models import Place
+from townhall.places.text import address_fold, house_number
+
+# The folded addresses are kept in each process for a few minutes: a council's gazetteer
+# changes by import, a few times a year, and matching runs over all of it.
+_CACHE_SECONDS = 300.0
+_index: list[tuple[float, dict[int, str]]] = []
+EARTH_RADIUS_M = 6_371_000.0
+
+
+@dataclass(frozen=True)
+class PlaceMatch:
+    place: Place
+    score: float  # 0-100, how closely the address matches the words asked for
+
+
+def places_cache_clear() -> None:
+    """Forget the folded addresses this process holds (after an import, between tests)."""
+    _index.clear()
+
+
+def _folded() -> dict[int, str]:
+    if _index and _index[0][0] > time.monotonic():
+        return _index[0][1]
+    folded = dict(Place.objects.values_list("pk", "search_text"))
+    _index[:] = [(time.monotonic() + _CACHE_SECONDS, folded)]
+    return folded
+
+
+def place_search(query: str, *, limit: int = 5, min_score: float = 70.0) -> list[PlaceMatch]:
+    """Return up to `limit` places whose address best matches `query`, best first.
+
+    Tolerates abbreviations, punctuation, case and typing slips ("12 elm stret" finds
+    "12 Elm Street"). When the query starts with a house number, only addresses with that
+    number are considered, so "12 Elm" never offers "21 Elm". A postcode alone matches
+    the places with that postcode.
+    """
+    folded_query = address_fold(query)
+    if not folded_query:
+        return []
+    postcode = query.strip().upper()
+    if 3 <= len(postcode) <= 16 and Place.objects.filter(postcode=postcode).exists():
+        return [
+            PlaceMatch(place=p, score=100.0)
+            for p in Place.objects.filter(postcode=postcode).order_by("search_text")[:limit]
+        ]
+    choices = _folded()
+    number = house_number(folded_query)
+    if number is not None:
+        token = f" {number} "  # anywhere: "flat 2 7 crescent gardens" is a 7
+        choices = {pk: text for pk, text in choices.items() if token in f" {text} "}
+    best = process.extract(
+        folded_query, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=min_score
+    )
+    places = Place.objects.in_bulk([pk for _, _, pk in best])
+    return [PlaceMatch(place=places[pk], score=score) for _, score, pk in best if pk in places]
+
+
+def distance_m(lat1: float, long1: float, lat2: float, long2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(long2 - long1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def place_nearest(lat: float, long: float, *, within_m: float = 150.0) -> Place | None:
+    """Return the address nearest to a map point, if one lies within `within_m` metres."""
+    dlat = math.degrees(within_m / EARTH_RADIUS_M)
+    dlong = dlat / max(math.cos(math.radians(lat)), 1e-6)
+    candidates = Place.objects.filter(
+        lat__gte=lat - dlat, lat__lte=lat + dlat, long__gte=long - dlong, long__lte=long + dlong
+    )
+    best: tuple[float, Place] | None = None
+    for place in candidates:
+        d = distance_m(lat, long, place.lat, place.long)
+        if d <= within_m and (best is None or d < best[0]):
+            best = (d, place)
+    return best[1] if best else None
