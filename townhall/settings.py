@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "townhall.portal.context.brand",
             ],
         },
     },
@@ -155,6 +156,31 @@ LOGIN_URL = "admin:login"
 TOWNHALL_PHONE_REGION = env.str("TOWNHALL_PHONE_REGION", default="US")
 # Prefix of public case references, e.g. TH-26-004211.
 TOWNHALL_REFERENCE_PREFIX = env.str("TOWNHALL_REFERENCE_PREFIX", default="TH")
+
+# --- the citizen portal ---
+# Residents' photos: at most this many per report, each at most this many bytes and pixels.
+TOWNHALL_PHOTOS_PER_REPORT = env.int("TOWNHALL_PHOTOS_PER_REPORT", default=5)
+TOWNHALL_PHOTO_MAX_BYTES = env.int("TOWNHALL_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+TOWNHALL_PHOTO_MAX_PIXELS = env.int("TOWNHALL_PHOTO_MAX_PIXELS", default=50_000_000)
+# Open cases of the same service within this distance are offered before a new report.
+TOWNHALL_DUPLICATE_RADIUS_M = env.int("TOWNHALL_DUPLICATE_RADIUS_M", default=250)
+# A resident may say "not fixed" this many days after their request was resolved.
+TOWNHALL_REOPEN_DAYS = env.int("TOWNHALL_REOPEN_DAYS", default=28)
+# Map tiles for the optional map (Leaflet): the council's own tile server in production.
+TOWNHALL_MAP_TILE_URL = env.str(
+    "TOWNHALL_MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+)
+TOWNHALL_MAP_ATTRIBUTION = env.str(
+    "TOWNHALL_MAP_ATTRIBUTION",
+    default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
+)
+# The council's look: name, logo (a static path or URL) and colours (CSS colours).
+TOWNHALL_BRAND = {
+    "name": env.str("TOWNHALL_BRAND_NAME", default=""),  # empty: the jurisdiction's name
+    "logo": env.str("TOWNHALL_BRAND_LOGO", default=""),
+    "colour": env.str("TOWNHALL_BRAND_COLOUR", default="#1d4e89"),
+    "button_colour": env.str("TOWNHALL_BRAND_BUTTON_COLOUR", default="#00703c"),
+}
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -12,5 +12,6 @@ urlpatterns = [
     path("hooks/", include("townhall.hooks.urls")),
     path("hooks/anymail/", include("anymail.urls")),
     path("open311/v2/", include("townhall.open311.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("townhall.portal.urls")),
 ]

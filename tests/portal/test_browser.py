@@ -62,7 +62,7 @@ def assert_accessible(page: Any) -> None:
 
 def test_home_page_is_accessible_and_lists_services(live_server: Any, page: Any, town: Any) -> None:
     page.goto(live_server.url + "/")
-    assert page.title() == "Council services – Townhall"
+    assert page.title() == "Report a problem or request a service – Testville Council"
     assert page.get_by_role("heading", name="Streets").is_visible()
     assert_accessible(page)
 
@@ -82,8 +82,8 @@ def test_a_resident_tracks_a_request_from_the_home_page(
     # then the tracking page shows the status and the promised date
     page.wait_for_url("**/track/**")
     assert page.get_by_role("heading", level=1).inner_text() == f"Request {case.reference}"
-    assert "Acknowledged" in page.locator(".summary").inner_text()
-    assert "We expect to finish by" in page.content()
+    assert "Acknowledged" in page.locator(".govuk-summary-list").inner_text()
+    assert "We aim to finish by" in page.content()
     assert_accessible(page)
 
 
@@ -105,3 +105,152 @@ def test_the_skip_link_is_the_first_stop_for_keyboard_users(
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent")
     assert focused == "Skip to main content"
+
+
+# --- the report journey --------------------------------------------------------------------
+
+BLANK_TILE = "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
+
+
+@pytest.fixture
+def portal_settings(settings: Any, tmp_path: Any) -> Any:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TOWNHALL_MAP_TILE_URL = BLANK_TILE  # no network: a blank tile
+    return settings
+
+
+@pytest.fixture
+def elm_street(town: Any) -> Any:
+    from townhall.places.models import Place
+
+    return Place.objects.create(
+        property_id="P-12",
+        address="12 Elm Street",
+        postcode="02139",
+        lat=42.36,
+        long=-71.09,
+        search_text="12 elm street",
+    )
+
+
+def _photo(tmp_path: Any) -> Any:
+    from tests.cases.test_photos import jpeg
+
+    path = tmp_path / "pothole.jpg"
+    path.write_bytes(jpeg(gps=(42.3601, -71.0901)))
+    return path
+
+
+def test_a_resident_reports_with_a_map_pin_and_a_photo_then_tracks_it(
+    live_server: Any, page: Any, portal_settings: Any, tmp_path: Any, town: Any
+) -> None:
+    from townhall.cases.models import Case, CasePhoto
+
+    page.goto(live_server.url + "/report/pothole/")
+    assert_accessible(page)
+    use = page.get_by_role("button", name="Use this place")
+    assert use.is_disabled()
+    page.locator(".leaflet-container").click(position={"x": 200, "y": 150})
+    assert use.is_enabled()
+    use.click()
+    page.wait_for_url("**lat=**")
+    assert page.get_by_role("heading", level=1).inner_text() == "Tell us about the problem"
+    assert_accessible(page)
+    page.get_by_label("Large").check()
+    page.get_by_label("Describe the problem").fill("Deep hole in the cycle lane")
+    page.get_by_label("Photos (optional)").set_input_files(_photo(tmp_path))
+    page.get_by_label("Email address (optional)").fill("rider@example.org")
+    page.get_by_role("button", name="Send report").click()
+    page.wait_for_url("**/sent/")
+    case = Case.objects.get()
+    assert page.locator("[data-reference]").inner_text() == case.reference
+    assert "What happens next" in page.content()
+    assert case.lat is not None and abs(case.lat - 42.36) < 0.01  # the pin, not the photo
+    assert_accessible(page)
+    page.get_by_role("link", name="/requests/").click()
+    page.wait_for_url("**/requests/*/")
+    assert page.get_by_role("img", name="Photo 1 of the problem").is_visible()
+    assert CasePhoto.objects.filter(case=case).count() == 1
+    assert_accessible(page)
+
+
+def test_the_report_flow_works_without_javascript(
+    browser: Any, live_server: Any, portal_settings: Any, elm_street: Any
+) -> None:
+    from townhall.cases.models import Case
+
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(live_server.url + "/")
+        page.get_by_label("What do you want to report or ask about?").fill("hole in the road")
+        page.get_by_role("button", name="Find the service").click()
+        page.get_by_role("link", name="Pothole").click()
+        assert not page.locator(".leaflet-container").count()  # no map without JavaScript
+        page.get_by_label("Address or street").fill("12 elm st")
+        page.get_by_role("button", name="Find the address").click()
+        assert "12 Elm Street" in page.locator(".govuk-summary-list").inner_text()
+        page.get_by_role("button", name="Send report").click()  # nothing filled in
+        # (axe needs JavaScript; the same pages are checked with it in the tests above)
+        assert "There is a problem" in page.get_by_role("alert").inner_text()
+        page.get_by_label("Small").check()
+        page.get_by_label("Describe the problem").fill("Hole by the kerb")
+        page.get_by_role("button", name="Send report").click()
+        page.wait_for_url("**/sent/")
+        case = Case.objects.get()
+        assert case.address == "12 Elm Street" and case.address_id == "P-12"
+        assert case.reference in page.content()
+    finally:
+        context.close()
+
+
+def test_me_too_from_the_nearby_list(
+    live_server: Any, page: Any, portal_settings: Any, pothole: Any
+) -> None:
+    from townhall.cases.models import Case, CaseFollower
+
+    case = case_open(
+        service_type=pothole,
+        channel="phone",
+        answers={"size": "small"},
+        description="Hole outside the bakery",
+        lat=42.36,
+        long=-71.09,
+    )
+    page.goto(live_server.url + "/report/pothole/?lat=42.3601&long=-71.0901")
+    assert "Has someone already reported it?" in page.content()
+    assert_accessible(page)
+    page.get_by_role("link", name=f"This is my problem too ({case.reference})").click()
+    page.get_by_label("Email address (optional)").fill("baker@example.org")
+    assert_accessible(page)
+    page.get_by_role("button", name="This is my problem too").click()
+    page.wait_for_url("**/requests/*/")
+    assert "We have added your report" in page.get_by_role("alert").inner_text()
+    assert "1 other resident" in page.content()
+    assert Case.objects.count() == 1
+    assert CaseFollower.objects.filter(case=case, via="me_too").count() == 1
+    assert_accessible(page)
+
+
+def test_not_fixed_reopens_a_resolved_request(
+    live_server: Any, page: Any, portal_settings: Any, pothole: Any
+) -> None:
+    from townhall.cases.services import case_transition
+    from townhall.portal.links import track_url
+
+    case = case_open(
+        service_type=pothole, channel="web", answers={"size": "small"}, description="Hole"
+    )
+    case_transition(case=case, to="in_progress", actor=None)
+    case_transition(case=case, to="resolved", actor=None, note="Filled on Monday")
+    page.goto(live_server.url + track_url(case))
+    assert "Filled on Monday" in page.content()
+    page.get_by_role("button", name="Reopen my request").click()
+    assert "Tell us what is still wrong" in page.get_by_role("alert").inner_text()
+    assert_accessible(page)
+    page.get_by_label("What is still wrong?").fill("The patch has sunk again")
+    page.get_by_role("button", name="Reopen my request").click()
+    assert "We have reopened your request" in page.get_by_role("alert").inner_text()
+    assert "Reopened" in page.locator(".govuk-summary-list").inner_text()
+    assert_accessible(page)

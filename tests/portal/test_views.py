@@ -37,7 +37,7 @@ def test_tracking_shows_status_promise_and_public_events_only(
     assert response.status_code == 200
     assert case.reference in html and "Acknowledged" in html
     assert "We confirmed your request" in html
-    assert "We expect to finish by" in html
+    assert "We aim to finish by" in html
     assert "We are late" not in html
     assert "Crew booked for Tuesday" in html
     assert "awkward" not in html

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -121,6 +123,8 @@ class CaseEventKind(models.TextChoices):
     SLA_BREACHED = "sla_breached", _("SLA breached")
     PRIORITY_CHANGED = "priority_changed", _("Priority changed")
     REOPENED = "reopened", _("Reopened")
+    FOLLOWED = "followed", _("Followed by a resident")
+    PHOTO_ADDED = "photo_added", _("Photo added")
 
 
 class CaseEvent(models.Model):
@@ -160,3 +164,62 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}#{self.seq} {self.kind}"
+
+
+def photo_path(instance: CasePhoto | None, filename: str) -> str:
+    """Store photos under an unguessable name: the file name is never the resident's."""
+    return f"photos/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{filename.rsplit('.', 1)[-1]}"
+
+
+class CasePhoto(models.Model):
+    """A resident's photo of a case, stored without metadata (see cases.photos)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(upload_to=photo_path, max_length=200)
+    content_type = models.CharField(max_length=40)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # Where the camera said it was, before the EXIF was removed.
+    lat = models.FloatField(null=True, blank=True)
+    long = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["case", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} photo {self.pk}"
+
+
+class FollowVia(models.TextChoices):
+    REPORTER = "reporter", _("Reported it")
+    ME_TOO = "me_too", _("Has the same problem")
+    SUBSCRIBED = "subscribed", _("Asked for updates")
+
+
+class CaseFollower(models.Model):
+    """A resident who wants this case's updates: "this is my problem too" or subscribed.
+
+    A follower without a citizen said "me too" anonymously: counted, never contacted.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="followers")
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.CASCADE, null=True, blank=True, related_name="following"
+    )
+    via = models.CharField(max_length=12, choices=FollowVia.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "citizen"],
+                condition=models.Q(citizen__isnull=False),
+                name="unique_follower_per_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} followed by {self.citizen_id or 'anonymous'}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,7 +14,8 @@ from django.utils import timezone
 from townhall.cases.errors import CaseNotFound
 from townhall.cases.ledger import ChainBreak, ChainLink, chain_verify
 from townhall.cases.lifecycle import OPEN_STATUSES
-from townhall.cases.models import Case, CaseEvent
+from townhall.cases.models import Case, CaseEvent, FollowVia
+from townhall.places.selectors import EARTH_RADIUS_M, distance_m
 
 _REFERENCE = re.compile(r"^\s*([A-Za-z]+)-(\d{2})-(\d{1,12})\s*$")
 
@@ -130,3 +132,42 @@ def ledger_verify(
         for case_id in empty.values_list("pk", flat=True)
     ]
     return counted, breaks
+
+
+@dataclass(frozen=True)
+class NearbyCase:
+    case: Case
+    distance_m: float
+    supporters: int  # residents who said "this is my problem too"
+
+
+def case_nearby_open(
+    *, service_type_id: int, lat: float, long: float, radius_m: float, limit: int = 5
+) -> list[NearbyCase]:
+    """Return open cases of a service within `radius_m` metres of a point, nearest first.
+
+    One query: a bounding box on the partial index of open cases by service, then the
+    exact distance for the few rows inside it.
+    """
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+    dlong = dlat / max(math.cos(math.radians(lat)), 1e-6)
+    rows = (
+        Case.objects.filter(
+            service_type_id=service_type_id,
+            status__in=sorted(OPEN_STATUSES),
+            lat__gte=lat - dlat,
+            lat__lte=lat + dlat,
+            long__gte=long - dlong,
+            long__lte=long + dlong,
+        )
+        .annotate(supporters=Count("followers", filter=Q(followers__via=FollowVia.ME_TOO)))
+        .only("id", "description", "address", "lat", "long", "status", "opened_at", "expected_on")
+        .order_by("-opened_at")[:500]
+    )
+    found = []
+    for case in rows:
+        d = distance_m(lat, long, case.lat or 0.0, case.long or 0.0)
+        if d <= radius_m:
+            found.append(NearbyCase(case=case, distance_m=d, supporters=case.supporters))
+    found.sort(key=lambda n: (n.distance_m, -n.case.opened_at.timestamp()))
+    return found[:limit]

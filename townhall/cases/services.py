@@ -9,15 +9,19 @@ periodically, so a crash between commit and enqueue loses nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from townhall.cases.dispatch import case_event_publish, case_event_wanted
 from townhall.cases.errors import CaseNotFound, InvalidCaseInput, InvalidMerge
@@ -29,7 +33,16 @@ from townhall.cases.lifecycle import (
     CaseStatus,
     transition_check,
 )
-from townhall.cases.models import Case, CaseEvent, CaseEventKind
+from townhall.cases.models import (
+    Case,
+    CaseEvent,
+    CaseEventKind,
+    CaseFollower,
+    CasePhoto,
+    FollowVia,
+    photo_path,
+)
+from townhall.cases.photos import CleanPhoto
 from townhall.cases.sla import SlaClock, SlaState, SlaTarget, sla_pause, sla_resume, sla_start
 from townhall.catalog.attributes import answers_clean
 from townhall.catalog.calendars import WorkingCalendar
@@ -663,6 +676,16 @@ def case_merge(*, case: Case, into: Case, actor: Actor, now: datetime | None = N
             public=True,
             data={"from": source.value, "into": target.reference, "into_id": target.pk},
         )
+        # Whoever followed the duplicate now follows the case that carries on.
+        already = CaseFollower.objects.filter(case=target, citizen__isnull=False).values(
+            "citizen_id"
+        )
+        CaseFollower.objects.filter(case=duplicate, citizen_id__in=already).delete()
+        moved = CaseFollower.objects.filter(case=duplicate).update(case=target)
+        if duplicate.reporter_id is not None and duplicate.reporter_id != target.reporter_id:
+            CaseFollower.objects.get_or_create(
+                case=target, citizen_id=duplicate.reporter_id, defaults={"via": FollowVia.ME_TOO}
+            )
         target.updated_at = at
         target.save(update_fields=["updated_at"])
         _event_append(
@@ -671,10 +694,162 @@ def case_merge(*, case: Case, into: Case, actor: Actor, now: datetime | None = N
             at=at,
             actor=actor,
             channel=Channel.STAFF,
-            data={"duplicate": duplicate.reference, "duplicate_id": duplicate.pk},
+            data={
+                "duplicate": duplicate.reference,
+                "duplicate_id": duplicate.pk,
+                "followers_moved": moved,
+            },
         )
     _copy_state(duplicate, case)
     return case
+
+
+# --- what residents add: photos, "me too", "not fixed" -------------------------------------
+
+
+def case_photos_add(
+    *,
+    case: Case,
+    photos: Sequence[CleanPhoto],
+    actor: Actor = None,
+    channel: str = Channel.WEB,
+    now: datetime | None = None,
+) -> list[CasePhoto]:
+    """Store cleaned photos (see cases.photos) on `case` with one public PHOTO_ADDED event.
+
+    The files are written before the rows; if the rows cannot be written the files are
+    removed again, so a failure leaves neither orphans nor half a case.
+    """
+    if not photos:
+        return []
+    at = now or clock.now()
+    names: list[str] = []
+    try:
+        for photo in photos:
+            names.append(
+                default_storage.save(
+                    photo_path(None, f"photo.{photo.extension}"), ContentFile(photo.content)
+                )
+            )
+        with transaction.atomic():
+            locked = _case_lock(case.pk)
+            rows = CasePhoto.objects.bulk_create(
+                CasePhoto(
+                    case=locked,
+                    file=name,
+                    content_type=photo.content_type,
+                    width=photo.width,
+                    height=photo.height,
+                    size=len(photo.content),
+                    sha256=photo.sha256,
+                    lat=photo.lat,
+                    long=photo.long,
+                    created_at=at,
+                )
+                for name, photo in zip(names, photos, strict=True)
+            )
+            locked.updated_at = at
+            locked.save(update_fields=["updated_at"])
+            _event_append(
+                case=locked,
+                kind=CaseEventKind.PHOTO_ADDED,
+                at=at,
+                actor=actor,
+                channel=channel,
+                public=True,
+                data={"count": len(rows), "sha256": [p.sha256 for p in photos]},
+            )
+    except BaseException:
+        for name in names:
+            default_storage.delete(name)
+        raise
+    return rows
+
+
+def case_follow(
+    *,
+    case: Case,
+    citizen: Citizen | None,
+    via: str = FollowVia.ME_TOO,
+    channel: str = Channel.WEB,
+    now: datetime | None = None,
+) -> tuple[Case, bool]:
+    """Add a follower to `case` ("this is my problem too", or updates wanted).
+
+    A duplicate is followed through to the case it was merged into. Return the case
+    followed and whether anything changed: a citizen who already follows it (or reported
+    it) is not added twice. Raise InvalidCaseInput for a closed case: nothing to follow.
+    """
+    at = now or clock.now()
+    with transaction.atomic():
+        locked = _case_lock(case.pk)
+        hops = 0
+        while locked.status == CaseStatus.DUPLICATE and locked.merged_into_id and hops < 10:
+            locked, hops = _case_lock(locked.merged_into_id), hops + 1
+        if locked.status == CaseStatus.CLOSED:
+            raise InvalidCaseInput(
+                _("This request is closed."),
+                details={"case": [_("This request is closed: report the problem again.")]},
+            )
+        if citizen is not None and (
+            locked.reporter_id == citizen.pk
+            or CaseFollower.objects.filter(case=locked, citizen=citizen).exists()
+        ):
+            return locked, False
+        CaseFollower.objects.create(case=locked, citizen=citizen, via=via, created_at=at)
+        locked.updated_at = at
+        locked.save(update_fields=["updated_at"])
+        _event_append(
+            case=locked,
+            kind=CaseEventKind.FOLLOWED,
+            at=at,
+            actor=None,
+            channel=channel,
+            public=via == FollowVia.ME_TOO,
+            data={"via": via, "citizen_id": citizen.pk if citizen else None},
+        )
+    return locked, True
+
+
+def case_reopen_window_open(case: Case, *, now: datetime | None = None) -> bool:
+    """True if a resident may still say "not fixed" about `case`."""
+    if case.status != CaseStatus.RESOLVED or case.resolved_at is None:
+        return False
+    limit = timedelta(days=settings.TOWNHALL_REOPEN_DAYS)
+    return (now or clock.now()) - case.resolved_at <= limit
+
+
+def case_reopen_by_resident(
+    *, case: Case, reason: str, channel: str = Channel.WEB, now: datetime | None = None
+) -> Case:
+    """Reopen a resolved case because the resident says it is not fixed.
+
+    Allowed within TOWNHALL_REOPEN_DAYS of the resolution; the reason is required and
+    goes on the case's public history, where staff see it in the reopened queue.
+    Raise InvalidCaseInput otherwise.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise InvalidCaseInput(
+            _("Tell us what is still wrong."),
+            details={"reason": [_("Tell us what is still wrong.")]},
+        )
+    if len(reason) > 2000:
+        raise InvalidCaseInput(
+            _("That is too long."), details={"reason": [_("Keep it under 2,000 characters.")]}
+        )
+    if not case_reopen_window_open(case, now=now):
+        raise InvalidCaseInput(
+            _("This request can no longer be reopened online."),
+            details={
+                "reason": [
+                    _("This request can no longer be reopened online: please report it again.")
+                ]
+            },
+        )
+    return case_transition(
+        case=case, to=CaseStatus.REOPENED, actor=None, note=reason, channel=channel, now=now
+    )
 
 
 # --- periodic work -----------------------------------------------------------------------

@@ -22,6 +22,8 @@ class AttributeSpec:
     variable: bool = True
     values: tuple[str, ...] = ()
     description: str = ""
+    value_names: tuple[str, ...] = ()  # what residents read for each of `values`
+    datatype_description: str = ""
 
 
 def _one(spec: AttributeSpec, raw: object) -> tuple[object, str | None]:

@@ -129,6 +129,8 @@ def attribute_specs_for(*, service_type: ServiceType) -> list[AttributeSpec]:
             variable=d.variable,
             values=tuple(str(v["key"]) for v in d.values),
             description=d.description,
+            value_names=tuple(str(v.get("name") or v["key"]) for v in d.values),
+            datatype_description=d.datatype_description,
         )
         for d in definitions
     ]

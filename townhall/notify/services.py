@@ -19,6 +19,7 @@ from django.utils import formats, timezone, translation
 
 from townhall.cases.lifecycle import CaseStatus
 from townhall.cases.models import Case, CaseEvent, CaseEventKind
+from townhall.cases.tracking import track_path
 from townhall.core.errors import NotFound
 from townhall.notify.links import OPT_OUT_SALT, opt_out_token, opt_out_url, public_url
 from townhall.notify.models import (
@@ -118,10 +119,13 @@ def _values(case: Case, citizen: Citizen, channel: str, language: str, note: str
 
 
 def notification_for_case_event(event: CaseEvent) -> Notification | None:
-    """Queue the message a case event owes its reporter; return it, or None if none is owed.
+    """Queue the messages a case event owes its reporter and followers; return the
+    reporter's (or, without one, the first follower's), or None if none is owed.
 
     Runs inside the event's transaction (a case-event subscriber). Idempotent: the key
-    (event, recipient, channel) is unique, so a second call returns the existing row.
+    (event, recipient, channel) is unique, so a second call returns the existing rows.
+    The reporter's message links to the case's private page; a follower's to the public
+    one (the photos and "not fixed" belong to the reporter).
     """
     kind = _kind_for(event)
     # Internal events stay internal, except a new expected date: the resident must know.
@@ -132,17 +136,34 @@ def notification_for_case_event(event: CaseEvent) -> Notification | None:
     )
     if webhooks_queue_for_case_event(case=case, event=event, kind=kind):
         senders_wake()
-    citizen = case.reporter
-    if citizen is None:
-        return None
     if kind == NotificationKind.SLA_DATE_CHANGED and event.data.get("due_at") is None:
         return None
+    recipients: list[tuple[Citizen, bool]] = []
+    if case.reporter is not None:
+        recipients.append((case.reporter, True))
+    if kind != NotificationKind.SLA_DATE_CHANGED:  # followers hear of changes, not dates
+        followers = Citizen.objects.filter(following__case=case).exclude(pk=case.reporter_id or 0)
+        recipients.extend((citizen, False) for citizen in followers.order_by("pk").distinct())
+    made = [
+        _notification_queue(event=event, case=case, kind=kind, citizen=citizen, private=private)
+        for citizen, private in recipients
+    ]
+    if any(n.status == NotificationStatus.QUEUED for n in made):
+        senders_wake()
+    return made[0] if made else None
+
+
+def _notification_queue(
+    *, event: CaseEvent, case: Case, kind: str, citizen: Citizen, private: bool
+) -> Notification:
     channel, address = _channel_for(citizen)
     language = citizen.preferred_language or settings.LANGUAGE_CODE
     key = f"case-event:{event.pk}:citizen:{citizen.pk}:{channel}"
     template = notification_template_get(kind=kind, channel=channel, language=language)
     note = str(event.data.get("note") or event.data.get("text") or "")
     values = _values(case, citizen, channel, template.language, note)
+    if private:
+        values["tracking_url"] = public_url(track_path(case))
     now = event.at  # when it happened: the quiet hours and the outbox order follow it
     status = NotificationStatus.QUEUED
     if OptOut.objects.filter(citizen=citizen, channel=channel).exists():
@@ -152,7 +173,7 @@ def notification_for_case_event(event: CaseEvent) -> Notification | None:
         next_attempt = quiet_hours_end(now)
     try:
         with transaction.atomic():
-            notification = Notification.objects.create(
+            return Notification.objects.create(
                 key=key,
                 kind=kind,
                 channel=channel,
@@ -168,9 +189,6 @@ def notification_for_case_event(event: CaseEvent) -> Notification | None:
             )
     except IntegrityError:
         return Notification.objects.get(key=key)
-    if status == NotificationStatus.QUEUED:
-        senders_wake()
-    return notification
 
 
 def _fit(channel: str, body: str) -> str:

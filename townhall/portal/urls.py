@@ -5,6 +5,14 @@ from townhall.portal import views
 app_name = "portal"
 urlpatterns = [
     path("", views.home_view, name="home"),
+    path("services/", views.services_view, name="services"),
+    path("report/<slug:code>/", views.report_view, name="report"),
+    path("requests/<str:token>/", views.request_view, name="request"),
+    path("requests/<str:token>/sent/", views.confirmation_view, name="confirmation"),
+    path("requests/<str:token>/photos/<int:photo_id>/", views.photo_view, name="photo"),
+    path("requests/<str:token>/me-too/", views.me_too_view, name="me-too"),
+    path("requests/<str:token>/follow/", views.follow_view, name="follow"),
+    path("requests/<str:token>/reopen/", views.reopen_view, name="reopen"),
     path("track/", views.track_view, name="track"),
     path("healthz", views.health_view, name="health"),
     path("notifications/stop/<str:token>/", views.opt_out_view, name="opt-out"),

@@ -1,84 +1,499 @@
-"""Citizen-facing pages: the service catalogue and tracking a request by its reference."""
+"""Citizen-facing pages: find a service, report with questions, place and photos, see
+nearby reports first, get a reference and a date, track, follow and reopen.
+
+Every page works without JavaScript: the map and "use my location" only fill the same
+fields a typed address fills. Bad input re-renders the form with messages; never a 500.
+"""
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from itertools import groupby
+from typing import Any
 
-from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from townhall.cases.errors import CaseNotFound
+from townhall.cases.errors import CaseNotFound, InvalidCaseInput
 from townhall.cases.lifecycle import OPEN_STATUSES, CaseStatus
-from townhall.cases.models import CaseEvent, CaseEventKind
-from townhall.cases.selectors import case_get_by_reference, case_public_timeline
-from townhall.catalog.selectors import service_type_list
-from townhall.core.errors import NotFound
+from townhall.cases.models import Case, CaseEvent, CaseEventKind, CasePhoto, FollowVia
+from townhall.cases.selectors import case_get_by_reference, case_nearby_open
+from townhall.cases.services import case_reopen_by_resident, case_reopen_window_open
+from townhall.catalog.models import ServiceType
+from townhall.catalog.selectors import attribute_specs_for, service_type_get, service_type_list
+from townhall.core.errors import NotFound, ValidationFailed
 from townhall.notify.services import opt_out_by_token
+from townhall.places.models import Place
+from townhall.places.selectors import place_nearest, place_search
+from townhall.portal import finder
+from townhall.portal.forms import (
+    AddressForm,
+    FollowForm,
+    MeTooForm,
+    ReopenForm,
+    ReportForm,
+    ServiceSearchForm,
+    TrackForm,
+)
+from townhall.portal.links import case_id_from_token, track_token, track_url
+from townhall.portal.services import Location, me_too, report_submit, updates_subscribe
 
 _STATUS_LABELS = dict(CaseStatus.choices)
+POPULAR_COUNT = 6
+POPULAR_DAYS = 90
+POPULAR_CACHE_SECONDS = 600
+# Services whose group is about information, not a place, do not ask where.
+NO_LOCATION_GROUPS = frozenset({"general"})
+_index: list[tuple[float, list[finder.Indexed]]] = []
 
 
 def timeline_text(event: CaseEvent) -> str:
     """Return what a resident reads for one public event of their request."""
     data = event.data
     if event.kind == CaseEventKind.OPENED:
-        text = "We received your request."
+        text = _("We received your request.")
     elif event.kind == CaseEventKind.ACKNOWLEDGED:
-        text = "We confirmed your request and set a date to finish by."
+        text = _("We confirmed your request and set a date to finish by.")
     elif event.kind in {CaseEventKind.STATUS_CHANGED, CaseEventKind.REOPENED}:
-        text = f"Status: {_STATUS_LABELS.get(data.get('to', ''), data.get('to', ''))}."
+        label = _STATUS_LABELS.get(data.get("to", ""), data.get("to", ""))
+        text = _("Status: %(status)s.") % {"status": label}
     elif event.kind == CaseEventKind.MERGED:
-        text = f"We are handling this together with request {data.get('into', '')}."
+        text = _("We are handling this together with request %(ref)s.") % {
+            "ref": data.get("into", "")
+        }
+    elif event.kind == CaseEventKind.FOLLOWED:
+        text = _("Another resident reported the same problem.")
+    elif event.kind == CaseEventKind.PHOTO_ADDED:
+        count = int(data.get("count", 1))
+        text = _("%(count)s photo(s) added.") % {"count": count}
     else:
         text = ""
     note = data.get("note") or data.get("text") or ""
     return f"{text} {note}".strip()
 
 
-class TrackForm(forms.Form):
-    reference = forms.CharField(
-        label="Your reference number",
-        help_text="It looks like TH-26-004211 and is in your acknowledgement.",
-        max_length=40,
+# --- finding a service ---------------------------------------------------------------------
+
+
+def _services() -> list[ServiceType]:
+    return list(service_type_list())
+
+
+def _finder_index(services: list[ServiceType]) -> list[finder.Indexed]:
+    """The finder's index of the catalogue, rebuilt at most once a minute per process."""
+    if _index and _index[0][0] > time.monotonic():
+        return _index[0][1]
+    built = finder.index_build(
+        (s.code, s.name, s.keywords or [], s.group.name, s.description) for s in services
     )
+    _index[:] = [(time.monotonic() + 60.0, built)]
+    return built
+
+
+def _popularity() -> dict[int, int]:
+    """Cases per service type over the last 90 days, kept in the cache for 10 minutes."""
+    key = "portal:popularity"
+    counts: dict[int, int] | None = cache.get(key)
+    if counts is None:
+        since = timezone.now() - timedelta(days=POPULAR_DAYS)
+        counts = dict(
+            Case.objects.filter(opened_at__gte=since)
+            .values_list("service_type_id")
+            .annotate(n=Count("id"))
+            .values_list("service_type_id", "n")
+        )
+        cache.set(key, counts, POPULAR_CACHE_SECONDS)
+    return counts
 
 
 @require_GET
 def home_view(request: HttpRequest) -> HttpResponse:
-    services = list(service_type_list())
+    services = _services()
+    counts = _popularity()
+    popular = sorted(services, key=lambda s: (-counts.get(s.pk, 0), s.name))[:POPULAR_COUNT]
     groups = [(group, list(items)) for group, items in groupby(services, key=lambda s: s.group)]
-    return render(request, "portal/home.html", {"groups": groups, "form": TrackForm()})
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "groups": groups,
+            "popular": [s for s in popular if counts.get(s.pk)],
+            "form": TrackForm(),
+            "search_form": ServiceSearchForm(),
+        },
+    )
+
+
+@require_GET
+def services_view(request: HttpRequest) -> HttpResponse:
+    form = ServiceSearchForm(request.GET or None)
+    results: list[ServiceType] = []
+    status = 200
+    if form.is_valid():
+        services = _services()
+        by_code = {s.code: s for s in services}
+        counts = _popularity()
+        found = finder.search(form.cleaned_data["q"], _finder_index(services), limit=10)
+        # Equal scores: the service more people use first.
+        found.sort(key=lambda f: (-f.score, -counts.get(by_code[f.code].pk, 0), f.code))
+        results = [by_code[f.code] for f in found if f.code in by_code]
+    elif request.GET:
+        status = 400
+    return render(
+        request,
+        "portal/services.html",
+        {"search_form": form, "results": results, "searched": form.is_bound},
+        status=status,
+    )
+
+
+# --- reporting -----------------------------------------------------------------------------
+
+
+def _service_or_404(code: str) -> ServiceType:
+    try:
+        service = service_type_get(code=code)
+    except ServiceType.DoesNotExist:
+        raise Http404(_("There is no such service.")) from None
+    if not service.active:
+        raise Http404(_("This service is not taking new requests."))
+    return service
+
+
+def needs_location(service: ServiceType) -> bool:
+    return service.group.code not in NO_LOCATION_GROUPS
+
+
+def _float(raw: str | None, low: float, high: float) -> float | None:
+    try:
+        value = float(raw or "")
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
+def _location_from_query(request: HttpRequest) -> tuple[Location | None, dict[str, Any]]:
+    """Read the place the resident chose: a gazetteer entry, a map point or their words.
+
+    Return the location (None until one is chosen) and what the location step shows.
+    """
+    params = request.GET
+    shown: dict[str, Any] = {"address_form": AddressForm(), "matches": []}
+    place_id = params.get("place", "")
+    if place_id.isdigit():
+        place = Place.objects.filter(pk=int(place_id)).first()
+        if place is not None:
+            return Location(place.lat, place.long, place.address, place.property_id), shown
+    lat = _float(params.get("lat"), -90, 90)
+    long = _float(params.get("long"), -180, 180)
+    if lat is not None and long is not None:
+        near = place_nearest(lat, long)
+        label = (
+            near.address
+            if near
+            else _("Point on the map (%(lat).5f, %(long).5f)")
+            % {
+                "lat": lat,
+                "long": long,
+            }
+        )
+        return Location(lat, long, label, near.property_id if near else ""), shown
+    if params.get("use_words") and params.get("address", "").strip():
+        return Location(address=params["address"].strip()[:300]), shown
+    if "address" in params:
+        form = AddressForm(params)
+        shown["address_form"] = form
+        if form.is_valid():
+            shown["searched"] = form.cleaned_data["address"]
+            matches = place_search(form.cleaned_data["address"], limit=5)
+            if len(matches) == 1 or (matches and matches[0].score >= 99 and matches[1].score < 90):
+                p = matches[0].place
+                return Location(p.lat, p.long, p.address, p.property_id), shown
+            shown["matches"] = matches
+            if not matches:
+                form.add_error(
+                    "address",
+                    _(
+                        "We could not find that address. Check the spelling, choose the "
+                        "place on the map, or describe where it is in your own words."
+                    ),
+                )
+        shown["status"] = 400 if form.errors else 200
+    return None, shown
+
+
+@require_http_methods(["GET", "POST"])
+def report_view(request: HttpRequest, code: str) -> HttpResponse:
+    service = _service_or_404(code)
+    specs = attribute_specs_for(service_type=service)
+    wants_place = needs_location(service)
+    context: dict[str, Any] = {"service": service, "wants_place": wants_place}
+    map_settings = {
+        "tiles": settings.TOWNHALL_MAP_TILE_URL,
+        "attribution": settings.TOWNHALL_MAP_ATTRIBUTION,
+        "centre": _map_centre(service),
+    }
+    context["map_settings"] = map_settings
+    if request.method == "POST":
+        form = ReportForm(request.POST, request.FILES, specs=specs, needs_location=wants_place)
+        if form.is_valid():
+            data = form.cleaned_data
+            location = Location(data["lat"], data["long"], data["address"], data["address_id"])
+            try:
+                case = report_submit(
+                    service_type=service,
+                    location=location,
+                    description=data["description"],
+                    answers=form.answers(),
+                    photos=data["photos"],
+                    name=data["name"],
+                    email=data["email"],
+                    phone=data["phone"],
+                    language=get_language() or "",
+                )
+            except ValidationFailed as exc:
+                _errors_onto(form, exc)
+            else:
+                return redirect("portal:confirmation", token=track_token(case))
+        context.update(form=form, step="details", location=_posted_location(request))
+        context["photos_again"] = bool(request.FILES)
+        return render(request, "portal/report.html", context, status=400)
+
+    chosen, shown = _location_from_query(request)
+    context.update(shown)
+    if wants_place and chosen is None and not request.GET.get("skip_place"):
+        context["step"] = "where"
+        return render(request, "portal/report.html", context, status=shown.get("status", 200))
+    location = chosen or Location()
+    context["step"] = "details"
+    context["location"] = location
+    if location.lat is not None and location.long is not None:
+        nearby = case_nearby_open(
+            service_type_id=service.pk,
+            lat=location.lat,
+            long=location.long,
+            radius_m=settings.TOWNHALL_DUPLICATE_RADIUS_M,
+        )
+        context["nearby"] = [(n, track_token(n.case)) for n in nearby]
+        context["radius_m"] = settings.TOWNHALL_DUPLICATE_RADIUS_M
+    context["form"] = ReportForm(
+        initial={
+            "lat": location.lat,
+            "long": location.long,
+            "address": location.address,
+            "address_id": location.address_id,
+        },
+        specs=specs,
+        needs_location=wants_place,
+    )
+    return render(request, "portal/report.html", context)
+
+
+def _posted_location(request: HttpRequest) -> Location:
+    return Location(
+        _float(request.POST.get("lat"), -90, 90),
+        _float(request.POST.get("long"), -180, 180),
+        request.POST.get("address", "")[:300],
+        request.POST.get("address_id", "")[:64],
+    )
+
+
+def _errors_onto(form: ReportForm, exc: ValidationFailed) -> None:
+    """Put the case services' refusals next to the fields they concern."""
+    names = {"description": "description", "address_string": "address"}
+    for key, problems in (exc.details or {}).items():
+        field = names.get(key) or (
+            f"attribute_{key}" if f"attribute_{key}" in form.fields else None
+        )
+        for problem in problems:
+            form.add_error(field, problem)
+    if not exc.details:
+        form.add_error(None, str(exc))
+
+
+def _map_centre(service: ServiceType) -> tuple[float, float]:
+    return service.jurisdiction.centre_lat or 0.0, service.jurisdiction.centre_long or 0.0
+
+
+# --- after reporting: confirmation, tracking, following, reopening --------------------------
+
+
+def _case_for_token(token: str) -> Case:
+    try:
+        case_id = case_id_from_token(token)
+        return (
+            Case.objects.select_related("service_type", "merged_into")
+            .annotate(supporters=Count("followers", filter=Q(followers__via=FollowVia.ME_TOO)))
+            .get(pk=case_id)
+        )
+    except (CaseNotFound, Case.DoesNotExist):
+        raise Http404(_("We could not find that request.")) from None
+
+
+def _late(case: Case) -> bool:
+    today = timezone.localdate()
+    return case.status in OPEN_STATUSES and (
+        case.breached_at is not None or (case.expected_on is not None and case.expected_on < today)
+    )
+
+
+@require_GET
+def confirmation_view(request: HttpRequest, token: str) -> HttpResponse:
+    case = _case_for_token(token)
+    return render(
+        request,
+        "portal/confirmation.html",
+        {"case": case, "token": token, "track_url": request.build_absolute_uri(track_url(case))},
+    )
+
+
+def _case_context(case: Case, *, private: bool, token: str = "") -> dict[str, Any]:
+    timeline = [(e.at, timeline_text(e)) for e in case.events.filter(public=True).order_by("seq")]
+    context: dict[str, Any] = {
+        "case": case,
+        "timeline": timeline,
+        "late": _late(case),
+        "open": case.status in OPEN_STATUSES,
+        "private": private,
+        "token": token,
+    }
+    if private:
+        context["photos"] = list(case.photos.only("id", "width", "height"))
+        context["can_reopen"] = case_reopen_window_open(case)
+        context["reopen_days"] = settings.TOWNHALL_REOPEN_DAYS
+    return context
+
+
+@require_GET
+def request_view(request: HttpRequest, token: str) -> HttpResponse:
+    case = _case_for_token(token)
+    context = _case_context(case, private=True, token=token)
+    context.update(follow_form=FollowForm(), reopen_form=ReopenForm())
+    return render(request, "portal/request.html", context)
+
+
+@require_GET
+def photo_view(request: HttpRequest, token: str, photo_id: int) -> FileResponse:
+    try:
+        case_id = case_id_from_token(token)
+    except CaseNotFound:
+        raise Http404 from None
+    photo = CasePhoto.objects.filter(pk=photo_id, case_id=case_id).first()
+    if photo is None:
+        raise Http404
+    try:
+        handle = photo.file.open("rb")
+    except OSError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=photo.content_type)
+    response["Cache-Control"] = "private, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def me_too_view(request: HttpRequest, token: str) -> HttpResponse:
+    case = _case_for_token(token)
+    form = MeTooForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                followed, added = me_too(
+                    case=case, email=form.cleaned_data["email"], language=get_language() or ""
+                )
+            except ValidationFailed as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    _("Thank you. We have added your report to request %(ref)s.")
+                    % {"ref": followed.reference}
+                    if added
+                    else _("You are already following request %(ref)s.")
+                    % {"ref": followed.reference},
+                )
+                return redirect("portal:request", token=track_token(followed))
+        status = 400
+    return render(request, "portal/me_too.html", {"case": case, "form": form}, status=status)
+
+
+@require_http_methods(["POST"])
+def follow_view(request: HttpRequest, token: str) -> HttpResponse:
+    case = _case_for_token(token)
+    form = FollowForm(request.POST)
+    if form.is_valid():
+        try:
+            followed, _added = updates_subscribe(
+                case=case, email=form.cleaned_data["email"], language=get_language() or ""
+            )
+        except ValidationFailed as exc:
+            form.add_error("email", str(exc))
+        else:
+            messages.success(
+                request,
+                _("We will email you when request %(ref)s changes.") % {"ref": followed.reference},
+            )
+            return redirect("portal:request", token=track_token(followed))
+    context = _case_context(case, private=True, token=token)
+    context.update(follow_form=form, reopen_form=ReopenForm())
+    return render(request, "portal/request.html", context, status=400)
+
+
+@require_http_methods(["POST"])
+def reopen_view(request: HttpRequest, token: str) -> HttpResponse:
+    case = _case_for_token(token)
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            case_reopen_by_resident(case=case, reason=form.cleaned_data["reason"])
+        except InvalidCaseInput as exc:
+            for problem in (exc.details or {}).get("reason", [str(exc)]):
+                form.add_error("reason", problem)
+        else:
+            messages.success(
+                request, _("We have reopened your request. A member of staff will look at it.")
+            )
+            return redirect("portal:request", token=token)
+    context = _case_context(case, private=True, token=token)
+    context.update(follow_form=FollowForm(), reopen_form=form)
+    return render(request, "portal/request.html", context, status=400)
 
 
 @require_GET
 def track_view(request: HttpRequest) -> HttpResponse:
+    """Track by reference: the public view of a request (no photos, no reopening)."""
     form = TrackForm(request.GET or None)
-    context: dict[str, object] = {"form": form}
+    context: dict[str, Any] = {"form": form}
     status = 200
     if form.is_valid():
         try:
-            case = case_get_by_reference(reference=form.cleaned_data["reference"])
+            found = case_get_by_reference(reference=form.cleaned_data["reference"])
         except CaseNotFound:
             form.add_error(
                 "reference",
-                "We could not find a request with that reference. Check it and try again.",
+                _("We could not find a request with that reference. Check it and try again."),
             )
             status = 404
         else:
-            timeline = [(e.at, timeline_text(e)) for e in case_public_timeline(case=case)]
-            today = timezone.localdate()
-            late = case.status in OPEN_STATUSES and (
-                case.breached_at is not None
-                or (case.expected_on is not None and case.expected_on < today)
+            case = (
+                Case.objects.select_related("service_type", "merged_into")
+                .annotate(supporters=Count("followers", filter=Q(followers__via=FollowVia.ME_TOO)))
+                .get(pk=found.pk)
             )
-            context.update(
-                case=case, timeline=timeline, late=late, open=case.status in OPEN_STATUSES
-            )
+            context.update(_case_context(case, private=False))
+            return render(request, "portal/request.html", context)
     elif request.GET:
         status = 400
     return render(request, "portal/track.html", context, status=status)

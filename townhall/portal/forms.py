@@ -1,0 +1,234 @@
+"""Portal forms. Every message is written for a resident and shown next to its field."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+
+from townhall.cases.photos import CleanPhoto, InvalidPhoto, photo_clean
+from townhall.catalog.attributes import AttributeSpec
+from townhall.core.errors import ValidationFailed
+from townhall.people.contacts import phone_normalise
+
+RADIOS_UP_TO = 8  # longer lists are a select
+
+
+class ServiceSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("What do you want to report or ask about?"),
+        help_text=_("For example: rubbish on the pavement, broken streetlight, missed bin."),
+        max_length=200,
+    )
+
+
+class TrackForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Your reference number"),
+        help_text=_("It looks like TH-26-004211 and is in your acknowledgement."),
+        max_length=40,
+    )
+
+
+class AddressForm(forms.Form):
+    address = forms.CharField(
+        label=_("Address or street"),
+        help_text=_("For example: 12 Elm Street. You can also choose the place on the map."),
+        max_length=200,
+    )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Up to TOWNHALL_PHOTOS_PER_REPORT photos, each cleaned by cases.photos."""
+
+    widget = MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/heic"})
+
+    def clean(self, data: Any, initial: Any = None) -> list[CleanPhoto]:
+        files: Sequence[UploadedFile] = [
+            f for f in (data if isinstance(data, list | tuple) else [data]) if f
+        ]
+        limit = settings.TOWNHALL_PHOTOS_PER_REPORT
+        if len(files) > limit:
+            raise forms.ValidationError(
+                _("Add at most %(limit)s photos."), params={"limit": limit}, code="too_many"
+            )
+        cleaned, errors = [], []
+        for upload in files:
+            if upload.size is not None and upload.size > settings.TOWNHALL_PHOTO_MAX_BYTES:
+                errors.append(
+                    _("%(name)s is larger than %(mb)s MB.")
+                    % {"name": upload.name, "mb": settings.TOWNHALL_PHOTO_MAX_BYTES // 2**20}
+                )
+                continue
+            try:
+                cleaned.append(photo_clean(upload.read(), filename=upload.name or ""))
+            except InvalidPhoto as exc:
+                errors.append(str(exc))
+        if errors:
+            raise forms.ValidationError(errors)
+        return cleaned
+
+
+def _attribute_field(spec: AttributeSpec) -> forms.Field:
+    label = spec.description or spec.code
+    common: dict[str, Any] = {
+        "label": label,
+        "required": spec.required,
+        "help_text": spec.datatype_description,
+    }
+    choices = list(zip(spec.values, spec.value_names or spec.values, strict=False))
+    if spec.datatype == "number":
+        return forms.DecimalField(
+            **common,
+            max_digits=12,
+            decimal_places=4,
+            widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "govuk-input--width-5"}),
+            error_messages={"invalid": _("Enter a number, like 3 or 2.5.")},
+        )
+    if spec.datatype == "datetime":
+        return forms.DateTimeField(
+            **common,
+            input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            error_messages={"invalid": _("Enter a date and time, like 2026-11-23 08:30.")},
+        )
+    if spec.datatype == "text":
+        return forms.CharField(**common, max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    if spec.datatype == "singlevaluelist":
+        if len(choices) <= RADIOS_UP_TO:
+            return forms.ChoiceField(**common, choices=choices, widget=forms.RadioSelect)
+        return forms.ChoiceField(**common, choices=[("", _("Choose one")), *choices])
+    if spec.datatype == "multivaluelist":
+        return forms.MultipleChoiceField(
+            **common, choices=choices, widget=forms.CheckboxSelectMultiple
+        )
+    return forms.CharField(**common, max_length=500)
+
+
+class ReportForm(forms.Form):
+    """The details of a report: the service's own questions, a description, photos, contact."""
+
+    lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
+    long = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
+    address = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
+    address_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    description = forms.CharField(
+        label=_("Describe the problem"),
+        help_text=_("What is wrong, and anything that helps the crew find it."),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("Describe the problem.")},
+    )
+    photos = PhotosField(
+        label=_("Photos (optional)"),
+        help_text=_(
+            "Up to 5 photos, JPEG, PNG or HEIC, up to 10 MB each. We remove the hidden "
+            "details cameras store in photos before keeping them."
+        ),
+        required=False,
+    )
+    name = forms.CharField(label=_("Your name (optional)"), max_length=200, required=False)
+    email = forms.EmailField(
+        label=_("Email address (optional)"),
+        help_text=_("We will send your reference and tell you when it is fixed."),
+        required=False,
+        error_messages={"invalid": _("Enter an email address like name@example.com.")},
+    )
+    phone = forms.CharField(
+        label=_("Mobile phone (optional)"),
+        help_text=_("For text message updates instead of email."),
+        max_length=40,
+        required=False,
+    )
+
+    def __init__(
+        self, *args: Any, specs: Sequence[AttributeSpec] = (), needs_location: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.specs = [s for s in specs if s.variable]
+        self.notices = [s.description for s in specs if not s.variable]
+        self.needs_location = needs_location
+        for spec in self.specs:
+            self.fields[f"attribute_{spec.code}"] = _attribute_field(spec)
+
+    @property
+    def question_fields(self) -> list[forms.BoundField]:
+        return [self[f"attribute_{spec.code}"] for spec in self.specs]
+
+    @property
+    def hidden_location(self) -> list[forms.BoundField]:
+        return [self[name] for name in ("lat", "long", "address", "address_id")]
+
+    def clean_phone(self) -> str:
+        raw: str = self.cleaned_data.get("phone", "").strip()
+        if not raw:
+            return ""
+        try:
+            return phone_normalise(raw, region=settings.TOWNHALL_PHONE_REGION)
+        except ValidationFailed:
+            raise forms.ValidationError(
+                _("Enter a phone number like 617 555 0142 or +1 617 555 0142."), code="invalid"
+            ) from None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        lat, long = data.get("lat"), data.get("long")
+        if (lat is None) != (long is None):
+            data["lat"] = data["long"] = None
+        if self.needs_location and data.get("lat") is None and not data.get("address"):
+            photos = data.get("photos") or []
+            if not any(p.lat is not None for p in photos):
+                self.add_error(
+                    None,
+                    _(
+                        "Tell us where the problem is: choose a place, or add a photo taken "
+                        "there with its location."
+                    ),
+                )
+        return data
+
+    def answers(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for spec in self.specs:
+            value = self.cleaned_data.get(f"attribute_{spec.code}")
+            if value in (None, "", []):
+                continue
+            out[spec.code] = str(value) if spec.datatype == "number" else value
+        return out
+
+
+class FollowForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email address"),
+        help_text=_("We will email you when this request changes."),
+        error_messages={
+            "invalid": _("Enter an email address like name@example.com."),
+            "required": _("Enter your email address."),
+        },
+    )
+
+
+class MeTooForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email address (optional)"),
+        help_text=_("Leave it empty to add your voice without updates."),
+        required=False,
+        error_messages={"invalid": _("Enter an email address like name@example.com.")},
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("What is still wrong?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Tell us what is still wrong.")},
+    )

@@ -1,0 +1,100 @@
+"""What the portal writes: a report becomes a case through the same case services as
+every other channel, with its reporter resolved from the contact details ("tell us once")."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from townhall.cases.models import Case, FollowVia
+from townhall.cases.photos import CleanPhoto
+from townhall.cases.services import case_follow, case_open, case_photos_add
+from townhall.catalog.models import ServiceType
+from townhall.people.models import Channel, Citizen
+from townhall.people.services import citizen_resolve
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float | None = None
+    long: float | None = None
+    address: str = ""
+    address_id: str = ""
+
+    @property
+    def has_point(self) -> bool:
+        return self.lat is not None and self.long is not None
+
+    @property
+    def given(self) -> bool:
+        return self.has_point or bool(self.address)
+
+
+def reporter_resolve(
+    *, name: str = "", email: str = "", phone: str = "", language: str = ""
+) -> Citizen | None:
+    """The citizen behind the contact details, or None when the resident gave none."""
+    if not email and not phone:
+        return None
+    preferred = Channel.SMS if phone and not email else Channel.EMAIL
+    return citizen_resolve(
+        name=name,
+        email=email or None,
+        phone=phone or None,
+        language=language or None,
+        channel=preferred,
+    )
+
+
+def report_submit(
+    *,
+    service_type: ServiceType,
+    location: Location,
+    description: str,
+    answers: Mapping[str, object],
+    photos: Sequence[CleanPhoto] = (),
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    language: str = "",
+) -> Case:
+    """Open a case from the portal's report form, with its photos, in one transaction.
+
+    With no place chosen, the first photo that knows where it was taken gives the point.
+    Raise InvalidCaseInput (nothing written) if the case services refuse it.
+    """
+    lat, long = location.lat, location.long
+    if lat is None or long is None:
+        located = next((p for p in photos if p.lat is not None and p.long is not None), None)
+        if located is not None:
+            lat, long = located.lat, located.long
+    with transaction.atomic():
+        reporter = reporter_resolve(name=name, email=email, phone=phone, language=language)
+        case = case_open(
+            service_type=service_type,
+            channel=Channel.WEB,
+            description=description,
+            answers=answers,
+            lat=lat,
+            long=long,
+            address=location.address,
+            address_id=location.address_id,
+            reporter=reporter,
+        )
+        case_photos_add(case=case, photos=photos, channel=Channel.WEB)
+    return case
+
+
+def me_too(*, case: Case, email: str = "", language: str = "") -> tuple[Case, bool]:
+    """Add the resident's voice (and, with an e-mail, their inbox) to an existing case."""
+    with transaction.atomic():
+        citizen = reporter_resolve(email=email, language=language)
+        return case_follow(case=case, citizen=citizen, via=FollowVia.ME_TOO)
+
+
+def updates_subscribe(*, case: Case, email: str, language: str = "") -> tuple[Case, bool]:
+    with transaction.atomic():
+        citizen = reporter_resolve(email=email, language=language)
+        return case_follow(case=case, citizen=citizen, via=FollowVia.SUBSCRIBED)
