@@ -164,6 +164,8 @@ TOWNHALL_PHOTO_MAX_BYTES = env.int("TOWNHALL_PHOTO_MAX_BYTES", default=10 * 1024
 TOWNHALL_PHOTO_MAX_PIXELS = env.int("TOWNHALL_PHOTO_MAX_PIXELS", default=50_000_000)
 # Open cases of the same service within this distance are offered before a new report.
 TOWNHALL_DUPLICATE_RADIUS_M = env.int("TOWNHALL_DUPLICATE_RADIUS_M", default=250)
+# A sign-in link for residents' accounts works once, for this many minutes.
+TOWNHALL_SIGN_IN_LINK_MINUTES = env.int("TOWNHALL_SIGN_IN_LINK_MINUTES", default=30)
 # A resident may say "not fixed" this many days after their request was resolved.
 TOWNHALL_REOPEN_DAYS = env.int("TOWNHALL_REOPEN_DAYS", default=28)
 # Map tiles for the optional map (Leaflet): the council's own tile server in production.

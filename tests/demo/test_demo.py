@@ -34,6 +34,16 @@ def test_loading_the_demo_builds_a_verifiable_town_and_reloading_keeps_it() -> N
     assert {"acknowledged", "in_progress", "resolved"} <= statuses
     checked, breaks = ledger_verify()
     assert checked > 40 and breaks == []
+    # the gazetteer: every case sits within ~30 m of the address it names
+    from townhall.places.models import Place
+    from townhall.places.selectors import distance_m, place_search
+
+    assert Place.objects.count() == len(town_spec()["streets"]) * 60
+    for case in Case.objects.all()[:20]:
+        place = Place.objects.get(property_id=case.address_id)
+        assert place.address == case.address
+        assert distance_m(case.lat, case.long, place.lat, place.long) < 35
+    assert place_search("12 elm st")[0].place.address == "12 Elm Street"
     # re-running keeps existing data
     again = demo_load(cases=40)
     assert not again.loaded

@@ -152,6 +152,9 @@ def test_a_resident_reports_with_a_map_pin_and_a_photo_then_tracks_it(
     assert use.is_disabled()
     page.locator(".leaflet-container").click(position={"x": 200, "y": 150})
     assert use.is_enabled()
+    marker = page.locator(".leaflet-marker-icon")
+    assert marker.count() == 1
+    assert marker.evaluate("img => img.complete && img.naturalWidth > 0")  # the pin image loaded
     use.click()
     page.wait_for_url("**lat=**")
     assert page.get_by_role("heading", level=1).inner_text() == "Tell us about the problem"

@@ -171,3 +171,15 @@ def case_nearby_open(
             found.append(NearbyCase(case=case, distance_m=d, supporters=case.supporters))
     found.sort(key=lambda n: (n.distance_m, -n.case.opened_at.timestamp()))
     return found[:limit]
+
+
+def case_list_for_citizen(*, citizen_id: int, limit: int = 200) -> list[tuple[Case, bool]]:
+    """Return a resident's cases on every channel, newest first, each with True if they
+    reported it (False: they follow it). One query."""
+    rows = (
+        Case.objects.filter(Q(reporter_id=citizen_id) | Q(followers__citizen_id=citizen_id))
+        .select_related("service_type")
+        .distinct()
+        .order_by("-opened_at", "-id")[:limit]
+    )
+    return [(case, case.reporter_id == citizen_id) for case in rows]

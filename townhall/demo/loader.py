@@ -28,6 +28,7 @@ from townhall.notify.services import notification_templates_install
 from townhall.people.models import Channel, Citizen
 from townhall.people.roles import StaffRole
 from townhall.people.services import citizen_resolve, staff_user_create
+from townhall.places.services import places_import
 
 DEMO_PASSWORD = "townhall-demo"  # noqa: S105 - printed to the user; demo only
 DEMO_SLUG = "millbrook"
@@ -80,7 +81,9 @@ def demo_load(
     notification_templates_install()
     users = _staff_load(spec)
     citizens = [_citizen_load(c) for c in spec["citizens"]]
-    _alerts_load(rng, spec, citizens)
+    places = demo_places(spec)
+    places_import(places, columns={k: k for k in places[0]})
+    _alerts_load(rng, spec, places, citizens)
     services = {s.code: s for s in ServiceType.objects.select_related("department")}
     samples = {s["code"]: s["sample_descriptions"] for s in spec["service_types"]}
     workers = [u for u in users if not u.is_superuser]
@@ -92,7 +95,7 @@ def demo_load(
             rng=rng,
             service=services[code],
             text=rng.choice(samples[code]),
-            spec=spec,
+            places=places,
             reporter=rng.choice(citizens) if rng.random() < 0.8 else None,
             staff=workers,
             opened_at=now - timedelta(days=days * rng.random() ** 1.3, minutes=rng.randint(0, 600)),
@@ -131,12 +134,17 @@ ALERT_TOPICS = [
 ]
 
 
-def _alerts_load(rng: random.Random, spec: dict[str, Any], citizens: list[Citizen]) -> None:
+def _alerts_load(
+    rng: random.Random,
+    spec: dict[str, Any],
+    places: list[dict[str, str]],
+    citizens: list[Citizen],
+) -> None:
     topics = [alert_topic_ensure(code=code, name=name) for code, name in ALERT_TOPICS]
     for citizen, c in zip(citizens, spec["citizens"], strict=True):
         if rng.random() > 0.5:
             continue
-        lat, long, address = _location(rng, spec)
+        lat, long, address, _ = _location(rng, places)
         alert_subscribe(
             citizen=citizen,
             channel="email" if c.get("email") else "sms",
@@ -185,16 +193,48 @@ def _answers(rng: random.Random, service: ServiceType, opened_at: datetime) -> d
     return answers
 
 
-def _location(rng: random.Random, spec: dict[str, Any]) -> tuple[float, float, str]:
+HOUSES_PER_STREET = 60
+HOUSE_SPACING_M = 18.0
+
+
+def demo_places(spec: dict[str, Any], *, seed: int = 7) -> list[dict[str, str]]:
+    """The demo town's gazetteer as CSV-like rows: every street a straight line across
+    the town, houses 1 to 60 along it (odd numbers on one side, even on the other)."""
+    rng = random.Random(seed)
     centre = spec["jurisdiction"]["centre"]
-    # Uniform over a 3 km disc around the town centre.
-    r, theta = 3000 * math.sqrt(rng.random()), rng.random() * 2 * math.pi
-    lat = centre["lat"] + (r * math.cos(theta)) / 111_320
-    long = centre["long"] + (r * math.sin(theta)) / (
-        111_320 * math.cos(math.radians(centre["lat"]))
-    )
-    address = f"{rng.randint(1, 240)} {rng.choice(spec['streets'])}, Millbrook, MA"
-    return round(lat, 6), round(long, 6), address
+    metres_lat = 111_320.0
+    metres_long = 111_320.0 * math.cos(math.radians(centre["lat"]))
+    rows = []
+    for index, street in enumerate(spec["streets"]):
+        # A start point within 2 km of the centre and a heading.
+        r, theta = 2000 * math.sqrt(rng.random()), rng.random() * 2 * math.pi
+        x0, y0 = r * math.sin(theta), r * math.cos(theta)
+        heading = rng.random() * math.pi
+        dx, dy = math.sin(heading), math.cos(heading)
+        for number in range(1, HOUSES_PER_STREET + 1):
+            along = ((number + 1) // 2) * HOUSE_SPACING_M
+            side = 9.0 if number % 2 else -9.0  # across the road
+            x, y = x0 + along * dx + side * dy, y0 + along * dy - side * dx
+            postcode = "02139" if x < 0 and y < 0 else "02141" if x >= 0 and y >= 0 else "02140"
+            rows.append(
+                {
+                    "property_id": f"MB-{index + 1:03d}-{number:03d}",
+                    "address": f"{number} {street}",
+                    "postcode": postcode,
+                    "lat": f"{centre['lat'] + y / metres_lat:.6f}",
+                    "long": f"{centre['long'] + x / metres_long:.6f}",
+                }
+            )
+    return rows
+
+
+def _location(rng: random.Random, places: list[dict[str, str]]) -> tuple[float, float, str, str]:
+    """A point within about 20 m of a random address of the gazetteer."""
+    place = rng.choice(places)
+    jitter = 20 / 111_320
+    lat = float(place["lat"]) + rng.uniform(-jitter, jitter)
+    long = float(place["long"]) + rng.uniform(-jitter, jitter)
+    return round(lat, 6), round(long, 6), place["address"], place["property_id"]
 
 
 def _case_make(
@@ -202,14 +242,14 @@ def _case_make(
     rng: random.Random,
     service: ServiceType,
     text: str,
-    spec: dict[str, Any],
+    places: list[dict[str, str]],
     reporter: Citizen | None,
     staff: list[Any],
     opened_at: datetime,
     now: datetime,
     earlier: Any,
 ) -> Any:
-    lat, long, address = _location(rng, spec)
+    lat, long, address, address_id = _location(rng, places)
     priority = _weighted(rng, [("normal", 80), ("high", 12), ("low", 5), ("urgent", 3)])
     with transaction.atomic():
         case = case_services.case_open(
@@ -220,6 +260,7 @@ def _case_make(
             lat=lat,
             long=long,
             address=address,
+            address_id=address_id,
             priority=priority,
             reporter=reporter,
             opened_at=opened_at,

@@ -143,3 +143,42 @@ def staff_user_create(
         )
         user.groups.add(groups[role.value])
     return user
+
+
+def citizen_account_for_email(*, email: str, language: str | None = None) -> Citizen:
+    """Return the citizen who proved they own `email` (a sign-in link), with an account.
+
+    The e-mail contact point is marked verified; a resident never seen before is
+    registered; the account is a plain user with no password (sign-in is by link only)
+    and never a staff account. Raise ValidationFailed if `email` is malformed.
+    """
+    value = email_normalise(email)
+    with transaction.atomic():
+        citizen = citizen_resolve(email=value, language=language, channel=Channel.EMAIL)
+        ContactPoint.objects.filter(
+            citizen=citizen, kind=ContactKind.EMAIL, value=value, verified=False
+        ).update(verified=True)
+        if citizen.user_id is None:
+            user = get_user_model().objects.create_user(username=f"resident-{citizen.pk}")
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            citizen.user = user
+            citizen.save(update_fields=["user", "updated_at"])
+    return citizen
+
+
+def citizen_profile_update(
+    *, citizen: Citizen, display_name: str, preferred_language: str, preferred_channel: str
+) -> Citizen:
+    """Save what a resident tells us once about themselves."""
+    if len(display_name.strip()) > NAME_MAX:
+        raise ValidationFailed(
+            "That name is too long.", details={"name": [f"Keep it under {NAME_MAX} characters."]}
+        )
+    citizen.display_name = display_name.strip()
+    citizen.preferred_language = preferred_language
+    citizen.preferred_channel = preferred_channel
+    citizen.save(
+        update_fields=["display_name", "preferred_language", "preferred_channel", "updated_at"]
+    )
+    return citizen

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from townhall.portal import views
+from townhall.portal import accounts, views
 
 app_name = "portal"
 urlpatterns = [
@@ -14,6 +14,11 @@ urlpatterns = [
     path("requests/<str:token>/follow/", views.follow_view, name="follow"),
     path("requests/<str:token>/reopen/", views.reopen_view, name="reopen"),
     path("track/", views.track_view, name="track"),
+    path("account/", accounts.account_view, name="account"),
+    path("account/profile/", accounts.profile_view, name="profile"),
+    path("account/sign-in/", accounts.sign_in_view, name="sign-in"),
+    path("account/sign-in/<str:token>/", accounts.sign_in_link_view, name="sign-in-link"),
+    path("account/sign-out/", accounts.sign_out_view, name="sign-out"),
     path("healthz", views.health_view, name="health"),
     path("notifications/stop/<str:token>/", views.opt_out_view, name="opt-out"),
 ]

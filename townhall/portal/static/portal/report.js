@@ -19,9 +19,18 @@
     longInput.value = long.toFixed(6);
     useButton.disabled = false;
     if (map) {
-      if (marker) { marker.setLatLng([lat, long]); } else { marker = window.L.marker([lat, long]).addTo(map); }
+      if (marker) { marker.setLatLng([lat, long]); } else { marker = window.L.marker([lat, long], { icon: pin(), keyboard: false }).addTo(map); }
       if (pan) { map.setView([lat, long], 17); }
     }
+  }
+
+  // Our own icon: Leaflet guesses its image folder from the CSS, which fails once the
+  // static files carry hashed names in production.
+  function pin() {
+    return window.L.icon({
+      iconUrl: box.dataset.marker, iconRetinaUrl: box.dataset.markerRetina, shadowUrl: box.dataset.markerShadow,
+      iconSize: [25, 41], iconAnchor: [12, 41], shadowSize: [41, 41]
+    });
   }
 
   function load(src, tag, done) {
@@ -44,7 +53,7 @@
   var locate = box.querySelector("[data-locate]");
   if (!("geolocation" in navigator)) { locate.hidden = true; }
   locate.addEventListener("click", function () {
-    status.textContent = locate.dataset.finding || "…";
+    status.textContent = box.dataset.finding || "…";
     navigator.geolocation.getCurrentPosition(function (position) {
       status.textContent = "";
       choose(position.coords.latitude, position.coords.longitude, true);
