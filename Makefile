@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 SOURCES := townhall tests bench
 
-.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 clean
+.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ bench: install-test ## benchmarks on local PostgreSQL (BENCH_DATABASE_URL; defau
 bench-open311: install-test ## the Open311 API over HTTP (gunicorn + wrk) against its references and django-helpdesk
 	@command -v wrk >/dev/null || { echo "bench-open311 needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/open311.py
+
+bench-portal: install-test ## the citizen portal's pages on PostgreSQL with 1 M cases (server time, queries, page weight)
+	$(BIN)/python bench/portal.py
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

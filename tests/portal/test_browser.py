@@ -257,3 +257,11 @@ def test_not_fixed_reopens_a_resolved_request(
     assert "We have reopened your request" in page.get_by_role("alert").inner_text()
     assert "Reopened" in page.locator(".govuk-summary-list").inner_text()
     assert_accessible(page)
+
+
+def test_a_form_with_errors_puts_focus_on_the_error_summary(
+    live_server: Any, page: Any, town: Any
+) -> None:
+    page.goto(live_server.url + "/track/")
+    page.get_by_role("button", name="Track my request").click()
+    assert page.evaluate("document.activeElement.className") == "govuk-error-summary"

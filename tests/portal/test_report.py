@@ -471,3 +471,33 @@ def test_followers_get_the_updates_and_the_reporter_gets_the_private_link(
     assert token not in sent["neighbour@example.org"]
     assert case.reference in sent["neighbour@example.org"]
     assert "Crew booked for Tuesday" in sent["neighbour@example.org"]
+
+
+def test_the_report_page_weighs_under_150_kb_with_its_css_and_js(
+    client: Client, pothole: Any
+) -> None:
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    for url in ("/report/pothole/", f"/report/pothole/?lat={ELM[0]}&long={ELM[1]}"):
+        html = client.get(url).content
+        assets = re.findall(rb'(?:href|src)="/static/([^"]+\.(?:css|js))"', html)
+        assert assets  # the stylesheet at least
+        total = len(html) + sum(Path(str(finders.find(a.decode()))).stat().st_size for a in assets)
+        assert total < 150_000, (url, total)
+
+
+def test_staff_see_the_photos_in_the_case_admin_and_residents_do_not(
+    client: Client, admin_client: Client, pothole: Any
+) -> None:
+    _post(
+        client, lat=ELM[0], long=ELM[1], photos=[SimpleUploadedFile("p.jpg", jpeg(), "image/jpeg")]
+    )
+    case, photo = Case.objects.get(), CasePhoto.objects.get()
+    page = admin_client.get(f"/admin/cases/case/{case.pk}/change/").content.decode()
+    assert f"/admin/cases/case/photo/{photo.pk}/" in page
+    image = admin_client.get(f"/admin/cases/case/photo/{photo.pk}/")
+    assert image.status_code == 200 and image["Content-Type"] == "image/jpeg"
+    assert client.get(f"/admin/cases/case/photo/{photo.pk}/").status_code == 302  # to sign-in
+    assert client.get(f"/media/{photo.file.name}").status_code == 404

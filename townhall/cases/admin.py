@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from townhall.cases.errors import CaseNotFound
-from townhall.cases.models import Case, CaseEvent
+from townhall.cases.models import Case, CaseEvent, CaseFollower, CasePhoto
 from townhall.cases.selectors import case_get_by_reference, ledger_verify
 
 
@@ -20,6 +23,37 @@ class CaseEventInline(admin.TabularInline):  # type: ignore[type-arg]
     fields = ("seq", "kind", "at", "actor_label", "channel", "public", "data", "hash")
     readonly_fields = fields
     ordering = ["seq"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CasePhotoInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = CasePhoto
+    extra = 0
+    can_delete = False
+    fields = ("preview", "width", "height", "size", "lat", "long", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Photo")
+    def preview(self, photo: CasePhoto) -> str:
+        return format_html(
+            '<a href="{}"><img src="{}" alt="Photo {}" style="max-height:120px"></a>',
+            reverse("admin:cases_case_photo", args=[photo.pk]),
+            reverse("admin:cases_case_photo", args=[photo.pk]),
+            photo.pk,
+        )
+
+
+class CaseFollowerInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = CaseFollower
+    extra = 0
+    can_delete = False
+    fields = ("citizen", "via", "created_at")
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -41,7 +75,7 @@ class CaseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ["service_type", "department"]
     date_hierarchy = "opened_at"
     search_fields = ["description", "address"]
-    inlines = [CaseEventInline]
+    inlines = [CaseEventInline, CasePhotoInline, CaseFollowerInline]
     actions = ["verify_ledger"]
 
     def get_search_results(
@@ -52,6 +86,27 @@ class CaseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         except CaseNotFound:
             return super().get_search_results(request, queryset, search_term)
         return queryset.filter(pk=case.pk), False
+
+    def get_urls(self) -> list[Any]:
+        extra = [
+            path(
+                "photo/<int:photo_id>/",
+                self.admin_site.admin_view(self.photo_view),
+                name="cases_case_photo",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def photo_view(self, request: HttpRequest, photo_id: int) -> FileResponse:
+        """A resident's photo, for staff who may see cases (media is not served publicly)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        photo = CasePhoto.objects.filter(pk=photo_id).first()
+        if photo is None:
+            raise Http404
+        response = FileResponse(photo.file.open("rb"), content_type=photo.content_type)
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in Case._meta.fields]

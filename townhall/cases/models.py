@@ -82,6 +82,12 @@ class Case(models.Model):
                 condition=models.Q(status__in=sorted(OPEN_STATUSES)),
                 name="case_open_service",
             ),
+            # Open cases of a service near a point: "has someone already reported it?"
+            models.Index(
+                fields=["service_type", "lat", "long"],
+                condition=models.Q(status__in=sorted(OPEN_STATUSES)),
+                name="case_open_service_point",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from townhall.cases.errors import CaseNotFound
@@ -146,11 +146,13 @@ def case_nearby_open(
 ) -> list[NearbyCase]:
     """Return open cases of a service within `radius_m` metres of a point, nearest first.
 
-    One query: a bounding box on the partial index of open cases by service, then the
-    exact distance for the few rows inside it.
+    One query: a bounding box on the partial index of open cases by service and point,
+    ordered in SQL by the flat-earth distance (exact enough to rank within a few hundred
+    metres), then the great-circle distance of the few rows returned.
     """
     dlat = math.degrees(radius_m / EARTH_RADIUS_M)
-    dlong = dlat / max(math.cos(math.radians(lat)), 1e-6)
+    scale = max(math.cos(math.radians(lat)), 1e-6)
+    dlong = dlat / scale
     rows = (
         Case.objects.filter(
             service_type_id=service_type_id,
@@ -160,17 +162,20 @@ def case_nearby_open(
             long__gte=long - dlong,
             long__lte=long + dlong,
         )
-        .annotate(supporters=Count("followers", filter=Q(followers__via=FollowVia.ME_TOO)))
+        .annotate(
+            supporters=Count("followers", filter=Q(followers__via=FollowVia.ME_TOO)),
+            flat=(F("lat") - lat) * (F("lat") - lat)
+            + (F("long") - long) * (F("long") - long) * (scale * scale),
+        )
         .only("id", "description", "address", "lat", "long", "status", "opened_at", "expected_on")
-        .order_by("-opened_at")[:500]
+        .order_by("flat", "-opened_at")[:limit]
     )
     found = []
     for case in rows:
         d = distance_m(lat, long, case.lat or 0.0, case.long or 0.0)
         if d <= radius_m:
             found.append(NearbyCase(case=case, distance_m=d, supporters=case.supporters))
-    found.sort(key=lambda n: (n.distance_m, -n.case.opened_at.timestamp()))
-    return found[:limit]
+    return found
 
 
 def case_list_for_citizen(*, citizen_id: int, limit: int = 200) -> list[tuple[Case, bool]]:
