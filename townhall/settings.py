@@ -134,6 +134,7 @@ LANGUAGES = [("en", "English"), ("es", "Español"), ("pt", "Português")]
 TIME_ZONE = env.str("TIME_ZONE", default="America/New_York")
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["townhall.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

@@ -265,3 +265,63 @@ def test_a_form_with_errors_puts_focus_on_the_error_summary(
     page.goto(live_server.url + "/track/")
     page.get_by_role("button", name="Track my request").click()
     assert page.evaluate("document.activeElement.className") == "govuk-error-summary"
+
+
+def test_a_resident_signs_in_by_link_and_sees_their_requests(
+    live_server: Any, page: Any, portal_settings: Any, pothole: Any
+) -> None:
+    import re
+
+    from django.core import mail
+
+    from townhall.people.services import citizen_resolve
+
+    portal_settings.TOWNHALL_PUBLIC_URL = live_server.url
+    maria = citizen_resolve(name="Maria", email="maria@example.com", phone="+16175550142")
+    by_phone = case_open(
+        service_type=pothole, channel="phone", answers={"size": "small"}, reporter=maria
+    )
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Sign in", exact=True).click()
+    assert_accessible(page)
+    page.get_by_label("Email address").fill("maria@example.com")
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Check your email"
+    assert_accessible(page)
+    link = re.search(r"http\S+/account/sign-in/\S+/", mail.outbox[-1].body)
+    assert link is not None
+    page.goto(link.group(0))
+    assert_accessible(page)
+    page.get_by_role("button", name="Continue to your requests").click()
+    page.wait_for_url("**/account/")
+    assert by_phone.reference in page.locator("table").inner_text()
+    assert "Phone" in page.locator("table").inner_text()
+    assert_accessible(page)
+    page.get_by_role("link", name="Your details and language").click()
+    assert_accessible(page)
+    page.get_by_label("SMS").check()
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/account/")
+    maria.refresh_from_db()
+    assert maria.preferred_channel == "sms"
+
+
+def test_the_language_switcher_turns_the_portal_spanish(
+    live_server: Any, page: Any, town: Any
+) -> None:
+    page.goto(live_server.url + "/track/")
+    page.get_by_label("Language").select_option("es")
+    page.get_by_role("button", name="Change").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.get_by_role("heading", level=1).inner_text() == "Consultar una solicitud"
+    assert_accessible(page)
+    page.get_by_role("button", name="Consultar mi solicitud").click()  # the empty form
+    assert "Hay un problema" in page.get_by_role("alert").inner_text()
+    # the choice sticks: the next page is Spanish too, and the switcher can go back
+    page.goto(live_server.url + "/")
+    assert page.locator("html").get_attribute("lang") == "es"
+    page.get_by_label("Idioma").select_option("en")
+    page.get_by_role("button", name="Cambiar").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"

@@ -501,3 +501,19 @@ def test_staff_see_the_photos_in_the_case_admin_and_residents_do_not(
     assert image.status_code == 200 and image["Content-Type"] == "image/jpeg"
     assert client.get(f"/admin/cases/case/photo/{photo.pk}/").status_code == 302  # to sign-in
     assert client.get(f"/media/{photo.file.name}").status_code == 404
+
+
+def test_a_report_with_contact_details_is_acknowledged_by_email_with_its_private_link(
+    client: Client, pothole: Any, settings: Any
+) -> None:
+    from townhall.cases.services import case_acknowledge_pending
+    from townhall.notify.models import Notification
+
+    settings.TOWNHALL_PUBLIC_URL = "https://council.example"
+    _post(client, lat=ELM[0], long=ELM[1], email="ack@example.org")
+    case_acknowledge_pending()
+    case = Case.objects.get()
+    note = Notification.objects.get(kind="acknowledged", to="ack@example.org")
+    assert case.reference in note.body
+    assert f"https://council.example/requests/{track_token(case)}/" in note.body
+    assert case.expected_on is not None and str(case.expected_on.day) in note.body

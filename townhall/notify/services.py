@@ -15,11 +15,12 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 
 from townhall.cases.lifecycle import CaseStatus
 from townhall.cases.models import Case, CaseEvent, CaseEventKind
 from townhall.cases.tracking import track_path
+from townhall.core import dates
 from townhall.core.errors import NotFound
 from townhall.notify.links import OPT_OUT_SALT, opt_out_token, opt_out_url, public_url
 from townhall.notify.models import (
@@ -100,7 +101,7 @@ def _channel_for(citizen: Citizen) -> tuple[str, str]:
 
 def _values(case: Case, citizen: Citizen, channel: str, language: str, note: str) -> dict[str, str]:
     with translation.override(language):
-        expected = formats.date_format(case.expected_on, "l j F Y") if case.expected_on else ""
+        expected = dates.long_date(case.expected_on)
         status = str(CaseStatus(case.status).label)
     return {
         "name": citizen.display_name or "resident",

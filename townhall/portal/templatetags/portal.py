@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms, template
+
+from townhall.core import dates
 
 register = template.Library()
 
@@ -45,3 +49,9 @@ def selected(field: forms.BoundField, value: object) -> bool:
     if isinstance(current, list | tuple):
         return str(value) in {str(v) for v in current}
     return current is not None and str(current) == str(value)
+
+
+@register.filter
+def long_date(value: dt.date | None) -> str:
+    """The weekday and the date in the active language's own order."""
+    return dates.long_date(value)

@@ -1,0 +1,1 @@
+DATETIME_FORMAT = r"j \d\e F \d\e Y, H:i"
