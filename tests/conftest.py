@@ -36,14 +36,18 @@ SMALL_TOWN: dict[str, Any] = {
         "closures": [{"date": "2026-12-24", "reason": "Christmas Eve"}],
     },
     "departments": [
-        {"code": "dpw", "name": "Public Works"},
+        {"code": "dpw", "name": "Public Works", "translations": {"es": {"name": "Obras Públicas"}}},
         {"code": "isd", "name": "Inspectional Services"},
     ],
-    "groups": [{"code": "streets", "name": "Streets"}, {"code": "housing", "name": "Housing"}],
+    "groups": [
+        {"code": "streets", "name": "Streets", "translations": {"es": {"name": "Calles"}}},
+        {"code": "housing", "name": "Housing"},
+    ],
     "service_types": [
         {
             "code": "pothole",
             "name": "Pothole",
+            "translations": {"es": {"name": "Bache", "keywords": ["hoyo en la calle"]}},
             "group": "streets",
             "department": "dpw",
             "sla": [
@@ -60,6 +64,9 @@ SMALL_TOWN: dict[str, Any] = {
                         {"key": "small", "name": "Small"},
                         {"key": "large", "name": "Large"},
                     ],
+                    "translations": {
+                        "es": {"description": "¿De qué tamaño es?", "values": {"small": "Pequeño"}}
+                    },
                 },
                 {
                     "code": "depth_cm",

@@ -62,3 +62,18 @@ def test_a_caseworker_cannot_edit_the_catalogue(client: Client, pothole: Any) ->
     assert client.get(f"/admin/catalog/servicetype/{pothole.pk}/change/").status_code in {200, 403}
     response = client.post(f"/admin/catalog/servicetype/{pothole.pk}/change/", {"name": "Hacked"})
     assert response.status_code == 403
+
+
+def test_a_council_translates_a_group_in_the_admin_and_mistakes_come_back_as_form_errors(
+    admin_client: Client, pothole: Any
+) -> None:
+    group = pothole.group
+    url = f"/admin/catalog/servicegroup/{group.pk}/change/"
+    form = {"jurisdiction": group.jurisdiction_id, "code": group.code, "name": "Streets"}
+    bad = admin_client.post(url, {**form, "translations": '{"xx": {"name": "Rues"}}'})
+    assert bad.status_code == 200
+    assert "is not one of the site&#x27;s languages" in bad.content.decode()
+    good = admin_client.post(url, {**form, "translations": '{"es": {"name": "Calles y aceras"}}'})
+    assert good.status_code == 302
+    group.refresh_from_db()
+    assert group.translations == {"es": {"name": "Calles y aceras"}}

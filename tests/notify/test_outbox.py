@@ -145,6 +145,16 @@ def test_a_resident_who_prefers_texts_gets_a_text_in_their_language(
     assert message.provider_message_id.startswith("SM")
 
 
+def test_a_spanish_speaker_reads_the_service_and_date_in_spanish(pothole: Any) -> None:
+    lucia = citizen_resolve(name="Lucía", email="lucia@example.org", language="es")
+    case = open_for(pothole, lucia)
+    case_acknowledge(case_id=case.pk, now=MONDAY_10)
+    [message] = Notification.objects.all()
+    assert message.language == "es"
+    assert "Solicitud: Bache" in message.body  # the catalogue's Spanish name
+    assert " de 2026" in message.body  # "martes 24 de noviembre de 2026"
+
+
 @pytest.mark.parametrize(
     ("local", "expected"),
     [

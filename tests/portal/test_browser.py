@@ -325,3 +325,38 @@ def test_the_language_switcher_turns_the_portal_spanish(
     page.get_by_role("button", name="Cambiar").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_every_other_portal_page_passes_axe_in_both_languages(
+    live_server: Any, browser: Any, pothole: Any, resident: Any, language: str
+) -> None:
+    """The pages the journeys above do not reach, and the error states of those they do."""
+    from townhall.notify.links import opt_out_token
+
+    case = case_open(service_type=pothole, channel="web", answers={"size": "small"})
+    context = browser.new_context(locale=language, extra_http_headers={"Accept-Language": language})
+    page = context.new_page()
+    try:
+        pages = [
+            "/services/?q=pothole",
+            "/services/?q=zzzqqq",  # no match
+            "/report/pothole/?q=nowhere+at+all",  # address search that finds nothing
+            "/report/pothole/?lat=91&long=0",  # a tampered map point
+            f"/notifications/stop/{opt_out_token(citizen_id=resident.pk, channel='email')}/",
+            "/account/sign-in/not-a-token/",  # a broken sign-in link
+            f"/track/?reference={case.reference}",
+        ]
+        for path in pages:
+            response = page.goto(live_server.url + path)
+            assert response is not None and response.status < 500, path
+            assert page.locator("html").get_attribute("lang") == language, path
+            assert_accessible(page)
+        # a details form sent back with every kind of error
+        page.goto(live_server.url + "/report/pothole/?lat=42.3601&long=-71.0901")
+        page.locator("form[enctype] button[type=submit]").last.click()
+        page.wait_for_load_state()
+        assert page.locator(".govuk-error-summary").count() == 1
+        assert_accessible(page)
+    finally:
+        context.close()

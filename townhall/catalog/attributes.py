@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.utils.dateparse import parse_datetime
 
+from townhall.catalog.i18n import localized_from
 from townhall.core.errors import ValidationFailed
 
 
@@ -24,6 +25,26 @@ class AttributeSpec:
     description: str = ""
     value_names: tuple[str, ...] = ()  # what residents read for each of `values`
     datatype_description: str = ""
+    translations: Mapping[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+    def in_language(self, language: str | None = None) -> AttributeSpec:
+        """This question worded in `language` (default: the active one) where translated."""
+        if not self.translations:
+            return self
+        names = localized_from(self.translations, "values", {}, language)
+        return replace(
+            self,
+            description=localized_from(
+                self.translations, "description", self.description, language
+            ),
+            datatype_description=localized_from(
+                self.translations, "datatype_description", self.datatype_description, language
+            ),
+            value_names=tuple(
+                str(names.get(key) or name) if isinstance(names, Mapping) else name
+                for key, name in zip(self.values, self.value_names or self.values, strict=False)
+            ),
+        )
 
 
 def _one(spec: AttributeSpec, raw: object) -> tuple[object, str | None]:

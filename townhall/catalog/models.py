@@ -8,6 +8,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from townhall.catalog.i18n import translations_field
 from townhall.core.models import TimeStampedModel
 
 code_validator = RegexValidator(
@@ -107,6 +108,7 @@ class Department(TimeStampedModel):
         related_name="+",
         help_text=_("Leave empty to use the jurisdiction's calendar."),
     )
+    translations = translations_field("department", '{"es": {"name": "Obras Públicas"}}')
 
     class Meta:
         constraints = [
@@ -125,6 +127,7 @@ class ServiceGroup(models.Model):
     code = models.CharField(max_length=40, validators=[code_validator])
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+    translations = translations_field("group", '{"es": {"name": "Calles y aceras"}}')
 
     class Meta:
         constraints = [
@@ -158,6 +161,9 @@ class ServiceType(TimeStampedModel):
         max_length=10, choices=Open311Type.choices, default=Open311Type.REALTIME
     )
     active = models.BooleanField(default=True)
+    translations = translations_field(
+        "service", '{"es": {"name": "Bache", "keywords": ["bache", "hoyo"]}}'
+    )
 
     class Meta:
         constraints = [
@@ -199,6 +205,10 @@ class AttributeDefinition(models.Model):
     order = models.PositiveIntegerField(default=1)
     values = models.JSONField(
         default=list, blank=True, help_text=_('For lists: [{"key": "…", "name": "…"}, …]')
+    )
+    translations = translations_field(
+        "attribute",
+        '{"es": {"description": "¿De qué tamaño es?", "values": {"small": "Pequeño"}}}',
     )
 
     class Meta:

@@ -131,6 +131,7 @@ def attribute_specs_for(*, service_type: ServiceType) -> list[AttributeSpec]:
             description=d.description,
             value_names=tuple(str(v.get("name") or v["key"]) for v in d.values),
             datatype_description=d.datatype_description,
+            translations=d.translations or {},
         )
         for d in definitions
     ]

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from townhall.catalog.i18n import translations_check
 from townhall.catalog.models import (
     AttributeDatatype,
     AttributeDefinition,
@@ -47,8 +48,16 @@ def _check(spec: Mapping[str, Any]) -> None:
     problems: dict[str, list[str]] = {}
     departments = {d["code"] for d in spec.get("departments", [])}
     groups = {g["code"] for g in spec.get("groups", [])}
+    for section, kind in (("departments", "department"), ("groups", "group")):
+        for row in spec.get(section, []):
+            found = translations_check(row.get("translations"), kind=kind)
+            if found:
+                problems.setdefault(f"{section}.{row.get('code', '?')}", []).extend(found)
     for s in spec.get("service_types", []):
         where = f"service_types.{s.get('code', '?')}"
+        problems_here = translations_check(s.get("translations"), kind="service")
+        if problems_here:
+            problems.setdefault(where, []).extend(problems_here)
         if s.get("department") not in departments:
             problems.setdefault(where, []).append(f"unknown department {s.get('department')!r}")
         if s.get("group") not in groups:
@@ -66,6 +75,8 @@ def _check(spec: Mapping[str, Any]) -> None:
             elif not float(rule.get("hours", 0)) > 0:
                 problems.setdefault(where, []).append("SLA hours must be positive")
         for a in s.get("attributes", []):
+            for problem in translations_check(a.get("translations"), kind="attribute"):
+                problems.setdefault(where, []).append(f"attribute {a.get('code')}: {problem}")
             if a.get("datatype") not in AttributeDatatype.values:
                 problems.setdefault(where, []).append(f"attribute {a.get('code')}: bad datatype")
             elif a["datatype"] in LIST_TYPES and len(a.get("values") or []) < 1:
@@ -134,6 +145,7 @@ def catalog_import(*, spec: Mapping[str, Any]) -> tuple[Jurisdiction, ImportSumm
                     "description": d.get("description", ""),
                     "email": d.get("email") or "",
                     "phone": d.get("phone") or "",
+                    "translations": d.get("translations") or {},
                 },
             )
             summary.count("departments", created)
@@ -142,7 +154,11 @@ def catalog_import(*, spec: Mapping[str, Any]) -> tuple[Jurisdiction, ImportSumm
             groups[g["code"]], created = ServiceGroup.objects.update_or_create(
                 jurisdiction=jurisdiction,
                 code=g["code"],
-                defaults={"name": g["name"], "description": g.get("description", "")},
+                defaults={
+                    "name": g["name"],
+                    "description": g.get("description", ""),
+                    "translations": g.get("translations") or {},
+                },
             )
             summary.count("groups", created)
         for s in spec["service_types"]:
@@ -157,6 +173,7 @@ def catalog_import(*, spec: Mapping[str, Any]) -> tuple[Jurisdiction, ImportSumm
                     "department": departments[s["department"]],
                     "open311_type": s.get("open311_type", Open311Type.REALTIME),
                     "active": s.get("active", True),
+                    "translations": s.get("translations") or {},
                 },
             )
             summary.count("service_types", created)
@@ -179,6 +196,7 @@ def catalog_import(*, spec: Mapping[str, Any]) -> tuple[Jurisdiction, ImportSumm
                         "datatype_description": a.get("datatype_description", ""),
                         "order": a.get("order", order),
                         "values": list(a.get("values") or []),
+                        "translations": a.get("translations") or {},
                     },
                 )
                 summary.count("attributes", created)

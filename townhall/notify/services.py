@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from townhall.cases.lifecycle import CaseStatus
 from townhall.cases.models import Case, CaseEvent, CaseEventKind
 from townhall.cases.tracking import track_path
+from townhall.catalog.i18n import localized
 from townhall.core import dates
 from townhall.core.errors import NotFound
 from townhall.notify.links import OPT_OUT_SALT, opt_out_token, opt_out_url, public_url
@@ -106,7 +107,7 @@ def _values(case: Case, citizen: Citizen, channel: str, language: str, note: str
     return {
         "name": citizen.display_name or "resident",
         "reference": case.reference,
-        "service": case.service_type.name,
+        "service": localized(case.service_type, "name", language),
         "status": status,
         "expected_date": expected,
         "note": note,

@@ -153,8 +153,9 @@ class ReportForm(forms.Form):
         self, *args: Any, specs: Sequence[AttributeSpec] = (), needs_location: bool, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.specs = [s for s in specs if s.variable]
-        self.notices = [s.description for s in specs if not s.variable]
+        worded = [s.in_language() for s in specs]  # the active language, where translated
+        self.specs = [s for s in worded if s.variable]
+        self.notices = [s.description for s in worded if not s.variable]
         self.needs_location = needs_location
         for spec in self.specs:
             self.fields[f"attribute_{spec.code}"] = _attribute_field(spec)

@@ -8,6 +8,7 @@ fields a typed address fills. Bad input re-renders the form with messages; never
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from itertools import groupby
 from typing import Any
@@ -30,6 +31,7 @@ from townhall.cases.lifecycle import OPEN_STATUSES, CaseStatus
 from townhall.cases.models import Case, CaseEvent, CaseEventKind, CasePhoto, FollowVia
 from townhall.cases.selectors import case_get_by_reference, case_nearby_open
 from townhall.cases.services import case_reopen_by_resident, case_reopen_window_open
+from townhall.catalog.i18n import language_words, localized
 from townhall.catalog.models import ServiceType
 from townhall.catalog.selectors import attribute_specs_for, service_type_get, service_type_list
 from townhall.core.errors import NotFound, ValidationFailed
@@ -94,11 +96,24 @@ def _finder_index(services: list[ServiceType]) -> list[finder.Indexed]:
     """The finder's index of the catalogue, rebuilt at most once a minute per process."""
     if _index and _index[0][0] > time.monotonic():
         return _index[0][1]
-    built = finder.index_build(
-        (s.code, s.name, s.keywords or [], s.group.name, s.description) for s in services
-    )
+    built = finder.index_build(_finder_rows(services))
     _index[:] = [(time.monotonic() + 60.0, built)]
     return built
+
+
+def _finder_rows(
+    services: list[ServiceType],
+) -> Iterator[tuple[str, str, list[str], str, str]]:
+    """Each service with its words in every language the council translated it into, so
+    "bache" finds the pothole whichever language the page is in."""
+    for s in services:
+        names, keywords, descriptions = [s.name], list(s.keywords or []), [s.description]
+        for _language, name, words, description in language_words(s.translations):
+            names.append(name)
+            keywords.extend(words)
+            descriptions.append(description)
+        groups = [s.group.name, *(g[1] for g in language_words(s.group.translations))]
+        yield s.code, " ".join(names), keywords, " ".join(groups), " ".join(descriptions)
 
 
 def _popularity() -> dict[int, int]:
@@ -121,8 +136,13 @@ def _popularity() -> dict[int, int]:
 def home_view(request: HttpRequest) -> HttpResponse:
     services = _services()
     counts = _popularity()
-    popular = sorted(services, key=lambda s: (-counts.get(s.pk, 0), s.name))[:POPULAR_COUNT]
-    groups = [(group, list(items)) for group, items in groupby(services, key=lambda s: s.group)]
+    popular = sorted(services, key=lambda s: (-counts.get(s.pk, 0), localized(s, "name")))
+    popular = popular[:POPULAR_COUNT]
+    in_order = sorted(
+        services,
+        key=lambda s: (finder.fold(localized(s.group, "name")), finder.fold(localized(s, "name"))),
+    )
+    groups = [(group, list(items)) for group, items in groupby(in_order, key=lambda s: s.group)]
     return render(
         request,
         "portal/home.html",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms, template
 
+from townhall.catalog.i18n import localized
 from townhall.core import dates
 
 register = template.Library()
@@ -55,3 +57,9 @@ def selected(field: forms.BoundField, value: object) -> bool:
 def long_date(value: dt.date | None) -> str:
     """The weekday and the date in the active language's own order."""
     return dates.long_date(value)
+
+
+@register.filter(name="tr")
+def translated(obj: Any, field: str) -> Any:
+    """A catalogue row's field in the active language: ``{{ service|tr:"name" }}``."""
+    return localized(obj, field) if obj is not None else ""
