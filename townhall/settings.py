@@ -163,6 +163,8 @@ TOWNHALL_REFERENCE_PREFIX = env.str("TOWNHALL_REFERENCE_PREFIX", default="TH")
 TOWNHALL_PHOTOS_PER_REPORT = env.int("TOWNHALL_PHOTOS_PER_REPORT", default=5)
 TOWNHALL_PHOTO_MAX_BYTES = env.int("TOWNHALL_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 TOWNHALL_PHOTO_MAX_PIXELS = env.int("TOWNHALL_PHOTO_MAX_PIXELS", default=50_000_000)
+# Checked photos of a report form sent back with mistakes are kept this long for the retry.
+TOWNHALL_STAGED_PHOTO_HOURS = env.int("TOWNHALL_STAGED_PHOTO_HOURS", default=24)
 # Open cases of the same service within this distance are offered before a new report.
 TOWNHALL_DUPLICATE_RADIUS_M = env.int("TOWNHALL_DUPLICATE_RADIUS_M", default=250)
 # A sign-in link for residents' accounts works once, for this many minutes.
@@ -216,6 +218,7 @@ TOWNHALL_PERIODIC_TASKS = [
         "townhall.notify.tasks.notification_send_due_task",
         env.int("NOTIFY_SWEEP_SECONDS", default=30),
     ),
+    ("townhall.portal.tasks.staged_photos_purge_task", 3600),
 ]
 
 # --- who hears about case events, inside the event's transaction (cases/dispatch.py) ---

@@ -352,11 +352,18 @@ def test_every_other_portal_page_passes_axe_in_both_languages(
             assert response is not None and response.status < 500, path
             assert page.locator("html").get_attribute("lang") == language, path
             assert_accessible(page)
-        # a details form sent back with every kind of error
+        # a details form sent back with errors, keeping the photo that passed
+        from tests.cases.test_photos import jpeg
+
         page.goto(live_server.url + "/report/pothole/?lat=42.3601&long=-71.0901")
+        page.locator("input[type=file]").set_input_files(
+            [{"name": "hole.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}]
+        )
         page.locator("form[enctype] button[type=submit]").last.click()
         page.wait_for_load_state()
         assert page.locator(".govuk-error-summary").count() == 1
+        assert page.locator("input[name=kept_photos]:checked").count() == 1
+        assert page.locator("img.th-kept__thumb").evaluate("img => img.naturalWidth") > 0
         assert_accessible(page)
     finally:
         context.close()

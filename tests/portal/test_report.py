@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -239,9 +240,72 @@ def test_a_renamed_document_is_a_form_error_and_nothing_is_written(
     html = response.content.decode()
     assert response.status_code == 400
     assert "photo.jpg is not a photo we can read" in html
-    assert "Choose your photos again" in html
+    assert "Photos you added" not in html  # nothing good to keep
     assert not Case.objects.exists()
     assert not media.exists() or not any(media.rglob("*.jpg"))
+
+
+def _kept_tokens(html: str) -> list[str]:
+    return re.findall(r'name="kept_photos" type="checkbox" value="([^"]+)"', html)
+
+
+def test_photos_that_passed_are_kept_while_the_resident_corrects_the_form(
+    client: Client, pothole: Any, media: Path
+) -> None:
+    good = SimpleUploadedFile("garden.jpg", jpeg(gps=(42.35, -71.08)), "image/jpeg")
+    bad = SimpleUploadedFile("notes.jpg", b"plain text, not a picture" * 20, "image/jpeg")
+    first = _post(client, attribute_size="", photos=[good, bad])  # and no answer to "size"
+    html = first.content.decode()
+    assert first.status_code == 400
+    assert "notes.jpg is not a photo we can read" in html
+    assert "Photos you added" in html and "garden.jpg" in html
+    [token] = _kept_tokens(html)
+    staged = list((media / "staging").iterdir())
+    assert len(staged) == 1
+    assert dict(Image.open(staged[0]).getexif()) == {}  # kept as checked: EXIF already gone
+    thumbnail = client.get(f"/report-photos/{token}/")
+    assert thumbnail.status_code == 200 and thumbnail["Content-Type"] == "image/jpeg"
+    assert client.get(f"/report-photos/{token[:-3]}xyz/").status_code == 404
+
+    second = _post(client, kept_photos=[token])
+    assert second.status_code == 302, second.content.decode()[:2000]
+    case = Case.objects.get()
+    photo = CasePhoto.objects.get(case=case)
+    assert photo.lat == pytest.approx(42.35, abs=1e-5)
+    assert case.lat == pytest.approx(42.35, abs=1e-5)  # no place chosen: the kept photo's
+    assert list((media / "staging").iterdir()) == []  # used, so removed
+
+
+def test_a_kept_photo_the_resident_unticks_is_not_sent_and_is_purged_later(
+    client: Client, pothole: Any, media: Path
+) -> None:
+    from townhall.portal.staging import staged_photos_purge
+
+    good = SimpleUploadedFile("p.jpg", jpeg(), "image/jpeg")
+    first = _post(client, lat=ELM[0], long=ELM[1], attribute_size="", photos=[good])
+    assert len(_kept_tokens(first.content.decode())) == 1
+    assert _post(client, lat=ELM[0], long=ELM[1]).status_code == 302  # box unticked
+    assert not CasePhoto.objects.exists()
+    assert staged_photos_purge() == 0  # too young to go
+    assert staged_photos_purge(now=timezone.now() + timedelta(hours=25)) == 1
+    assert list((media / "staging").iterdir()) == []
+
+
+def test_forged_or_too_many_kept_photos_are_form_errors(
+    client: Client, pothole: Any, media: Path
+) -> None:
+    forged = _post(client, lat=ELM[0], long=ELM[1], kept_photos=["not-a-token"])
+    assert forged.status_code == 400
+    assert "no longer available" in forged.content.decode()
+    five = [SimpleUploadedFile(f"{i}.jpg", jpeg((64, 48)), "image/jpeg") for i in range(5)]
+    first = _post(client, lat=ELM[0], long=ELM[1], attribute_size="", photos=five)
+    tokens = _kept_tokens(first.content.decode())
+    assert len(tokens) == 5
+    extra = SimpleUploadedFile("6.jpg", jpeg((64, 48)), "image/jpeg")
+    over = _post(client, lat=ELM[0], long=ELM[1], kept_photos=tokens, photos=[extra])
+    assert over.status_code == 400
+    assert "counting the ones you added before" in over.content.decode()
+    assert not Case.objects.exists()
 
 
 def test_an_oversized_photo_is_a_form_error(client: Client, pothole: Any, settings: Any) -> None:

@@ -14,6 +14,7 @@ from townhall.cases.photos import CleanPhoto, InvalidPhoto, photo_clean
 from townhall.catalog.attributes import AttributeSpec
 from townhall.core.errors import ValidationFailed
 from townhall.people.contacts import phone_normalise
+from townhall.portal.staging import StagedPhotoGone, photo_unstage
 
 RADIOS_UP_TO = 8  # longer lists are a select
 
@@ -60,7 +61,9 @@ class PhotosField(forms.FileField):
             raise forms.ValidationError(
                 _("Add at most %(limit)s photos."), params={"limit": limit}, code="too_many"
             )
-        cleaned, errors = [], []
+        cleaned: list[CleanPhoto] = []
+        errors: list[str] = []
+        accepted: list[tuple[str, CleanPhoto]] = []
         for upload in files:
             if upload.size is not None and upload.size > settings.TOWNHALL_PHOTO_MAX_BYTES:
                 errors.append(
@@ -72,9 +75,25 @@ class PhotosField(forms.FileField):
                 cleaned.append(photo_clean(upload.read(), filename=upload.name or ""))
             except InvalidPhoto as exc:
                 errors.append(str(exc))
+            else:
+                accepted.append((upload.name or "", cleaned[-1]))
+        # the good ones with their names, kept for the resident if the form fails
+        self.accepted = accepted
         if errors:
             raise forms.ValidationError(errors)
         return cleaned
+
+
+class KeptPhotosField(forms.Field):
+    """Tokens of photos kept from an earlier try of the same form (portal/staging.py)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[str]:
+        if not value:
+            return []
+        tokens = value if isinstance(value, list | tuple) else [value]
+        return [str(t) for t in tokens if t and len(str(t)) < 2000][:20]
 
 
 def _attribute_field(spec: AttributeSpec) -> forms.Field:
@@ -135,6 +154,7 @@ class ReportForm(forms.Form):
         ),
         required=False,
     )
+    kept_photos = KeptPhotosField(required=False)
     name = forms.CharField(label=_("Your name (optional)"), max_length=200, required=False)
     email = forms.EmailField(
         label=_("Email address (optional)"),
@@ -179,8 +199,42 @@ class ReportForm(forms.Form):
                 _("Enter a phone number like 617 555 0142 or +1 617 555 0142."), code="invalid"
             ) from None
 
+    def _photos_combined(self, data: dict[str, Any]) -> None:
+        """Photos kept from the last try first, then the new ones; the limit covers both."""
+        kept: list[CleanPhoto] = []
+        self.kept_tokens: list[str] = []
+        for token in data.get("kept_photos") or []:
+            try:
+                kept.append(photo_unstage(token))
+            except StagedPhotoGone:
+                self.add_error(
+                    "photos",
+                    _("A photo you added earlier is no longer available. Choose it again."),
+                )
+                continue
+            self.kept_tokens.append(token)
+        if "photos" not in data:  # the new files had a problem: reported already
+            return
+        limit = settings.TOWNHALL_PHOTOS_PER_REPORT
+        if len(kept) + len(data["photos"]) > limit:
+            self.add_error(
+                "photos",
+                _("Add at most %(limit)s photos, counting the ones you added before.")
+                % {"limit": limit},
+            )
+            return
+        data["photos"] = kept + data["photos"]
+
+    def photos_to_keep(self) -> list[tuple[str, CleanPhoto | None]]:
+        """After a failed try: (token, None) for photos kept before, (filename, photo) for
+        new uploads that passed their checks and should be kept for the next try."""
+        out: list[tuple[str, CleanPhoto | None]] = [(t, None) for t in self.kept_tokens]
+        out.extend(getattr(self.fields["photos"], "accepted", []))
+        return out
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        self._photos_combined(data)
         lat, long = data.get("lat"), data.get("long")
         if (lat is None) != (long is None):
             data["lat"] = data["long"] = None

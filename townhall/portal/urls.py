@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home_view, name="home"),
     path("services/", views.services_view, name="services"),
     path("report/<slug:code>/", views.report_view, name="report"),
+    path("report-photos/<str:token>/", views.staged_photo_view, name="staged-photo"),
     path("requests/<str:token>/", views.request_view, name="request"),
     path("requests/<str:token>/sent/", views.confirmation_view, name="confirmation"),
     path("requests/<str:token>/photos/<int:photo_id>/", views.photo_view, name="photo"),

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -50,6 +51,13 @@ from townhall.portal.forms import (
 )
 from townhall.portal.links import case_id_from_token, track_token, track_url
 from townhall.portal.services import Location, me_too, report_submit, updates_subscribe
+from townhall.portal.staging import (
+    StagedPhotoGone,
+    photo_stage,
+    staged_photo_file,
+    staged_photo_name,
+    staged_photos_discard,
+)
 
 _STATUS_LABELS = dict(CaseStatus.choices)
 POPULAR_COUNT = 6
@@ -253,6 +261,34 @@ def _location_from_query(request: HttpRequest) -> tuple[Location | None, dict[st
     return None, shown
 
 
+def _photos_kept(form: ReportForm) -> list[tuple[str, str]]:
+    """(token, file name) of every photo to offer again after a failed try."""
+    kept = []
+    for token_or_name, photo in form.photos_to_keep():
+        try:
+            if photo is None:
+                kept.append((token_or_name, staged_photo_name(token_or_name)))
+            else:
+                kept.append((photo_stage(photo, filename=token_or_name), token_or_name))
+        except (StagedPhotoGone, OSError):
+            continue
+    return kept
+
+
+@require_GET
+def staged_photo_view(request: HttpRequest, token: str) -> FileResponse:
+    """A photo kept between two tries of a report form, for its thumbnail."""
+    try:
+        name, content_type = staged_photo_file(token)
+        handle = default_storage.open(name, "rb")
+    except (StagedPhotoGone, OSError):
+        raise Http404 from None
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 def report_view(request: HttpRequest, code: str) -> HttpResponse:
     service = _service_or_404(code)
@@ -285,9 +321,10 @@ def report_view(request: HttpRequest, code: str) -> HttpResponse:
             except ValidationFailed as exc:
                 _errors_onto(form, exc)
             else:
+                staged_photos_discard(form.kept_tokens)
                 return redirect("portal:confirmation", token=track_token(case))
         context.update(form=form, step="details", location=_posted_location(request))
-        context["photos_again"] = bool(request.FILES)
+        context["kept"] = _photos_kept(form)
         return render(request, "portal/report.html", context, status=400)
 
     chosen, shown = _location_from_query(request)
