@@ -107,3 +107,19 @@ def test_dates_read_the_spanish_way_and_the_english_way(pothole: Any) -> None:
     assert f"{day.day} de {months_es[day.month - 1]} de {day.year}" in spanish
     english = Client(headers={"accept-language": "en"}).get(track_path(case)).content.decode()
     assert f"{day:%A} {day.day} {day:%B} {day.year}" in english
+
+
+@pytest.mark.django_db
+def test_numbers_are_read_with_the_languages_decimal_comma(pothole: Any) -> None:
+    from townhall.cases.models import Case
+
+    spanish = Client(headers={"accept-language": "es"})
+    form = {"lat": "42.36", "long": "-71.09", "attribute_size": "small", "description": "Hoyo"}
+    response = spanish.post("/report/pothole/", {**form, "attribute_depth_cm": "12,5"})
+    assert response.status_code == 302, response.content.decode()[:1500]
+    assert Case.objects.get().answers["depth_cm"] == 12.5
+    english = Client(headers={"accept-language": "en"})
+    assert (
+        english.post("/report/pothole/", {**form, "attribute_depth_cm": "7.25"}).status_code == 302
+    )
+    assert Case.objects.latest("pk").answers["depth_cm"] == 7.25

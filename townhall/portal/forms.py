@@ -107,6 +107,7 @@ def _attribute_field(spec: AttributeSpec) -> forms.Field:
     if spec.datatype == "number":
         return forms.DecimalField(
             **common,
+            localize=True,  # "2,5" in Spanish, "2.5" in English
             max_digits=12,
             decimal_places=4,
             widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "govuk-input--width-5"}),
