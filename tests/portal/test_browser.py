@@ -367,3 +367,25 @@ def test_every_other_portal_page_passes_axe_in_both_languages(
         assert_accessible(page)
     finally:
         context.close()
+
+
+def test_pages_reflow_on_a_small_phone_without_sideways_scrolling(
+    live_server: Any, browser: Any, pothole: Any
+) -> None:
+    """WCAG 1.4.10: content fits 320 CSS pixels wide (a 1280 px screen at 400% zoom)."""
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    try:
+        for path in [
+            "/",
+            "/services/?q=pothole",
+            "/report/pothole/",
+            "/report/pothole/?lat=42.3601&long=-71.0901",
+            "/track/",
+            "/account/sign-in/",
+        ]:
+            page.goto(live_server.url + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 320, f"{path} is {width} px wide"
+    finally:
+        context.close()
