@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "django_htmx",
     "townhall.core",
     "townhall.catalog",
     "townhall.people",
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "townhall.cases",
     "townhall.notify",
     "townhall.portal",
+    "townhall.console",
     "townhall.hooks",
     "townhall.open311",
     "townhall.demo",
@@ -61,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -157,6 +160,10 @@ LOGIN_URL = "admin:login"
 TOWNHALL_PHONE_REGION = env.str("TOWNHALL_PHONE_REGION", default="US")
 # Prefix of public case references, e.g. TH-26-004211.
 TOWNHALL_REFERENCE_PREFIX = env.str("TOWNHALL_REFERENCE_PREFIX", default="TH")
+
+# --- the caseworker console ---
+# "Breaching soon" lists running cases due within this many hours.
+TOWNHALL_BREACHING_SOON_HOURS = env.int("TOWNHALL_BREACHING_SOON_HOURS", default=4)
 
 # --- the citizen portal ---
 # Residents' photos: at most this many per report, each at most this many bytes and pixels.

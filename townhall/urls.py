@@ -1,4 +1,4 @@
-"""URL routes: the citizen portal at /, staff admin at /admin/."""
+"""URL routes: the citizen portal at /, the caseworker console at /console/, admin at /admin/."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -9,6 +9,7 @@ admin.site.index_title = "Council configuration and cases"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("console/", include("townhall.console.urls")),
     path("hooks/", include("townhall.hooks.urls")),
     path("hooks/anymail/", include("anymail.urls")),
     path("open311/v2/", include("townhall.open311.urls")),

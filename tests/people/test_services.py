@@ -97,7 +97,9 @@ def test_staff_get_their_role_permissions() -> None:
     assert worker.has_perm("cases.view_case")
     assert not worker.has_perm("catalog.change_servicetype")
     assert admin.has_perm("catalog.change_servicetype")
-    assert worker.groups.get().permissions.count() == 4
+    # view cases, events, citizens and services; work, assign, log calls
+    assert worker.groups.get().permissions.count() == 7
+    assert worker.has_perm("cases.assign_case") and not worker.has_perm("cases.supervise_case")
 
 
 @pytest.mark.django_db

@@ -88,6 +88,23 @@ class Case(models.Model):
                 condition=models.Q(status__in=sorted(OPEN_STATUSES)),
                 name="case_open_service_point",
             ),
+            # The console's queues: open cases of a person or a department, soonest due first.
+            models.Index(
+                fields=["assignee", "due_at"],
+                condition=models.Q(status__in=sorted(OPEN_STATUSES)),
+                name="case_open_assignee_due",
+            ),
+            models.Index(
+                fields=["department", "due_at"],
+                condition=models.Q(status__in=sorted(OPEN_STATUSES)),
+                name="case_open_department_due",
+            ),
+        ]
+        permissions = [
+            ("work_case", "Work cases: notes, public updates, status, merge, take"),
+            ("assign_case", "Assign cases to colleagues in the department"),
+            ("supervise_case", "Reassign, transfer, change due dates, see team load"),
+            ("log_call", "Log phone calls as cases or updates"),
         ]
         constraints = [
             models.CheckConstraint(

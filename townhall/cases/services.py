@@ -21,8 +21,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
+from townhall.cases.assignment import Candidate, assignee_pick
 from townhall.cases.dispatch import case_event_publish, case_event_wanted
 from townhall.cases.errors import CaseNotFound, InvalidCaseInput, InvalidMerge
 from townhall.cases.ledger import GENESIS_HASH, event_hash
@@ -46,7 +48,7 @@ from townhall.cases.photos import CleanPhoto
 from townhall.cases.sla import SlaClock, SlaState, SlaTarget, sla_pause, sla_resume, sla_start
 from townhall.catalog.attributes import answers_clean
 from townhall.catalog.calendars import WorkingCalendar
-from townhall.catalog.models import Priority, ServiceType
+from townhall.catalog.models import DepartmentMember, Priority, ServiceType
 from townhall.catalog.selectors import (
     attribute_specs_for,
     sla_terms_for,
@@ -420,7 +422,78 @@ def case_acknowledge(*, case_id: int, now: datetime | None = None) -> bool:
             public=True,
             data={"expected_on": case.expected_on.isoformat() if case.expected_on else None},
         )
+        if case.assignee_id is None:
+            _auto_assign(case, at)
     return True
+
+
+def _auto_assign(case: Case, at: datetime) -> None:
+    """Give `case` (locked) to a member if its department assigns automatically.
+
+    The department's member rows are locked while choosing, so two cases acknowledged at
+    once do not both go to the same "least loaded" person.
+    """
+    members = list(
+        DepartmentMember.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(
+            department_id=case.department_id,
+            department__auto_assign=True,
+            takes_cases=True,
+            user__is_active=True,
+        )
+        .order_by("pk")
+    )
+    if not members:
+        return
+    skills: dict[int, set[int]] = {}
+    for member_id, service_id in DepartmentMember.skills.through.objects.filter(
+        departmentmember_id__in=[m.pk for m in members]
+    ).values_list("departmentmember_id", "servicetype_id"):
+        skills.setdefault(member_id, set()).add(service_id)
+    loads = dict(
+        Case.objects.filter(status__in=OPEN_STATUSES, assignee_id__in=[m.user_id for m in members])
+        .values_list("assignee_id")
+        .annotate(n=Count("id"))
+        .values_list("assignee_id", "n")
+    )
+    chosen = assignee_pick(
+        [
+            Candidate(
+                user_id=m.user_id,
+                weight=m.weight,
+                open_load=loads.get(m.user_id, 0),
+                skills=frozenset(skills.get(m.pk, ())),
+                takes_cases=m.takes_cases,
+                away_from=m.away_from,
+                away_until=m.away_until,
+                last_assigned_at=m.last_assigned_at,
+            )
+            for m in members
+        ],
+        service_type_id=case.service_type_id,
+        now=at,
+    )
+    if chosen is None:
+        return
+    member = next(m for m in members if m.user_id == chosen.user_id)
+    member.last_assigned_at = at
+    member.save(update_fields=["last_assigned_at"])
+    case.assignee_id = chosen.user_id
+    case.save(update_fields=["assignee"])
+    _event_append(
+        case=case,
+        kind=CaseEventKind.ASSIGNED,
+        at=at,
+        actor=None,
+        channel=Channel.STAFF,
+        data={
+            "from": None,
+            "to": chosen.user_id,
+            "to_label": member.user.get_username(),
+            "rule": "auto",
+        },
+    )
 
 
 # --- changing a case ---------------------------------------------------------------------

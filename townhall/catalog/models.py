@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import time
+from typing import Any
 
+from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -109,6 +111,13 @@ class Department(TimeStampedModel):
         help_text=_("Leave empty to use the jurisdiction's calendar."),
     )
     translations = translations_field("department", '{"es": {"name": "Obras Públicas"}}')
+    auto_assign = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Give each new case to a member at once: the least loaded for their weight, "
+            "among those with the skill for its service and not away."
+        ),
+    )
 
     class Meta:
         constraints = [
@@ -118,6 +127,47 @@ class Department(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DepartmentMember(models.Model):
+    """A member of staff in a department: what they see, and what they are given.
+
+    Staff see and work the cases of their departments only (council admins see all).
+    """
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="department_memberships"
+    )
+    takes_cases = models.BooleanField(
+        default=True, help_text=_("Receives cases when the department assigns automatically.")
+    )
+    weight = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        default=1,
+        validators=[MinValueValidator(0.1)],
+        help_text=_("Share of new cases: 0.5 for half time, 2 for twice the usual."),
+    )
+    skills: models.ManyToManyField[ServiceType, Any] = models.ManyToManyField(
+        "ServiceType",
+        blank=True,
+        related_name="skilled_members",
+        help_text=_("Services this person handles. None: every service of the department."),
+    )
+    away_from = models.DateTimeField(null=True, blank=True)
+    away_until = models.DateTimeField(
+        null=True, blank=True, help_text=_("Out of office: no new cases in this period.")
+    )
+    last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["department", "user"], name="unique_department_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.department}"
 
 
 class ServiceGroup(models.Model):

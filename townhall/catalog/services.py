@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
@@ -18,6 +18,7 @@ from townhall.catalog.models import (
     BusinessCalendar,
     CalendarClosure,
     Department,
+    DepartmentMember,
     Jurisdiction,
     Open311Type,
     Priority,
@@ -146,6 +147,7 @@ def catalog_import(*, spec: Mapping[str, Any]) -> tuple[Jurisdiction, ImportSumm
                     "email": d.get("email") or "",
                     "phone": d.get("phone") or "",
                     "translations": d.get("translations") or {},
+                    "auto_assign": bool(d.get("auto_assign", False)),
                 },
             )
             summary.count("departments", created)
@@ -202,3 +204,22 @@ def catalog_import(*, spec: Mapping[str, Any]) -> tuple[Jurisdiction, ImportSumm
                 summary.count("attributes", created)
     catalog_cache_clear()
     return jurisdiction, summary
+
+
+def department_member_add(
+    *,
+    department: Department,
+    user: Any,
+    takes_cases: bool = True,
+    weight: Decimal | int | str = 1,
+    skills: Sequence[ServiceType] = (),
+) -> DepartmentMember:
+    """Make `user` a member of `department` (or update their membership)."""
+    member, _ = DepartmentMember.objects.update_or_create(
+        department=department,
+        user=user,
+        defaults={"takes_cases": takes_cases, "weight": Decimal(str(weight))},
+    )
+    if skills:
+        member.skills.set(skills)
+    return member

@@ -20,8 +20,8 @@ from django.db import transaction
 
 from townhall.cases import services as case_services
 from townhall.cases.lifecycle import CaseStatus
-from townhall.catalog.models import AttributeDefinition, Jurisdiction, ServiceType
-from townhall.catalog.services import catalog_import
+from townhall.catalog.models import AttributeDefinition, Department, Jurisdiction, ServiceType
+from townhall.catalog.services import catalog_import, department_member_add
 from townhall.core import clock
 from townhall.notify.alerts import alert_subscribe, alert_topic_ensure
 from townhall.notify.services import notification_templates_install
@@ -109,21 +109,27 @@ def demo_load(
 
 
 def _staff_load(spec: dict[str, Any]) -> list[Any]:
+    """The demo's staff, each a member of their department; the contact centre's agents
+    (no department) are members of every department but are not given cases."""
     users = []
     user_model = get_user_model()
+    departments = {d.code: d for d in Department.objects.all()}
     for s in spec["staff"]:
         existing = user_model.objects.filter(username=s["username"]).first()
-        users.append(
-            existing
-            or staff_user_create(
-                username=s["username"],
-                role=StaffRole(s["role"]),
-                password=DEMO_PASSWORD,
-                first_name=s.get("first_name", ""),
-                last_name=s.get("last_name", ""),
-                email=f"{s['username']}@millbrook.example.org",
-            )
+        user = existing or staff_user_create(
+            username=s["username"],
+            role=StaffRole(s["role"]),
+            password=DEMO_PASSWORD,
+            first_name=s.get("first_name", ""),
+            last_name=s.get("last_name", ""),
+            email=f"{s['username']}@millbrook.example.org",
         )
+        users.append(user)
+        if s.get("department"):
+            department_member_add(department=departments[s["department"]], user=user)
+        elif s["role"] == StaffRole.AGENT:
+            for department in departments.values():
+                department_member_add(department=department, user=user, takes_cases=False)
     return users
 
 

@@ -8,10 +8,26 @@ from django.utils.translation import gettext_lazy as _
 
 class StaffRole(models.TextChoices):
     COUNCIL_ADMIN = "council_admin", _("Council administrator")
+    DEPARTMENT_ADMIN = "department_admin", _("Department administrator")
     SUPERVISOR = "supervisor", _("Supervisor")
     CASEWORKER = "caseworker", _("Caseworker")
     AGENT = "agent", _("Contact-centre agent")
 
+
+# What each role may do in the console (cases.Case's custom permissions). Every role sees
+# only its departments' cases; council admins are superusers and see and do everything.
+CONSOLE: dict[str, list[str]] = {
+    "agent": ["cases.work_case", "cases.log_call"],
+    "caseworker": ["cases.work_case", "cases.assign_case", "cases.log_call"],
+    "supervisor": [
+        "cases.work_case",
+        "cases.assign_case",
+        "cases.supervise_case",
+        "cases.log_call",
+        "cases.view_case",
+        "cases.view_caseevent",
+    ],
+}
 
 # Django permission codenames per role, as "app_label.codename". Admins configure the
 # catalogue; supervisors tune SLAs and calendars; everyone on staff can read cases.
@@ -32,7 +48,19 @@ ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
     ]
     + [f"places.{action}_place" for action in ("add", "change", "delete", "view")]
     + ["cases.view_case", "cases.view_caseevent", "people.view_citizen", "people.change_citizen"],
+    StaffRole.DEPARTMENT_ADMIN: [
+        "catalog.view_servicetype",
+        "catalog.view_department",
+        "catalog.view_slapolicy",
+        "catalog.add_departmentmember",
+        "catalog.change_departmentmember",
+        "catalog.delete_departmentmember",
+        "catalog.view_departmentmember",
+        *CONSOLE["supervisor"],
+        "people.view_citizen",
+    ],
     StaffRole.SUPERVISOR: [
+        *CONSOLE["supervisor"],
         "catalog.view_servicetype",
         "catalog.view_department",
         "catalog.view_slapolicy",
@@ -47,12 +75,14 @@ ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
         "people.view_citizen",
     ],
     StaffRole.CASEWORKER: [
+        *CONSOLE["caseworker"],
         "catalog.view_servicetype",
         "cases.view_case",
         "cases.view_caseevent",
         "people.view_citizen",
     ],
     StaffRole.AGENT: [
+        *CONSOLE["agent"],
         "catalog.view_servicetype",
         "cases.view_case",
         "cases.view_caseevent",

@@ -63,6 +63,7 @@ class Command(BaseCommand):
         console.print(f"\n[bold]Townhall demo[/] on {settings.DATABASES['default']['NAME']}")
         console.print(f"  Resident portal: {base}/")
         console.print(f"  Track a request: {base}/track/")
+        console.print(f"  Staff console:   {base}/console/")
         console.print(f"  Staff admin:     {base}/admin/")
         table = Table(title=f"Demo logins (password: {DEMO_PASSWORD})")
         table.add_column("username")

@@ -1,0 +1,95 @@
+"""Who on staff may see and do what with which case. Every console read goes through here.
+
+Staff see the cases of the departments they are members of (`catalog.DepartmentMember`);
+council administrators (superusers) see every case. What they may do is their role's
+permissions (`people.roles.CONSOLE`). A case outside someone's departments does not exist
+for them: `access_case_get` raises CaseNotFound, the same answer as a wrong id, so the
+console never confirms that a case it will not show exists.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.db.models import QuerySet
+
+from townhall.cases.errors import CaseNotFound
+from townhall.cases.lifecycle import OPEN_STATUSES
+from townhall.cases.models import Case
+from townhall.catalog.models import DepartmentMember
+
+_CACHE_ATTR = "_townhall_department_ids"
+
+
+class Action(StrEnum):
+    WORK = "cases.work_case"  # notes, public updates, status, merge, take for oneself
+    ASSIGN = "cases.assign_case"  # give to a colleague of the department
+    SUPERVISE = "cases.supervise_case"  # reassign anywhere, transfer, due dates, team load
+    LOG_CALL = "cases.log_call"
+
+
+def access_is_staff(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False))
+
+
+def access_department_ids(user: Any) -> frozenset[int] | None:
+    """The departments whose cases `user` sees; None means all (council admins)."""
+    if not access_is_staff(user):
+        return frozenset()
+    if user.is_superuser:
+        return None
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = frozenset(
+            DepartmentMember.objects.filter(user_id=user.pk).values_list("department_id", flat=True)
+        )
+        setattr(user, _CACHE_ATTR, cached)  # once per request: the user object is per request
+    return cached
+
+
+def access_cases(user: Any) -> QuerySet[Case]:
+    """Every case `user` may see (none for anyone not on staff)."""
+    departments = access_department_ids(user)
+    qs = Case.objects.all()
+    if departments is None:
+        return qs
+    return qs.filter(department_id__in=departments) if departments else qs.none()
+
+
+def access_open_cases(user: Any) -> QuerySet[Case]:
+    return access_cases(user).filter(status__in=OPEN_STATUSES)
+
+
+def access_case_get(user: Any, case_id: int, *, for_update: bool = False) -> Case:
+    """The case with `case_id` if `user` may see it; CaseNotFound otherwise."""
+    qs = access_cases(user).select_related(
+        "service_type", "department", "assignee", "reporter", "merged_into"
+    )
+    if for_update:
+        qs = qs.select_for_update()
+    found = qs.filter(pk=case_id).first()
+    if found is None:
+        raise CaseNotFound(f"No case {case_id}.")
+    return found
+
+
+def access_can(user: Any, action: Action, case: Case | None = None) -> bool:
+    """May `user` do `action` (on `case`, which they must be able to see)?"""
+    if not access_is_staff(user) or not user.has_perm(action.value):
+        return False
+    if case is None:
+        return True
+    departments = access_department_ids(user)
+    return departments is None or case.department_id in departments
+
+
+def access_can_be_assigned(user: Any, case: Case) -> bool:
+    """Can `case` be given to `user`: staff, active, and a member of its department."""
+    if not access_is_staff(user) or not getattr(user, "is_active", False):
+        return False
+    if user.is_superuser:
+        return True
+    return DepartmentMember.objects.filter(
+        user_id=user.pk, department_id=case.department_id
+    ).exists()

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from townhall.console import views
+
+app_name = "console"
+urlpatterns = [
+    path("", views.queue_view, name="home"),
+    path("queues/<slug:slug>/", views.queue_view, name="queue"),
+    path("bulk/", views.bulk_view, name="bulk"),
+    path("find/", views.find_view, name="find"),
+    path("cases/<int:case_id>/", views.case_view, name="case"),
+    path("cases/<int:case_id>/note/", views.note_view, name="note"),
+    path("cases/<int:case_id>/status/", views.status_view, name="status"),
+    path("cases/<int:case_id>/assign/", views.assign_view, name="assign"),
+    path("cases/<int:case_id>/merge/", views.merge_view, name="merge"),
+    path("cases/<int:case_id>/priority/", views.priority_view, name="priority"),
+    path("cases/<int:case_id>/photos/<int:photo_id>/", views.photo_view, name="photo"),
+]

@@ -1,0 +1,428 @@
+"""The caseworker console: queues, the case with its whole story, and the actions on it.
+
+Every case is fetched through `cases.access`: staff see their departments' cases only and
+get the same 404 for another department's case as for one that does not exist. Actions
+are POSTs that redirect back (so a reload never repeats them) and answer mistakes with the
+form again and its errors, never a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from townhall.cases.access import (
+    Action,
+    access_can,
+    access_can_be_assigned,
+    access_case_get,
+    access_cases,
+    access_department_ids,
+    access_is_staff,
+)
+from townhall.cases.errors import CaseNotFound, InvalidCaseInput, InvalidMerge
+from townhall.cases.lifecycle import OPEN_STATUSES, CaseStatus, allowed_next
+from townhall.cases.models import Case, CaseEvent, CaseEventKind, CasePhoto
+from townhall.cases.selectors import case_get_by_reference, case_list_for_citizen
+from townhall.cases.services import (
+    case_assign,
+    case_merge,
+    case_note_add,
+    case_priority_change,
+    case_transition,
+)
+from townhall.catalog.models import DepartmentMember, ServiceType
+from townhall.catalog.selectors import attribute_specs_for
+from townhall.console.forms import (
+    AssignForm,
+    BulkForm,
+    FindForm,
+    MergeForm,
+    NoteForm,
+    PriorityForm,
+    StatusForm,
+)
+from townhall.console.queues import QUEUES, QueueFilterForm, queue_counts, queue_page
+from townhall.core import clock
+from townhall.core.errors import ValidationFailed
+from townhall.people.models import ContactPoint
+
+View = Callable[..., Any]
+
+
+def _staff(request: HttpRequest) -> Any:
+    """The signed-in member of staff (the decorator has checked)."""
+    return request.user
+
+
+def staff_required(view: View) -> View:
+    """Signed-in staff only: others go to the sign-in page; residents get 403."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        if not access_is_staff(request.user):
+            raise PermissionDenied
+        response: HttpResponse = view(request, *args, **kwargs)
+        return response
+
+    return wrapped
+
+
+def _case_or_404(request: HttpRequest, case_id: int) -> Case:
+    try:
+        return access_case_get(request.user, case_id)
+    except CaseNotFound:
+        raise Http404 from None
+
+
+def _require(request: HttpRequest, action: Action, case: Case | None = None) -> None:
+    if not access_can(request.user, action, case):
+        raise PermissionDenied
+
+
+# --- queues ---------------------------------------------------------------------------
+
+
+def _services_for(user: Any) -> list[tuple[str, str]]:
+    """(code, name) of the services whose cases `user` sees, for the filter."""
+    departments = access_department_ids(user)
+    qs = ServiceType.objects.filter(active=True).order_by("name")
+    if departments is not None:
+        qs = qs.filter(department_id__in=departments)
+    return list(qs.values_list("code", "name"))
+
+
+@require_GET
+@staff_required
+def queue_view(request: HttpRequest, slug: str = "mine") -> HttpResponse:
+    queue = QUEUES.get(slug)
+    if queue is None:
+        raise Http404
+    now = clock.now()
+    form = QueueFilterForm(request.GET or None, services=_services_for(request.user))
+    rows, has_next, page = queue_page(queue, request.user, form, now=now)
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "queue": queue,
+        "queues": QUEUES,
+        "counts": queue_counts(request.user, now),
+        "rows": rows,
+        "has_next": has_next,
+        "page": page,
+        "query": params.urlencode(),
+        "form": form,
+        "now": now,
+        "bulk_form": BulkForm(case_ids=[]),
+        "can_bulk": access_can(request.user, Action.WORK),
+        "find_form": FindForm(),
+    }
+    if getattr(request, "htmx", False):
+        return render(request, "console/_queue_table.html", context)
+    return render(request, "console/queue.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@staff_required
+def bulk_view(request: HttpRequest) -> HttpResponse:
+    _require(request, Action.WORK)
+    posted = [int(v) for v in request.POST.getlist("cases") if v.isdigit()][:200]
+    visible = list(access_cases(request.user).filter(pk__in=posted, status__in=OPEN_STATUSES))
+    data = request.POST.copy()
+    data.setlist("cases", [str(c.pk) for c in visible])  # others are ignored, not reported
+    form = BulkForm(data, case_ids=[c.pk for c in visible])
+    back = request.POST.get("next") or reverse("console:queue", args=["mine"])
+    if not back.startswith("/console/"):
+        back = reverse("console:queue", args=["mine"])
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect(back)
+    chosen = [c for c in visible if c.pk in set(form.cleaned_data["cases"])]
+    to = _staff(request) if form.cleaned_data["action"] == "take" else None
+    done = 0
+    for case in chosen:
+        try:
+            case_assign(case=case, assignee=to, actor=_staff(request))
+        except InvalidCaseInput:
+            continue
+        done += 1
+    messages.success(request, _("%(count)s case(s) updated.") % {"count": done})
+    return redirect(back)
+
+
+@require_GET
+@staff_required
+def find_view(request: HttpRequest) -> HttpResponse:
+    form = FindForm(request.GET)
+    if form.is_valid():
+        try:
+            found = case_get_by_reference(reference=form.cleaned_data["reference"])
+            case = access_case_get(request.user, found.pk)
+        except CaseNotFound:
+            pass
+        else:
+            return redirect("console:case", case_id=case.pk)
+    messages.error(request, _("No case you can see has that reference."))
+    return redirect("console:queue", slug="all")
+
+
+# --- the case -------------------------------------------------------------------------
+
+
+def _members(case: Case) -> list[tuple[int, str]]:
+    rows = (
+        DepartmentMember.objects.filter(department_id=case.department_id, user__is_active=True)
+        .select_related("user")
+        .order_by("user__first_name", "user__username")
+    )
+    return [(m.user_id, m.user.get_full_name() or m.user.get_username()) for m in rows]
+
+
+def _answers(case: Case) -> list[tuple[str, str]]:
+    specs = {s.code: s for s in attribute_specs_for(service_type=case.service_type)}
+    out = []
+    for code, value in (case.answers or {}).items():
+        spec = specs.get(code)
+        label = spec.description if spec else code
+        names = dict(zip(spec.values, spec.value_names, strict=False)) if spec else {}
+        values = value if isinstance(value, list) else [value]
+        out.append((label, ", ".join(str(names.get(str(v), v)) for v in values)))
+    return out
+
+
+def _citizen_story(case: Case) -> dict[str, Any]:
+    """The reporter's other requests on every channel and their verified contacts."""
+    if case.reporter_id is None:
+        return {}
+    others = [
+        (c, reported)
+        for c, reported in case_list_for_citizen(citizen_id=case.reporter_id, limit=30)
+        if c.pk != case.pk
+    ]
+    contacts = list(ContactPoint.objects.filter(citizen_id=case.reporter_id).order_by("kind"))
+    return {"others": others, "contacts": contacts}
+
+
+def _remaining(case: Case, now: datetime) -> dict[str, Any]:
+    if case.status not in OPEN_STATUSES:
+        return {}
+    if case.sla_paused_remaining is not None:
+        return {"paused": True, "left": case.sla_paused_remaining}
+    if case.due_at is None:
+        return {}
+    delta = case.due_at - now
+    return {"late": delta.total_seconds() < 0, "left": abs(delta)}
+
+
+def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, Any]:
+    now = clock.now()
+    user = request.user
+    events = list(
+        CaseEvent.objects.filter(case=case).select_related("actor").order_by("-seq")[:200]
+    )
+    can_work = access_can(user, Action.WORK, case) and case.status in OPEN_STATUSES
+    return {
+        "queues": QUEUES,
+        "case": case,
+        "events": events,
+        "photos": list(CasePhoto.objects.filter(case=case).only("id", "width", "height")),
+        "answers": _answers(case),
+        "story": _citizen_story(case),
+        "sla": _remaining(case, now),
+        "now": now,
+        "can_work": can_work,
+        "can_status": access_can(user, Action.WORK, case)
+        and any(s != CaseStatus.DUPLICATE for s in allowed_next(case.status)),
+        "can_assign": access_can(user, Action.ASSIGN, case) and case.status in OPEN_STATUSES,
+        "note_form": forms.get("note_form") or NoteForm(),
+        "status_form": forms.get("status_form") or StatusForm(current=case.status),
+        "assign_form": forms.get("assign_form")
+        or AssignForm(initial={"assignee": case.assignee_id or ""}, members=_members(case)),
+        "merge_form": forms.get("merge_form") or MergeForm(),
+        "priority_form": forms.get("priority_form")
+        or PriorityForm(initial={"priority": case.priority}),
+        "kinds": CaseEventKind,
+    }
+
+
+@require_GET
+@staff_required
+def case_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    return render(request, "console/case.html", _case_context(request, case))
+
+
+def _back(case: Case) -> HttpResponse:
+    return redirect(reverse("console:case", args=[case.pk]) + "#actions")
+
+
+def _failed(request: HttpRequest, case: Case, **forms: Any) -> HttpResponse:
+    return render(request, "console/case.html", _case_context(request, case, **forms), status=400)
+
+
+def _errors_onto(form: Any, exc: ValidationFailed, field: str) -> None:
+    details = getattr(exc, "details", None) or {}
+    if details:
+        for key, problems in details.items():
+            for problem in problems if isinstance(problems, list) else [problems]:
+                form.add_error(field if key not in form.fields else key, str(problem))
+    else:
+        form.add_error(field, str(exc))
+
+
+@require_POST
+@staff_required
+def note_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    _require(request, Action.WORK, case)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _failed(request, case, note_form=form)
+    public = form.cleaned_data["visibility"] == "public"
+    try:
+        case_note_add(
+            case=case, text=form.cleaned_data["text"], actor=_staff(request), public=public
+        )
+    except ValidationFailed as exc:
+        _errors_onto(form, exc, "text")
+        return _failed(request, case, note_form=form)
+    messages.success(
+        request, _("Public update sent to the resident.") if public else _("Internal note added.")
+    )
+    return _back(case)
+
+
+@require_POST
+@staff_required
+def status_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    _require(request, Action.WORK, case)
+    form = StatusForm(request.POST, current=case.status)
+    if not form.is_valid():
+        return _failed(request, case, status_form=form)
+    try:
+        case_transition(
+            case=case,
+            to=form.cleaned_data["to"],
+            actor=_staff(request),
+            note=form.cleaned_data["note"],
+        )
+    except ValidationFailed as exc:
+        _errors_onto(form, exc, "to")
+        return _failed(request, case, status_form=form)
+    messages.success(
+        request, _("Status is now %(status)s.") % {"status": CaseStatus(case.status).label}
+    )
+    return _back(case)
+
+
+@require_POST
+@staff_required
+def assign_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    members = _members(case)
+    raw = request.POST.get("assignee", "")
+    taking = raw == str(request.user.pk) or raw == "me"
+    _require(request, Action.WORK if taking else Action.ASSIGN, case)
+    data = request.POST.copy()
+    if raw == "me":
+        data["assignee"] = str(request.user.pk)
+    me = _staff(request)
+    if taking and me.pk not in {pk for pk, _name in members}:  # e.g. a council admin
+        members.append((me.pk, me.get_full_name() or me.get_username()))
+    form = AssignForm(data, members=members)
+    if not form.is_valid():
+        return _failed(request, case, assign_form=form)
+    chosen = form.cleaned_data["assignee"]
+    assignee = None
+    if chosen:
+        assignee = get_user_model().objects.filter(pk=int(chosen)).first()
+        if assignee is None or not access_can_be_assigned(assignee, case):
+            form.add_error("assignee", _("Choose someone in the case's department."))
+            return _failed(request, case, assign_form=form)
+    try:
+        case_assign(case=case, assignee=assignee, actor=_staff(request))
+    except ValidationFailed as exc:
+        _errors_onto(form, exc, "assignee")
+        return _failed(request, case, assign_form=form)
+    messages.success(request, _("Assignment saved."))
+    return _back(case)
+
+
+@require_POST
+@staff_required
+def merge_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    _require(request, Action.WORK, case)
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        return _failed(request, case, merge_form=form)
+    try:
+        found = case_get_by_reference(reference=form.cleaned_data["into"])
+        into = access_case_get(request.user, found.pk)
+    except CaseNotFound:
+        form.add_error("into", _("No case you can see has that reference."))
+        return _failed(request, case, merge_form=form)
+    try:
+        case_merge(case=case, into=into, actor=_staff(request))
+    except (InvalidMerge, ValidationFailed) as exc:
+        form.add_error("into", str(exc))
+        return _failed(request, case, merge_form=form)
+    messages.success(
+        request,
+        _("Merged into %(reference)s: this case is closed as its duplicate.")
+        % {"reference": into.reference},
+    )
+    return redirect("console:case", case_id=into.pk)
+
+
+@require_POST
+@staff_required
+def priority_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    _require(request, Action.WORK, case)
+    form = PriorityForm(request.POST)
+    if not form.is_valid():
+        return _failed(request, case, priority_form=form)
+    try:
+        case_priority_change(
+            case=case, priority=form.cleaned_data["priority"], actor=_staff(request)
+        )
+    except ValidationFailed as exc:
+        _errors_onto(form, exc, "priority")
+        return _failed(request, case, priority_form=form)
+    messages.success(request, _("Priority changed; the due date follows the new target."))
+    return _back(case)
+
+
+@require_GET
+@staff_required
+def photo_view(request: HttpRequest, case_id: int, photo_id: int) -> FileResponse:
+    case = _case_or_404(request, case_id)
+    photo = CasePhoto.objects.filter(pk=photo_id, case_id=case.pk).first()
+    if photo is None:
+        raise Http404
+    try:
+        handle = photo.file.open("rb")
+    except OSError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=photo.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
