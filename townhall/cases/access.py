@@ -74,6 +74,12 @@ def access_case_get(user: Any, case_id: int, *, for_update: bool = False) -> Cas
     return found
 
 
+def access_case_visible(user: Any, case: Case) -> bool:
+    """May `user` see `case` (already loaded)?"""
+    departments = access_department_ids(user)
+    return departments is None or case.department_id in departments
+
+
 def access_can(user: Any, action: Action, case: Case | None = None) -> bool:
     """May `user` do `action` (on `case`, which they must be able to see)?"""
     if not access_is_staff(user) or not user.has_perm(action.value):

@@ -148,6 +148,8 @@ class CaseEventKind(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
     FOLLOWED = "followed", _("Followed by a resident")
     PHOTO_ADDED = "photo_added", _("Photo added")
+    DUE_CHANGED = "due_changed", _("Due date changed")
+    TRANSFERRED = "transferred", _("Transferred")
 
 
 class CaseEvent(models.Model):
@@ -246,3 +248,27 @@ class CaseFollower(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} followed by {self.citizen_id or 'anonymous'}"
+
+
+class TimeEntry(models.Model):
+    """Staff time spent on a case (a stopped timer or a manual entry)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="time_entries")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="time_entries"
+    )
+    minutes = models.PositiveIntegerField()
+    worked_on = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "created_at"], name="time_entry_case")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minutes__gte=1, minutes__lte=24 * 60), name="time_entry_minutes"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min on {self.case_id}"

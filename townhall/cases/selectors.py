@@ -6,15 +6,16 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from townhall.cases.errors import CaseNotFound
 from townhall.cases.ledger import ChainBreak, ChainLink, chain_verify
 from townhall.cases.lifecycle import OPEN_STATUSES
-from townhall.cases.models import Case, CaseEvent, FollowVia
+from townhall.cases.models import Case, CaseEvent, FollowVia, TimeEntry
 from townhall.places.selectors import EARTH_RADIUS_M, distance_m
 
 _REFERENCE = re.compile(r"^\s*([A-Za-z]+)-(\d{2})-(\d{1,12})\s*$")
@@ -188,3 +189,20 @@ def case_list_for_citizen(*, citizen_id: int, limit: int = 200) -> list[tuple[Ca
         .order_by("-opened_at", "-id")[:limit]
     )
     return [(case, case.reporter_id == citizen_id) for case in rows]
+
+
+def case_minutes_spent(*, case_id: int) -> int:
+    """Staff minutes recorded on a case."""
+    total = TimeEntry.objects.filter(case_id=case_id).aggregate(total=Sum("minutes"))["total"]
+    return int(total or 0)
+
+
+def staff_hours_per_request(*, since: date, until: date) -> float | None:
+    """Staff hours recorded per case opened between `since` and `until` (inclusive of
+    `since`), over cases that have any time recorded; None if none has."""
+    row = TimeEntry.objects.filter(
+        case__opened_at__date__gte=since, case__opened_at__date__lt=until
+    ).aggregate(minutes=Sum("minutes"), cases=Count("case_id", distinct=True))
+    if not row["cases"]:
+        return None
+    return float(row["minutes"]) / 60.0 / float(row["cases"])

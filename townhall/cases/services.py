@@ -22,6 +22,7 @@ from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from townhall.cases.assignment import Candidate, assignee_pick
@@ -42,6 +43,7 @@ from townhall.cases.models import (
     CaseFollower,
     CasePhoto,
     FollowVia,
+    TimeEntry,
     photo_path,
 )
 from townhall.cases.photos import CleanPhoto
@@ -715,6 +717,121 @@ def case_priority_change(
         )
     _copy_state(locked, case)
     return case
+
+
+def case_due_change(
+    *, case: Case, due_at: datetime, reason: str, actor: Actor, now: datetime | None = None
+) -> Case:
+    """Move a running case's due date (a supervisor's decision), with the reason on record.
+
+    The resident's expected date follows, and they see the new date (not the reason).
+    Raise InvalidCaseInput for a finished or paused case, a date in the past or no reason.
+    """
+    at = now or clock.now()
+    errors: dict[str, list[str]] = {}
+    if not reason.strip():
+        errors["reason"] = [_("Say why the date changes.")]
+    if due_at <= at:
+        errors["due_at"] = [_("Choose a date and time in the future.")]
+    if errors:
+        raise InvalidCaseInput(_("The due date could not be changed."), details=errors)
+    with transaction.atomic():
+        locked = _case_lock(case.pk)
+        if locked.status not in OPEN_STATUSES or locked.status in PAUSED_STATUSES:
+            raise InvalidCaseInput(
+                _("The due date could not be changed."),
+                details={"due_at": [_("Only a running case has a due date to move.")]},
+            )
+        previous = locked.due_at
+        locked.due_at = due_at
+        sla = _sla_inputs(locked)
+        tz = sla[1].tz if sla is not None else due_at.tzinfo
+        locked.expected_on = due_at.astimezone(tz).date()
+        locked.breached_at = None
+        locked.updated_at = at
+        locked.save(update_fields=["due_at", "expected_on", "breached_at", "updated_at"])
+        _event_append(
+            case=locked,
+            kind=CaseEventKind.DUE_CHANGED,
+            at=at,
+            actor=actor,
+            channel=Channel.STAFF,
+            public=True,
+            data={
+                "from": _iso(previous),
+                "to": _iso(due_at),
+                "expected_on": locked.expected_on.isoformat(),
+                "reason": reason.strip(),
+            },
+        )
+    _copy_state(locked, case)
+    return case
+
+
+def case_transfer(
+    *, case: Case, department: Any, reason: str, actor: Actor, now: datetime | None = None
+) -> Case:
+    """Hand an open case to another department of the same council; it joins their queue.
+
+    Raise InvalidCaseInput for a finished case, the same department, another council's
+    department or no reason.
+    """
+    at = now or clock.now()
+    with transaction.atomic():
+        locked = _case_lock(case.pk)
+        errors: dict[str, list[str]] = {}
+        if not reason.strip():
+            errors["reason"] = [_("Say why the case moves.")]
+        if department.pk == locked.department_id:
+            errors["department"] = [_("Choose another department.")]
+        elif department.jurisdiction_id != locked.service_type.jurisdiction_id:
+            errors["department"] = [_("Choose a department of the same council.")]
+        if locked.status not in OPEN_STATUSES:
+            errors["department"] = [_("Only an open case can move.")]
+        if errors:
+            raise InvalidCaseInput(_("The case could not be transferred."), details=errors)
+        previous = locked.department
+        locked.department_id = department.pk
+        locked.assignee_id = None
+        locked.updated_at = at
+        locked.save(update_fields=["department", "assignee", "updated_at"])
+        _event_append(
+            case=locked,
+            kind=CaseEventKind.TRANSFERRED,
+            at=at,
+            actor=actor,
+            channel=Channel.STAFF,
+            data={
+                "from": previous.code,
+                "from_label": previous.name,
+                "to": department.code,
+                "to_label": department.name,
+                "reason": reason.strip(),
+            },
+        )
+    _copy_state(locked, case)
+    case.department = department
+    return case
+
+
+def case_time_log(
+    *, case: Case, user: Any, minutes: int, note: str = "", now: datetime | None = None
+) -> TimeEntry:
+    """Record `minutes` of `user`'s time on `case` (1 minute to 24 hours per entry)."""
+    if not 1 <= minutes <= 24 * 60:
+        raise InvalidCaseInput(
+            _("The time could not be recorded."),
+            details={"minutes": [_("Enter between 1 and 1440 minutes.")]},
+        )
+    at = now or clock.now()
+    return TimeEntry.objects.create(
+        case=case,
+        user=user,
+        minutes=minutes,
+        worked_on=timezone.localdate(at),
+        note=note.strip()[:200],
+        created_at=at,
+    )
 
 
 def case_merge(*, case: Case, into: Case, actor: Actor, now: datetime | None = None) -> Case:

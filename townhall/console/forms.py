@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from townhall.cases.lifecycle import CaseStatus, allowed_next
+from townhall.catalog.attributes import AttributeSpec
+from townhall.catalog.forms import attribute_form_field, form_answers
 from townhall.catalog.models import Priority
 
 
@@ -92,3 +95,106 @@ class BulkForm(forms.Form):
 
 class FindForm(forms.Form):
     reference = forms.CharField(label=_("Find a case by reference"), max_length=40)
+
+
+class DueForm(forms.Form):
+    due_at = forms.DateTimeField(
+        label=_("New due date and time"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={
+            "required": _("Enter the new due date and time."),
+            "invalid": _("Enter a date and time like 2026-12-01 16:00."),
+        },
+    )
+    reason = forms.CharField(
+        label=_("Why (kept on record, not shown to the resident)"),
+        max_length=500,
+        error_messages={"required": _("Say why the date changes.")},
+    )
+
+
+class TransferForm(forms.Form):
+    department = forms.ChoiceField(
+        label=_("Move to department"), error_messages={"required": _("Choose a department.")}
+    )
+    reason = forms.CharField(
+        label=_("Why"), max_length=500, error_messages={"required": _("Say why the case moves.")}
+    )
+
+    def __init__(self, *args: Any, departments: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["department"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("Choose a department")), *departments]
+
+
+class TimeForm(forms.Form):
+    minutes = forms.IntegerField(
+        label=_("Minutes spent"),
+        min_value=1,
+        max_value=24 * 60,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-4"}),
+        error_messages={
+            "required": _("Enter the minutes you spent."),
+            "invalid": _("Enter a whole number of minutes."),
+            "min_value": _("Enter at least 1 minute."),
+            "max_value": _("Enter at most 1440 minutes (a day)."),
+        },
+    )
+    note = forms.CharField(label=_("On what (optional)"), max_length=200, required=False)
+
+
+class CallerSearchForm(forms.Form):
+    contact = forms.CharField(
+        label=_("Caller's phone number or e-mail address"),
+        max_length=200,
+        error_messages={"required": _("Enter the caller's phone number or e-mail address.")},
+    )
+
+
+class CallCaseForm(forms.Form):
+    """A new case from a phone call."""
+
+    service = forms.ChoiceField(
+        label=_("Service"), error_messages={"required": _("Choose a service.")}
+    )
+    description = forms.CharField(
+        label=_("What the caller said"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Write down what the caller said.")},
+    )
+    address = forms.CharField(label=_("Where (address)"), max_length=300, required=False)
+    name = forms.CharField(label=_("Caller's name"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Caller's phone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("Caller's e-mail"), required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        services: list[tuple[str, str]],
+        specs: Sequence[AttributeSpec] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["service"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("Choose a service")), *services]
+        self.specs = [s for s in specs if s.variable]
+        for spec in self.specs:  # the chosen service's own questions, asked on the phone
+            self.fields[f"attribute_{spec.code}"] = attribute_form_field(spec)
+
+    def answers(self) -> dict[str, object]:
+        return form_answers(self, self.specs)
+
+
+class CallUpdateForm(forms.Form):
+    """What a caller said about an existing case."""
+
+    text = forms.CharField(
+        label=_("What the caller said"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write down what the caller said.")},
+    )

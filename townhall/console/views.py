@@ -13,21 +13,24 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from townhall.cases.access import (
     Action,
     access_can,
     access_can_be_assigned,
     access_case_get,
+    access_case_visible,
     access_cases,
     access_department_ids,
     access_is_staff,
@@ -35,29 +38,48 @@ from townhall.cases.access import (
 from townhall.cases.errors import CaseNotFound, InvalidCaseInput, InvalidMerge
 from townhall.cases.lifecycle import OPEN_STATUSES, CaseStatus, allowed_next
 from townhall.cases.models import Case, CaseEvent, CaseEventKind, CasePhoto
-from townhall.cases.selectors import case_get_by_reference, case_list_for_citizen
+from townhall.cases.selectors import (
+    case_get_by_reference,
+    case_list_for_citizen,
+    case_minutes_spent,
+)
 from townhall.cases.services import (
     case_assign,
+    case_due_change,
     case_merge,
     case_note_add,
+    case_open,
     case_priority_change,
+    case_time_log,
+    case_transfer,
     case_transition,
 )
-from townhall.catalog.models import DepartmentMember, ServiceType
+from townhall.catalog.models import Department, DepartmentMember, ServiceType
 from townhall.catalog.selectors import attribute_specs_for
 from townhall.console.forms import (
     AssignForm,
     BulkForm,
+    CallCaseForm,
+    CallerSearchForm,
+    CallUpdateForm,
+    DueForm,
     FindForm,
     MergeForm,
     NoteForm,
     PriorityForm,
     StatusForm,
+    TimeForm,
+    TransferForm,
 )
+from townhall.console.models import CannedResponse
 from townhall.console.queues import QUEUES, QueueFilterForm, queue_counts, queue_page
 from townhall.core import clock
+from townhall.core.dates import long_date
 from townhall.core.errors import ValidationFailed
-from townhall.people.models import ContactPoint
+from townhall.people.contacts import email_normalise, phone_normalise
+from townhall.people.models import Channel, ContactPoint
+from townhall.people.selectors import citizen_by_contact
+from townhall.people.services import citizen_resolve
 
 View = Callable[..., Any]
 
@@ -250,7 +272,13 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
         "can_status": access_can(user, Action.WORK, case)
         and any(s != CaseStatus.DUPLICATE for s in allowed_next(case.status)),
         "can_assign": access_can(user, Action.ASSIGN, case) and case.status in OPEN_STATUSES,
-        "note_form": forms.get("note_form") or NoteForm(),
+        "note_form": forms.get("note_form") or _note_form(request, case),
+        "canned": _canned_for(case) if can_work else [],
+        "can_supervise": access_can(user, Action.SUPERVISE, case) and case.status in OPEN_STATUSES,
+        "due_form": forms.get("due_form") or DueForm(),
+        "transfer_form": forms.get("transfer_form") or TransferForm(departments=_departments(case)),
+        "time_form": forms.get("time_form") or TimeForm(),
+        "minutes_spent": case_minutes_spent(case_id=case.pk),
         "status_form": forms.get("status_form") or StatusForm(current=case.status),
         "assign_form": forms.get("assign_form")
         or AssignForm(initial={"assignee": case.assignee_id or ""}, members=_members(case)),
@@ -259,6 +287,18 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
         or PriorityForm(initial={"priority": case.priority}),
         "kinds": CaseEventKind,
     }
+
+
+def _note_form(request: HttpRequest, case: Case) -> NoteForm:
+    """An empty note form, or one filled from the canned response chosen (?canned=id)."""
+    chosen = request.GET.get("canned", "")
+    if chosen.isdigit():
+        canned = next((c for c in _canned_for(case) if c.pk == int(chosen)), None)
+        if canned is not None:
+            text = canned.render(_canned_values(case, request.user))
+            visibility = "public" if canned.public else "internal"
+            return NoteForm(initial={"text": text, "visibility": visibility})
+    return NoteForm()
 
 
 @require_GET
@@ -426,3 +466,292 @@ def photo_view(request: HttpRequest, case_id: int, photo_id: int) -> FileRespons
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# --- supervisors: due dates, transfers, the team ---------------------------------------
+
+
+@require_POST
+@staff_required
+def due_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    _require(request, Action.SUPERVISE, case)
+    form = DueForm(request.POST)
+    if not form.is_valid():
+        return _failed(request, case, due_form=form)
+    data = form.cleaned_data
+    try:
+        case_due_change(
+            case=case, due_at=data["due_at"], reason=data["reason"], actor=_staff(request)
+        )
+    except ValidationFailed as exc:
+        _errors_onto(form, exc, "due_at")
+        return _failed(request, case, due_form=form)
+    messages.success(request, _("Due date changed; the resident sees the new date."))
+    return _back(case)
+
+
+@require_POST
+@staff_required
+def transfer_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    _require(request, Action.SUPERVISE, case)
+    departments = _departments(case)
+    form = TransferForm(request.POST, departments=departments)
+    if not form.is_valid():
+        return _failed(request, case, transfer_form=form)
+    department = Department.objects.get(pk=int(form.cleaned_data["department"]))
+    try:
+        case_transfer(
+            case=case,
+            department=department,
+            reason=form.cleaned_data["reason"],
+            actor=_staff(request),
+        )
+    except ValidationFailed as exc:
+        _errors_onto(form, exc, "department")
+        return _failed(request, case, transfer_form=form)
+    messages.success(request, _("Moved to %(department)s.") % {"department": department.name})
+    if access_department_ids(request.user) is not None and department.pk not in (
+        access_department_ids(request.user) or frozenset()
+    ):
+        return redirect("console:queue", slug="unassigned")  # no longer theirs to see
+    return _back(case)
+
+
+def _departments(case: Case) -> list[tuple[int, str]]:
+    return list(
+        Department.objects.filter(jurisdiction_id=case.department.jurisdiction_id)
+        .exclude(pk=case.department_id)
+        .order_by("name")
+        .values_list("pk", "name")
+    )
+
+
+@require_GET
+@staff_required
+def team_view(request: HttpRequest) -> HttpResponse:
+    """Team load, breaches by department and the oldest open cases, for supervisors."""
+    _require(request, Action.SUPERVISE)
+    now = clock.now()
+    departments = access_department_ids(request.user)
+    open_cases = access_cases(request.user).filter(status__in=OPEN_STATUSES)
+    members = DepartmentMember.objects.select_related("user", "department").order_by(
+        "department__name", "user__first_name", "user__username"
+    )
+    if departments is not None:
+        members = members.filter(department_id__in=departments)
+    load = {
+        (row["assignee_id"], row["department_id"]): row
+        for row in open_cases.filter(assignee__isnull=False)
+        .values("assignee_id", "department_id")
+        .annotate(
+            open=Count("pk"),
+            late=Count("pk", filter=Q(due_at__lt=now) | Q(breached_at__isnull=False)),
+        )
+    }
+    team = [(m, load.get((m.user_id, m.department_id), {"open": 0, "late": 0})) for m in members]
+    by_department = list(
+        open_cases.values("department__name")
+        .annotate(
+            open=Count("pk"),
+            unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+            late=Count("pk", filter=Q(due_at__lt=now) | Q(breached_at__isnull=False)),
+        )
+        .order_by("-late", "department__name")
+    )
+    oldest = list(
+        open_cases.select_related("service_type", "assignee", "department").order_by(
+            "opened_at", "pk"
+        )[:15]
+    )
+    return render(
+        request,
+        "console/team.html",
+        {
+            "queues": QUEUES,
+            "team": team,
+            "by_department": by_department,
+            "oldest": oldest,
+            "now": now,
+        },
+    )
+
+
+# --- time, canned responses -------------------------------------------------------------
+
+
+@require_POST
+@staff_required
+def time_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    _require(request, Action.WORK, case)
+    form = TimeForm(request.POST)
+    if not form.is_valid():
+        return _failed(request, case, time_form=form)
+    case_time_log(
+        case=case,
+        user=_staff(request),
+        minutes=form.cleaned_data["minutes"],
+        note=form.cleaned_data["note"],
+    )
+    messages.success(
+        request, _("%(minutes)s minutes recorded.") % {"minutes": form.cleaned_data["minutes"]}
+    )
+    return _back(case)
+
+
+def _canned_for(case: Case) -> list[CannedResponse]:
+    return list(
+        CannedResponse.objects.filter(active=True)
+        .filter(Q(department__isnull=True) | Q(department_id=case.department_id))
+        .order_by("title")
+    )
+
+
+def _canned_values(case: Case, user: Any) -> dict[str, str]:
+    reporter = case.reporter
+    return {
+        "name": (reporter.display_name if reporter else "") or _("resident"),
+        "reference": case.reference,
+        "service": case.service_type.name,
+        "status": str(CaseStatus(case.status).label),
+        "expected_date": long_date(case.expected_on),
+        "staff_name": user.get_full_name() or user.get_username(),
+    }
+
+
+# --- the phone --------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def call_view(request: HttpRequest) -> HttpResponse:
+    """Log a call: find the caller first (tell us once), then a new case or an update."""
+    _require(request, Action.LOG_CALL)
+    search = CallerSearchForm(request.GET or None)
+    caller = None
+    contact_kind, contact_value = "", ""
+    if search.is_bound and search.is_valid():
+        contact_kind, contact_value = _contact_of(search.cleaned_data["contact"])
+        if not contact_kind:
+            search.add_error(
+                "contact", _("Enter a phone number like 617 555 0142 or an e-mail address.")
+            )
+        else:
+            caller = citizen_by_contact(kind=contact_kind, value=contact_value)
+    services = _call_services(request.user)
+    initial = {"phone": contact_value} if contact_kind == "phone" else {"email": contact_value}
+    chosen = ServiceType.objects.filter(code=request.POST.get("service", ""), active=True).first()
+    specs = attribute_specs_for(service_type=chosen) if chosen is not None else []
+    case_form = CallCaseForm(
+        request.POST or None,
+        services=services,
+        specs=specs,
+        initial=initial if contact_value else None,
+    )
+    asked = request.POST.get("asked") == (chosen.code if chosen else "")
+    if request.method == "POST" and case_form.is_valid() and (asked or not case_form.specs):
+        data = case_form.cleaned_data
+        try:
+            case = _call_case_open(request, data, answers=case_form.answers())
+        except ValidationFailed as exc:
+            _errors_onto(case_form, exc, "description")
+        else:
+            messages.success(
+                request,
+                _("Case %(reference)s opened. Give the caller this reference.")
+                % {"reference": case.reference},
+            )
+            if access_case_visible(request.user, case):
+                return redirect("console:case", case_id=case.pk)
+            return redirect("console:call")
+    if request.method == "POST" and case_form.specs and not asked:
+        # The service has its own questions: ask them before anything is checked.
+        case_form = CallCaseForm(services=services, specs=specs, initial=request.POST.dict())
+    cases = []
+    if caller is not None:
+        cases = [
+            (c, reported, access_case_visible(request.user, c))
+            for c, reported in case_list_for_citizen(citizen_id=caller.pk, limit=30)
+        ]
+    status = 400 if (search.errors or case_form.errors) else 200
+    return render(
+        request,
+        "console/call.html",
+        {
+            "queues": QUEUES,
+            "search": search,
+            "caller": caller,
+            "searched": search.is_bound and not search.errors,
+            "cases": cases,
+            "case_form": case_form,
+            "asking": chosen.code if chosen is not None and case_form.specs else "",
+            "update_form": CallUpdateForm(),
+        },
+        status=status,
+    )
+
+
+def _contact_of(raw: str) -> tuple[str, str]:
+    raw = raw.strip()
+    try:
+        if "@" in raw:
+            return "email", email_normalise(raw)
+        return "phone", phone_normalise(raw, region=settings.TOWNHALL_PHONE_REGION)
+    except ValidationFailed:
+        return "", ""
+
+
+def _call_services(user: Any) -> list[tuple[str, str]]:
+    return list(
+        ServiceType.objects.filter(active=True).order_by("name").values_list("code", "name")
+    )
+
+
+def _call_case_open(
+    request: HttpRequest, data: dict[str, Any], *, answers: dict[str, object]
+) -> Case:
+    reporter = None
+    if data["phone"] or data["email"]:
+        reporter = citizen_resolve(
+            name=data["name"],
+            phone=data["phone"] or None,
+            email=data["email"] or None,
+            channel=Channel.PHONE,
+        )
+    service = ServiceType.objects.get(code=data["service"], active=True)
+    return case_open(
+        service_type=service,
+        channel=Channel.PHONE,
+        description=data["description"],
+        address=data["address"],
+        answers=answers,
+        reporter=reporter,
+        actor=_staff(request),
+    )
+
+
+@require_POST
+@staff_required
+def call_update_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    """What a caller said about their case, as an internal note on the phone channel."""
+    _require(request, Action.LOG_CALL)
+    try:
+        case = access_case_get(request.user, case_id)
+    except CaseNotFound:
+        # Agents log calls about any case they can find by the caller; the note still
+        # needs a case they may see.
+        raise Http404 from None
+    form = CallUpdateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Write down what the caller said."))
+        return redirect(request.POST.get("next") or reverse("console:call"))
+    case_note_add(
+        case=case,
+        text=_("Phone call: %(text)s") % {"text": form.cleaned_data["text"]},
+        actor=_staff(request),
+        channel=Channel.PHONE,
+    )
+    messages.success(request, _("Call noted on %(reference)s.") % {"reference": case.reference})
+    return redirect("console:case", case_id=case.pk)

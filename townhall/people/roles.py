@@ -56,6 +56,7 @@ ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
         "catalog.change_departmentmember",
         "catalog.delete_departmentmember",
         "catalog.view_departmentmember",
+        *[f"console.{a}_cannedresponse" for a in ("add", "change", "delete", "view")],
         *CONSOLE["supervisor"],
         "people.view_citizen",
     ],

@@ -12,11 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 from townhall.cases.photos import CleanPhoto, InvalidPhoto, photo_clean
 from townhall.catalog.attributes import AttributeSpec
+from townhall.catalog.forms import attribute_form_field, form_answers
 from townhall.core.errors import ValidationFailed
 from townhall.people.contacts import phone_normalise
 from townhall.portal.staging import StagedPhotoGone, photo_unstage
-
-RADIOS_UP_TO = 8  # longer lists are a select
 
 
 class ServiceSearchForm(forms.Form):
@@ -96,43 +95,6 @@ class KeptPhotosField(forms.Field):
         return [str(t) for t in tokens if t and len(str(t)) < 2000][:20]
 
 
-def _attribute_field(spec: AttributeSpec) -> forms.Field:
-    label = spec.description or spec.code
-    common: dict[str, Any] = {
-        "label": label,
-        "required": spec.required,
-        "help_text": spec.datatype_description,
-    }
-    choices = list(zip(spec.values, spec.value_names or spec.values, strict=False))
-    if spec.datatype == "number":
-        return forms.DecimalField(
-            **common,
-            localize=True,  # "2,5" in Spanish, "2.5" in English
-            max_digits=12,
-            decimal_places=4,
-            widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "govuk-input--width-5"}),
-            error_messages={"invalid": _("Enter a number, like 3 or 2.5.")},
-        )
-    if spec.datatype == "datetime":
-        return forms.DateTimeField(
-            **common,
-            input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
-            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-            error_messages={"invalid": _("Enter a date and time, like 2026-11-23 08:30.")},
-        )
-    if spec.datatype == "text":
-        return forms.CharField(**common, max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
-    if spec.datatype == "singlevaluelist":
-        if len(choices) <= RADIOS_UP_TO:
-            return forms.ChoiceField(**common, choices=choices, widget=forms.RadioSelect)
-        return forms.ChoiceField(**common, choices=[("", _("Choose one")), *choices])
-    if spec.datatype == "multivaluelist":
-        return forms.MultipleChoiceField(
-            **common, choices=choices, widget=forms.CheckboxSelectMultiple
-        )
-    return forms.CharField(**common, max_length=500)
-
-
 class ReportForm(forms.Form):
     """The details of a report: the service's own questions, a description, photos, contact."""
 
@@ -179,7 +141,7 @@ class ReportForm(forms.Form):
         self.notices = [s.description for s in worded if not s.variable]
         self.needs_location = needs_location
         for spec in self.specs:
-            self.fields[f"attribute_{spec.code}"] = _attribute_field(spec)
+            self.fields[f"attribute_{spec.code}"] = attribute_form_field(spec)
 
     @property
     def question_fields(self) -> list[forms.BoundField]:
@@ -252,13 +214,7 @@ class ReportForm(forms.Form):
         return data
 
     def answers(self) -> dict[str, object]:
-        out: dict[str, object] = {}
-        for spec in self.specs:
-            value = self.cleaned_data.get(f"attribute_{spec.code}")
-            if value in (None, "", []):
-                continue
-            out[spec.code] = str(value) if spec.datatype == "number" else value
-        return out
+        return form_answers(self, self.specs)
 
 
 class FollowForm(forms.Form):

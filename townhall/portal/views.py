@@ -7,9 +7,10 @@ fields a typed address fills. Bad input re-renders the form with messages; never
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from itertools import groupby
 from typing import Any
 
@@ -35,6 +36,7 @@ from townhall.cases.services import case_reopen_by_resident, case_reopen_window_
 from townhall.catalog.i18n import language_words, localized
 from townhall.catalog.models import ServiceType
 from townhall.catalog.selectors import attribute_specs_for, service_type_get, service_type_list
+from townhall.core.dates import long_date
 from townhall.core.errors import NotFound, ValidationFailed
 from townhall.notify.services import opt_out_by_token
 from townhall.places.models import Place
@@ -84,6 +86,11 @@ def timeline_text(event: CaseEvent) -> str:
         }
     elif event.kind == CaseEventKind.FOLLOWED:
         text = _("Another resident reported the same problem.")
+    elif event.kind == CaseEventKind.DUE_CHANGED:
+        when = data.get("expected_on") or ""
+        with contextlib.suppress(ValueError):  # keep the raw text of an odd value
+            when = long_date(date.fromisoformat(when)) if when else ""
+        text = _("We now aim to finish by %(date)s.") % {"date": when}
     elif event.kind == CaseEventKind.PHOTO_ADDED:
         count = int(data.get("count", 1))
         text = _("%(count)s photo(s) added.") % {"count": count}

@@ -6,8 +6,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -102,6 +105,18 @@ def event_text(event: CaseEvent) -> str:
         return _("Priority: %(from)s → %(to)s") % {
             "from": data.get("from", ""),
             "to": data.get("to", ""),
+        }
+    if kind == CaseEventKind.DUE_CHANGED:
+        moved = parse_datetime(str(data.get("to") or ""))
+        return _("Due date moved to %(to)s: %(reason)s") % {
+            "to": date_format(localtime(moved), "j M Y, H:i") if moved else "",
+            "reason": data.get("reason", ""),
+        }
+    if kind == CaseEventKind.TRANSFERRED:
+        return _("Moved from %(from)s to %(to)s: %(reason)s") % {
+            "from": data.get("from_label", ""),
+            "to": data.get("to_label", ""),
+            "reason": data.get("reason", ""),
         }
     if kind == CaseEventKind.MERGED:
         if data.get("into"):

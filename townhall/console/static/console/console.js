@@ -7,3 +7,45 @@
     summary.focus();
   }
 }());
+/* The case timer: counts while the caseworker works, then fills "Minutes spent".
+   Kept per case in localStorage so a reload does not lose it. Without JavaScript the
+   minutes are typed in. */
+(function () {
+  "use strict";
+  var box = document.querySelector(".th-timer");
+  var minutes = document.querySelector(".th-time-form input[name=minutes]");
+  if (!box || !minutes || !window.localStorage) { return; }
+  var key = "townhall-timer-" + box.getAttribute("data-case");
+  var button = box.querySelector(".th-timer__toggle");
+  var clock = box.querySelector(".th-timer__clock");
+  var startLabel = button.textContent;
+  var stopLabel = box.getAttribute("data-stop") || "Stop timer";
+  var tick = null;
+  function started() { return parseInt(localStorage.getItem(key) || "0", 10); }
+  function show() {
+    var s = Math.max(0, Math.floor((Date.now() - started()) / 1000));
+    clock.textContent = Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2);
+  }
+  function run() {
+    button.textContent = stopLabel;
+    button.setAttribute("aria-pressed", "true");
+    show();
+    tick = window.setInterval(show, 1000);
+  }
+  box.hidden = false;
+  if (started()) { run(); }
+  button.addEventListener("click", function () {
+    if (started()) {
+      var spent = Math.max(1, Math.round((Date.now() - started()) / 60000));
+      localStorage.removeItem(key);
+      window.clearInterval(tick);
+      button.textContent = startLabel;
+      button.setAttribute("aria-pressed", "false");
+      minutes.value = String(spent);
+      minutes.focus();
+    } else {
+      localStorage.setItem(key, String(Date.now()));
+      run();
+    }
+  });
+}());

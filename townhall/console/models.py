@@ -1,0 +1,57 @@
+"""What the console keeps of its own: the council's canned responses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from townhall.catalog.models import Department
+
+PLACEHOLDERS = ("name", "reference", "service", "status", "expected_date", "staff_name")
+_FIELD = re.compile(r"\{([a-z_]+)\}")
+
+
+class CannedResponse(models.Model):
+    """A reply staff reuse, with placeholders filled from the case: {name}, {reference},
+    {service}, {status}, {expected_date}, {staff_name}."""
+
+    title = models.CharField(max_length=120)
+    body = models.TextField(
+        help_text=_(
+            "Placeholders: {name} {reference} {service} {status} {expected_date} {staff_name}."
+        )
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_responses",
+        help_text=_("Leave empty to offer it to every department."),
+    )
+    public = models.BooleanField(
+        default=True, help_text=_("Written for the resident (a public update).")
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        unknown = sorted(set(_FIELD.findall(self.body)) - set(PLACEHOLDERS))
+        if unknown:
+            raise ValidationError(
+                {"body": _("Unknown placeholder(s): %(names)s.") % {"names": ", ".join(unknown)}}
+            )
+
+    def render(self, values: Mapping[str, str]) -> str:
+        """The body with its placeholders filled; anything odd is left as written."""
+        return _FIELD.sub(lambda m: values.get(m.group(1), m.group(0)), self.body)
