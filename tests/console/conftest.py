@@ -18,7 +18,12 @@ PASSWORD = "a-long-password-1"
 
 def _staff(username: str, role: StaffRole, *departments: Department, **extra: Any) -> Any:
     user = staff_user_create(
-        username=username, role=role, password=PASSWORD, first_name=username.title(), **extra
+        username=username,
+        role=role,
+        password=PASSWORD,
+        first_name=username.title(),
+        email=f"{username}@council.example.org",
+        **extra,
     )
     for department in departments:
         department_member_add(department=department, user=user)

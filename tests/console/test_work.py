@@ -201,3 +201,26 @@ def test_the_team_page_shows_load_and_breaches_for_supervisors_only(
     page = signed_in(staff["supervisor"]).get("/console/team/").content.decode()
     assert "Public Works" in page and "Inspectional Services" not in page
     assert late.reference in page and "Keisha" in page
+
+
+def test_a_breach_is_escalated_to_the_departments_supervisors_once_per_scan(
+    staff: dict[str, Any], pothole: Any, no_heat: Any, mailoutbox: list[Any]
+) -> None:
+    from townhall.cases.services import case_sla_scan
+
+    late = [_open(pothole), _open(pothole)]
+    on_time = _open(pothole)
+    Case.objects.filter(pk__in=[c.pk for c in late]).update(
+        due_at=clock.now() - timedelta(minutes=5)
+    )
+    assert case_sla_scan() == 2
+    event = late[0].events.get(kind=CaseEventKind.SLA_BREACHED)
+    assert sorted(event.data["escalated_to"]) == ["dora", "frank"]
+    assert sorted(m.to[0] for m in mailoutbox) == [
+        "dora@council.example.org",
+        "frank@council.example.org",
+    ]
+    body = mailoutbox[0].body
+    assert late[0].reference in body and late[1].reference in body
+    assert on_time.reference not in body
+    assert case_sla_scan() == 0 and len(mailoutbox) == 2  # nothing new, nobody mailed again

@@ -19,6 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.mail import send_mail
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Count
@@ -61,6 +62,7 @@ from townhall.core.db import KeyReservations, rows_insert_together
 from townhall.core.errors import ValidationFailed
 from townhall.core.tasks import enqueue_once_on_commit
 from townhall.people.models import Channel, Citizen
+from townhall.people.roles import StaffRole
 
 logger = logging.getLogger(__name__)
 
@@ -1045,14 +1047,37 @@ def case_reopen_by_resident(
 # --- periodic work -----------------------------------------------------------------------
 
 
+def _supervisors_by_department() -> dict[int, list[Any]]:
+    """Active supervisors and department admins of each department, for escalations."""
+    rows = (
+        DepartmentMember.objects.filter(
+            user__is_active=True,
+            user__groups__name__in=[StaffRole.SUPERVISOR.value, StaffRole.DEPARTMENT_ADMIN.value],
+        )
+        .select_related("user")
+        .distinct()
+    )
+    out: dict[int, list[Any]] = {}
+    for member in rows:
+        out.setdefault(member.department_id, []).append(member.user)
+    return out
+
+
 def case_sla_scan(*, now: datetime | None = None) -> int:
-    """Record an SLA_BREACHED event on every running case past its due date; return how many."""
+    """Record an SLA_BREACHED event on every running case past its due date, escalated to
+    its department's supervisors; return how many.
+
+    Each supervisor gets one e-mail per scan listing their newly breached cases (sent
+    after the events are committed; a mail failure is logged and never undoes them).
+    """
     at = now or clock.now()
     overdue = list(
         Case.objects.filter(
             status__in=OPEN_STATUSES, due_at__lt=at, breached_at__isnull=True
         ).values_list("pk", flat=True)
     )
+    supervisors = _supervisors_by_department() if overdue else {}
+    digest: dict[int, tuple[Any, list[str]]] = {}
     count = 0
     for case_id in overdue:
         with transaction.atomic():
@@ -1063,17 +1088,45 @@ def case_sla_scan(*, now: datetime | None = None) -> int:
                 continue
             case.breached_at = at
             case.save(update_fields=["breached_at"])
+            escalated = supervisors.get(case.department_id, [])
             _event_append(
                 case=case,
                 kind=CaseEventKind.SLA_BREACHED,
                 at=at,
                 actor=None,
                 channel=Channel.STAFF,
-                data={"due_at": _iso(case.due_at), "overdue_s": (at - case.due_at).total_seconds()},
+                data={
+                    "due_at": _iso(case.due_at),
+                    "overdue_s": (at - case.due_at).total_seconds(),
+                    "escalated_to": [u.get_username() for u in escalated],
+                },
             )
+            for user in escalated:
+                digest.setdefault(user.pk, (user, []))[1].append(case.reference)
             count += 1
+    for user, references in digest.values():
+        _escalation_mail(user, references)
     logger.info("SLA scan at %s: %d case(s) newly breached", at.isoformat(), count)
     return count
+
+
+def _escalation_mail(user: Any, references: list[str]) -> None:
+    if not user.email:
+        return
+    lines = "\n".join(f"- {ref}" for ref in references[:200])
+    more = f"\n… and {len(references) - 200} more" if len(references) > 200 else ""
+    try:
+        send_mail(
+            subject=f"{len(references)} case(s) breached their SLA",
+            message=(
+                f"These cases in your departments are now past their due date:\n\n"
+                f"{lines}{more}\n\nOpen the console's Breached queue to act on them."
+            ),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+    except Exception:  # the escalation is on record in each case; the mail is a courtesy
+        logger.exception("could not e-mail the SLA escalation to %s", user.get_username())
 
 
 def case_acknowledge_pending(*, limit: int = 500, now: datetime | None = None) -> int:
