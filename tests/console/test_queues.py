@@ -120,8 +120,8 @@ def test_a_queue_page_costs_the_same_queries_for_one_row_or_sixty(
         for q in queries.captured_queries
         if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
     ]
-    # session, user, memberships, permissions (2), the counts, the services, the page
-    assert len(statements) <= 8, "\n".join(statements)
+    # session, user, memberships, permissions (2), counts, services, saved views, the page
+    assert len(statements) <= 9, "\n".join(statements)
 
 
 def test_bulk_take_and_release(staff: dict[str, Any], pothole: Any, no_heat: Any) -> None:
@@ -142,3 +142,29 @@ def test_bulk_take_and_release(staff: dict[str, Any], pothole: Any, no_heat: Any
     assert a.assignee_id is None
     nothing = client.post("/console/bulk/", {"action": "take", "next": "https://evil.example/"})
     assert nothing.status_code == 302 and nothing["Location"].startswith("/console/")
+
+
+def test_a_filtered_queue_is_saved_as_a_named_view_of_ones_own(
+    staff: dict[str, Any], pothole: Any
+) -> None:
+    from townhall.console.models import SavedView
+
+    client = signed_in(staff["caseworker"])
+    page = client.get("/console/queues/all/", {"channel": "phone", "sort": "oldest"})
+    assert "Save view" in page.content.decode()
+    saved = client.post(
+        "/console/queues/all/save/", {"name": "Phone, oldest", "query": "channel=phone&sort=oldest"}
+    )
+    assert saved.status_code == 302
+    view = SavedView.objects.get()
+    listed = client.get("/console/queues/mine/").content.decode()
+    assert (
+        "Phone, oldest" in listed and "/console/queues/all/?channel=phone&amp;sort=oldest" in listed
+    )
+    assert "Phone, oldest" not in signed_in(staff["agent"]).get("/console/").content.decode()
+    stranger = signed_in(staff["agent"]).post(f"/console/views/{view.pk}/delete/")
+    assert stranger.status_code == 404 and SavedView.objects.exists()
+    assert client.post("/console/queues/all/save/", {"name": ""}).status_code == 302
+    assert SavedView.objects.count() == 1
+    assert client.post(f"/console/views/{view.pk}/delete/").status_code == 302
+    assert not SavedView.objects.exists()

@@ -198,3 +198,11 @@ class CallUpdateForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("Write down what the caller said.")},
     )
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(
+        label=_("Save this view as"),
+        max_length=60,
+        error_messages={"required": _("Give the view a name.")},
+    )

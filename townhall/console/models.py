@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -55,3 +56,24 @@ class CannedResponse(models.Model):
     def render(self, values: Mapping[str, str]) -> str:
         """The body with its placeholders filled; anything odd is left as written."""
         return _FIELD.sub(lambda m: values.get(m.group(1), m.group(0)), self.body)
+
+
+class SavedView(models.Model):
+    """A queue with its filters, saved by a member of staff under a name of their own."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(max_length=60)
+    queue = models.SlugField(max_length=20)
+    query = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="unique_saved_view_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

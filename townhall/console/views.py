@@ -67,11 +67,12 @@ from townhall.console.forms import (
     MergeForm,
     NoteForm,
     PriorityForm,
+    SavedViewForm,
     StatusForm,
     TimeForm,
     TransferForm,
 )
-from townhall.console.models import CannedResponse
+from townhall.console.models import CannedResponse, SavedView
 from townhall.console.queues import QUEUES, QueueFilterForm, queue_counts, queue_page
 from townhall.core import clock
 from townhall.core.dates import long_date
@@ -152,6 +153,8 @@ def queue_view(request: HttpRequest, slug: str = "mine") -> HttpResponse:
         "bulk_form": BulkForm(case_ids=[]),
         "can_bulk": access_can(request.user, Action.WORK),
         "find_form": FindForm(),
+        "saved_views": list(SavedView.objects.filter(user_id=_staff(request).pk)),
+        "saved_form": SavedViewForm(),
     }
     if getattr(request, "htmx", False):
         return render(request, "console/_queue_table.html", context)
@@ -755,3 +758,37 @@ def call_update_view(request: HttpRequest, case_id: int) -> HttpResponse:
     )
     messages.success(request, _("Call noted on %(reference)s.") % {"reference": case.reference})
     return redirect("console:case", case_id=case.pk)
+
+
+# --- saved views ------------------------------------------------------------------------
+
+
+@require_POST
+@staff_required
+def view_save(request: HttpRequest, slug: str) -> HttpResponse:
+    """Save the queue `slug` with the filters it was showing under a name."""
+    if slug not in QUEUES:
+        raise Http404
+    form = SavedViewForm(request.POST)
+    query = request.POST.get("query", "")[:500]
+    back = reverse("console:queue", args=[slug]) + (f"?{query}" if query else "")
+    if not form.is_valid():
+        messages.error(request, _("Give the view a name."))
+        return redirect(back)
+    SavedView.objects.update_or_create(
+        user_id=_staff(request).pk,
+        name=form.cleaned_data["name"].strip(),
+        defaults={"queue": slug, "query": query},
+    )
+    messages.success(request, _("View saved."))
+    return redirect(back)
+
+
+@require_POST
+@staff_required
+def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+    deleted, _rows = SavedView.objects.filter(pk=view_id, user_id=_staff(request).pk).delete()
+    if not deleted:
+        raise Http404
+    messages.success(request, _("View removed."))
+    return redirect("console:home")
