@@ -224,3 +224,49 @@ def test_a_breach_is_escalated_to_the_departments_supervisors_once_per_scan(
     assert late[0].reference in body and late[1].reference in body
     assert on_time.reference not in body
     assert case_sla_scan() == 0 and len(mailoutbox) == 2  # nothing new, nobody mailed again
+
+
+def test_mentions_bring_colleagues_in_and_watchers_hear_of_changes(
+    staff: dict[str, Any], pothole: Any, mailoutbox: list[Any]
+) -> None:
+    from townhall.cases.models import CaseWatcher
+
+    case = _open(pothole)
+    keisha, frank = staff["caseworker"], staff["supervisor"]
+    client = signed_in(keisha)
+    response = client.post(
+        f"/console/cases/{case.pk}/note/",
+        {
+            "text": "@frank can you approve the overtime? cc @daniel @nobody",
+            "visibility": "internal",
+        },
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "@daniel was not told" in page and "@nobody was not told" in page  # other dept
+    assert set(CaseWatcher.objects.values_list("user__username", flat=True)) == {"frank"}
+    [mail] = mailoutbox
+    assert mail.to == ["frank@council.example.org"]
+    assert "Keisha mentioned you on" in mail.subject and "overtime" in mail.body
+    assert f"/console/cases/{case.pk}/" in mail.body
+    # Frank watches now: Keisha's status change reaches him, his own does not reach himself
+    client.post(f"/console/cases/{case.pk}/status/", {"to": "in_progress"})
+    assert len(mailoutbox) == 2 and "In progress" in mailoutbox[1].body
+    signed_in(frank).post(
+        f"/console/cases/{case.pk}/note/", {"text": "OK", "visibility": "internal"}
+    )
+    assert len(mailoutbox) == 2
+    # Keisha chooses to watch too, then Frank's note reaches her
+    client.post(f"/console/cases/{case.pk}/watch/", {"watch": "1"})
+    signed_in(frank).post(
+        f"/console/cases/{case.pk}/note/", {"text": "Done", "visibility": "internal"}
+    )
+    assert mailoutbox[-1].to == ["keisha@council.example.org"]
+    client.post(f"/console/cases/{case.pk}/watch/", {"watch": "0"})
+    assert not CaseWatcher.objects.filter(user=keisha).exists()
+    # an e-mail address is not a mention
+    client.post(
+        f"/console/cases/{case.pk}/note/",
+        {"text": "wrote to ops@frank.org", "visibility": "internal"},
+    )
+    assert "ops" not in " ".join(m.subject for m in mailoutbox[3:])

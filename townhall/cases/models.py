@@ -272,3 +272,19 @@ class TimeEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.minutes} min on {self.case_id}"
+
+
+class CaseWatcher(models.Model):
+    """A member of staff who follows a case (by choice, or because a colleague mentioned them)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="watchers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watched_cases"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="unique_case_watcher")]
+
+    def __str__(self) -> str:
+        return f"{self.user} watches {self.case_id}"

@@ -43,6 +43,7 @@ from townhall.cases.models import (
     CaseEventKind,
     CaseFollower,
     CasePhoto,
+    CaseWatcher,
     FollowVia,
     TimeEntry,
     photo_path,
@@ -834,6 +835,15 @@ def case_time_log(
         note=note.strip()[:200],
         created_at=at,
     )
+
+
+def case_watch(*, case: Case, user: Any, watching: bool = True) -> bool:
+    """Start (or stop) `user` watching `case`; return whether they watch it now."""
+    if watching:
+        CaseWatcher.objects.get_or_create(case=case, user=user)
+    else:
+        CaseWatcher.objects.filter(case=case, user=user).delete()
+    return watching
 
 
 def case_merge(*, case: Case, into: Case, actor: Actor, now: datetime | None = None) -> Case:

@@ -21,6 +21,7 @@ class NoteForm(forms.Form):
     ]
     text = forms.CharField(
         label=_("Note or update"),
+        help_text=_("Mention a colleague with @ and their username to bring them in."),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": _("Write the note or update.")},

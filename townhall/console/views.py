@@ -8,6 +8,8 @@ form again and its errors, never a 500.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -18,6 +20,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -37,7 +40,7 @@ from townhall.cases.access import (
 )
 from townhall.cases.errors import CaseNotFound, InvalidCaseInput, InvalidMerge
 from townhall.cases.lifecycle import OPEN_STATUSES, CaseStatus, allowed_next
-from townhall.cases.models import Case, CaseEvent, CaseEventKind, CasePhoto
+from townhall.cases.models import Case, CaseEvent, CaseEventKind, CasePhoto, CaseWatcher
 from townhall.cases.selectors import (
     case_get_by_reference,
     case_list_for_citizen,
@@ -53,6 +56,7 @@ from townhall.cases.services import (
     case_time_log,
     case_transfer,
     case_transition,
+    case_watch,
 )
 from townhall.catalog.models import Department, DepartmentMember, ServiceType
 from townhall.catalog.selectors import attribute_specs_for
@@ -83,6 +87,7 @@ from townhall.people.selectors import citizen_by_contact
 from townhall.people.services import citizen_resolve
 
 View = Callable[..., Any]
+logger = logging.getLogger(__name__)
 
 
 def _staff(request: HttpRequest) -> Any:
@@ -282,6 +287,7 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
         "transfer_form": forms.get("transfer_form") or TransferForm(departments=_departments(case)),
         "time_form": forms.get("time_form") or TimeForm(),
         "minutes_spent": case_minutes_spent(case_id=case.pk),
+        "watchers": [w.user for w in CaseWatcher.objects.filter(case=case).select_related("user")],
         "status_form": forms.get("status_form") or StatusForm(current=case.status),
         "assign_form": forms.get("assign_form")
         or AssignForm(initial={"assignee": case.assignee_id or ""}, members=_members(case)),
@@ -338,16 +344,87 @@ def note_view(request: HttpRequest, case_id: int) -> HttpResponse:
     if not form.is_valid():
         return _failed(request, case, note_form=form)
     public = form.cleaned_data["visibility"] == "public"
+    text = form.cleaned_data["text"]
     try:
-        case_note_add(
-            case=case, text=form.cleaned_data["text"], actor=_staff(request), public=public
-        )
+        case_note_add(case=case, text=text, actor=_staff(request), public=public)
     except ValidationFailed as exc:
         _errors_onto(form, exc, "text")
         return _failed(request, case, note_form=form)
     messages.success(
         request, _("Public update sent to the resident.") if public else _("Internal note added.")
     )
+    mentioned = _mentions(request, case, text)
+    label = _("Public update") if public else _("Internal note")
+    _tell_watchers(case, _staff(request), f"{label}: {text}", mentioned=mentioned)
+    return _back(case)
+
+
+MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9][\w.+-]{0,149})")
+
+
+def _mentions(request: HttpRequest, case: Case, text: str) -> set[int]:
+    """Colleagues @mentioned in a note start watching the case; return their ids.
+
+    Names that are not staff who can see the case are reported back, not silently dropped.
+    """
+    names = {m.rstrip(".") for m in MENTION.findall(text)}
+    if not names:
+        return set()
+    found = {
+        u.get_username(): u
+        for u in get_user_model().objects.filter(username__in=names, is_active=True, is_staff=True)
+    }
+    ids = set()
+    for name in sorted(names):
+        user = found.get(name)
+        if user is None or not access_case_visible(user, case):
+            messages.warning(
+                request,
+                _("@%(name)s was not told: no colleague of that name can see this case.")
+                % {"name": name},
+            )
+            continue
+        case_watch(case=case, user=user)
+        ids.add(user.pk)
+    return ids
+
+
+def _tell_watchers(case: Case, actor: Any, what: str, *, mentioned: set[int] | None = None) -> None:
+    """E-mail everyone watching `case` (but the one who acted) what just happened."""
+    watchers = [
+        w.user
+        for w in CaseWatcher.objects.filter(case=case).select_related("user")
+        if w.user_id != actor.pk and w.user.email and w.user.is_active
+    ]
+    link = settings.TOWNHALL_PUBLIC_URL.rstrip("/") + reverse("console:case", args=[case.pk])
+    who = actor.get_full_name() or actor.get_username()
+    for user in watchers:
+        if mentioned and user.pk in mentioned:
+            lead = _("%(who)s mentioned you on %(reference)s")
+        else:
+            lead = _("%(who)s on %(reference)s")
+        lead = lead % {"who": who, "reference": case.reference}
+        try:
+            send_mail(
+                subject=f"{case.reference}: {lead}",
+                message=f"{lead}\n\n{what}\n\n{link}",
+                from_email=None,
+                recipient_list=[user.email],
+            )
+        except Exception:  # a courtesy: the note is saved whatever the mail server says
+            logger.exception("could not e-mail watcher %s", user.get_username())
+
+
+@require_POST
+@staff_required
+def watch_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    watching = request.POST.get("watch") == "1"
+    case_watch(case=case, user=_staff(request), watching=watching)
+    if watching:
+        messages.success(request, _("You will be e-mailed when colleagues work on this case."))
+    else:
+        messages.success(request, _("You no longer watch this case."))
     return _back(case)
 
 
@@ -369,9 +446,9 @@ def status_view(request: HttpRequest, case_id: int) -> HttpResponse:
     except ValidationFailed as exc:
         _errors_onto(form, exc, "to")
         return _failed(request, case, status_form=form)
-    messages.success(
-        request, _("Status is now %(status)s.") % {"status": CaseStatus(case.status).label}
-    )
+    status = _("Status is now %(status)s.") % {"status": CaseStatus(case.status).label}
+    messages.success(request, status)
+    _tell_watchers(case, _staff(request), f"{status} {form.cleaned_data['note']}".strip())
     return _back(case)
 
 
