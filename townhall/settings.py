@@ -32,7 +32,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 VAR_DIR = Path(env.str("TOWNHALL_VAR_DIR", default=str(BASE_DIR / "var")))
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "townhall.console.apps.StaffAdminConfig",  # django.contrib.admin, second step aware
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "townhall.core",
     "townhall.catalog",
     "townhall.people",
@@ -62,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -162,6 +165,10 @@ TOWNHALL_PHONE_REGION = env.str("TOWNHALL_PHONE_REGION", default="US")
 TOWNHALL_REFERENCE_PREFIX = env.str("TOWNHALL_REFERENCE_PREFIX", default="TH")
 
 # --- the caseworker console ---
+# Staff who set up an authenticator app give its code at sign-in; with this on, staff who
+# have none are sent to set one up before using the console.
+TOWNHALL_STAFF_REQUIRE_2FA = env.bool("TOWNHALL_STAFF_REQUIRE_2FA", default=False)
+OTP_TOTP_ISSUER = env.str("TOWNHALL_BRAND_NAME", default="Townhall")
 # "Breaching soon" lists running cases due within this many hours.
 TOWNHALL_BREACHING_SOON_HOURS = env.int("TOWNHALL_BREACHING_SOON_HOURS", default=4)
 

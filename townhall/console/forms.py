@@ -207,3 +207,18 @@ class SavedViewForm(forms.Form):
         max_length=60,
         error_messages={"required": _("Give the view a name.")},
     )
+
+
+class TwoStepForm(forms.Form):
+    code = forms.CharField(
+        label=_("The 6-digit code your app shows now"),
+        max_length=10,
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "class": "govuk-input--width-5",
+            }
+        ),
+        error_messages={"required": _("Enter the code from your authenticator app.")},
+    )

@@ -24,4 +24,5 @@ urlpatterns = [
     path("cases/<int:case_id>/call/", views.call_update_view, name="call-update"),
     path("team/", views.team_view, name="team"),
     path("calls/", views.call_view, name="call"),
+    path("account/two-step/", views.two_step_view, name="two-step"),
 ]

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
@@ -75,9 +75,11 @@ from townhall.console.forms import (
     StatusForm,
     TimeForm,
     TransferForm,
+    TwoStepForm,
 )
 from townhall.console.models import CannedResponse, SavedView
 from townhall.console.queues import QUEUES, QueueFilterForm, queue_counts, queue_page
+from townhall.console.twostep import must_set_up, needs_second_step
 from townhall.core import clock
 from townhall.core.dates import long_date
 from townhall.core.errors import ValidationFailed
@@ -104,6 +106,11 @@ def staff_required(view: View) -> View:
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         if not access_is_staff(request.user):
             raise PermissionDenied
+        if needs_second_step(request):  # signed in without the authenticator they set up
+            logout(request)
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        if must_set_up(request) and not getattr(view, "sets_up_two_step", False):
+            return redirect("console:two-step")
         response: HttpResponse = view(request, *args, **kwargs)
         return response
 
@@ -869,3 +876,69 @@ def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
         raise Http404
     messages.success(request, _("View removed."))
     return redirect("console:home")
+
+
+# --- two-step sign-in -------------------------------------------------------------------
+
+
+def _key_groups(key: str) -> str:
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
+
+
+@require_http_methods(["GET", "POST"])
+def two_step_view(request: HttpRequest) -> HttpResponse:
+    """Set up (or turn off) the authenticator app that gives the sign-in code."""
+    from base64 import b32encode
+
+    import django_otp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = _staff(request)
+    form = TwoStepForm(request.POST or None)
+    active = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if active is not None:
+        if request.method == "POST" and form.is_valid():
+            if active.verify_token(form.cleaned_data["code"]):
+                TOTPDevice.objects.filter(user=user).delete()
+                messages.success(request, _("The authenticator is turned off."))
+                return redirect("console:two-step")
+            form.add_error(
+                "code", _("That code is not right. Wait for the next one and try again.")
+            )
+        status = 400 if form.errors else 200
+        return render(
+            request,
+            "console/two_step.html",
+            {"queues": QUEUES, "form": form, "active": True},
+            status=status,
+        )
+    pending, _created = TOTPDevice.objects.get_or_create(
+        user=user, confirmed=False, defaults={"name": _("Authenticator app")}
+    )
+    if request.method == "POST" and form.is_valid():
+        if pending.verify_token(form.cleaned_data["code"]):
+            pending.confirmed = True
+            pending.save(update_fields=["confirmed"])
+            django_otp.login(request, pending)
+            messages.success(request, _("Done: from now on you sign in with a code too."))
+            return redirect("console:home")
+        form.add_error(
+            "code", _("That code is not right. Check the key, wait for the next code, try again.")
+        )
+    return render(
+        request,
+        "console/two_step.html",
+        {
+            "queues": QUEUES,
+            "form": form,
+            "active": False,
+            "key": _key_groups(b32encode(pending.bin_key).decode()),
+            "url": pending.config_url,
+            "required": settings.TOWNHALL_STAFF_REQUIRE_2FA,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+two_step_view.sets_up_two_step = True  # type: ignore[attr-defined]
+two_step_view = staff_required(two_step_view)
