@@ -270,3 +270,38 @@ def test_mentions_bring_colleagues_in_and_watchers_hear_of_changes(
         {"text": "wrote to ops@frank.org", "visibility": "internal"},
     )
     assert "ops" not in " ".join(m.subject for m in mailoutbox[3:])
+
+
+def test_part_of_a_case_is_split_off_as_a_new_case_for_the_same_resident(
+    staff: dict[str, Any], pothole: Any, no_heat: Any
+) -> None:
+    rosa = citizen_resolve(name="Rosa", email="rosa@example.org")
+    case = _open(pothole, reporter=rosa, address="12 Elm Street", lat=42.36, long=-71.09)
+    client = signed_in(staff["caseworker"])
+    asked = client.post(
+        f"/console/cases/{case.pk}/split/", {"service": "pothole", "description": "Second hole"}
+    )
+    assert asked.status_code == 200 and "How big is it?" in asked.content.decode()
+    assert Case.objects.count() == 1  # asked first, nothing opened
+    unanswered = client.post(
+        f"/console/cases/{case.pk}/split/",
+        {"service": "pothole", "description": "Second hole", "asked": "pothole"},
+    )
+    assert unanswered.status_code == 400 and Case.objects.count() == 1
+    done = client.post(
+        f"/console/cases/{case.pk}/split/",
+        {"service": "no_heat", "description": "Also no heating in the flat above"},
+    )
+    assert done.status_code == 302  # no questions for no_heat: opened at once
+    new = Case.objects.latest("pk")
+    assert new.service_type_id == no_heat.pk and new.reporter_id == rosa.pk
+    assert (new.address, new.lat, new.long) == ("12 Elm Street", 42.36, -71.09)
+    assert new.department_id != case.department_id
+    # Keisha cannot see Inspectional Services' new case, so she stays on the original
+    assert done["Location"].endswith(f"/console/cases/{case.pk}/#actions")
+    here = case.events.get(kind=CaseEventKind.SPLIT)
+    there = new.events.get(kind=CaseEventKind.SPLIT)
+    assert here.public and here.data["to"] == new.reference
+    assert there.data["from"] == case.reference
+    public = Client().get("/track/", {"reference": case.reference}).content.decode()
+    assert f"now handled as request {new.reference}" in public

@@ -150,6 +150,7 @@ class CaseEventKind(models.TextChoices):
     PHOTO_ADDED = "photo_added", _("Photo added")
     DUE_CHANGED = "due_changed", _("Due date changed")
     TRANSFERRED = "transferred", _("Transferred")
+    SPLIT = "split", _("Split")
 
 
 class CaseEvent(models.Model):

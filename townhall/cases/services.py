@@ -837,6 +837,65 @@ def case_time_log(
     )
 
 
+def case_split(
+    *,
+    case: Case,
+    service_type: ServiceType,
+    description: str,
+    actor: Actor,
+    answers: Mapping[str, object] | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Open a new case for part of `case` (another service, same resident and place).
+
+    Both cases record the split (public: the resident sees where that part went); the new
+    case has its own SLA. Raise InvalidCaseInput (nothing written) if the original is
+    finished or the new case's details are not valid.
+    """
+    if case.status not in OPEN_STATUSES:
+        raise InvalidCaseInput(
+            _("The case could not be split."),
+            details={"service": [_("Only an open case can be split.")]},
+        )
+    at = now or clock.now()
+    with transaction.atomic():
+        new = case_open(
+            service_type=service_type,
+            channel=case.channel,
+            description=description,
+            answers=dict(answers or {}),
+            lat=case.lat,
+            long=case.long,
+            address=case.address,
+            address_id=case.address_id,
+            reporter=case.reporter,
+            actor=actor,
+            opened_at=at,
+        )
+        locked = _case_lock(case.pk)
+        locked.updated_at = at
+        locked.save(update_fields=["updated_at"])
+        _event_append(
+            case=locked,
+            kind=CaseEventKind.SPLIT,
+            at=at,
+            actor=actor,
+            channel=Channel.STAFF,
+            public=True,
+            data={"to": new.reference, "to_id": new.pk, "service": service_type.code},
+        )
+        _event_append(
+            case=_case_lock(new.pk),
+            kind=CaseEventKind.SPLIT,
+            at=at,
+            actor=actor,
+            channel=Channel.STAFF,
+            public=True,
+            data={"from": case.reference, "from_id": case.pk},
+        )
+    return new
+
+
 def case_watch(*, case: Case, user: Any, watching: bool = True) -> bool:
     """Start (or stop) `user` watching `case`; return whether they watch it now."""
     if watching:

@@ -14,6 +14,17 @@ from townhall.catalog.forms import attribute_form_field, form_answers
 from townhall.catalog.models import Priority
 
 
+class _Ids(forms.Form):
+    """Forms that share the case page get ids of their own (`status-note`, `time-note`)."""
+
+    id_prefix = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if self.id_prefix:
+            kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+
+
 class NoteForm(forms.Form):
     VISIBILITY = [
         ("internal", _("Internal note – staff only")),
@@ -35,7 +46,9 @@ class NoteForm(forms.Form):
     )
 
 
-class StatusForm(forms.Form):
+class StatusForm(_Ids):
+    id_prefix = "status"
+
     to = forms.ChoiceField(
         label=_("New status"), error_messages={"required": _("Choose a status.")}
     )
@@ -98,7 +111,9 @@ class FindForm(forms.Form):
     reference = forms.CharField(label=_("Find a case by reference"), max_length=40)
 
 
-class DueForm(forms.Form):
+class DueForm(_Ids):
+    id_prefix = "due"
+
     due_at = forms.DateTimeField(
         label=_("New due date and time"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
@@ -115,7 +130,9 @@ class DueForm(forms.Form):
     )
 
 
-class TransferForm(forms.Form):
+class TransferForm(_Ids):
+    id_prefix = "transfer"
+
     department = forms.ChoiceField(
         label=_("Move to department"), error_messages={"required": _("Choose a department.")}
     )
@@ -130,7 +147,9 @@ class TransferForm(forms.Form):
         field.choices = [("", _("Choose a department")), *departments]
 
 
-class TimeForm(forms.Form):
+class TimeForm(_Ids):
+    id_prefix = "time"
+
     minutes = forms.IntegerField(
         label=_("Minutes spent"),
         min_value=1,
@@ -222,3 +241,37 @@ class TwoStepForm(forms.Form):
         ),
         error_messages={"required": _("Enter the code from your authenticator app.")},
     )
+
+
+class SplitForm(_Ids):
+    id_prefix = "split"
+
+    """Part of a case that belongs to another service: a new case for the same resident."""
+
+    service = forms.ChoiceField(
+        label=_("Service for the new case"), error_messages={"required": _("Choose a service.")}
+    )
+    description = forms.CharField(
+        label=_("What the new case is about"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say what the new case is about.")},
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        services: list[tuple[str, str]],
+        specs: Sequence[AttributeSpec] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["service"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("Choose a service")), *services]
+        self.specs = [s for s in specs if s.variable]
+        for spec in self.specs:
+            self.fields[f"attribute_{spec.code}"] = attribute_form_field(spec)
+
+    def answers(self) -> dict[str, object]:
+        return form_answers(self, self.specs)

@@ -53,6 +53,7 @@ from townhall.cases.services import (
     case_note_add,
     case_open,
     case_priority_change,
+    case_split,
     case_time_log,
     case_transfer,
     case_transition,
@@ -72,6 +73,7 @@ from townhall.console.forms import (
     NoteForm,
     PriorityForm,
     SavedViewForm,
+    SplitForm,
     StatusForm,
     TimeForm,
     TransferForm,
@@ -293,6 +295,8 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
         "due_form": forms.get("due_form") or DueForm(),
         "transfer_form": forms.get("transfer_form") or TransferForm(departments=_departments(case)),
         "time_form": forms.get("time_form") or TimeForm(),
+        "split_form": forms.get("split_form") or SplitForm(services=_split_services(case)),
+        "split_asking": forms.get("split_asking", ""),
         "minutes_spent": case_minutes_spent(case_id=case.pk),
         "watchers": [w.user for w in CaseWatcher.objects.filter(case=case).select_related("user")],
         "status_form": forms.get("status_form") or StatusForm(current=case.status),
@@ -942,3 +946,55 @@ def two_step_view(request: HttpRequest) -> HttpResponse:
 
 two_step_view.sets_up_two_step = True  # type: ignore[attr-defined]
 two_step_view = staff_required(two_step_view)
+
+
+# --- splitting --------------------------------------------------------------------------
+
+
+def _split_services(case: Case) -> list[tuple[str, str]]:
+    return list(
+        ServiceType.objects.filter(active=True, jurisdiction_id=case.service_type.jurisdiction_id)
+        .order_by("name")
+        .values_list("code", "name")
+    )
+
+
+@require_POST
+@staff_required
+def split_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Split off part of a case as a new case; ask the new service's questions first."""
+    case = _case_or_404(request, case_id)
+    _require(request, Action.WORK, case)
+    services = _split_services(case)
+    chosen = ServiceType.objects.filter(
+        code=request.POST.get("service", ""),
+        active=True,
+        jurisdiction_id=case.service_type.jurisdiction_id,
+    ).first()
+    specs = attribute_specs_for(service_type=chosen) if chosen is not None else []
+    form = SplitForm(request.POST, services=services, specs=specs)
+    asked = chosen is not None and request.POST.get("asked") == chosen.code
+    if chosen is not None and form.specs and not asked:
+        ask = SplitForm(services=services, specs=specs, initial=request.POST.dict())
+        context = _case_context(request, case, split_form=ask, split_asking=chosen.code)
+        return render(request, "console/case.html", context)
+    if not form.is_valid():
+        return _failed(request, case, split_form=form, split_asking=chosen.code if chosen else "")
+    assert chosen is not None
+    try:
+        new = case_split(
+            case=case,
+            service_type=chosen,
+            description=form.cleaned_data["description"],
+            answers=form.answers(),
+            actor=_staff(request),
+        )
+    except ValidationFailed as exc:
+        _errors_onto(form, exc, "description")
+        return _failed(request, case, split_form=form, split_asking=chosen.code)
+    messages.success(
+        request, _("%(reference)s opened for that part.") % {"reference": new.reference}
+    )
+    if access_case_visible(request.user, new):
+        return redirect("console:case", case_id=new.pk)
+    return _back(case)

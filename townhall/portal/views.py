@@ -91,6 +91,10 @@ def timeline_text(event: CaseEvent) -> str:
         with contextlib.suppress(ValueError):  # keep the raw text of an odd value
             when = long_date(date.fromisoformat(when)) if when else ""
         text = _("We now aim to finish by %(date)s.") % {"date": when}
+    elif event.kind == CaseEventKind.SPLIT and data.get("to"):
+        text = _("Part of your request is now handled as request %(ref)s.") % {"ref": data["to"]}
+    elif event.kind == CaseEventKind.SPLIT:
+        text = _("Opened from request %(ref)s.") % {"ref": data.get("from", "")}
     elif event.kind == CaseEventKind.PHOTO_ADDED:
         count = int(data.get("count", 1))
         text = _("%(count)s photo(s) added.") % {"count": count}

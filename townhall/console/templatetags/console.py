@@ -118,6 +118,10 @@ def event_text(event: CaseEvent) -> str:
             "to": data.get("to_label", ""),
             "reason": data.get("reason", ""),
         }
+    if kind == CaseEventKind.SPLIT:
+        if data.get("to"):
+            return _("Part of this case was split off as %(other)s") % {"other": data["to"]}
+        return _("Split off from %(other)s") % {"other": data.get("from", "")}
     if kind == CaseEventKind.MERGED:
         if data.get("into"):
             return _("Closed as a duplicate of %(other)s") % {"other": data["into"]}
