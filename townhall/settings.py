@@ -169,6 +169,23 @@ TOWNHALL_REFERENCE_PREFIX = env.str("TOWNHALL_REFERENCE_PREFIX", default="TH")
 # have none are sent to set one up before using the console.
 TOWNHALL_STAFF_REQUIRE_2FA = env.bool("TOWNHALL_STAFF_REQUIRE_2FA", default=False)
 OTP_TOTP_ISSUER = env.str("TOWNHALL_BRAND_NAME", default="Townhall")
+# Single sign-on for staff (OpenID Connect, mozilla-django-oidc): off unless configured.
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+TOWNHALL_OIDC = bool(OIDC_RP_CLIENT_ID)
+if TOWNHALL_OIDC:
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    AUTHENTICATION_BACKENDS = [
+        "townhall.console.sso.StaffOIDCBackend",
+        "django.contrib.auth.backends.ModelBackend",
+    ]
+    OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT")
+    OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT")
+    OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+    OIDC_CREATE_USER = False
+    LOGIN_REDIRECT_URL = "/console/"
 # "Breaching soon" lists running cases due within this many hours.
 TOWNHALL_BREACHING_SOON_HOURS = env.int("TOWNHALL_BREACHING_SOON_HOURS", default=4)
 

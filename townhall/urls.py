@@ -1,5 +1,6 @@
 """URL routes: the citizen portal at /, the caseworker console at /console/, admin at /admin/."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -8,6 +9,7 @@ admin.site.site_title = "Townhall"
 admin.site.index_title = "Council configuration and cases"
 
 urlpatterns = [
+    *([path("oidc/", include("mozilla_django_oidc.urls"))] if settings.TOWNHALL_OIDC else []),
     path("admin/", admin.site.urls),
     path("console/", include("townhall.console.urls")),
     path("hooks/", include("townhall.hooks.urls")),

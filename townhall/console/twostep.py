@@ -23,6 +23,8 @@ def needs_second_step(request: HttpRequest) -> bool:
     user: Any = request.user
     if not user.is_authenticated:
         return False
+    if request.session.get("townhall_sso"):  # the council's provider did the second factor
+        return False
     verified = getattr(user, "is_verified", None)
     if verified is not None and verified():
         return False
@@ -57,7 +59,11 @@ class StaffAuthenticationForm(OTPAdminAuthenticationForm):  # type: ignore[misc]
 
 class StaffAdminSite(admin.AdminSite):
     login_form = StaffAuthenticationForm
-    login_template = "otp/admin111/login.html"
+    login_template = "console/staff_login.html"
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        context = {"single_sign_on": settings.TOWNHALL_OIDC, **(extra_context or {})}
+        return super().login(request, extra_context=context)
 
     def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and not needs_second_step(request)
