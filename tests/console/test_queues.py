@@ -168,3 +168,14 @@ def test_a_filtered_queue_is_saved_as_a_named_view_of_ones_own(
     assert SavedView.objects.count() == 1
     assert client.post(f"/console/views/{view.pk}/delete/").status_code == 302
     assert not SavedView.objects.exists()
+
+
+def test_menu_counts_stop_at_the_cap(staff: dict[str, Any], pothole: Any, monkeypatch: Any) -> None:
+    from townhall.console import queues
+
+    monkeypatch.setattr(queues, "COUNT_CAP", 3)
+    for _ in range(5):
+        _open(pothole)
+    html = signed_in(staff["caseworker"]).get("/console/queues/mine/").content.decode()
+    assert '<span class="th-count" id="count-unassigned">3+</span>' in html
+    assert '<span class="th-count" id="count-mine">0</span>' in html

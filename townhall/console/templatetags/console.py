@@ -38,6 +38,18 @@ def get(mapping: dict[str, Any], key: str) -> Any:
 
 
 @register.filter
+def capped(count: int) -> str:
+    """A queue's count, "1,000+" past the cap."""
+    from django.utils.formats import number_format
+
+    from townhall.console.queues import COUNT_CAP
+
+    if count > COUNT_CAP:
+        return f"{number_format(COUNT_CAP, force_grouping=True)}+"
+    return str(count)
+
+
+@register.filter
 def status_colour(status: str) -> str:
     return COLOURS.get(CaseStatus(status), "")
 
