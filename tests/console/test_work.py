@@ -305,3 +305,25 @@ def test_part_of_a_case_is_split_off_as_a_new_case_for_the_same_resident(
     assert there.data["from"] == case.reference
     public = Client().get("/track/", {"reference": case.reference}).content.decode()
     assert f"now handled as request {new.reference}" in public
+
+
+def test_the_scan_marks_overdue_cases_in_batches_and_keeps_every_chain_whole(
+    staff: dict[str, Any], pothole: Any
+) -> None:
+    from townhall.cases.selectors import ledger_verify
+    from townhall.cases.services import case_sla_scan
+
+    cases = [_open(pothole) for _ in range(5)]
+    case_transition(case=cases[4], to="awaiting_citizen", actor=staff["caseworker"])  # paused
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(
+        due_at=clock.now() - timedelta(hours=1)
+    )
+    assert case_sla_scan(batch=2) == 4  # three batches: 2, 2, then none left
+    marked = Case.objects.filter(breached_at__isnull=False).count()
+    assert marked == 4
+    for case in cases[:4]:
+        events = list(case.events.order_by("seq").values_list("seq", "kind"))
+        assert events[-1][1] == CaseEventKind.SLA_BREACHED
+        assert [seq for seq, _ in events] == list(range(1, len(events) + 1))
+    checked, breaks = ledger_verify()
+    assert checked > 0 and breaks == []

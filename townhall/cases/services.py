@@ -22,7 +22,7 @@ from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -1132,47 +1132,76 @@ def _supervisors_by_department() -> dict[int, list[Any]]:
     return out
 
 
-def case_sla_scan(*, now: datetime | None = None) -> int:
+SCAN_BATCH = 500
+
+
+def case_sla_scan(*, now: datetime | None = None, batch: int = SCAN_BATCH) -> int:
     """Record an SLA_BREACHED event on every running case past its due date, escalated to
     its department's supervisors; return how many.
 
-    Each supervisor gets one e-mail per scan listing their newly breached cases (sent
-    after the events are committed; a mail failure is logged and never undoes them).
+    Works in batches: each locks up to `batch` overdue cases (skipping any another
+    transaction holds: the next scan takes them), appends their events in one insert and
+    marks them in one update. Each supervisor gets one e-mail per scan listing their newly
+    breached cases (after the events are committed; a mail failure never undoes them).
     """
     at = now or clock.now()
-    overdue = list(
-        Case.objects.filter(
-            status__in=OPEN_STATUSES, due_at__lt=at, breached_at__isnull=True
-        ).values_list("pk", flat=True)
-    )
-    supervisors = _supervisors_by_department() if overdue else {}
+    running = OPEN_STATUSES - PAUSED_STATUSES
+    supervisors: dict[int, list[Any]] | None = None
     digest: dict[int, tuple[Any, list[str]]] = {}
     count = 0
-    for case_id in overdue:
+    while True:
         with transaction.atomic():
-            case = _case_lock(case_id)
-            if case.breached_at is not None or case.due_at is None or case.due_at >= at:
-                continue
-            if case.status in FINISHED_STATUSES or case.status in PAUSED_STATUSES:
-                continue
-            case.breached_at = at
-            case.save(update_fields=["breached_at"])
-            escalated = supervisors.get(case.department_id, [])
-            _event_append(
-                case=case,
-                kind=CaseEventKind.SLA_BREACHED,
-                at=at,
-                actor=None,
-                channel=Channel.STAFF,
-                data={
-                    "due_at": _iso(case.due_at),
-                    "overdue_s": (at - case.due_at).total_seconds(),
-                    "escalated_to": [u.get_username() for u in escalated],
-                },
+            rows = list(
+                Case.objects.select_for_update(skip_locked=True)
+                .filter(status__in=running, due_at__lt=at, breached_at__isnull=True)
+                .order_by("pk")
+                .values_list("pk", "department_id", "due_at", "opened_at")[:batch]
             )
-            for user in escalated:
-                digest.setdefault(user.pk, (user, []))[1].append(case.reference)
-            count += 1
+            if not rows:
+                break
+            if supervisors is None:
+                supervisors = _supervisors_by_department()
+            ids = [row[0] for row in rows]
+            last = {
+                case_id: (seq, digest_hash)
+                for case_id, seq, digest_hash in CaseEvent.objects.filter(
+                    case_id__in=ids,
+                    seq=Subquery(
+                        CaseEvent.objects.filter(case_id=OuterRef("case_id"))
+                        .order_by("-seq")
+                        .values("seq")[:1]
+                    ),
+                ).values_list("case_id", "seq", "hash")
+            }
+            events = []
+            for case_id, department_id, due_at, opened_at in rows:
+                escalated = supervisors.get(department_id, [])
+                shell = Case(pk=case_id, opened_at=opened_at)
+                events.append(
+                    _event_build(
+                        case=shell,
+                        kind=CaseEventKind.SLA_BREACHED,
+                        at=at,
+                        actor=None,
+                        channel=Channel.STAFF,
+                        previous=last.get(case_id, (0, GENESIS_HASH)),
+                        data={
+                            "due_at": _iso(due_at),
+                            "overdue_s": (at - due_at).total_seconds() if due_at else 0.0,
+                            "escalated_to": [u.get_username() for u in escalated],
+                        },
+                    )
+                )
+                for user in escalated:
+                    digest.setdefault(user.pk, (user, []))[1].append(shell.reference)
+            CaseEvent.objects.bulk_create(events)
+            Case.objects.filter(pk__in=ids).update(breached_at=at)
+            if case_event_wanted(CaseEventKind.SLA_BREACHED):
+                for event in events:
+                    case_event_publish(event)
+            count += len(rows)
+        if len(rows) < batch:
+            break
     for user, references in digest.values():
         _escalation_mail(user, references)
     logger.info("SLA scan at %s: %d case(s) newly breached", at.isoformat(), count)
