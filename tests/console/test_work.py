@@ -327,3 +327,54 @@ def test_the_scan_marks_overdue_cases_in_batches_and_keeps_every_chain_whole(
         assert [seq for seq, _ in events] == list(range(1, len(events) + 1))
     checked, breaks = ledger_verify()
     assert checked > 0 and breaks == []
+
+
+def test_merging_in_the_console_moves_followers_and_keeps_both_chains_whole(
+    staff: dict[str, Any], pothole: Any
+) -> None:
+    from townhall.cases.models import CaseFollower
+    from townhall.cases.selectors import ledger_verify
+    from townhall.cases.services import case_follow
+
+    original, repeat = _open(pothole), _open(pothole)
+    neighbour = citizen_resolve(name="Ana", email="ana@example.org")
+    case_follow(case=repeat, citizen=neighbour)
+    response = signed_in(staff["caseworker"]).post(
+        f"/console/cases/{repeat.pk}/merge/", {"into": original.reference}
+    )
+    assert response.status_code == 302 and response["Location"] == f"/console/cases/{original.pk}/"
+    repeat.refresh_from_db()
+    assert repeat.status == "duplicate" and repeat.merged_into_id == original.pk
+    assert CaseFollower.objects.filter(case=original, citizen=neighbour).exists()
+    assert repeat.events.filter(kind=CaseEventKind.MERGED).exists()
+    assert original.events.filter(kind=CaseEventKind.MERGED).exists()
+    checked, breaks = ledger_verify(case_ids=[original.pk, repeat.pk])
+    assert checked >= 6 and breaks == []
+
+
+@pytest.mark.parametrize("extra", [0, 40])
+def test_the_case_page_costs_the_same_queries_however_long_its_story(
+    staff: dict[str, Any], pothole: Any, extra: int
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from townhall.cases.services import case_note_add
+
+    rosa = citizen_resolve(name="Rosa", email="rosa@example.org")
+    case = _open(pothole, reporter=rosa)
+    keisha = staff["caseworker"]
+    for i in range(extra):  # a long history and many other requests from the same resident
+        case_note_add(case=case, text=f"note {i}", actor=keisha, public=bool(i % 2))
+        _open(pothole, reporter=rosa)
+    CannedResponse.objects.create(title="Thanks", body="Thank you {name}")
+    client = signed_in(keisha)
+    client.get(f"/console/cases/{case.pk}/")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/console/cases/{case.pk}/").status_code == 200
+    statements = [
+        q["sql"] for q in queries.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ]  # fmt: skip
+    # the page's reads, whatever the number of events, photos and other requests
+    assert len(statements) <= 17, "\n".join(statements)

@@ -99,6 +99,12 @@ class Case(models.Model):
                 condition=models.Q(status__in=sorted(OPEN_STATUSES)),
                 name="case_open_department_due",
             ),
+            # Nobody's yet, every department: the council-wide "unassigned" queue.
+            models.Index(
+                fields=["due_at", "id"],
+                condition=models.Q(status__in=sorted(OPEN_STATUSES), assignee__isnull=True),
+                name="case_open_unassigned_due",
+            ),
         ]
         permissions = [
             ("work_case", "Work cases: notes, public updates, status, merge, take"),

@@ -278,6 +278,10 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
     can_work = access_can(user, Action.WORK, case) and case.status in OPEN_STATUSES
     return {
         "queues": QUEUES,
+        "map_settings": {
+            "tiles": settings.TOWNHALL_MAP_TILE_URL,
+            "attribution": settings.TOWNHALL_MAP_ATTRIBUTION,
+        },
         "case": case,
         "events": events,
         "photos": list(CasePhoto.objects.filter(case=case).only("id", "width", "height")),

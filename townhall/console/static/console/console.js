@@ -49,3 +49,30 @@
     }
   });
 }());
+/* The case's place on a map (Leaflet, from this site; the address and coordinates are on
+   the page as text, so without JavaScript nothing is missing). */
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-case-map]");
+  if (!box) { return; }
+  box.hidden = false;
+  var css = document.createElement("link");
+  css.rel = "stylesheet";
+  css.href = box.dataset.leafletCss;
+  document.head.appendChild(css);
+  var js = document.createElement("script");
+  js.src = box.dataset.leafletJs;
+  js.onload = function () {
+    var point = [parseFloat(box.dataset.lat), parseFloat(box.dataset.long)];
+    var map = window.L.map(box, { keyboard: false, scrollWheelZoom: false }).setView(point, 16);
+    window.L.tileLayer(box.dataset.tiles, { maxZoom: 19, attribution: box.dataset.attribution }).addTo(map);
+    window.L.marker(point, {
+      keyboard: false,
+      icon: window.L.icon({
+        iconUrl: box.dataset.marker, iconRetinaUrl: box.dataset.markerRetina, shadowUrl: box.dataset.markerShadow,
+        iconSize: [25, 41], iconAnchor: [12, 41], shadowSize: [41, 41]
+      })
+    }).addTo(map);
+  };
+  document.head.appendChild(js);
+}());
