@@ -473,3 +473,14 @@ def test_the_queue_refreshes_itself_without_leaving_the_page(
     assert old.reference in page.locator("#queue-table").inner_text()
     assert page.locator("#count-unassigned").inner_text() == "2"
     assert_accessible(page)
+
+
+def test_the_case_page_shows_where_on_a_map(
+    live_server: Any, page: Any, staff: dict[str, Any], pothole: Any
+) -> None:
+    case = _open(pothole, lat=42.3601, long=-71.0942, address="12 Elm Street")
+    _sign_in(page, live_server, staff["caseworker"], f"/console/cases/{case.pk}/")
+    page.locator("#case-map .leaflet-marker-icon").wait_for()
+    assert page.locator("#case-map").is_visible()
+    assert "12 Elm Street" in page.locator("main").inner_text()  # and in words, for everyone
+    assert_accessible(page)
