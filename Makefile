@@ -69,5 +69,8 @@ bench-open311: install-test ## the Open311 API over HTTP (gunicorn + wrk) agains
 bench-portal: install-test ## the citizen portal's pages on PostgreSQL with 1 M cases (server time, queries, page weight)
 	$(BIN)/python bench/portal.py
 
+bench-console: install-test ## the caseworker console on PostgreSQL with 1 M cases and 200 caseworkers, and the SLA breach scan
+	$(BIN)/python bench/console.py
+
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
