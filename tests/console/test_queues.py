@@ -179,3 +179,21 @@ def test_menu_counts_stop_at_the_cap(staff: dict[str, Any], pothole: Any, monkey
     html = signed_in(staff["caseworker"]).get("/console/queues/mine/").content.decode()
     assert '<span class="th-count" id="count-unassigned">3+</span>' in html
     assert '<span class="th-count" id="count-mine">0</span>' in html
+
+
+def test_the_breached_count_takes_marked_and_merely_overdue_cases(
+    staff: dict[str, Any], pothole: Any, monkeypatch: Any
+) -> None:
+    from townhall.console import queues
+
+    monkeypatch.setattr(queues, "COUNT_CAP", 3)
+    past = clock.now() - timedelta(hours=1)
+    overdue = [_open(pothole) for _ in range(2)]
+    Case.objects.filter(pk__in=[c.pk for c in overdue]).update(due_at=past)  # not yet marked
+    client = signed_in(staff["caseworker"])
+    html = client.get("/console/queues/mine/").content.decode()
+    assert '<span class="th-count" id="count-breached">2</span>' in html
+    marked = [_open(pothole) for _ in range(4)]
+    Case.objects.filter(pk__in=[c.pk for c in marked]).update(due_at=past, breached_at=past)
+    html = client.get("/console/queues/mine/").content.decode()
+    assert '<span class="th-count" id="count-breached">3+</span>' in html

@@ -99,6 +99,21 @@ class Case(models.Model):
                 condition=models.Q(status__in=sorted(OPEN_STATUSES)),
                 name="case_open_department_due",
             ),
+            # Nobody's yet, per department: a team's "unassigned" queue and its count (without
+            # it, PostgreSQL counted them with a LIMITed sequential scan whose cost swung
+            # from 3 to 150 ms with where in the table the scan began).
+            models.Index(
+                fields=["department", "due_at"],
+                condition=models.Q(status__in=sorted(OPEN_STATUSES), assignee__isnull=True),
+                name="case_open_unassigned_dept",
+            ),
+            # Marked late, per department: with the (department, due_at) index above, the
+            # "breached" queue's "due before now OR marked late" is two index scans.
+            models.Index(
+                fields=["department", "due_at"],
+                condition=models.Q(status__in=sorted(OPEN_STATUSES), breached_at__isnull=False),
+                name="case_open_breached_dept",
+            ),
             # Nobody's yet, every department: the council-wide "unassigned" queue.
             models.Index(
                 fields=["due_at", "id"],
