@@ -89,3 +89,52 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose}={'yes' if self.granted else 'no'} at {self.at:%Y-%m-%d}"
+
+
+class PersonEventKind(models.TextChoices):
+    MERGED = "merged", _("People merged")
+    SPLIT = "split", _("Person split")
+    CONTACT_ADDED = "contact_added", _("Contact point added")
+    CONTACT_VERIFIED = "contact_verified", _("Contact point verified")
+    CONTACT_MOVED = "contact_moved", _("Contact point moved")
+
+
+class PersonEvent(models.Model):
+    """One change to who a person is or how they are reached; appended, never edited.
+
+    `citizen` is whose history shows the event: a merge hands the merged-away person's
+    events to the survivor, and a person removed altogether leaves their events with no
+    citizen. `subject_id` is the id of the citizen the event was written about, a plain
+    integer that never changes; `data` holds every other id involved as plain integers.
+    """
+
+    # Indexed by person_event_history, whose first column it is.
+    citizen = models.ForeignKey(
+        Citizen,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        db_index=False,
+    )
+    subject_id = models.BigIntegerField(db_index=True)
+    kind = models.CharField(max_length=20, choices=PersonEventKind.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["citizen", "-at"], name="person_event_history")]
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of citizen {self.subject_id} at {self.at:%Y-%m-%d %H:%M}"
