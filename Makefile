@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 SOURCES := townhall tests bench
 
-.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal bench-console clean
+.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -71,6 +71,12 @@ bench-portal: install-test ## the citizen portal's pages on PostgreSQL with 1 M 
 
 bench-console: install-test ## the caseworker console on PostgreSQL with 1 M cases and 200 caseworkers, and the SLA breach scan
 	$(BIN)/python bench/console.py
+
+bench-intake: install-test ## the intake pipeline end to end (e-mail webhook → case) on PostgreSQL with 1 M cases
+	$(BIN)/python bench/intake.py
+
+bench-triage: install-test ## the triage classifier against TF-IDF + logistic regression on Boston's Open311 descriptions (needs ../shared/data)
+	$(BIN)/python bench/triage.py
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

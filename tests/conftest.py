@@ -13,6 +13,7 @@ from django.core.cache import cache
 from townhall.catalog.selectors import catalog_cache_clear
 from townhall.catalog.services import catalog_import
 from townhall.core.tasks import scheduled_runs_forget
+from townhall.intake.selectors_triage import triage_classifier_cache_clear
 from townhall.open311.keys import api_key_cache_clear
 from townhall.people.roles import StaffRole
 from townhall.people.services import citizen_resolve, staff_user_create
@@ -95,11 +96,13 @@ def _fresh_process_state() -> Iterator[None]:
     api_key_cache_clear()
     places_cache_clear()
     scheduled_runs_forget()
+    triage_classifier_cache_clear()
     yield
     catalog_cache_clear()
     api_key_cache_clear()
     places_cache_clear()
     scheduled_runs_forget()
+    triage_classifier_cache_clear()
 
 
 @pytest.fixture

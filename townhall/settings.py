@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "townhall.places",
     "townhall.cases",
     "townhall.notify",
+    "townhall.intake",
     "townhall.portal",
     "townhall.console",
     "townhall.hooks",
@@ -198,6 +199,39 @@ TOWNHALL_PHOTO_MAX_PIXELS = env.int("TOWNHALL_PHOTO_MAX_PIXELS", default=50_000_
 TOWNHALL_STAGED_PHOTO_HOURS = env.int("TOWNHALL_STAGED_PHOTO_HOURS", default=24)
 # Open cases of the same service within this distance are offered before a new report.
 TOWNHALL_DUPLICATE_RADIUS_M = env.int("TOWNHALL_DUPLICATE_RADIUS_M", default=250)
+# --- intake: every channel into one pipeline (docs/operations.md, "Intake") ---
+# Triage routes a message by itself when the classifier is at least this sure; otherwise
+# the case waits in the triage queue with the top three suggestions.
+TOWNHALL_TRIAGE_THRESHOLD = env.float("TOWNHALL_TRIAGE_THRESHOLD", default=0.6)
+# Service for messages the classifier cannot place at all (no model yet); empty: the
+# first active service by name, flagged for triage.
+TOWNHALL_INTAKE_FALLBACK_SERVICE = env.str(
+    "TOWNHALL_INTAKE_FALLBACK_SERVICE", default="general_enquiry"
+)
+# Messages one sender may send in an hour on e-mail, SMS or a webhook before the rest are
+# kept but ignored (mail loops, floods).
+TOWNHALL_INTAKE_RATE_LIMIT_PER_HOUR = env.int("TOWNHALL_INTAKE_RATE_LIMIT_PER_HOUR", default=20)
+# A text within this many minutes of the sender's last one continues the same case.
+TOWNHALL_SMS_THREAD_MINUTES = env.int("TOWNHALL_SMS_THREAD_MINUTES", default=60)
+# Duplicate score (0-1, from distance and wording): at or above AUTO a message joins the
+# open case as a follower; at or above SUGGEST staff see the pair on the new case.
+TOWNHALL_DUPLICATE_AUTO_SCORE = env.float("TOWNHALL_DUPLICATE_AUTO_SCORE", default=0.75)
+TOWNHALL_DUPLICATE_SUGGEST_SCORE = env.float("TOWNHALL_DUPLICATE_SUGGEST_SCORE", default=0.35)
+# Inbound e-mail: the raw-MIME webhook's shared secret, the domain of per-case reply
+# addresses (case+TH-26-000123.sig@DOMAIN) and the secret that signs them.
+TOWNHALL_INBOUND_EMAIL_SECRET = env.str("TOWNHALL_INBOUND_EMAIL_SECRET", default="")
+TOWNHALL_INBOUND_EMAIL_DOMAIN = env.str("TOWNHALL_INBOUND_EMAIL_DOMAIN", default="")
+TOWNHALL_REPLY_ADDRESS_SECRET = env.str("TOWNHALL_REPLY_ADDRESS_SECRET", default="") or SECRET_KEY
+TOWNHALL_INBOUND_EMAIL_MAX_BYTES = env.int("TOWNHALL_INBOUND_EMAIL_MAX_BYTES", default=25_000_000)
+# The IMAP poller (`townhall intake imap`), for councils without an inbound webhook.
+TOWNHALL_IMAP = {
+    "host": env.str("IMAP_HOST", default=""),
+    "port": env.int("IMAP_PORT", default=993),
+    "user": env.str("IMAP_USER", default=""),
+    "password": env.str("IMAP_PASSWORD", default=""),
+    "folder": env.str("IMAP_FOLDER", default="INBOX"),
+    "ssl": env.bool("IMAP_SSL", default=True),
+}
 # A sign-in link for residents' accounts works once, for this many minutes.
 TOWNHALL_SIGN_IN_LINK_MINUTES = env.int("TOWNHALL_SIGN_IN_LINK_MINUTES", default=30)
 # A resident may say "not fixed" this many days after their request was resolved.
@@ -250,6 +284,10 @@ TOWNHALL_PERIODIC_TASKS = [
         env.int("NOTIFY_SWEEP_SECONDS", default=30),
     ),
     ("townhall.portal.tasks.staged_photos_purge_task", 3600),
+    (
+        "townhall.intake.tasks.intake_process_pending_task",
+        env.int("INTAKE_SWEEP_SECONDS", default=120),
+    ),
 ]
 
 # --- who hears about case events, inside the event's transaction (cases/dispatch.py) ---

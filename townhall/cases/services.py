@@ -205,12 +205,14 @@ def case_open(
     reporter: Citizen | None = None,
     actor: Actor = None,
     opened_at: datetime | None = None,
+    answers_partial: bool = False,
 ) -> Case:
     """Open a case with its OPENED event and SLA due date, written atomically.
 
     Raise InvalidCaseInput (nothing written) if the service is inactive, the answers do
     not fit the service's questions, the location is out of range, a text is too long or
-    the request says nothing at all.
+    the request says nothing at all. `answers_partial` lets required questions go
+    unanswered, for channels that cannot ask them (e-mail, SMS, partners' messages).
     """
     errors: dict[str, list[str]] = {}
     if not service_type.active:
@@ -236,7 +238,9 @@ def case_open(
     clean_answers: dict[str, object] = {}
     try:
         clean_answers = answers_clean(
-            specs=attribute_specs_for(service_type=service_type), answers=answers or {}
+            specs=attribute_specs_for(service_type=service_type),
+            answers=answers or {},
+            partial=answers_partial,
         )
     except ValidationFailed as exc:
         errors.update(exc.details)
@@ -814,6 +818,77 @@ def case_transfer(
         )
     _copy_state(locked, case)
     case.department = department
+    return case
+
+
+def case_service_change(
+    *,
+    case: Case,
+    service_type: ServiceType,
+    actor: Actor,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Case:
+    """Re-file an open case under another service (triage got it wrong, or the resident
+    chose badly): it moves to that service's department and queue, and its due date is
+    worked out again from when it was received under the new service's SLA.
+
+    Raise InvalidCaseInput for a finished case, the same service, an inactive one or
+    another council's.
+    """
+    at = now or clock.now()
+    with transaction.atomic():
+        locked = _case_lock(case.pk)
+        errors: dict[str, list[str]] = {}
+        if service_type.pk == locked.service_type_id:
+            errors["service"] = [_("Choose another service.")]
+        elif service_type.jurisdiction_id != locked.service_type.jurisdiction_id:
+            errors["service"] = [_("Choose a service of the same council.")]
+        elif not service_type.active:
+            errors["service"] = [_("That service is not taking requests.")]
+        if locked.status not in OPEN_STATUSES:
+            errors["service"] = [_("Only an open case can move.")]
+        if errors:
+            raise InvalidCaseInput(_("The case could not be moved."), details=errors)
+        previous = locked.service_type
+        previous_department = locked.department
+        locked.service_type = service_type
+        locked.department_id = service_type.department_id
+        fields = ["service_type", "department", "updated_at"]
+        if service_type.department_id != previous_department.pk:
+            locked.assignee_id = None
+            fields.append("assignee")
+        sla = _sla_inputs(locked)
+        if sla is not None and locked.status not in PAUSED_STATUSES:
+            _sla_apply(
+                locked,
+                sla_start(received_at=locked.opened_at, target=sla[0], calendar=sla[1]),
+                sla[1],
+            )
+            fields += ["due_at", "sla_paused_remaining", "expected_on"]
+        locked.updated_at = at
+        locked.save(update_fields=fields)
+        _event_append(
+            case=locked,
+            kind=CaseEventKind.TRANSFERRED,
+            at=at,
+            actor=actor,
+            channel=Channel.STAFF,
+            data={
+                "from_service": previous.code,
+                "to_service": service_type.code,
+                "from": previous_department.code,
+                "from_label": previous_department.name,
+                "to": locked.department.code,
+                "to_label": locked.department.name,
+                "reason": reason.strip(),
+                "due_at": _iso(locked.due_at),
+            },
+        )
+    _copy_state(locked, case)
+    case.service_type = service_type
+    case.department = locked.department
+    case.due_at, case.expected_on = locked.due_at, locked.expected_on
     return case
 
 

@@ -88,12 +88,14 @@ def _blank(raw: object) -> bool:
 
 
 def answers_clean(
-    *, specs: Sequence[AttributeSpec], answers: Mapping[str, object]
+    *, specs: Sequence[AttributeSpec], answers: Mapping[str, object], partial: bool = False
 ) -> dict[str, object]:
     """Return `answers` normalised per datatype, keyed by attribute code.
 
     Raise ValidationFailed listing every missing required answer, malformed value and
     unknown attribute code at once, so a form or API client can fix them in one go.
+    With `partial`, missing answers are allowed: the channel could not ask the questions
+    (an e-mail, a text), and staff ask them when they pick the case up.
     """
     errors: dict[str, list[str]] = {}
     clean: dict[str, object] = {}
@@ -104,7 +106,7 @@ def answers_clean(
     for code, spec in known.items():
         raw = answers.get(code)
         if _blank(raw):
-            if spec.required:
+            if spec.required and not partial:
                 errors[code] = [f"{spec.description or code}: this answer is required."]
             continue
         value, problem = _one(spec, raw)

@@ -211,6 +211,15 @@ class ServiceType(TimeStampedModel):
         max_length=10, choices=Open311Type.choices, default=Open311Type.REALTIME
     )
     active = models.BooleanField(default=True)
+    # Duplicate detection: open cases of this service within this radius and window are
+    # compared with a new report. 0 turns it off (services with no place, like a permit).
+    duplicate_radius_m = models.PositiveIntegerField(
+        default=50,
+        help_text=_("Reports of this service this close to an open one may be duplicates; 0: off."),
+    )
+    duplicate_window_days = models.PositiveSmallIntegerField(
+        default=30, help_text=_("Only open cases reported within this many days are compared.")
+    )
     translations = translations_field(
         "service", '{"es": {"name": "Bache", "keywords": ["bache", "hoyo"]}}'
     )

@@ -82,6 +82,12 @@ QUEUES: dict[str, Queue] = {
             lambda user, now: access_open_cases(user).filter(status=CaseStatus.AWAITING_CITIZEN),
         ),
         Queue(
+            "triage",
+            _("Needs triage"),
+            _("The classifier was not sure of the service: confirm it or move the case."),
+            lambda user, now: access_open_cases(user).filter(triage_review__status="pending"),
+        ),
+        Queue(
             "reopened",
             _("Reopened"),
             _("Residents said these were not fixed."),

@@ -15,6 +15,12 @@ urlpatterns = [
     path("cases/<int:case_id>/status/", views.status_view, name="status"),
     path("cases/<int:case_id>/assign/", views.assign_view, name="assign"),
     path("cases/<int:case_id>/merge/", views.merge_view, name="merge"),
+    path("cases/<int:case_id>/triage/", views.triage_view, name="triage"),
+    path(
+        "cases/<int:case_id>/duplicates/<int:suggestion_id>/",
+        views.duplicate_view,
+        name="duplicate",
+    ),
     path("cases/<int:case_id>/split/", views.split_view, name="split"),
     path("cases/<int:case_id>/priority/", views.priority_view, name="priority"),
     path("cases/<int:case_id>/photos/<int:photo_id>/", views.photo_view, name="photo"),

@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
@@ -51,7 +52,6 @@ from townhall.cases.services import (
     case_due_change,
     case_merge,
     case_note_add,
-    case_open,
     case_priority_change,
     case_split,
     case_time_log,
@@ -85,10 +85,21 @@ from townhall.console.twostep import must_set_up, needs_second_step
 from townhall.core import clock
 from townhall.core.dates import long_date
 from townhall.core.errors import ValidationFailed
+from townhall.intake.messages import Dedupe, Message, Place, Sender
+from townhall.intake.models import DuplicateSuggestion, SuggestionStatus
+from townhall.intake.selectors import (
+    duplicate_suggestions_open,
+    messages_for_case,
+    triage_review_pending,
+)
+from townhall.intake.services import (
+    duplicate_suggestion_decide,
+    intake_submit,
+    triage_review_decide,
+)
 from townhall.people.contacts import email_normalise, phone_normalise
 from townhall.people.models import Channel, ContactPoint
 from townhall.people.selectors import citizen_by_contact
-from townhall.people.services import citizen_resolve
 
 View = Callable[..., Any]
 logger = logging.getLogger(__name__)
@@ -276,6 +287,7 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
         CaseEvent.objects.filter(case=case).select_related("actor").order_by("-seq")[:200]
     )
     can_work = access_can(user, Action.WORK, case) and case.status in OPEN_STATUSES
+    triage = triage_review_pending(case=case) if can_work else None
     return {
         "queues": QUEUES,
         "map_settings": {
@@ -310,6 +322,10 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
         "priority_form": forms.get("priority_form")
         or PriorityForm(initial={"priority": case.priority}),
         "kinds": CaseEventKind,
+        "triage": triage,
+        "duplicates": list(duplicate_suggestions_open(case=case)[:5]) if can_work else [],
+        "triage_services": _call_services(user) if triage else [],
+        "inbound": list(messages_for_case(case=case)[:50]),
     }
 
 
@@ -525,6 +541,70 @@ def merge_view(request: HttpRequest, case_id: int) -> HttpResponse:
         % {"reference": into.reference},
     )
     return redirect("console:case", case_id=into.pk)
+
+
+@require_POST
+@staff_required
+def triage_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Confirm the service the classifier guessed, or move the case to another one."""
+    case = _case_or_404(request, case_id)
+    _require(request, Action.WORK, case)
+    pending = triage_review_pending(case=case)
+    if pending is None:
+        messages.info(request, _("This case has already been triaged."))
+        return _back(case)
+    review, _suggestions = pending
+    service = ServiceType.objects.filter(
+        code=request.POST.get("service", ""),
+        jurisdiction_id=case.service_type.jurisdiction_id,
+        active=True,
+    ).first()
+    if service is None:
+        messages.error(request, _("Choose a service that is taking requests."))
+        return _back(case)
+    try:
+        case = triage_review_decide(review=review, service=service, actor=_staff(request))
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
+        return _back(case)
+    messages.success(
+        request,
+        _("Filed under %(service)s (%(department)s).")
+        % {"service": case.service_type.name, "department": case.department.name},
+    )
+    if access_case_visible(request.user, case):
+        return _back(case)
+    return redirect("console:queue", slug="triage")
+
+
+@require_POST
+@staff_required
+def duplicate_view(request: HttpRequest, case_id: int, suggestion_id: int) -> HttpResponse:
+    """Merge a suggested duplicate into the open case it repeats, or dismiss the pair."""
+    case = _case_or_404(request, case_id)
+    _require(request, Action.WORK, case)
+    suggestion = DuplicateSuggestion.objects.filter(
+        pk=suggestion_id, case=case, status=SuggestionStatus.OPEN
+    ).first()
+    if suggestion is None or not access_case_visible(request.user, suggestion.candidate):
+        raise Http404
+    merge = request.POST.get("decision") == "merge"
+    try:
+        survivor = duplicate_suggestion_decide(
+            suggestion=suggestion, merge=merge, actor=_staff(request)
+        )
+    except (InvalidMerge, ValidationFailed) as exc:
+        messages.error(request, str(exc))
+        return _back(case)
+    if merge:
+        messages.success(
+            request,
+            _("Merged into %(reference)s: this case is closed as its duplicate.")
+            % {"reference": suggestion.candidate.reference},
+        )
+        return redirect("console:case", case_id=suggestion.candidate_id)
+    messages.success(request, _("Marked as a different problem."))
+    return _back(survivor)
 
 
 @require_POST
@@ -807,24 +887,26 @@ def _call_services(user: Any) -> list[tuple[str, str]]:
 def _call_case_open(
     request: HttpRequest, data: dict[str, Any], *, answers: dict[str, object]
 ) -> Case:
-    reporter = None
-    if data["phone"] or data["email"]:
-        reporter = citizen_resolve(
-            name=data["name"],
-            phone=data["phone"] or None,
-            email=data["email"] or None,
-            channel=Channel.PHONE,
-        )
+    """The agent keyed in a caller's request: the intake pipeline, like every channel.
+
+    The agent has the caller's history in front of them, so duplicates are suggested."""
     service = ServiceType.objects.get(code=data["service"], active=True)
-    return case_open(
-        service_type=service,
-        channel=Channel.PHONE,
-        description=data["description"],
-        address=data["address"],
-        answers=answers,
-        reporter=reporter,
-        actor=_staff(request),
+    result = intake_submit(
+        Message(
+            channel=Channel.PHONE,
+            sender=Sender(email=data["email"], phone=data["phone"], name=data["name"]),
+            text=data["description"],
+            place=Place(address=data["address"]),
+            service=service,
+            answers=answers,
+            actor=_staff(request),
+            dedupe=Dedupe.SUGGEST,
+            source=f"console:{request.user.pk}",
+            raw=orjson.dumps({**data, "answers": answers}, default=str).decode(),
+        )
     )
+    assert result.case is not None  # a chosen service with SUGGEST always opens a case
+    return result.case
 
 
 @require_POST

@@ -23,6 +23,8 @@ from townhall.cases.lifecycle import CaseStatus
 from townhall.catalog.models import AttributeDefinition, Department, Jurisdiction, ServiceType
 from townhall.catalog.services import catalog_import, department_member_add
 from townhall.core import clock
+from townhall.intake.demo_triage import demo_triage_train
+from townhall.intake.models import WebhookSource
 from townhall.notify.alerts import alert_subscribe, alert_topic_ensure
 from townhall.notify.services import notification_templates_install
 from townhall.people.models import Channel, Citizen
@@ -32,6 +34,7 @@ from townhall.places.services import places_import
 
 DEMO_PASSWORD = "townhall-demo"  # noqa: S105 - printed to the user; demo only
 DEMO_SLUG = "millbrook"
+DEMO_WEBHOOK_SECRET = "demo-bridge-secret"  # noqa: S105 - demo only; see docs/architecture.md
 
 # Share of cases per channel, close to what MyLA311 and Boston report.
 CHANNEL_MIX = [
@@ -78,6 +81,12 @@ def demo_load(
         return DemoSummary(loaded=False, cases=0, staff=staff)
     rng = random.Random(seed)
     catalog_import(spec=spec)
+    # The triage classifier, trained on the demo catalogue's examples (about 2 s).
+    demo_triage_train()
+    WebhookSource.objects.get_or_create(
+        slug="demo-bridge",
+        defaults={"name": "Demo social-media bridge", "secret": DEMO_WEBHOOK_SECRET},
+    )
     notification_templates_install()
     users = _staff_load(spec)
     citizens = [_citizen_load(c) for c in spec["citizens"]]

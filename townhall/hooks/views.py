@@ -1,4 +1,6 @@
-"""Endpoints providers call: SMS delivery reports and replies (STOP/START).
+"""Endpoints providers and partners call: SMS delivery reports, inbound texts, inbound
+e-mail (raw MIME) and partners' signed messages; all but delivery reports go into the
+intake pipeline.
 
 Each request must carry the provider's signature over our public URL and its parameters;
 anything else gets 403 and changes nothing.
@@ -6,19 +8,32 @@ anything else gets 403 and changes nothing.
 
 from __future__ import annotations
 
+import base64
+import hmac
+
+import orjson
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from townhall.core.errors import ValidationFailed
+from townhall.intake.channels import (
+    intake_email_receive,
+    intake_sms_receive,
+    intake_webhook_receive,
+    webhook_signature_ok,
+)
+from townhall.intake.models import Outcome, WebhookSource
+from townhall.intake.services import IntakeResult
 from townhall.notify.channels import channel_adapter
 from townhall.notify.channels.sms import HttpSmsGateway
 from townhall.notify.services import notification_status_report, sms_inbound_keyword
 from townhall.people.contacts import phone_normalise
 
 SIGNATURE_HEADERS = ("HTTP_X_TWILIO_SIGNATURE", "HTTP_X_SMS_SIGNATURE")
+STALE_OR_FORGED = "Bad or missing X-Townhall-Signature, or an X-Townhall-Timestamp too far off."
 
 
 def _authentic(request: HttpRequest) -> bool:
@@ -62,10 +77,131 @@ def sms_inbound_view(request: HttpRequest) -> HttpResponse:
         )
     except ValidationFailed:
         return HttpResponse("From is not a phone number", status=400, content_type="text/plain")
-    reply = sms_inbound_keyword(from_number=number, body=request.POST.get("Body", ""))
-    # Other texts will reach the intake pipeline (issue: channels); answer nothing for now.
+    text = request.POST.get("Body", "")
+    reply = sms_inbound_keyword(from_number=number, body=text)
+    if reply is None:
+        result = intake_sms_receive(
+            from_number=number,
+            body=text,
+            message_id=request.POST.get("MessageSid", ""),
+            raw={k: request.POST[k] for k in request.POST},
+        )
+        reply = result.reply or None
     body = f"<Message>{escape(reply)}</Message>" if reply else ""
     return HttpResponse(
         f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>',
         content_type="text/xml",
     )
+
+
+def _result_json(result: IntakeResult, *, status: int = 202) -> JsonResponse:
+    inbound = result.message
+    return JsonResponse(
+        {
+            "id": inbound.pk,
+            "outcome": inbound.outcome,
+            "reference": result.case.reference if result.case else None,
+            "reason": inbound.reason or None,
+            "reply": result.reply or None,
+        },
+        status=status,
+    )
+
+
+def _errors_json(exc: ValidationFailed, *, status: int = 400) -> JsonResponse:
+    errors: list[dict[str, str | None]] = [
+        {"field": field, "message": str(message)}
+        for field, messages in exc.details.items()
+        for message in messages
+    ] or [{"field": None, "message": exc.message}]
+    return JsonResponse({"errors": errors}, status=status)
+
+
+def _email_secret_ok(request: HttpRequest, body: bytes) -> bool:
+    secret: str = settings.TOWNHALL_INBOUND_EMAIL_SECRET
+    if not secret:
+        return False
+    if "X-Townhall-Signature" in request.headers:
+        return webhook_signature_ok(
+            secret,
+            body,
+            signature=request.headers.get("X-Townhall-Signature", ""),
+            timestamp=request.headers.get("X-Townhall-Timestamp", ""),
+        )
+    # Providers that can only call a URL with credentials in it (SendGrid, Mailgun routes).
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("basic "):
+        try:
+            _user, _sep, password = base64.b64decode(auth[6:]).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return False
+        return hmac.compare_digest(password, secret)
+    return False
+
+
+@csrf_exempt
+@require_POST
+def email_inbound_view(request: HttpRequest) -> HttpResponse:
+    """A provider posts one raw e-mail: the body itself (message/rfc822), or a form with
+    the raw message in a field named `email` (SendGrid) or `body-mime` (Mailgun)."""
+    content_type = request.content_type or ""
+    if content_type.startswith(("multipart/", "application/x-www-form-urlencoded")):
+        raw_text = request.POST.get("email") or request.POST.get("body-mime") or ""
+        upload = request.FILES.get("email")
+        raw = upload.read() if upload is not None else raw_text.encode("utf-8")
+        signed = raw
+    else:
+        raw = request.body
+        signed = raw
+    if not _email_secret_ok(request, signed):
+        return HttpResponse("bad credentials", status=403, content_type="text/plain")
+    if not raw.strip():
+        return JsonResponse(
+            {"errors": [{"field": "email", "message": "The message is empty."}]}, status=400
+        )
+    try:
+        result = intake_email_receive(raw, source="webhook")
+    except ValidationFailed as exc:
+        return _errors_json(exc, status=413)
+    return _result_json(result, status=200)
+
+
+@csrf_exempt
+@require_POST
+def intake_webhook_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """A partner system or social-media bridge posts a message as signed JSON."""
+    source = WebhookSource.objects.filter(slug=slug, active=True).first()
+    if source is None:
+        return JsonResponse(
+            {"errors": [{"field": None, "message": "Unknown webhook."}]}, status=404
+        )
+    body = request.body
+    if not webhook_signature_ok(
+        source.secret,
+        body,
+        signature=request.headers.get("X-Townhall-Signature", ""),
+        timestamp=request.headers.get("X-Townhall-Timestamp", ""),
+    ):
+        return JsonResponse(
+            {
+                "errors": [
+                    {
+                        "field": None,
+                        "message": STALE_OR_FORGED,
+                    }
+                ]
+            },
+            status=403,
+        )
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return JsonResponse(
+            {"errors": [{"field": "body", "message": "The body is not JSON."}]}, status=400
+        )
+    try:
+        result = intake_webhook_receive(source, payload, raw=body.decode("utf-8", "replace"))
+    except ValidationFailed as exc:
+        return _errors_json(exc)
+    status = 422 if result.message.outcome == Outcome.REJECTED else 202
+    return _result_json(result, status=status)

@@ -19,6 +19,7 @@ class NotificationKind(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
     SLA_DATE_CHANGED = "sla_date_changed", _("Expected date changed")
     ALERT = "alert", _("Area or topic alert")
+    REPLY = "reply", _("Answer to a message")
 
 
 class NotifyChannel(models.TextChoices):
@@ -77,6 +78,8 @@ class Notification(models.Model):
     )
     case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     to = models.CharField(max_length=500, blank=True)
+    # E-mail about a case: its signed reply address, so an answer joins the case.
+    reply_to = models.CharField(max_length=254, blank=True)
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField()
     status = models.CharField(

@@ -167,6 +167,7 @@ def _message(notification: Notification) -> OutgoingMessage:
         subject=notification.subject,
         body=notification.body,
         unsubscribe_url=_unsubscribe_url(notification),
+        reply_to=notification.reply_to or None,
         status_callback_url=public_url("/hooks/sms/status/")
         if notification.channel == NotifyChannel.SMS
         else None,

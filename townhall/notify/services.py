@@ -33,6 +33,7 @@ from townhall.notify.models import (
     OptOut,
 )
 from townhall.notify.rendering import sms_fit, template_render
+from townhall.notify.reply_address import reply_address_make
 from townhall.notify.selectors import default_templates, notification_template_get
 from townhall.notify.sending import (
     notification_retry,
@@ -49,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "notification_for_case_event",
+    "notification_reply",
     "notification_retry",
     "notification_send_due",
     "notification_status_report",
@@ -183,6 +185,7 @@ def _notification_queue(
                 citizen=citizen,
                 case_id=case.pk,
                 to=address,
+                reply_to=_reply_to(channel, case),
                 subject=template_render(template.subject, values),
                 body=_fit(channel, template_render(template.body, values)),
                 status=status,
@@ -191,6 +194,52 @@ def _notification_queue(
             )
     except IntegrityError:
         return Notification.objects.get(key=key)
+
+
+def notification_reply(
+    *,
+    key: str,
+    channel: str,
+    to: str,
+    body: str,
+    subject: str = "",
+    citizen: Citizen | None = None,
+    case_id: int | None = None,
+    language: str = "",
+) -> Notification:
+    """Queue an answer to something a resident sent (an e-mail or a text), through the
+    outbox like every other message; `key` makes a repeated answer a no-op."""
+    status = NotificationStatus.QUEUED
+    if citizen is not None and OptOut.objects.filter(citizen=citizen, channel=channel).exists():
+        status = NotificationStatus.SUPPRESSED
+    try:
+        with transaction.atomic():
+            made = Notification.objects.create(
+                key=key[:200],
+                kind=NotificationKind.REPLY,
+                channel=channel,
+                language=language or settings.LANGUAGE_CODE,
+                citizen=citizen,
+                case_id=case_id,
+                to=to,
+                subject=subject[:300],
+                body=_fit(channel, body),
+                status=status,
+            )
+    except IntegrityError:
+        return Notification.objects.get(key=key[:200])
+    if made.status == NotificationStatus.QUEUED:
+        senders_wake()
+    return made
+
+
+def _reply_to(channel: str, case: Case) -> str:
+    domain: str = settings.TOWNHALL_INBOUND_EMAIL_DOMAIN
+    if channel != NotifyChannel.EMAIL or not domain:
+        return ""
+    return reply_address_make(
+        case.reference, domain=domain, secret=settings.TOWNHALL_REPLY_ADDRESS_SECRET
+    )
 
 
 def _fit(channel: str, body: str) -> str:
@@ -259,6 +308,11 @@ def sms_inbound_keyword(*, from_number: str, body: str) -> str | None:
     if word not in STOP_WORDS | START_WORDS:
         return None
     citizen = citizen_by_contact(kind=ContactKind.PHONE, value=from_number)
+    if word == "YES" and (
+        citizen is None
+        or not OptOut.objects.filter(citizen=citizen, channel=NotifyChannel.SMS).exists()
+    ):
+        return None  # not a "texts back on": an answer, for the intake pipeline
     if word in STOP_WORDS:
         if citizen is not None:
             opt_out_record(citizen=citizen, channel=NotifyChannel.SMS, via="stop_reply")

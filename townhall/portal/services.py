@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import orjson
 from django.db import transaction
 
 from townhall.cases.models import Case, FollowVia
 from townhall.cases.photos import CleanPhoto
-from townhall.cases.services import case_follow, case_open, case_photos_add
+from townhall.cases.services import case_follow
 from townhall.catalog.models import ServiceType
+from townhall.intake.messages import Dedupe, Message, Place, Sender
+from townhall.intake.services import intake_submit
 from townhall.people.models import Channel, Citizen
 from townhall.people.services import citizen_resolve
 
@@ -60,31 +63,49 @@ def report_submit(
     phone: str = "",
     language: str = "",
 ) -> Case:
-    """Open a case from the portal's report form, with its photos, in one transaction.
+    """Open a case from the portal's report form, with its photos, in one transaction,
+    through the intake pipeline like every other channel.
 
-    With no place chosen, the first photo that knows where it was taken gives the point.
-    Raise InvalidCaseInput (nothing written) if the case services refuse it.
+    The resident has seen the open reports nearby, so a likely duplicate is only
+    suggested to staff. With no place chosen, the first photo that knows where it was
+    taken gives the point. Raise InvalidCaseInput (nothing written) if it is refused.
     """
-    lat, long = location.lat, location.long
-    if lat is None or long is None:
-        located = next((p for p in photos if p.lat is not None and p.long is not None), None)
-        if located is not None:
-            lat, long = located.lat, located.long
-    with transaction.atomic():
-        reporter = reporter_resolve(name=name, email=email, phone=phone, language=language)
-        case = case_open(
-            service_type=service_type,
+    raw = orjson.dumps(
+        {
+            "service": service_type.code,
+            "description": description,
+            "answers": dict(answers),
+            "lat": location.lat,
+            "long": location.long,
+            "address": location.address,
+            "address_id": location.address_id,
+            "photos": len(photos),
+            "name": name,
+            "email": email,
+            "phone": phone,
+        },
+        default=str,
+    ).decode()
+    result = intake_submit(
+        Message(
             channel=Channel.WEB,
-            description=description,
+            sender=Sender(email=email, phone=phone, name=name, language=language),
+            text=description,
+            photos=tuple(photos),
+            place=Place(
+                lat=location.lat,
+                long=location.long,
+                address=location.address,
+                address_id=location.address_id,
+            ),
+            service=service_type,
             answers=answers,
-            lat=lat,
-            long=long,
-            address=location.address,
-            address_id=location.address_id,
-            reporter=reporter,
+            dedupe=Dedupe.SUGGEST,
+            raw=raw,
         )
-        case_photos_add(case=case, photos=photos, channel=Channel.WEB)
-    return case
+    )
+    assert result.case is not None  # a chosen service with SUGGEST always opens a case
+    return result.case
 
 
 def me_too(*, case: Case, email: str = "", language: str = "") -> tuple[Case, bool]:

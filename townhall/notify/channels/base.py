@@ -53,6 +53,7 @@ class OutgoingMessage:
     html_body: str | None = None
     unsubscribe_url: str | None = None
     status_callback_url: str | None = None  # where the provider should report delivery status
+    reply_to: str | None = None  # e-mail: where the resident's answer should go
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,11 @@ class EmailChannel:
         headers: dict[str, Any] = {
             "Message-ID": make_msgid(idstring=key_hash, domain=_domain_of(sender)),
             "Auto-Submitted": "auto-generated",
+            # Our own mail coming back (a forward rule, a loop) is recognised by intake.
+            "X-Townhall-Loop": _domain_of(sender),
         }
+        if message.reply_to:
+            headers["Reply-To"] = message.reply_to
         if message.unsubscribe_url:
             headers["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

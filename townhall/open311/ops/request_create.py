@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import re
 import secrets
-from contextlib import nullcontext
+from urllib.parse import urlencode
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from townhall.cases.services import case_open
 from townhall.catalog.models import Open311Type, ServiceType
 from townhall.catalog.selectors import service_type_get
 from townhall.core.errors import ValidationFailed
+from townhall.intake.messages import Dedupe, Message, Place, Sender
+from townhall.intake.services import intake_submit
 from townhall.open311.jurisdiction import jurisdiction_for
 from townhall.open311.keys import api_key_check
 from townhall.open311.models import RequestToken
 from townhall.open311.render import Open311Error, error_response, open311_view, respond
 from townhall.people.models import Channel
-from townhall.people.services import citizen_resolve
 
 DESCRIPTION_MAX = 4000
 _ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
@@ -71,30 +71,26 @@ def request_create_view(request: HttpRequest, *, fmt: str) -> HttpResponse:
     name = " ".join(p for p in (post.get("first_name", ""), post.get("last_name", "")) if p).strip()
     email, phone = post.get("email", "").strip(), post.get("phone", "").strip()
     batch = service.open311_type != Open311Type.REALTIME
-    # Several writes (a reporter, a token) must land together; a lone case is one atomic
-    # statement already, so it needs no BEGIN/COMMIT around it.
-    together = transaction.atomic() if (email or phone or batch) else nullcontext()
+    kept = {k: v for k, v in post.items() if k != "api_key"}
     try:
-        with together:
-            reporter = (
-                citizen_resolve(
-                    name=name, email=email or None, phone=phone or None, channel=Channel.OPEN311
+        with transaction.atomic():
+            result = intake_submit(
+                Message(
+                    channel=Channel.OPEN311,
+                    sender=Sender(email=email, phone=phone, name=name),
+                    text=description,
+                    place=Place(lat=lat, long=long, address=address, address_id=address_id),
+                    service=service,
+                    answers=_answers(request),
+                    media_url=post.get("media_url", "").strip(),
+                    # The client owns the id it gets back: duplicates are for staff to merge.
+                    dedupe=Dedupe.SUGGEST,
+                    source=jurisdiction.open311_id,
+                    raw=urlencode(kept),
                 )
-                if email or phone
-                else None
             )
-            case = case_open(
-                service_type=service,
-                channel=Channel.OPEN311,
-                description=description,
-                answers=_answers(request),
-                lat=lat,
-                long=long,
-                address=address,
-                address_id=address_id,
-                media_url=post.get("media_url", "").strip(),
-                reporter=reporter,
-            )
+            case = result.case
+            assert case is not None  # a chosen service with SUGGEST always opens a case
             token = None
             if batch:
                 token = RequestToken.objects.create(token=secrets.token_hex(16), case_id=case.pk)

@@ -1,0 +1,191 @@
+"""What arrives on every channel, kept as it came, and what the pipeline made of it."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from townhall.cases.models import Case
+from townhall.people.models import Channel, Citizen
+
+
+class Outcome(models.TextChoices):
+    RECEIVED = "received", _("Received, not yet processed")
+    OPENED = "opened", _("Opened a case")
+    ADDED = "added", _("Added to an existing case")
+    FOLLOWED = "followed", _("Linked to an open case as a duplicate")
+    ANSWERED = "answered", _("Answered without a case")
+    IGNORED = "ignored", _("Ignored (automatic mail, loop or rate limit)")
+    REJECTED = "rejected", _("Rejected (could not be accepted)")
+
+
+class InboundMessage(models.Model):
+    """One message as a channel delivered it, with the raw payload kept for audit.
+
+    Written before anything else happens to it, so a request that fails later is still
+    here to retry; `outcome` says what the pipeline made of it.
+    """
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    received_at = models.DateTimeField(default=timezone.now)
+    # The provider's id for the message (Message-ID, SMS sid, partner id): a retried
+    # delivery of the same message is recognised and not processed twice.
+    external_id = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=60, blank=True, help_text=_("Which webhook or mailbox."))
+    sender_email = models.CharField(max_length=254, blank=True)
+    sender_phone = models.CharField(max_length=20, blank=True)
+    sender_handle = models.CharField(max_length=200, blank=True)
+    sender_name = models.CharField(max_length=200, blank=True)
+    # Who sent it, as the sender key used for rate limits: the first contact value given.
+    sender_key = models.CharField(max_length=254, blank=True)
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    subject = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
+    thread_hint = models.CharField(max_length=300, blank=True)
+    service_code = models.CharField(max_length=60, blank=True, help_text=_("As the sender chose."))
+    lat = models.FloatField(null=True, blank=True)
+    long = models.FloatField(null=True, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    raw = models.TextField(blank=True, help_text=_("The payload as received, for audit."))
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RECEIVED)
+    reason = models.CharField(max_length=300, blank=True)
+    case = models.ForeignKey(
+        Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    triage = models.JSONField(default=dict, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["sender_key", "-received_at"], name="inbound_sender_recent"),
+            models.Index(fields=["channel", "external_id"], name="inbound_external"),
+            models.Index(fields=["outcome", "-received_at"], name="inbound_outcome"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} message {self.pk} ({self.outcome})"
+
+
+def attachment_path(instance: InboundAttachment, filename: str) -> str:
+    return f"intake/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class InboundAttachment(models.Model):
+    """A file that came with a message (kept as received; photos also go to the case bare)."""
+
+    message = models.ForeignKey(
+        InboundMessage, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    filename = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    inline = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.filename or f"attachment {self.pk}"
+
+
+class TriageModel(models.Model):
+    """A trained text classifier from reports to service types; the newest active one is used."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    name = models.CharField(max_length=200, help_text=_("Where it was trained from."))
+    labels = models.JSONField(default=list, help_text=_("Service codes it can propose."))
+    rows = models.PositiveIntegerField(default=0, help_text=_("Training examples."))
+    metrics = models.JSONField(default=dict, blank=True)
+    blob = models.BinaryField()
+    active = models.BooleanField(default=True)
+    trained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a person")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CORRECTED = "corrected", _("Moved to another service")
+
+
+class TriageReview(models.Model):
+    """A case the classifier was not sure about: it waits in the triage queue with the
+    top suggestions until a person confirms or moves it."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="triage_review")
+    suggestions = models.JSONField(
+        default=list, help_text=_("[[service code, probability], …], best first.")
+    )
+    confidence = models.FloatField()
+    status = models.CharField(
+        max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"], name="triage_pending")]
+
+    def __str__(self) -> str:
+        return f"triage of case {self.case_id} ({self.status})"
+
+
+class SuggestionStatus(models.TextChoices):
+    OPEN = "open", _("Suggested")
+    MERGED = "merged", _("Merged")
+    DISMISSED = "dismissed", _("Not a duplicate")
+
+
+class DuplicateSuggestion(models.Model):
+    """A case that may be the same problem as an earlier open one, for staff to decide."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="duplicate_of_suggestions"
+    )
+    candidate = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    distance_m = models.FloatField()
+    similarity = models.FloatField()
+    status = models.CharField(
+        max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.OPEN
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-score"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "candidate"], name="unique_duplicate_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} may duplicate {self.candidate_id} ({self.score:.2f})"
+
+
+class WebhookSource(models.Model):
+    """A partner system or social-media bridge allowed to post messages, with its secret."""
+
+    slug = models.SlugField(unique=True, help_text=_("Part of its address: /hooks/intake/<slug>/"))
+    name = models.CharField(max_length=200)
+    secret = models.CharField(
+        max_length=200, help_text=_("Shared secret for the X-Townhall-Signature HMAC.")
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.SOCIAL)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name

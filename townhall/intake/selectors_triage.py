@@ -1,0 +1,42 @@
+"""Reads for triage: the active classifier, loaded once per process and model."""
+
+from __future__ import annotations
+
+import threading
+
+from townhall.intake.models import TriageModel
+from townhall.intake.triage import TriageClassifier
+
+# A classifier takes a few hundred milliseconds to load and a few megabytes to hold, so each
+# process keeps the active one; one indexed query per call tells when another was activated.
+_loaded: dict[int, TriageClassifier] = {}
+_lock = threading.Lock()
+
+
+def triage_classifier_cache_clear() -> None:
+    """Forget the classifier this process holds (between tests)."""
+    with _lock:
+        _loaded.clear()
+
+
+def triage_classifier_active() -> tuple[int, TriageClassifier] | None:
+    """The id of the newest active TriageModel and its classifier, or None if there is none."""
+    model_id = (
+        TriageModel.objects.filter(active=True)
+        .order_by("-created_at", "-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    if model_id is None:
+        return None
+    with _lock:
+        classifier = _loaded.get(model_id)
+    if classifier is None:
+        blob = TriageModel.objects.filter(id=model_id).values_list("blob", flat=True).first()
+        if blob is None:  # deleted in between
+            return None
+        classifier = TriageClassifier.from_bytes(bytes(blob))
+        with _lock:
+            _loaded.clear()
+            _loaded[model_id] = classifier
+    return model_id, classifier

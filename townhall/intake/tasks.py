@@ -1,0 +1,13 @@
+"""Task entry points for intake: thin wrappers that call a service."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from townhall.intake import services
+
+
+@task()
+def intake_process_pending_task() -> int:
+    """Process messages a crash or an error left unprocessed."""
+    return services.intake_process_pending()
