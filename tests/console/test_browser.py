@@ -484,3 +484,56 @@ def test_the_case_page_shows_where_on_a_map(
     assert page.locator("#case-map").is_visible()
     assert "12 Elm Street" in page.locator("main").inner_text()  # and in words, for everyone
     assert_accessible(page)
+
+
+# --- 7. triage and duplicates from intake --------------------------------------------------
+
+
+def test_a_caseworker_triages_a_case_and_settles_a_suggested_duplicate(
+    live_server: Any, page: Any, staff: dict[str, Any], pothole: Any, settings: Any
+) -> None:
+    from townhall.intake.messages import Message, Place, Sender
+    from townhall.intake.services import intake_accept
+
+    settings.TOWNHALL_INTAKE_FALLBACK_SERVICE = "pothole"
+    unsure = intake_accept(
+        Message(channel="social", sender=Sender(handle="x:@jo"), text="Cold radiators since Friday")
+    ).case
+
+    def near(text: str, lat: float, email: str) -> Any:
+        message = Message(
+            channel="social",
+            sender=Sender(email=email),
+            text=text,
+            place=Place(lat=lat, long=-71.09),
+            service_code="pothole",
+        )
+        return intake_accept(message).case
+
+    first = near("Deep pothole by the library", 42.36, "a@example.org")
+    second = near("Broken road at the bus stop", 42.3603, "b@example.org")
+    assert unsure and first and second and first.pk != second.pk
+    keisha = staff["caseworker"]
+    _sign_in(page, live_server, keisha, "/console/queues/triage/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Needs triage"
+    assert unsure.reference in page.locator("#queue-table").inner_text()
+    assert_accessible(page)
+
+    page.goto(f"{live_server.url}/console/cases/{unsure.pk}/")
+    triage = page.locator("#triage")
+    assert "not sure of the service" in triage.inner_text()
+    assert_accessible(page)
+    page.get_by_label("Another service").select_option("no_heat")
+    triage.get_by_role("button", name="File under this service").click()
+    page.wait_for_url(f"{live_server.url}/console/queues/triage/")
+    assert "Filed under No heat (Inspectional Services)." in _banner(page)
+    assert unsure.reference not in page.locator("#queue-table").inner_text()
+
+    page.goto(f"{live_server.url}/console/cases/{second.pk}/")
+    duplicates = page.locator("#duplicates")
+    assert first.reference in duplicates.inner_text()
+    assert_accessible(page)
+    duplicates.get_by_role("button", name=f"Merge into {first.reference}").click()
+    page.wait_for_url(f"{live_server.url}/console/cases/{first.pk}/")
+    second.refresh_from_db()
+    assert second.status == CaseStatus.DUPLICATE and second.merged_into_id == first.pk

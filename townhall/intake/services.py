@@ -156,11 +156,11 @@ def intake_process_pending(*, older_than: timedelta = timedelta(minutes=2)) -> i
 def _earlier_delivery(message: Message) -> InboundMessage | None:
     if not message.external_id:
         return None
-    return (
-        InboundMessage.objects.select_related("case")
-        .filter(channel=message.channel, external_id=message.external_id[:300])
-        .first()
-    )
+    # No ORDER BY: the (channel, external_id) index answers it alone.
+    found = InboundMessage.objects.select_related("case").filter(
+        channel=message.channel, external_id=message.external_id[:300]
+    )[:1]
+    return next(iter(found), None)
 
 
 def _store(message: Message) -> InboundMessage:
@@ -515,25 +515,33 @@ def _service_for(
             )
         inbound.triage = {"routed": "chosen"}
         return service, None
-    active = {s.code: s for s in ServiceType.objects.filter(active=True)}
     ranked: list[tuple[str, float]] = []
     model_id = None
+    active: dict[str, ServiceType] = {}
     from townhall.intake.selectors_triage import triage_classifier_active
 
     loaded = triage_classifier_active()
     if loaded is not None and message.body.strip():
         model_id, classifier = loaded
-        top = classifier.predict_top([message.body], k=max(5, len(classifier.labels)))[0]
+        top = classifier.predict_top([message.body], k=len(classifier.labels))[0]
+        # Only the services the classifier ranks near the top are read (a retired service
+        # it still knows is skipped).
+        wanted = [code for code, _p in top[:8]]
+        active = {s.code: s for s in ServiceType.objects.filter(active=True, code__in=wanted)}
         ranked = [(code, round(float(p), 4)) for code, p in top if code in active][:3]
     threshold: float = settings.TOWNHALL_TRIAGE_THRESHOLD
     inbound.triage = {"model": model_id, "suggestions": ranked}
     if ranked and ranked[0][1] >= threshold:
         inbound.triage["routed"] = "auto"
         return active[ranked[0][0]], None
-    fallback = active.get(settings.TOWNHALL_INTAKE_FALLBACK_SERVICE or "")
-    service = active[ranked[0][0]] if ranked else fallback
+    service = active[ranked[0][0]] if ranked else None
     if service is None:
-        service = next(iter(sorted(active.values(), key=lambda s: s.name)), None)
+        service = (
+            ServiceType.objects.filter(
+                active=True, code=settings.TOWNHALL_INTAKE_FALLBACK_SERVICE or ""
+            ).first()
+            or ServiceType.objects.filter(active=True).order_by("name").first()
+        )
     if service is None:
         raise InvalidCaseInput(
             "The request could not be accepted.",
