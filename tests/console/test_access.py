@@ -62,7 +62,16 @@ def test_queues_open_for_staff_only(staff: dict[str, Any], role: str) -> None:
         "/console/",
         *(
             f"/console/queues/{q}/"
-            for q in ("mine", "unassigned", "breaching", "breached", "awaiting", "reopened", "all")
+            for q in (
+                "mine",
+                "unassigned",
+                "breaching",
+                "breached",
+                "awaiting",
+                "triage",
+                "reopened",
+                "all",
+            )
         ),
     ]:
         expected = "login" if role == "anonymous" else 403 if role == "resident" else 200
@@ -155,3 +164,52 @@ def test_a_case_cannot_be_given_to_someone_outside_its_department(
     assert response.status_code == 400
     case.refresh_from_db()
     assert case.assignee_id is None
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("department", ["own", "other"])
+def test_intake_urls_for_every_role_and_department(
+    staff: dict[str, Any], pothole: Any, no_heat: Any, role: str, department: str
+) -> None:
+    """Triage, suggested duplicates and message attachments follow the case's access."""
+    from django.core.files.base import ContentFile
+
+    from townhall.intake.models import (
+        DuplicateSuggestion,
+        InboundAttachment,
+        InboundMessage,
+        TriageReview,
+    )
+
+    service = pothole if department == "own" else no_heat
+    case, earlier = _case(service), _case(service)
+    in_isd = role in {"other_caseworker", "council_admin"}
+    sees = role in SEES_PUBLIC_WORKS if department == "own" else in_isd
+    TriageReview.objects.create(case=case, suggestions=[[service.code, 0.4]], confidence=0.4)
+    suggestion = DuplicateSuggestion.objects.create(
+        case=case, candidate=earlier, score=0.5, distance_m=20, similarity=0.4
+    )
+    message = InboundMessage.objects.create(channel="email", case=case, text="see attached")
+    attachment = InboundAttachment(
+        message=message, filename="plan.pdf", content_type="application/pdf", size=4
+    )
+    attachment.file.save("plan.pdf", ContentFile(b"%PDF"))
+    client = _client(staff, role)
+    base = f"/console/cases/{case.pk}"
+
+    download = client.get(f"{base}/attachments/{attachment.pk}/")
+    _check(download, _expect(role, sees, 200))
+    if download.status_code == 200:
+        assert download["Content-Disposition"].startswith("attachment")
+        assert b"".join(download.streaming_content) == b"%PDF"
+    _check(
+        client.post(f"{base}/duplicates/{suggestion.pk}/", {"decision": "dismiss"}),
+        _expect(role, sees, 302),
+    )
+    _check(client.post(f"{base}/triage/", {"service": service.code}), _expect(role, sees, 302))
+    suggestion.refresh_from_db()
+    review = TriageReview.objects.get(case=case)
+    if sees and role not in {"anonymous", "resident"}:
+        assert suggestion.status == "dismissed" and review.status == "confirmed"
+    else:
+        assert suggestion.status == "open" and review.status == "pending"

@@ -184,7 +184,8 @@ def test_a_flood_from_one_sender_is_cut_off_by_the_rate_limit(client: Client, ma
         ]
         for n in range(5)
     ]
-    assert outcomes[:3] == ["opened", "opened", "opened"]
+    # The first is a case; the next two repeat it (the same sender, the same words).
+    assert outcomes[:3] == ["opened", "added", "added"]
     assert outcomes[3:] == ["ignored", "ignored"]
     assert InboundMessage.objects.count() == 5
 
@@ -403,7 +404,9 @@ def test_a_service_with_duplicate_detection_off_never_links(town: Any, pothole: 
     pothole.duplicate_radius_m = 0
     pothole.save()
     intake_accept(located("Deep pothole outside the library", 42.36, -71.09))
-    again = intake_accept(located("Deep pothole outside the library", 42.36, -71.09))
+    again = intake_accept(
+        located("Deep pothole outside the library", 42.36, -71.09, email="b@example.org")
+    )
     assert again.outcome == Outcome.OPENED
     assert Case.objects.count() == 2
 
@@ -527,3 +530,16 @@ def test_a_clear_message_is_routed_by_the_classifier_and_an_unclear_one_waits(
     assert {code for code, _p in review.suggestions} == {"pothole", "no_heat"}
     assert unclear.case.service_type.code == review.suggestions[0][0]
     assert review.confidence == pytest.approx(review.suggestions[0][1])
+
+
+def test_the_same_report_sent_twice_by_one_resident_joins_the_first_case(
+    client: Client, mail: Any
+) -> None:
+    body = "There is a deep pothole outside 12 Elm Street, cars swerve round it."
+    first = post_mail(client, email_bytes(body=body)).json()
+    again = post_mail(client, email_bytes(body=body + "\n\nSent from my phone")).json()
+    assert first["outcome"] == "opened"
+    assert again["outcome"] == "added" and again["reference"] == first["reference"]
+    other = post_mail(client, email_bytes(body="The streetlight at 3 Oak Road is out.")).json()
+    assert other["outcome"] == "opened"
+    assert Case.objects.count() == 2

@@ -24,6 +24,11 @@ urlpatterns = [
     path("cases/<int:case_id>/split/", views.split_view, name="split"),
     path("cases/<int:case_id>/priority/", views.priority_view, name="priority"),
     path("cases/<int:case_id>/photos/<int:photo_id>/", views.photo_view, name="photo"),
+    path(
+        "cases/<int:case_id>/attachments/<int:attachment_id>/",
+        views.attachment_view,
+        name="attachment",
+    ),
     path("cases/<int:case_id>/due/", views.due_view, name="due"),
     path("cases/<int:case_id>/transfer/", views.transfer_view, name="transfer"),
     path("cases/<int:case_id>/time/", views.time_view, name="time"),

@@ -86,7 +86,7 @@ from townhall.core import clock
 from townhall.core.dates import long_date
 from townhall.core.errors import ValidationFailed
 from townhall.intake.messages import Dedupe, Message, Place, Sender
-from townhall.intake.models import DuplicateSuggestion, SuggestionStatus
+from townhall.intake.models import DuplicateSuggestion, InboundAttachment, SuggestionStatus
 from townhall.intake.selectors import (
     duplicate_suggestions_open,
     messages_for_case,
@@ -639,6 +639,32 @@ def photo_view(request: HttpRequest, case_id: int, photo_id: int) -> FileRespons
         raise Http404 from None
     response = FileResponse(handle, content_type=photo.content_type)
     response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@staff_required
+def attachment_view(request: HttpRequest, case_id: int, attachment_id: int) -> FileResponse:
+    """A file that came with a message about the case, as received, always as a download
+    (never rendered in the console's origin: it may be anything)."""
+    case = _case_or_404(request, case_id)
+    attachment = InboundAttachment.objects.filter(
+        pk=attachment_id, message__case_id=case.pk
+    ).first()
+    if attachment is None:
+        raise Http404
+    try:
+        handle = attachment.file.open("rb")
+    except OSError:
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.filename or f"attachment-{attachment.pk}",
+        content_type="application/octet-stream",
+    )
+    response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

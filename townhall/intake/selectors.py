@@ -53,5 +53,10 @@ def duplicate_suggestions_open(*, case: Case) -> QuerySet[DuplicateSuggestion]:
 
 
 def messages_for_case(*, case: Case) -> QuerySet[InboundMessage]:
-    """What arrived about `case` on any channel, oldest first."""
-    return InboundMessage.objects.filter(case=case).order_by("received_at")
+    """What arrived about `case` on any channel, oldest first, with their attachments."""
+    return (
+        InboundMessage.objects.filter(case=case)
+        .prefetch_related("attachments")
+        .defer("raw")
+        .order_by("received_at")
+    )

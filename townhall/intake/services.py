@@ -277,6 +277,10 @@ def _process(inbound: InboundMessage, message: Message) -> IntakeResult:
             )
 
     service, review = _service_for(message, inbound)
+    if message.dedupe == Dedupe.AUTO and citizen is not None:
+        repeat = _repeat_of(citizen, service, body, now)
+        if repeat is not None:  # the same report sent twice (two addresses, a resend)
+            return _add_to_case(inbound, message, repeat, citizen, photos)
     candidates = _duplicates(service, place, body, now)
     best = candidates[0] if candidates else None
     if (
@@ -604,6 +608,23 @@ def _similarity(a: str, b: str) -> float:
     if not a.strip() or not b.strip():
         return 0.5  # nothing to compare: neither for nor against
     return float(fuzz.token_set_ratio(a.lower(), b.lower())) / 100.0
+
+
+def _repeat_of(citizen: Citizen, service: ServiceType, text: str, now: datetime) -> Case | None:
+    """An open case the same resident reported under the same service in the last two
+    days with (almost) the same words, or None."""
+    if not text.strip():
+        return None
+    recent = Case.objects.filter(
+        reporter=citizen,
+        service_type=service,
+        status__in=sorted(OPEN_STATUSES),
+        opened_at__gte=now - timedelta(days=2),
+    ).only("id", "description", "opened_at", "status", "service_type_id")
+    for case in recent.order_by("-opened_at")[:5]:
+        if case.description and fuzz.token_set_ratio(text.lower(), case.description.lower()) >= 90:
+            return case
+    return None
 
 
 def _duplicates(
