@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from townhall.core.errors import ValidationFailed
 from townhall.intake.email_in import (
@@ -126,7 +127,14 @@ def intake_sms_receive(
         source="sms",
         raw=_raw_text(raw or {}),
     )
-    return intake_accept(message)
+    result = intake_accept(message)
+    if result.outcome == Outcome.OPENED and result.case is not None and not result.reply:
+        # A direct answer to their text, whatever the hour: they know it arrived and what
+        # to quote. The acknowledgement with the expected date follows through the outbox.
+        result.reply = _(
+            "Thank you. Your reference is %(reference)s; we will text you updates."
+        ) % {"reference": result.case.reference}
+    return result
 
 
 def _raw_text(fields: Mapping[str, str]) -> str:
