@@ -90,6 +90,20 @@ def test_importing_twice_updates_in_place(town: Any) -> None:
     assert ServiceType.objects.count() == 2
 
 
+def test_duplicate_detection_is_set_per_service_in_the_catalogue(town: Any) -> None:
+    pothole = ServiceType.objects.get(code="pothole")
+    assert (pothole.duplicate_radius_m, pothole.duplicate_window_days) == (50, 30)  # defaults
+    spec = copy.deepcopy(SMALL_TOWN)
+    spec["service_types"][1]["duplicates"] = {"radius_m": 0, "window_days": 7}
+    catalog_import(spec=spec)
+    no_heat = ServiceType.objects.get(code="no_heat")
+    assert (no_heat.duplicate_radius_m, no_heat.duplicate_window_days) == (0, 7)
+    spec["service_types"][1]["duplicates"] = {"radius_m": -5}
+    with pytest.raises(ValidationFailed) as info:
+        catalog_import(spec=spec)
+    assert "duplicates must be" in info.value.details["service_types.no_heat"][0]
+
+
 @pytest.mark.django_db
 def test_a_bad_catalogue_writes_nothing() -> None:
     spec = copy.deepcopy(SMALL_TOWN)

@@ -67,6 +67,14 @@ def _check(spec: Mapping[str, Any]) -> None:
             problems.setdefault(where, []).append(
                 "open311_type must be realtime, batch or blackbox"
             )
+        duplicates = s.get("duplicates", {})
+        if not isinstance(duplicates, dict) or any(
+            not isinstance(duplicates.get(k, 0), int) or duplicates.get(k, 0) < 0
+            for k in ("radius_m", "window_days")
+        ):
+            problems.setdefault(where, []).append(
+                "duplicates must be {\"radius_m\": whole metres, \"window_days\": whole days}"
+            )
         for rule in s.get("sla", []):
             if (
                 rule.get("priority") not in Priority.values
@@ -176,6 +184,8 @@ def catalog_import(*, spec: Mapping[str, Any]) -> tuple[Jurisdiction, ImportSumm
                     "open311_type": s.get("open311_type", Open311Type.REALTIME),
                     "active": s.get("active", True),
                     "translations": s.get("translations") or {},
+                    "duplicate_radius_m": s.get("duplicates", {}).get("radius_m", 50),
+                    "duplicate_window_days": s.get("duplicates", {}).get("window_days", 30),
                 },
             )
             summary.count("service_types", created)
