@@ -143,39 +143,48 @@ class NearbyCase:
 
 
 def case_nearby_open(
-    *, service_type_id: int, lat: float, long: float, radius_m: float, limit: int = 5
+    *,
+    service_type_id: int,
+    lat: float,
+    long: float,
+    radius_m: float,
+    limit: int = 5,
+    supporters: bool = True,
 ) -> list[NearbyCase]:
     """Return open cases of a service within `radius_m` metres of a point, nearest first.
 
     One query: a bounding box on the partial index of open cases by service and point,
     ordered in SQL by the flat-earth distance (exact enough to rank within a few hundred
-    metres), then the great-circle distance of the few rows returned.
+    metres), then the great-circle distance of the few rows returned. Without
+    `supporters` the "me too" count (a join and a GROUP BY) is left out and given as 0.
     """
     dlat = math.degrees(radius_m / EARTH_RADIUS_M)
     scale = max(math.cos(math.radians(lat)), 1e-6)
     dlong = dlat / scale
-    rows = (
-        Case.objects.filter(
-            service_type_id=service_type_id,
-            status__in=sorted(OPEN_STATUSES),
-            lat__gte=lat - dlat,
-            lat__lte=lat + dlat,
-            long__gte=long - dlong,
-            long__lte=long + dlong,
-        )
-        .annotate(
-            supporters=Count("followers", filter=Q(followers__via=FollowVia.ME_TOO)),
-            flat=(F("lat") - lat) * (F("lat") - lat)
-            + (F("long") - long) * (F("long") - long) * (scale * scale),
-        )
-        .only("id", "description", "address", "lat", "long", "status", "opened_at", "expected_on")
-        .order_by("flat", "-opened_at")[:limit]
+    rows = Case.objects.filter(
+        service_type_id=service_type_id,
+        status__in=sorted(OPEN_STATUSES),
+        lat__gte=lat - dlat,
+        lat__lte=lat + dlat,
+        long__gte=long - dlong,
+        long__lte=long + dlong,
+    ).annotate(
+        flat=(F("lat") - lat) * (F("lat") - lat)
+        + (F("long") - long) * (F("long") - long) * (scale * scale),
     )
+    if supporters:
+        rows = rows.annotate(
+            supporters=Count("followers", filter=Q(followers__via=FollowVia.ME_TOO))
+        )
+    page = rows.only(
+        "id", "description", "address", "lat", "long", "status", "opened_at", "expected_on"
+    ).order_by("flat", "-opened_at")[:limit]
     found = []
-    for case in rows:
+    for case in page:
         d = distance_m(lat, long, case.lat or 0.0, case.long or 0.0)
         if d <= radius_m:
-            found.append(NearbyCase(case=case, distance_m=d, supporters=case.supporters))
+            count = getattr(case, "supporters", 0) if supporters else 0
+            found.append(NearbyCase(case=case, distance_m=d, supporters=count))
     return found
 
 

@@ -73,7 +73,7 @@ def _check(spec: Mapping[str, Any]) -> None:
             for k in ("radius_m", "window_days")
         ):
             problems.setdefault(where, []).append(
-                "duplicates must be {\"radius_m\": whole metres, \"window_days\": whole days}"
+                'duplicates must be {"radius_m": whole metres, "window_days": whole days}'
             )
         for rule in s.get("sla", []):
             if (

@@ -125,8 +125,11 @@ def intake_submit(message: Message) -> IntakeResult:
     Raise InvalidCaseInput or ValidationFailed (nothing written) if it cannot be accepted.
     """
     with transaction.atomic():
-        inbound = _store(message)
-        return _process(inbound, message)
+        # Written once, with what became of it, at the end of the same transaction.
+        inbound = _build(message)
+        result = _process(inbound, message)
+        _attachments_save(result.message, message)
+        return result
 
 
 def intake_process_pending(*, older_than: timedelta = timedelta(minutes=2)) -> int:
@@ -163,37 +166,46 @@ def _earlier_delivery(message: Message) -> InboundMessage | None:
     return next(iter(found), None)
 
 
-def _store(message: Message) -> InboundMessage:
+def _build(message: Message) -> InboundMessage:
     place = message.place
-    with transaction.atomic():
-        inbound = InboundMessage.objects.create(
-            channel=message.channel,
-            received_at=message.received_at or clock.now(),
-            external_id=message.external_id[:300],
-            source=message.source[:60],
-            sender_email=message.sender.email[:254],
-            sender_phone=message.sender.phone[:20],
-            sender_handle=message.sender.handle[:200],
-            sender_name=message.sender.name[:200],
-            sender_key=message.sender.key,
-            subject=message.subject[:300],
-            text=message.text[:TEXT_MAX],
-            thread_hint=message.thread_hint[:300],
-            service_code=(message.service.code if message.service else message.service_code)[:60],
-            lat=place.lat,
-            long=place.long,
-            address=place.address[:300],
-            raw=message.raw[:RAW_MAX],
+    return InboundMessage(
+        channel=message.channel,
+        received_at=message.received_at or clock.now(),
+        external_id=message.external_id[:300],
+        source=message.source[:60],
+        sender_email=message.sender.email[:254],
+        sender_phone=message.sender.phone[:20],
+        sender_handle=message.sender.handle[:200],
+        sender_name=message.sender.name[:200],
+        sender_key=message.sender.key,
+        subject=message.subject[:300],
+        text=message.text[:TEXT_MAX],
+        thread_hint=message.thread_hint[:300],
+        service_code=(message.service.code if message.service else message.service_code)[:60],
+        lat=place.lat,
+        long=place.long,
+        address=place.address[:300],
+        raw=message.raw[:RAW_MAX],
+    )
+
+
+def _attachments_save(inbound: InboundMessage, message: Message) -> None:
+    for attachment in message.attachments:
+        stored = InboundAttachment(
+            message=inbound,
+            filename=attachment.filename[:200],
+            content_type=attachment.content_type[:100],
+            size=len(attachment.data),
+            inline=attachment.inline,
         )
-        for attachment in message.attachments:
-            stored = InboundAttachment(
-                message=inbound,
-                filename=attachment.filename[:200],
-                content_type=attachment.content_type[:100],
-                size=len(attachment.data),
-                inline=attachment.inline,
-            )
-            stored.file.save(attachment.filename or "attachment", ContentFile(attachment.data))
+        stored.file.save(attachment.filename or "attachment", ContentFile(attachment.data))
+
+
+def _store(message: Message) -> InboundMessage:
+    with transaction.atomic():
+        inbound = _build(message)
+        inbound.save(force_insert=True)
+        _attachments_save(inbound, message)
     return inbound
 
 
@@ -242,7 +254,12 @@ def _finish(
     inbound.case = case
     inbound.reason = reason[:300]
     inbound.processed_at = clock.now()
-    inbound.save(update_fields=["outcome", "case", "reason", "processed_at", "citizen", "triage"])
+    if inbound.pk is None:
+        inbound.save(force_insert=True)
+    else:
+        inbound.save(
+            update_fields=["outcome", "case", "reason", "processed_at", "citizen", "triage"]
+        )
     return IntakeResult(message=inbound, case=case, reply=reply, suggestions=suggestions or [])
 
 
@@ -637,7 +654,12 @@ def _duplicates(
     since = now - timedelta(days=service.duplicate_window_days)
     found = []
     for near in case_nearby_open(
-        service_type_id=service.pk, lat=place.lat, long=place.long, radius_m=radius, limit=10
+        service_type_id=service.pk,
+        lat=place.lat,
+        long=place.long,
+        radius_m=radius,
+        limit=10,
+        supporters=False,
     ):
         if near.case.opened_at < since:
             continue
