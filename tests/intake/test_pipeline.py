@@ -544,3 +544,43 @@ def test_the_same_report_sent_twice_by_one_resident_joins_the_first_case(
     other = post_mail(client, email_bytes(body="The streetlight at 3 Oak Road is out.")).json()
     assert other["outcome"] == "opened"
     assert Case.objects.count() == 2
+
+
+SAMPLES = __import__("pathlib").Path(__file__).parent / "samples"
+
+
+@pytest.mark.parametrize(
+    ("sample", "outcome"),
+    [
+        ("apple_mail_inline_photo.eml", "opened"),
+        ("outlook_html_only.eml", "opened"),
+        ("thunderbird_pdf_attachment.eml", "opened"),
+        ("spanish_latin1_reply.eml", "opened"),
+        ("forwarded_with_winmail.eml", "opened"),
+        ("outlook_out_of_office.eml", "ignored"),
+        ("gmail_vacation.eml", "ignored"),
+        ("postfix_bounce.eml", "ignored"),
+        ("mailing_list.eml", "ignored"),
+        ("malformed_no_headers.eml", "opened"),
+        ("malformed_broken_boundary.eml", "opened"),
+    ],
+)
+def test_real_world_mail_through_the_webhook(
+    client: Client, mail: Any, sample: str, outcome: str
+) -> None:
+    body = post_mail(client, (SAMPLES / sample).read_bytes()).json()
+    assert body["outcome"] == outcome, body
+    inbound = InboundMessage.objects.get()
+    assert inbound.raw  # kept as it came, whatever became of it
+    if outcome == "opened":
+        case = Case.objects.get()
+        assert case.description.strip()
+        assert inbound.case == case
+    else:
+        assert not Case.objects.exists()
+    if sample == "apple_mail_inline_photo.eml":  # the inline photo, stripped, on the case
+        assert CasePhoto.objects.filter(case=inbound.case).count() == 1
+    if sample == "thunderbird_pdf_attachment.eml":  # kept with the message for staff
+        assert InboundAttachment.objects.filter(
+            message=inbound, content_type="application/pdf"
+        ).exists()
