@@ -384,21 +384,36 @@ def test_a_less_certain_match_opens_a_case_and_is_suggested_to_staff(town: Any) 
     assert not DuplicateSuggestion.objects.filter(case=far.case).exists()
 
 
-def test_where_the_resident_saw_nearby_reports_duplicates_are_only_suggested(town: Any) -> None:
+def test_where_the_resident_saw_nearby_reports_duplicates_are_only_suggested(
+    town: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from townhall.intake.services import duplicate_suggestions_find
+
     first = intake_submit(located("Deep pothole outside the library", 42.36, -71.09))
-    again = intake_submit(
-        Message(
-            channel="web",
-            sender=Sender(email="b@example.org"),
-            text="Deep pothole outside the library",
-            place=Place(lat=42.36, long=-71.09),
-            service_code="pothole",
-            answers={"size": "large"},
-            dedupe=Dedupe.SUGGEST,
+    with django_capture_on_commit_callbacks(execute=True):
+        again = intake_submit(
+            Message(
+                channel="web",
+                sender=Sender(email="b@example.org"),
+                text="Deep pothole outside the library",
+                place=Place(lat=42.36, long=-71.09),
+                service_code="pothole",
+                answers={"size": "large"},
+                dedupe=Dedupe.SUGGEST,
+            )
         )
-    )
     assert again.outcome == Outcome.OPENED
+    # The search for staff runs after commit, as a task, not while the resident waits.
+    assert not DuplicateSuggestion.objects.exists()
+    task = DBTaskResult.objects.get(task_path__endswith="duplicate_suggestions_task")
+    assert task.args_kwargs["args"] == [again.case.pk]
+    assert duplicate_suggestions_find(case_id=again.case.pk) == 1
+    assert duplicate_suggestions_find(case_id=again.case.pk) == 0  # once per pair
     assert DuplicateSuggestion.objects.get(case=again.case).candidate == first.case
+    # The earlier case does not get the later one as its duplicate.
+    assert duplicate_suggestions_find(case_id=first.case.pk) == 0
 
 
 def test_a_service_with_duplicate_detection_off_never_links(town: Any, pothole: Any) -> None:

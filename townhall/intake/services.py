@@ -298,7 +298,10 @@ def _process(inbound: InboundMessage, message: Message) -> IntakeResult:
         repeat = _repeat_of(citizen, service, body, now)
         if repeat is not None:  # the same report sent twice (two addresses, a resend)
             return _add_to_case(inbound, message, repeat, citizen, photos)
-    candidates = _duplicates(service, place, body, now)
+    # Where nobody can be linked automatically, the search only feeds staff suggestions:
+    # it runs after commit (a task), not while the resident or API client waits.
+    later = message.dedupe == Dedupe.SUGGEST
+    candidates = [] if later else _duplicates(service, place, body, now)
     best = candidates[0] if candidates else None
     if (
         message.dedupe == Dedupe.AUTO
@@ -331,20 +334,11 @@ def _process(inbound: InboundMessage, message: Message) -> IntakeResult:
     if review is not None:
         review.case = case
         review.save()
-    DuplicateSuggestion.objects.bulk_create(
-        [
-            DuplicateSuggestion(
-                case=case,
-                candidate=c.case,
-                score=round(c.score, 4),
-                distance_m=round(c.distance_m, 1),
-                similarity=round(c.similarity, 4),
-                created_at=now,
-            )
-            for c in candidates
-            if c.score >= settings.TOWNHALL_DUPLICATE_SUGGEST_SCORE
-        ]
-    )
+    if later:
+        if service.duplicate_radius_m and place.has_point:
+            _suggest_after_commit(case.pk)
+    else:
+        _suggestions_save(case, candidates, now)
     suggestions = [(code, p) for code, p in inbound.triage.get("suggestions", [])]
     return _finish(inbound, Outcome.OPENED, case=case, suggestions=suggestions)
 
@@ -658,7 +652,7 @@ def _duplicates(
         lat=place.lat,
         long=place.long,
         radius_m=radius,
-        limit=10,
+        limit=11,  # one more: a case looking for its own duplicates finds itself
         supporters=False,
     ):
         if near.case.opened_at < since:
@@ -669,6 +663,61 @@ def _duplicates(
         found.append(DuplicateCandidate(near.case, near.distance_m, similarity, score))
     found.sort(key=lambda c: -c.score)
     return found[:5]
+
+
+def _suggestions_save(
+    case: Case, candidates: Sequence[DuplicateCandidate], now: datetime, *, fresh: bool = True
+) -> int:
+    """Store the candidates worth a person's look; `fresh`: the case was just opened, so
+    it has no suggestions yet."""
+    threshold: float = settings.TOWNHALL_DUPLICATE_SUGGEST_SCORE
+    worth = [c for c in candidates if c.score >= threshold and c.case.pk != case.pk]
+    if worth and not fresh:
+        known = set(
+            DuplicateSuggestion.objects.filter(case=case).values_list("candidate_id", flat=True)
+        )
+        worth = [c for c in worth if c.case.pk not in known]
+    if not worth:
+        return 0
+    DuplicateSuggestion.objects.bulk_create(
+        [
+            DuplicateSuggestion(
+                case=case,
+                candidate=c.case,
+                score=round(c.score, 4),
+                distance_m=round(c.distance_m, 1),
+                similarity=round(c.similarity, 4),
+                created_at=now,
+            )
+            for c in worth
+        ],
+        ignore_conflicts=True,
+    )
+    return len(worth)
+
+
+def _suggest_after_commit(case_id: int) -> None:
+    from townhall.intake.tasks import duplicate_suggestions_task
+
+    transaction.on_commit(lambda: duplicate_suggestions_task.enqueue(case_id))
+
+
+def duplicate_suggestions_find(*, case_id: int) -> int:
+    """Suggest to staff the earlier open cases that `case_id` may repeat; return how many.
+
+    Idempotent (a pair is suggested once). Cases opened after it are left out: when they
+    were opened, this one was their candidate.
+    """
+    case = Case.objects.select_related("service_type").filter(pk=case_id).first()
+    if case is None or case.status not in OPEN_STATUSES:
+        return 0
+    place = Place(lat=case.lat, long=case.long)
+    candidates = [
+        c
+        for c in _duplicates(case.service_type, place, case.description, case.opened_at)
+        if c.case.pk != case.pk and c.case.opened_at <= case.opened_at
+    ]
+    return _suggestions_save(case, candidates, clock.now(), fresh=False)
 
 
 def _follow(

@@ -11,3 +11,9 @@ from townhall.intake import services
 def intake_process_pending_task() -> int:
     """Process messages a crash or an error left unprocessed."""
     return services.intake_process_pending()
+
+
+@task()
+def duplicate_suggestions_task(case_id: int) -> int:
+    """Suggest to staff the open cases a new one may repeat (after it was committed)."""
+    return services.duplicate_suggestions_find(case_id=case_id)
