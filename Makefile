@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 SOURCES := townhall tests bench
 
-.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake clean
+.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -74,6 +74,12 @@ bench-console: install-test ## the caseworker console on PostgreSQL with 1 M cas
 
 bench-intake: install-test ## the intake pipeline end to end (e-mail webhook → case) on PostgreSQL with 1 M cases
 	$(BIN)/python bench/intake.py
+
+bench-knowledge: install-test ## knowledge search: hybrid vs BM25 vs embeddings vs TF-IDF on paraphrased questions, latency with 10,000 articles (needs ../shared/data)
+	$(BIN)/python bench/knowledge.py
+
+bench-waste: install-test ## waste schedules: a year generated for 100,000 addresses' zones; 2023 rules against 2024 (needs ../shared/data)
+	$(BIN)/python bench/waste.py
 
 bench-triage: install-test ## the triage classifier against TF-IDF + logistic regression on Boston's Open311 descriptions (needs ../shared/data)
 	$(BIN)/python bench/triage.py

@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "townhall.catalog",
     "townhall.people",
     "townhall.places",
+    "townhall.knowledge",
+    "townhall.rules",
+    "townhall.waste",
     "townhall.cases",
     "townhall.notify",
     "townhall.intake",
@@ -232,6 +235,15 @@ TOWNHALL_IMAP = {
     "folder": env.str("IMAP_FOLDER", default="INBOX"),
     "ssl": env.bool("IMAP_SSL", default=True),
 }
+# Help articles: sentence embeddings on (BM25 alone when off or when the model is
+# missing), onnxruntime threads per process, and the top score under which a search
+# counts as a content gap.
+TOWNHALL_KNOWLEDGE_EMBEDDINGS = env.bool("TOWNHALL_KNOWLEDGE_EMBEDDINGS", default=True)
+TOWNHALL_KNOWLEDGE_THREADS = env.int("TOWNHALL_KNOWLEDGE_THREADS", default=1)
+TOWNHALL_KNOWLEDGE_GAP_THRESHOLD = env.float("TOWNHALL_KNOWLEDGE_GAP_THRESHOLD", default=0.45)
+# Missed-bin services and the waste stream each is about: such a report is accepted only
+# after the crews are done on a day that bin was collected at the address (waste app).
+TOWNHALL_MISSED_COLLECTION_SERVICES = {"missed_trash": "garbage", "missed_recycling": "recycling"}
 # A sign-in link for residents' accounts works once, for this many minutes.
 TOWNHALL_SIGN_IN_LINK_MINUTES = env.int("TOWNHALL_SIGN_IN_LINK_MINUTES", default=30)
 # A resident may say "not fixed" this many days after their request was resolved.
@@ -288,6 +300,8 @@ TOWNHALL_PERIODIC_TASKS = [
         "townhall.intake.tasks.intake_process_pending_task",
         env.int("INTAKE_SWEEP_SECONDS", default=120),
     ),
+    # Tomorrow's bin reminders, queued from the council's reminder time (safe to repeat).
+    ("townhall.notify.waste_reminders.waste_reminders_queue_task", 600),
 ]
 
 # --- who hears about case events, inside the event's transaction (cases/dispatch.py) ---

@@ -31,6 +31,7 @@ from townhall.people.models import Channel, Citizen
 from townhall.people.roles import StaffRole
 from townhall.people.services import citizen_resolve, staff_user_create
 from townhall.places.services import places_import
+from townhall.waste.demo import demo_waste_load
 
 DEMO_PASSWORD = "townhall-demo"  # noqa: S105 - printed to the user; demo only
 DEMO_SLUG = "millbrook"
@@ -92,6 +93,13 @@ def demo_load(
     citizens = [_citizen_load(c) for c in spec["citizens"]]
     places = demo_places(spec)
     places_import(places, columns={k: k for k in places[0]})
+    jurisdiction = spec["jurisdiction"]
+    demo_waste_load(
+        places,
+        country=jurisdiction["country"],
+        subdivision=jurisdiction["subdivision"],
+        timezone=jurisdiction["timezone"],
+    )
     _alerts_load(rng, spec, places, citizens)
     services = {s.code: s for s in ServiceType.objects.select_related("department")}
     samples = {s["code"]: s["sample_descriptions"] for s in spec["service_types"]}

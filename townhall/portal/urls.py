@@ -1,6 +1,6 @@
 from django.urls import path
 
-from townhall.portal import accounts, views
+from townhall.portal import accounts, knowledge_urls, rules_urls, views, waste_urls
 
 app_name = "portal"
 urlpatterns = [
@@ -23,3 +23,6 @@ urlpatterns = [
     path("healthz", views.health_view, name="health"),
     path("notifications/stop/<str:token>/", views.opt_out_view, name="opt-out"),
 ]
+# Answers before a request: help articles (/help/), bin days (/bins/), eligibility and
+# permits (/check/, /permits/). Each app's public pages live in their own module.
+urlpatterns += [*knowledge_urls.urlpatterns, *waste_urls.urlpatterns, *rules_urls.urlpatterns]

@@ -1,0 +1,117 @@
+"""`townhall knowledge import|eval|gaps`: load articles, measure search, report content gaps."""
+
+from __future__ import annotations
+
+import json
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from rich.progress import Progress
+
+from townhall.core.errors import DomainError, ValidationFailed
+from townhall.knowledge.clustering import gaps_cluster
+from townhall.knowledge.embeddings import embedder_get
+from townhall.knowledge.evaluation import EvalCase, ranking_evaluate, report_table
+from townhall.knowledge.models import Article
+from townhall.knowledge.selectors import knowledge_index_get, search_gaps
+from townhall.knowledge.services import articles_import
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        raise CommandError(f"{path}: no such file")
+    rows, problems = [], {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            problems[f"line {number}"] = [f"not JSON: {error.msg}"]
+            continue
+        if not isinstance(row, dict):
+            problems[f"line {number}"] = ["not a JSON object"]
+            continue
+        rows.append(row)
+    if problems:
+        raise ValidationFailed(f"{path} is not valid JSONL.", details=problems)
+    return rows
+
+
+class Command(BaseCommand):
+    help = (
+        "Help articles. Sub-commands: import FILE.jsonl (id, title, body, language, tags); "
+        "eval FILE.jsonl (query, expected_id) prints MRR@10, recall@1/@5 and latency; "
+        "gaps clusters searches that found no good answer."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        load = sub.add_parser("import", help="Create or update articles from JSONL.")
+        load.add_argument("file")
+        load.add_argument("--draft", action="store_true", help="Import as drafts.")
+        run = sub.add_parser("eval", help="Measure search against expected answers.")
+        run.add_argument("file")
+        gaps = sub.add_parser("gaps", help="Cluster unanswered searches and questions.")
+        gaps.add_argument("--limit", type=int, default=500)
+        gaps.add_argument("--clusters", type=int, default=None)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            if options["action"] == "import":
+                self._import(Path(options["file"]), options)
+            elif options["action"] == "eval":
+                self._eval(Path(options["file"]))
+            else:
+                self._gaps(options["limit"], options["clusters"])
+        except DomainError as error:
+            lines = [error.message]
+            lines += [f"  {k}: {m}" for k, messages in error.details.items() for m in messages]
+            raise CommandError("\n".join(lines)) from None
+
+    def _import(self, path: Path, options: dict[str, Any]) -> None:
+        rows = _jsonl(path)
+        embedder_get()  # load (or log the fallback) before the bar starts
+        with Progress(disable=options["verbosity"] == 0) as progress:
+            task = progress.add_task("Importing articles", total=len(rows))
+            result = articles_import(
+                rows=rows,
+                publish=not options["draft"],
+                progress=lambda n: progress.advance(task, n),
+            )
+        self.stdout.write(f"{result.created} created, {result.updated} updated")
+
+    def _eval(self, path: Path) -> None:
+        rows = _jsonl(path)
+        ids = dict(Article.objects.values_list("external_id", "pk"))
+        problems = {
+            f"line {n}": ["needs query and expected_id"]
+            for n, row in enumerate(rows, start=1)
+            if not row.get("query") or "expected_id" not in row
+        }
+        if problems:
+            raise ValidationFailed(f"{path} is not valid.", details=problems)
+        unknown = sorted({str(r["expected_id"]) for r in rows} - set(ids))
+        if unknown:
+            self.stderr.write(f"{len(unknown)} expected ids are not imported: {unknown[:5]}")
+        cases = [
+            EvalCase(str(r["query"]), ids[str(r["expected_id"])])
+            for r in rows
+            if str(r["expected_id"]) in ids
+        ]
+        index = knowledge_index_get()
+        if len(index.modes) == 1:
+            self.stdout.write("embedding model unavailable: BM25 only")
+        reports = [ranking_evaluate(index=index, cases=cases, mode=mode) for mode in index.modes]
+        self.stdout.write(report_table(reports))
+
+    def _gaps(self, limit: int, clusters: int | None) -> None:
+        queries = [log.query for log in search_gaps(limit=limit)]
+        if not queries:
+            self.stdout.write("No unanswered searches.")
+            return
+        for cluster in gaps_cluster(queries, clusters=clusters):
+            examples = "; ".join(cluster.queries[:5])
+            self.stdout.write(f"{cluster.count:>4}  {cluster.label}: {examples}")
