@@ -25,6 +25,7 @@ from townhall.catalog.services import catalog_import, department_member_add
 from townhall.core import clock
 from townhall.intake.demo_triage import demo_triage_train
 from townhall.intake.models import WebhookSource
+from townhall.knowledge.demo import demo_knowledge_load
 from townhall.notify.alerts import alert_subscribe, alert_topic_ensure
 from townhall.notify.services import notification_templates_install
 from townhall.people.models import Channel, Citizen
@@ -82,8 +83,10 @@ def demo_load(
         return DemoSummary(loaded=False, cases=0, staff=staff)
     rng = random.Random(seed)
     catalog_import(spec=spec)
-    # The triage classifier, trained on the demo catalogue's examples (about 2 s).
+    # The triage classifier, trained on the demo catalogue's examples (about 2 s), and
+    # the help articles with their embeddings (about 3 s).
     demo_triage_train()
+    demo_knowledge_load()
     WebhookSource.objects.get_or_create(
         slug="demo-bridge",
         defaults={"name": "Demo social-media bridge", "secret": DEMO_WEBHOOK_SECRET},
