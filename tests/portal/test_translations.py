@@ -13,6 +13,11 @@ from townhall.cases.services import case_open
 from townhall.cases.tracking import track_path
 
 CATALOGUES = sorted(Path(townhall.__file__).parent.glob("*/locale/*/LC_MESSAGES/django.po"))
+# The apps whose strings residents see; each has a Spanish catalogue. Rules has none: its
+# rule texts carry their own en/es in YAML and the app marks no strings for translation.
+SPANISH_APPS = {"portal", "cases", "catalog", "waste", "knowledge", "intake"}
+# At most this many messages means a catalogue was cut short (failed makemessages, parser slip).
+FEWEST_MESSAGES = {"knowledge": 5, "waste": 20}
 
 
 def _entries(po: Path) -> list[dict[str, object]]:
@@ -58,13 +63,13 @@ def _entries(po: Path) -> list[dict[str, object]]:
 
 
 def test_there_are_spanish_catalogues() -> None:
-    assert {po.parts[-5] for po in CATALOGUES if po.parts[-3] == "es"} >= {"portal", "cases"}
+    assert {po.parts[-5] for po in CATALOGUES if po.parts[-3] == "es"} >= SPANISH_APPS
 
 
 @pytest.mark.parametrize("po", CATALOGUES, ids=lambda po: f"{po.parts[-5]}-{po.parts[-3]}")
 def test_every_message_is_translated_and_compiled(po: Path) -> None:
     entries = _entries(po)
-    assert len(entries) > 30
+    assert len(entries) > FEWEST_MESSAGES.get(po.parts[-5], 30)
     with po.with_suffix(".mo").open("rb") as mo:
         compiled = gettext.GNUTranslations(mo)
     for entry in entries:
