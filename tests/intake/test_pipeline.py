@@ -599,3 +599,15 @@ def test_real_world_mail_through_the_webhook(
         assert InboundAttachment.objects.filter(
             message=inbound, content_type="application/pdf"
         ).exists()
+
+
+def test_a_resident_who_speaks_spanish_is_answered_in_spanish(client: Client, texting: Any) -> None:
+    from townhall.people.services import citizen_resolve
+
+    citizen_resolve(phone="+16175550177", language="es", channel="sms")
+    opened = sms(
+        client, "Hay un bache enorme en Main St frente a la escuela", "SM1", "+16175550177"
+    )
+    assert "Gracias" in opened.content.decode()
+    short = sms(client, "gracias", "SM2", "+16175550188")  # unknown: the site's language
+    assert "Thank you" in short.content.decode()

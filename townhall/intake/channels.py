@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from townhall.core.errors import ValidationFailed
@@ -129,11 +130,14 @@ def intake_sms_receive(
     )
     result = intake_accept(message)
     if result.outcome == Outcome.OPENED and result.case is not None and not result.reply:
-        # A direct answer to their text, whatever the hour: they know it arrived and what
-        # to quote. The acknowledgement with the expected date follows through the outbox.
-        result.reply = _(
-            "Thank you. Your reference is %(reference)s; we will text you updates."
-        ) % {"reference": result.case.reference}
+        # A direct answer to their text, whatever the hour, in their language: they know
+        # it arrived and what to quote. The acknowledgement with the expected date
+        # follows through the outbox.
+        citizen = result.message.citizen
+        with translation.override((citizen.preferred_language if citizen else "") or None):
+            result.reply = _(
+                "Thank you. Your reference is %(reference)s; we will text you updates."
+            ) % {"reference": result.case.reference}
     return result
 
 

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
 
@@ -271,6 +272,16 @@ def _process(inbound: InboundMessage, message: Message) -> IntakeResult:
         return _finish(inbound, Outcome.IGNORED, reason="rate limit: too many from this sender")
     citizen = _identify(message)
     inbound.citizen = citizen
+    # What we answer the sender is in their language: the one they told us, else the
+    # message's, else the site's.
+    language = (citizen.preferred_language if citizen else "") or message.sender.language
+    with translation.override(language or None):
+        return _process_known(inbound, message, citizen, now)
+
+
+def _process_known(
+    inbound: InboundMessage, message: Message, citizen: Citizen | None, now: datetime
+) -> IntakeResult:
     photos = list(message.photos) + _photos_from(message.attachments)
     place = _place_with_photos(message.place, photos)
 
