@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
+from tests.browser import chromium_launched
 from townhall.catalog.selectors import catalog_cache_clear
 from townhall.catalog.services import catalog_import
 from townhall.core.tasks import scheduled_runs_forget
@@ -103,6 +104,20 @@ def _fresh_process_state() -> Iterator[None]:
     places_cache_clear()
     scheduled_runs_forget()
     triage_classifier_cache_clear()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium for a module's browser tests (tests/browser.py)."""
+    yield from chromium_launched()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from tests.browser import assert_accessible
 from tests.console.conftest import PASSWORD
 from townhall.cases.lifecycle import CaseStatus
 from townhall.cases.models import Case, CaseEvent, CaseEventKind
@@ -29,33 +29,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-# The flags a closed network needs: no background fetches, no first-run work.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if CHROMIUM is None:
-        if os.environ.get("TOWNHALL_REQUIRE_BROWSER"):
-            pytest.fail("Chromium is required (TOWNHALL_REQUIRE_BROWSER is set) but not installed")
-        pytest.skip("Chromium not installed (apt-get install chromium); CI requires it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
@@ -64,13 +37,6 @@ def page(browser: Any) -> Iterator[Any]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
-
-
-def assert_accessible(page: Any) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
-    assert results.violations_count == 0, results.generate_report()
 
 
 # --- helpers -------------------------------------------------------------------------------

@@ -3,40 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS, assert_accessible
+from tests.browser import assert_accessible
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
 # fixtures here are ordinary blocking calls all the same.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if CHROMIUM is None:
-        if os.environ.get("TOWNHALL_REQUIRE_BROWSER"):
-            pytest.fail("Chromium is required (TOWNHALL_REQUIRE_BROWSER is set) but not installed")
-        pytest.skip("Chromium not installed (apt-get install chromium); CI requires it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def test_a_resident_finds_their_bin_days(live_server: Any, page: Any, town: Any, home: Any) -> None:

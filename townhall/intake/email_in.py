@@ -42,6 +42,7 @@ from types import MappingProxyType
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString, PreformattedString, Tag
 
+# Reply addresses are made by notify (on the mail it sends) and read here.
 from townhall.notify.reply_address import reply_address_make, reply_address_parse
 
 __all__ = [
@@ -1314,18 +1315,3 @@ def reference_find(text: str, *, prefix: str) -> str | None:
     if match is None:
         return None
     return f"{prefix}-{match.group(1)}-{match.group(2)}"
-
-
-# Reply addresses are made by notify (on the mail it sends) and read here.
-__all__ = [
-    "EmailAttachment",
-    "EmailTooLarge",
-    "ParsedEmail",
-    "email_automatic_reason",
-    "email_new_text",
-    "email_parse",
-    "html_to_text",
-    "reference_find",
-    "reply_address_make",
-    "reply_address_parse",
-]
