@@ -7,13 +7,12 @@ have no owner and get vectors when the embedding model is installed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from townhall.core.errors import ValidationFailed
 from townhall.knowledge.embeddings import embedder_get
+from townhall.knowledge.jsonl import jsonl_read
 from townhall.knowledge.models import Article
 from townhall.knowledge.services import articles_import
 
@@ -24,24 +23,8 @@ DEMO_ARTICLES_PATH = (
 
 
 def demo_articles_read(path: Path = DEMO_ARTICLES_PATH) -> list[dict[str, Any]]:
-    """Return the rows of a JSONL article file. Raise ValidationFailed on a malformed line."""
-    rows: list[dict[str, Any]] = []
-    problems: dict[str, list[str]] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            problems[f"line {number}"] = [f"not JSON: {error.msg}"]
-            continue
-        if not isinstance(row, dict):
-            problems[f"line {number}"] = ["not a JSON object"]
-            continue
-        rows.append(row)
-    if problems:
-        raise ValidationFailed(f"{path.name} is not valid JSONL.", details=problems)
-    return rows
+    """Return the rows of the demo's article file. Raise ValidationFailed if malformed."""
+    return jsonl_read(path)
 
 
 def _unchanged(article: Article, row: Mapping[str, Any], model: str | None) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,14 +31,14 @@ class EvalReport:
     p95_ms: float
 
 
-def ranking_evaluate(
-    *, index: HybridIndex, cases: Sequence[EvalCase], mode: SearchMode
+def _report(
+    mode: str, cases: Sequence[EvalCase], ranked_ids: Callable[[str], list[int]]
 ) -> EvalReport:
-    """Run every case through `index` in `mode` and measure ranking quality and latency."""
+    """Time `ranked_ids` (a query's top 10 article ids) on every case and score the ranks."""
     reciprocal, hit1, hit5, timings = [], 0, 0, []
     for case in cases:
         started = time.perf_counter()
-        ranked = [pk for pk, _ in index.search(case.query, limit=10, mode=mode)]
+        ranked = ranked_ids(case.query)
         timings.append((time.perf_counter() - started) * 1000)
         rank = (
             ranked.index(case.expected_article_id) + 1 if case.expected_article_id in ranked else 0
@@ -48,13 +48,24 @@ def ranking_evaluate(
         hit5 += 0 < rank <= 5
     n = max(len(cases), 1)
     return EvalReport(
-        mode=mode.value,
+        mode=mode,
         queries=len(cases),
         mrr_at_10=float(sum(reciprocal) / n),
         recall_at_1=hit1 / n,
         recall_at_5=hit5 / n,
         p50_ms=float(np.percentile(timings, 50)) if timings else 0.0,
         p95_ms=float(np.percentile(timings, 95)) if timings else 0.0,
+    )
+
+
+def ranking_evaluate(
+    *, index: HybridIndex, cases: Sequence[EvalCase], mode: SearchMode
+) -> EvalReport:
+    """Run every case through `index` in `mode` and measure ranking quality and latency."""
+    return _report(
+        mode.value,
+        cases,
+        lambda query: [pk for pk, _ in index.search(query, limit=10, mode=mode)],
     )
 
 
@@ -67,28 +78,12 @@ def tfidf_baseline(
     vectorizer = TfidfVectorizer()
     matrix = vectorizer.fit_transform([f"{t}\n{b}" for t, b in zip(titles, bodies, strict=True)])
     order = np.array(ids)
-    reciprocal, hit1, hit5, timings = [], 0, 0, []
-    for case in cases:
-        started = time.perf_counter()
-        scores = (matrix @ vectorizer.transform([case.query]).T).toarray().ravel()
-        ranked = list(order[np.argsort(-scores, kind="stable")[:10]])
-        timings.append((time.perf_counter() - started) * 1000)
-        rank = (
-            ranked.index(case.expected_article_id) + 1 if case.expected_article_id in ranked else 0
-        )
-        reciprocal.append(1 / rank if rank else 0.0)
-        hit1 += rank == 1
-        hit5 += 0 < rank <= 5
-    n = max(len(cases), 1)
-    return EvalReport(
-        mode="tfidf",
-        queries=len(cases),
-        mrr_at_10=float(sum(reciprocal) / n),
-        recall_at_1=hit1 / n,
-        recall_at_5=hit5 / n,
-        p50_ms=float(np.percentile(timings, 50)) if timings else 0.0,
-        p95_ms=float(np.percentile(timings, 95)) if timings else 0.0,
-    )
+
+    def ranked_ids(query: str) -> list[int]:
+        scores = (matrix @ vectorizer.transform([query]).T).toarray().ravel()
+        return [int(pk) for pk in order[np.argsort(-scores, kind="stable")[:10]]]
+
+    return _report("tfidf", cases, ranked_ids)
 
 
 def report_table(reports: Sequence[EvalReport]) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from townhall.core.errors import DomainError, ValidationFailed
 from townhall.knowledge.clustering import gaps_cluster
 from townhall.knowledge.embeddings import embedder_get
 from townhall.knowledge.evaluation import EvalCase, ranking_evaluate, report_table
+from townhall.knowledge.jsonl import jsonl_read
 from townhall.knowledge.models import Article
 from townhall.knowledge.selectors import knowledge_index_get, search_gaps
 from townhall.knowledge.services import articles_import
@@ -22,22 +22,7 @@ from townhall.knowledge.services import articles_import
 def _jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         raise CommandError(f"{path}: no such file")
-    rows, problems = [], {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            problems[f"line {number}"] = [f"not JSON: {error.msg}"]
-            continue
-        if not isinstance(row, dict):
-            problems[f"line {number}"] = ["not a JSON object"]
-            continue
-        rows.append(row)
-    if problems:
-        raise ValidationFailed(f"{path} is not valid JSONL.", details=problems)
-    return rows
+    return jsonl_read(path)
 
 
 class Command(BaseCommand):
