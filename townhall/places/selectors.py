@@ -37,6 +37,13 @@ def _folded() -> dict[int, str]:
     return folded
 
 
+def place_by_property_id(property_id: str) -> Place | None:
+    """The address with the council's property id, or None (also for an empty id)."""
+    if not property_id:
+        return None
+    return Place.objects.filter(property_id=property_id).first()
+
+
 def place_search(query: str, *, limit: int = 5, min_score: float = 70.0) -> list[PlaceMatch]:
     """Return up to `limit` places whose address best matches `query`, best first.
 

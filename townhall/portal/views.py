@@ -36,7 +36,6 @@ from townhall.cases.services import case_reopen_by_resident, case_reopen_window_
 from townhall.catalog.i18n import language_words, localized
 from townhall.catalog.models import ServiceType
 from townhall.catalog.selectors import attribute_specs_for, service_type_get, service_type_list
-from townhall.core import clock
 from townhall.core.dates import long_date
 from townhall.core.errors import NotFound, ValidationFailed
 from townhall.notify.services import opt_out_by_token
@@ -61,7 +60,6 @@ from townhall.portal.staging import (
     staged_photo_name,
     staged_photos_discard,
 )
-from townhall.waste.selectors import collection_missed_report_allowed
 
 _STATUS_LABELS = dict(CaseStatus.choices)
 POPULAR_COUNT = 6
@@ -319,10 +317,6 @@ def report_view(request: HttpRequest, code: str) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             location = Location(data["lat"], data["long"], data["address"], data["address_id"])
-            too_early = _missed_collection_refusal(service, location)
-            if too_early:
-                form.add_error(None, too_early)
-        if form.is_valid():
             try:
                 case = report_submit(
                     service_type=service,
@@ -372,20 +366,6 @@ def report_view(request: HttpRequest, code: str) -> HttpResponse:
         needs_location=wants_place,
     )
     return render(request, "portal/report.html", context)
-
-
-def _missed_collection_refusal(service: ServiceType, location: Location) -> str:
-    """For a missed-bin service, why it cannot be reported yet at this address ("" if it
-    can): only after the crews are done on a day that bin was collected there. An address
-    the gazetteer does not know cannot be checked, so it is accepted for staff to look at."""
-    stream = settings.TOWNHALL_MISSED_COLLECTION_SERVICES.get(service.code)
-    if not stream or not location.address_id:
-        return ""
-    place = Place.objects.filter(property_id=location.address_id).first()
-    if place is None:
-        return ""
-    check = collection_missed_report_allowed(place=place, stream=stream, now=clock.now())
-    return "" if check.allowed else str(check.reason)
 
 
 def _posted_location(request: HttpRequest) -> Location:
