@@ -149,11 +149,9 @@ def email_inbound_view(request: HttpRequest) -> HttpResponse:
         raw_text = request.POST.get("email") or request.POST.get("body-mime") or ""
         upload = request.FILES.get("email")
         raw = upload.read() if upload is not None else raw_text.encode("utf-8")
-        signed = raw
     else:
         raw = request.body
-        signed = raw
-    if not _email_secret_ok(request, signed):
+    if not _email_secret_ok(request, raw):
         return HttpResponse("bad credentials", status=403, content_type="text/plain")
     if not raw.strip():
         return JsonResponse(

@@ -33,6 +33,7 @@ from townhall.cases.models import Case, FollowVia
 from townhall.cases.photos import CleanPhoto, photo_clean
 from townhall.cases.selectors import case_get_by_reference, case_nearby_open
 from townhall.cases.services import (
+    Actor,
     case_follow,
     case_merge,
     case_note_add,
@@ -580,7 +581,7 @@ def _service_for(
     )
 
 
-def triage_review_decide(*, review: TriageReview, service: ServiceType, actor: object) -> Case:
+def triage_review_decide(*, review: TriageReview, service: ServiceType, actor: Actor) -> Case:
     """A person chose the service of a case the classifier was unsure about.
 
     Raise InvalidCaseInput if the case can no longer move (see case_service_change).
@@ -591,7 +592,7 @@ def triage_review_decide(*, review: TriageReview, service: ServiceType, actor: o
             case_service_change(
                 case=case,
                 service_type=service,
-                actor=actor,  # type: ignore[arg-type]
+                actor=actor,
                 reason=_("Triage"),
             )
             review.status = ReviewStatus.CORRECTED
@@ -600,12 +601,11 @@ def triage_review_decide(*, review: TriageReview, service: ServiceType, actor: o
         review.decided_at = clock.now()
         review.decided_by = actor  # type: ignore[assignment]
         review.save(update_fields=["status", "decided_at", "decided_by"])
-    case.refresh_from_db()
-    return case
+    return case  # case_service_change updated it in place
 
 
 def duplicate_suggestion_decide(
-    *, suggestion: DuplicateSuggestion, merge: bool, actor: object
+    *, suggestion: DuplicateSuggestion, merge: bool, actor: Actor
 ) -> Case:
     """Staff decided on a suggested duplicate: merge the newer case into the open one, or
     record that they are different problems. Return the case to show next.
@@ -614,7 +614,7 @@ def duplicate_suggestion_decide(
     """
     with transaction.atomic():
         if merge:
-            survivor = case_merge(case=suggestion.case, into=suggestion.candidate, actor=actor)  # type: ignore[arg-type]
+            survivor = case_merge(case=suggestion.case, into=suggestion.candidate, actor=actor)
             suggestion.status = SuggestionStatus.MERGED
         else:
             survivor = suggestion.case
