@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django_tasks.base import Task
+from django_tasks_db.backend import DatabaseBackend
 
 from townhall.core import clock
 
@@ -46,6 +47,23 @@ def enqueue_once_on_commit(
             _scheduled_until[task.module_path] = run_after
 
     transaction.on_commit(ensure_scheduled)
+
+
+def enqueue_with_transaction(task: Task[Any, Any], *args: Any) -> None:
+    """Enqueue `task(*args)` so that it runs only if the current transaction commits.
+
+    With the database backend the task row is written inside the transaction itself: it
+    commits (or rolls back) with the change that caused it, at the cost of one INSERT,
+    where enqueueing after the commit would cost a second transaction and its flush to
+    disk (measured: ~2 ms of a 9 ms Open311 POST). Other backends enqueue on commit.
+    """
+    if (
+        isinstance(task.get_backend(), DatabaseBackend)
+        and transaction.get_connection().in_atomic_block
+    ):
+        task.enqueue(*args)
+    else:
+        transaction.on_commit(lambda: task.enqueue(*args))
 
 
 def scheduled_runs_forget() -> None:

@@ -45,6 +45,7 @@ from townhall.cases.services import (
 from townhall.catalog.models import Priority, ServiceType
 from townhall.core import clock
 from townhall.core.errors import ValidationFailed
+from townhall.core.tasks import enqueue_with_transaction
 from townhall.intake.messages import Attachment, Dedupe, Message, Place, Sender
 from townhall.intake.models import (
     DuplicateSuggestion,
@@ -125,8 +126,10 @@ def intake_submit(message: Message) -> IntakeResult:
     """Process `message` from a channel where a person waits, in one transaction.
 
     Raise InvalidCaseInput or ValidationFailed (nothing written) if it cannot be accepted.
+    Inside a caller's transaction no savepoint is taken (a round trip each way): a refusal
+    rolls the caller's transaction back too, as the exception leaves it.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         # Written once, with what became of it, at the end of the same transaction.
         inbound = _build(message)
         result = _process(inbound, message)
@@ -710,7 +713,7 @@ def _suggestions_save(
 def _suggest_after_commit(case_id: int) -> None:
     from townhall.intake.tasks import duplicate_suggestions_task
 
-    transaction.on_commit(lambda: duplicate_suggestions_task.enqueue(case_id))
+    enqueue_with_transaction(duplicate_suggestions_task, case_id)
 
 
 def duplicate_suggestions_find(*, case_id: int) -> int:
