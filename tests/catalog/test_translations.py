@@ -20,7 +20,7 @@ def test_every_mistake_in_a_translations_value_is_named() -> None:
         {
             "fr": {"name": "Nid-de-poule"},
             "es": {"name": 3, "colour": "rojo", "keywords": "bache"},
-            "pt": "Buraco",
+            "en": "Pothole",
         },
         kind="service",
     )
@@ -28,7 +28,7 @@ def test_every_mistake_in_a_translations_value_is_named() -> None:
     assert "es.name: give text." in problems
     assert any(p.startswith("es.colour: only name, description, keywords") for p in problems)
     assert "es.keywords: give a list of words." in problems
-    assert any(p.startswith("pt: give an object of fields") for p in problems)
+    assert any(p.startswith("en: give an object of fields") for p in problems)
     assert translations_check({"es": {"values": {"small": "Pequeño"}}}, kind="attribute") == []
     assert translations_check({"es": {"values": ["Pequeño"]}}, kind="attribute")
     assert translations_check(["es"], kind="group")
