@@ -371,3 +371,5 @@ TOWNHALL_CHANNEL_RATE_LIMITS = {
 # tries end it.
 TOWNHALL_PHONE_CODE_MINUTES = env.int("TOWNHALL_PHONE_CODE_MINUTES", default=10)
 TOWNHALL_PHONE_CODE_ATTEMPTS = env.int("TOWNHALL_PHONE_CODE_ATTEMPTS", default=5)
+# Expired sign-in links and phone codes are deleted hourly.
+TOWNHALL_PERIODIC_TASKS += [("townhall.people.tasks.proofs_purge_task", 3600)]

@@ -4,6 +4,7 @@ another. Each test plays an attack end to end and fails on the code before the f
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -274,3 +275,15 @@ def test_a_text_quoting_a_reference_from_an_unknown_phone_is_kept_apart(awaiting
     assert awaiting.status == CaseStatus.AWAITING_CITIZEN
     message = InboundMessage.objects.get(sender_phone="+16175550777")
     assert message.outcome == Outcome.ABOUT and message.case_id == awaiting.pk
+
+
+def test_expired_links_and_codes_are_purged(client: Client, town: Any) -> None:
+    import time_machine
+
+    from townhall.core import clock
+    from townhall.people.services import proofs_purge
+
+    sign_in_token("ana@example.org")
+    with time_machine.travel(clock.now() + timedelta(days=2)):
+        assert proofs_purge() == 1
+    assert not SignInLink.objects.exists()

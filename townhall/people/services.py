@@ -650,10 +650,13 @@ def sign_in_link_redeem(*, token: str) -> str | None:
     return str(payload["e"]) if won == 1 else None
 
 
-def sign_in_links_purge(*, older_than: timedelta = timedelta(days=7)) -> int:
-    """Delete sign-in link rows that expired more than `older_than` ago; return how many."""
-    deleted, _rows = SignInLink.objects.filter(expires_at__lt=clock.now() - older_than).delete()
-    return deleted
+def proofs_purge(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete sign-in links and phone codes that expired more than `older_than` ago (they
+    can prove nothing any more); return how many rows went."""
+    cutoff = clock.now() - older_than
+    links, _rows = SignInLink.objects.filter(expires_at__lt=cutoff).delete()
+    codes, _rows = PhoneProof.objects.filter(expires_at__lt=cutoff).delete()
+    return links + codes
 
 
 class PhoneProofResult(StrEnum):
