@@ -157,7 +157,8 @@ def case_contacts(*, citizen: Citizen, case_id: int) -> dict[str, str] | None:
             ContactPoint.objects.filter(citizen=citizen, verified=True).order_by("-created_at")
         )
     out: dict[str, str] = {}
-    for point in sorted(allowed, key=lambda p: not p.verified):
+    # The reporter's own contacts first (their opt-outs apply), verified ones first.
+    for point in sorted(allowed, key=lambda p: (p.citizen_id != citizen.pk, not p.verified)):
         out.setdefault(point.kind, point.value)
     return out
 
