@@ -365,3 +365,11 @@ TOWNHALL_CHANNEL_RATE_LIMITS = {
     "sms": env.float("SMS_RATE_LIMIT", default=0),
     "email": env.float("EMAIL_RATE_LIMIT", default=0),
 }
+
+# --- identity and accounts (issue 15) ---
+# A one-time code texted to prove a phone number: how long it works, and how many wrong
+# tries end it.
+TOWNHALL_PHONE_CODE_MINUTES = env.int("TOWNHALL_PHONE_CODE_MINUTES", default=10)
+TOWNHALL_PHONE_CODE_ATTEMPTS = env.int("TOWNHALL_PHONE_CODE_ATTEMPTS", default=5)
+# Expired sign-in links and phone codes are deleted hourly.
+TOWNHALL_PERIODIC_TASKS += [("townhall.people.tasks.proofs_purge_task", 3600)]

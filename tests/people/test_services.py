@@ -10,7 +10,7 @@ from townhall.core.errors import ValidationFailed
 from townhall.people.contacts import email_normalise, phone_normalise
 from townhall.people.models import Citizen, ConsentPurpose, ContactPoint
 from townhall.people.roles import StaffRole
-from townhall.people.selectors import citizen_has_consent
+from townhall.people.selectors import citizen_duplicates_likely, citizen_has_consent
 from townhall.people.services import citizen_resolve, consent_record, staff_user_create
 
 
@@ -58,11 +58,14 @@ def test_a_resident_is_recognised_by_phone_in_any_format_and_told_once() -> None
 
 
 @pytest.mark.django_db
-def test_new_contacts_attach_to_the_recognised_resident() -> None:
+def test_new_contacts_stay_apart_from_the_recognised_resident_until_proven() -> None:
+    # Was "new contacts attach to the recognised resident": insecure (issue 15), a message
+    # is no proof that a new contact belongs to the person a known contact leads to.
     first = citizen_resolve(name="Rosa", email="rosa@example.org")
     again = citizen_resolve(email="rosa@example.org", phone="617-555-0123")
-    assert again.pk == first.pk
-    assert first.contact_points.count() == 2
+    assert again.pk != first.pk
+    assert first.contact_points.count() == 1
+    assert citizen_duplicates_likely(first) == [again]
 
 
 @pytest.mark.django_db

@@ -98,8 +98,8 @@ from townhall.intake.services import (
     triage_review_decide,
 )
 from townhall.people.contacts import email_normalise, phone_normalise
-from townhall.people.models import Channel, ContactPoint
-from townhall.people.selectors import citizen_by_contact
+from townhall.people.models import Channel
+from townhall.people.selectors import citizen_by_contact, citizen_contacts_for_staff
 
 View = Callable[..., Any]
 logger = logging.getLogger(__name__)
@@ -265,8 +265,9 @@ def _citizen_story(case: Case) -> dict[str, Any]:
         for c, reported in case_list_for_citizen(citizen_id=case.reporter_id, limit=30)
         if c.pk != case.pk
     ]
-    contacts = list(ContactPoint.objects.filter(citizen_id=case.reporter_id).order_by("kind"))
-    return {"others": others, "contacts": contacts}
+    contacts = citizen_contacts_for_staff(citizen_id=case.reporter_id)
+    same_person = any(getattr(point, "same_person_hint", False) for point in contacts)
+    return {"others": others, "contacts": contacts, "same_person": same_person}
 
 
 def _remaining(case: Case, now: datetime) -> dict[str, Any]:

@@ -47,6 +47,7 @@ def email_message(raw: bytes, *, source: str = "webhook") -> Message:
         hint = reply_address_parse(address, secret=settings.TOWNHALL_REPLY_ADDRESS_SECRET) or ""
         if hint:
             break
+    signed = bool(hint)
     if not hint:
         hint = reference_find(parsed.subject, prefix=prefix) or ""
     return Message(
@@ -64,6 +65,7 @@ def email_message(raw: bytes, *, source: str = "webhook") -> Message:
             for a in parsed.attachments
         ),
         thread_hint=hint,
+        thread_signed=signed,
         external_id=parsed.message_id,
         source=source,
         raw=raw.decode("utf-8", errors="replace"),

@@ -78,6 +78,10 @@ class Message:
     photos: tuple[CleanPhoto, ...] = ()
     place: Place = Place()
     thread_hint: str = ""
+    # The hint came from the case's signed reply address (only the people we wrote to
+    # have it), so the message may speak for the resident; a reference in a subject or a
+    # text proves nothing about who sends it.
+    thread_signed: bool = False
     external_id: str = ""
     source: str = ""
     raw: str = ""

@@ -21,6 +21,7 @@ class Outcome(models.TextChoices):
     ANSWERED = "answered", _("Answered without a case")
     IGNORED = "ignored", _("Ignored (automatic mail, loop or rate limit)")
     REJECTED = "rejected", _("Rejected (could not be accepted)")
+    ABOUT = "about", _("About a case, from someone not known as its resident")
 
 
 class InboundMessage(models.Model):
@@ -48,6 +49,8 @@ class InboundMessage(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     text = models.TextField(blank=True)
     thread_hint = models.CharField(max_length=300, blank=True)
+    # thread_hint came from the case's signed reply address (see Message.thread_signed).
+    thread_signed = models.BooleanField(default=False)
     service_code = models.CharField(max_length=60, blank=True, help_text=_("As the sender chose."))
     lat = models.FloatField(null=True, blank=True)
     long = models.FloatField(null=True, blank=True)

@@ -56,8 +56,11 @@ from townhall.intake.models import (
     SuggestionStatus,
     TriageReview,
 )
-from townhall.people.models import Channel, Citizen
-from townhall.people.services import citizen_resolve
+from townhall.notify.services import notification_reporter_recheck
+from townhall.people.contacts import email_normalise, phone_normalise
+from townhall.people.models import Channel, Citizen, ContactKind
+from townhall.people.selectors import contact_trusted_for_case
+from townhall.people.services import citizen_resolve, report_contacts_record
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +189,7 @@ def _build(message: Message) -> InboundMessage:
         subject=message.subject[:300],
         text=message.text[:TEXT_MAX],
         thread_hint=message.thread_hint[:300],
+        thread_signed=message.thread_signed,
         service_code=(message.service.code if message.service else message.service_code)[:60],
         lat=place.lat,
         long=place.long,
@@ -239,6 +243,7 @@ def _message_from_row(inbound: InboundMessage) -> Message:
         attachments=tuple(attachments),
         place=Place(lat=inbound.lat, long=inbound.long, address=inbound.address),
         thread_hint=inbound.thread_hint,
+        thread_signed=inbound.thread_signed,
         service_code=inbound.service_code,
         external_id=inbound.external_id,
         source=inbound.source,
@@ -291,6 +296,8 @@ def _process_known(
 
     thread = _thread_case(message, citizen, now)
     if thread is not None:
+        if not _speaks_for_reporter(message, thread):
+            return _about_case(inbound, message, thread)
         return _add_to_case(inbound, message, thread, citizen, photos)
 
     body = message.body
@@ -344,6 +351,7 @@ def _process_known(
         answers_partial=not (message.service or message.service_code)
         or message.channel in ASYNC_CHANNELS,
     )
+    _report_contacts(case, message)
     if photos:
         case_photos_add(case=case, photos=photos, actor=message.actor, channel=message.channel)
     if review is not None:
@@ -470,6 +478,84 @@ def _thread_case(message: Message, citizen: Citizen | None, now: datetime) -> Ca
         .first()
     )
     return last.case if last is not None else None
+
+
+def _report_contacts(case: Case, message: Message) -> None:
+    """Record the contacts given with the report that opened `case` (self-given for it),
+    then make sure its acknowledgement goes only where it may."""
+    sender = message.sender
+    if not sender.given:
+        return
+    recorded = report_contacts_record(
+        case_id=case.pk,
+        email=sender.email or None,
+        phone=sender.phone or None,
+        handle=sender.handle or None,
+    )
+    if recorded:
+        notification_reporter_recheck(case=case)
+
+
+def _sender_point(message: Message) -> tuple[str, str] | None:
+    sender = message.sender
+    try:
+        if sender.email:
+            return ContactKind.EMAIL, email_normalise(sender.email)
+        if sender.phone:
+            return ContactKind.PHONE, phone_normalise(
+                sender.phone, region=settings.TOWNHALL_PHONE_REGION
+            )
+    except ValidationFailed:
+        return None
+    if sender.handle.strip():
+        return ContactKind.HANDLE, sender.handle.strip()[:254]
+    return None
+
+
+def _speaks_for_reporter(message: Message, case: Case) -> bool:
+    """Whether `message` may write into `case` as its resident: it came to the case's
+    signed reply address, or from one of the reporter's verified contacts, or from a
+    contact given with that very report. A reference anyone can read on a letter or a
+    public page proves nothing."""
+    if message.thread_signed or message.actor is not None:
+        return True
+    point = _sender_point(message)
+    if point is None:
+        return False
+    kind, value = point
+    return contact_trusted_for_case(
+        case_id=case.pk, reporter_id=case.reporter_id, kind=kind, value=value
+    )
+
+
+def _about_case(inbound: InboundMessage, message: Message, case: Case) -> IntakeResult:
+    """A message about `case` from someone not known as its resident: kept with the case
+    for staff (its messages list and an internal note), without writing into it as the
+    resident, changing its status or restarting its clock."""
+    body = message.body
+    if message.thread_hint and _only_reference(body, message.thread_hint):
+        return _status_reply(inbound, message.thread_hint)
+    if body.strip():
+        case_note_add(
+            case=case,
+            text=_(
+                "Message about this case from someone not known as its resident "
+                "(by %(channel)s; not added as theirs):\n%(text)s"
+            )
+            % {"channel": message.channel, "text": body[:TEXT_MAX]},
+            actor=None,
+            channel=message.channel,
+        )
+    reply = _("Thank you: we passed your message about %(reference)s to the team.") % {
+        "reference": case.reference
+    }
+    return _finish(
+        inbound,
+        Outcome.ABOUT,
+        case=case,
+        reason="sender not verified as the resident of this case",
+        reply=reply,
+    )
 
 
 def _only_reference(body: str, reference: str) -> bool:

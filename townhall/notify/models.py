@@ -20,6 +20,7 @@ class NotificationKind(models.TextChoices):
     SLA_DATE_CHANGED = "sla_date_changed", _("Expected date changed")
     ALERT = "alert", _("Area or topic alert")
     REPLY = "reply", _("Answer to a message")
+    PHONE_CODE = "phone_code", _("One-time code proving a contact")
 
 
 class NotifyChannel(models.TextChoices):

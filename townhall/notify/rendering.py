@@ -28,6 +28,7 @@ PLACEHOLDERS: dict[str, str] = {
     "address": "where the problem is",
     "title": "an alert's title",
     "message": "an alert's text",
+    "code": "a one-time code proving a phone number (phone_code only)",
 }
 
 # `{{`, optional spaces, anything without braces, optional spaces, `}}`. What is inside is

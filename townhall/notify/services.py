@@ -44,13 +44,15 @@ from townhall.notify.sending import (
 )
 from townhall.notify.webhooks import webhooks_queue_for_case_event
 from townhall.people.models import Channel, Citizen, ContactKind
-from townhall.people.selectors import citizen_by_contact, citizen_contact
+from townhall.people.selectors import case_contacts, citizen_by_contact, citizen_contact
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "notification_for_case_event",
+    "notification_phone_code",
     "notification_reply",
+    "notification_reporter_recheck",
     "notification_retry",
     "notification_send_due",
     "notification_status_report",
@@ -89,10 +91,19 @@ def _kind_for(event: CaseEvent) -> NotificationKind | None:
     return None
 
 
-def _channel_for(citizen: Citizen) -> tuple[str, str]:
-    """Return (channel, address): the resident's choice if we can reach them there."""
-    email = citizen_contact(citizen=citizen, kind=ContactKind.EMAIL)
-    phone = citizen_contact(citizen=citizen, kind=ContactKind.PHONE)
+def _channel_for(citizen: Citizen, *, case_id: int | None = None) -> tuple[str, str]:
+    """Return (channel, address): the resident's choice if we can reach them there.
+
+    For the reporter of `case_id`, only contacts that may hear about that case count:
+    their verified ones or those given with that very report (people.case_contacts).
+    """
+    allowed = case_contacts(citizen=citizen, case_id=case_id) if case_id is not None else None
+    if allowed is not None:
+        email = allowed.get(ContactKind.EMAIL)
+        phone = allowed.get(ContactKind.PHONE)
+    else:
+        email = citizen_contact(citizen=citizen, kind=ContactKind.EMAIL)
+        phone = citizen_contact(citizen=citizen, kind=ContactKind.PHONE)
     if citizen.preferred_channel == Channel.SMS and phone:
         return NotifyChannel.SMS, phone
     if email:
@@ -160,7 +171,7 @@ def notification_for_case_event(event: CaseEvent) -> Notification | None:
 def _notification_queue(
     *, event: CaseEvent, case: Case, kind: str, citizen: Citizen, private: bool
 ) -> Notification:
-    channel, address = _channel_for(citizen)
+    channel, address = _channel_for(citizen, case_id=case.pk if private else None)
     language = citizen.preferred_language or settings.LANGUAGE_CODE
     key = f"case-event:{event.pk}:citizen:{citizen.pk}:{channel}"
     template = notification_template_get(kind=kind, channel=channel, language=language)
@@ -194,6 +205,38 @@ def _notification_queue(
             )
     except IntegrityError:
         return Notification.objects.get(key=key)
+
+
+def notification_reporter_recheck(*, case: Case) -> int:
+    """Re-address the reporter's queued case notifications of `case` now that the contacts
+    given with its report are recorded (people.report_contacts_record, called by intake
+    right after the case opened, in the same transaction); return how many changed.
+
+    The acknowledgement is queued while the case opens, before intake can say which
+    contacts came with the report: a row addressed to a contact that may not hear about
+    this case is replaced by one to a contact that may.
+    """
+    if case.reporter_id is None:
+        return 0
+    reporter = Citizen.objects.get(pk=case.reporter_id)
+    channel, address = _channel_for(reporter, case_id=case.pk)
+    changed = 0
+    queued = Notification.objects.filter(
+        case_id=case.pk,
+        citizen=reporter,
+        status=NotificationStatus.QUEUED,
+        key__startswith="case-event:",
+    )
+    for row in list(queued):
+        if (row.channel, row.to) == (channel, address):
+            continue
+        event = CaseEvent.objects.filter(pk=int(row.key.split(":")[1])).first()
+        kind = row.kind
+        row.delete()
+        changed += 1
+        if event is not None:
+            _notification_queue(event=event, case=case, kind=kind, citizen=reporter, private=True)
+    return changed
 
 
 def notification_reply(
@@ -230,6 +273,40 @@ def notification_reply(
         return Notification.objects.get(key=key[:200])
     if made.status == NotificationStatus.QUEUED:
         senders_wake()
+    return made
+
+
+def notification_phone_code(
+    *, key: str, citizen: Citizen, to: str, code: str, council: str = ""
+) -> Notification:
+    """Queue the text carrying a one-time code that proves `to` is `citizen`'s phone.
+
+    Through the outbox like every message, in the resident's language (PHONE_CODE
+    templates). Sent at once, even in the quiet hours (the resident is waiting for it),
+    and even after an opt-out of SMS updates (it is not an update; they asked for it).
+    `key` makes a repeat a no-op. The code itself is kept only as a hash by people.
+    """
+    language = citizen.preferred_language or settings.LANGUAGE_CODE
+    template = notification_template_get(
+        kind=NotificationKind.PHONE_CODE, channel=NotifyChannel.SMS, language=language
+    )
+    values = {"code": code, "council": council or "Townhall"}
+    try:
+        with transaction.atomic():
+            made = Notification.objects.create(
+                key=key[:200],
+                kind=NotificationKind.PHONE_CODE,
+                channel=NotifyChannel.SMS,
+                language=template.language,
+                citizen=citizen,
+                to=to,
+                subject=template_render(template.subject, values),
+                body=_fit(NotifyChannel.SMS, template_render(template.body, values)),
+                status=NotificationStatus.QUEUED,
+            )
+    except IntegrityError:
+        return Notification.objects.get(key=key[:200])
+    senders_wake()
     return made
 
 

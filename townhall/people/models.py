@@ -138,3 +138,82 @@ class PersonEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of citizen {self.subject_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ReportContact(models.Model):
+    """A contact point given with the report that opened a case ("self-given" for it).
+
+    Whoever sent a report may be told about that report on the contacts they gave with it,
+    even unproven; they see nothing else of the person those contacts may belong to. The
+    case is referred to by id only (people sits below cases).
+    """
+
+    case_id = models.BigIntegerField()
+    contact_point = models.ForeignKey(
+        ContactPoint, on_delete=models.CASCADE, related_name="reports"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case_id", "contact_point"], name="unique_report_contact"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"contact {self.contact_point_id} given with case {self.case_id}"
+
+
+class SamePersonHint(models.Model):
+    """Two people who may be one (their contacts came together in one unproven message).
+
+    Only a hint for staff, never acted on by itself: they merge the two, or dismiss it.
+    """
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["citizen", "other"], name="unique_same_person_hint")
+        ]
+
+    def __str__(self) -> str:
+        return f"citizen {self.citizen_id} may be citizen {self.other_id}"
+
+
+class SignInLink(models.Model):
+    """One e-mailed sign-in link: only a hash of its token is kept; it works once.
+
+    Shared by every web process through the database (no per-process cache).
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"sign-in link {self.pk} ({'used' if self.used_at else 'unused'})"
+
+
+class PhoneProof(models.Model):
+    """A one-time code texted to prove a phone number; the code is kept hashed."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="phone_proofs")
+    value = models.CharField(max_length=20, help_text=_("The phone number, E.164."))
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["citizen", "-created_at"], name="phone_proof_latest")]
+
+    def __str__(self) -> str:
+        return f"phone proof {self.pk} for citizen {self.citizen_id}"

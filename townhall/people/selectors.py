@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import ManyToOneRel
+from django.db.models import Exists, ManyToOneRel, Q
 
 from townhall.people.models import (
     Citizen,
@@ -12,6 +12,8 @@ from townhall.people.models import (
     ConsentRecord,
     ContactPoint,
     PersonEvent,
+    ReportContact,
+    SamePersonHint,
 )
 
 DUPLICATES_MAX = 20
@@ -88,17 +90,112 @@ def citizen_history(citizen: Citizen) -> list[PersonEvent]:
     return list(PersonEvent.objects.filter(citizen=citizen).order_by("-at", "-id"))
 
 
-def citizen_duplicates_likely(citizen: Citizen) -> list[Citizen]:
-    """Return other people with the same display name (ignoring case), a hint for staff.
+def citizen_same_person_hints(*, citizen_id: int) -> list[Citizen]:
+    """Return the people whose contacts came with citizen `citizen_id`'s in one unproven
+    message ("possibly the same person"), not dismissed, for staff to merge."""
+    live = SamePersonHint.objects.filter(dismissed_at__isnull=True)
+    # One query (the console's case page counts them): both sides of each pair.
+    ids = Q(pk__in=live.filter(other_id=citizen_id).values("citizen_id")) | Q(
+        pk__in=live.filter(citizen_id=citizen_id).values("other_id")
+    )
+    return list(Citizen.objects.filter(ids).exclude(pk=citizen_id).order_by("pk")[:DUPLICATES_MAX])
 
-    Only a hint: a shared name is no proof, and contact points never clash (each value
-    belongs to one person), so the candidates always reach us some other way.
-    """
-    name = citizen.display_name.strip()
-    if not name:
-        return []
+
+def citizen_contacts_for_staff(*, citizen_id: int) -> list[ContactPoint]:
+    """The contact points of citizen `citizen_id` by kind, in one query, each carrying
+    `same_person_hint`: whether staff should look at "possibly the same person" for them
+    (see citizen_same_person_hints) - the same for every row."""
+    hinted = SamePersonHint.objects.filter(dismissed_at__isnull=True).filter(
+        Q(citizen_id=citizen_id) | Q(other_id=citizen_id)
+    )
     return list(
-        Citizen.objects.filter(display_name__iexact=name)
-        .exclude(pk=citizen.pk)
-        .order_by("pk")[:DUPLICATES_MAX]
+        ContactPoint.objects.filter(citizen_id=citizen_id)
+        .annotate(same_person_hint=Exists(hinted))
+        .order_by("kind")
+    )
+
+
+def citizen_duplicates_likely(citizen: Citizen) -> list[Citizen]:
+    """Return other people who may be `citizen`, a hint for staff: first those whose
+    contacts came together with theirs in one message (SamePersonHint), then those with
+    the same display name (ignoring case).
+
+    Only a hint: a shared name or a message is no proof, and contact points never clash
+    (each value belongs to one person), so the candidates always reach us some other way.
+    """
+    found = citizen_same_person_hints(citizen_id=citizen.pk)
+    name = citizen.display_name.strip()
+    if name:
+        found += [
+            other
+            for other in Citizen.objects.filter(display_name__iexact=name)
+            .exclude(pk=citizen.pk)
+            .order_by("pk")[:DUPLICATES_MAX]
+            if other not in found
+        ]
+    return found[:DUPLICATES_MAX]
+
+
+def case_contacts(*, citizen: Citizen, case_id: int) -> dict[str, str] | None:
+    """The contacts of `citizen`, the reporter of `case_id`, that may hear about that case:
+    {kind: value}, verified ones first; None for a case with no contacts recorded with its
+    report (opened by staff or before reports recorded them), where every contact of the
+    reporter counts as before.
+
+    Only verified contacts, or contacts given with that very report ("self-given"), and
+    the reporter's verified contacts only if the report came through one of them: a
+    contact that arrived with another message is not proof that it is this reporter's.
+    """
+    given = list(
+        ContactPoint.objects.filter(reports__case_id=case_id).order_by("-verified", "-created_at")
+    )
+    if not given:
+        return None
+    allowed = list(given)
+    if any(p.verified and p.citizen_id == citizen.pk for p in given):
+        allowed += list(
+            ContactPoint.objects.filter(citizen=citizen, verified=True).order_by("-created_at")
+        )
+    out: dict[str, str] = {}
+    # The reporter's own contacts first (their opt-outs apply), verified ones first.
+    for point in sorted(allowed, key=lambda p: (p.citizen_id != citizen.pk, not p.verified)):
+        out.setdefault(point.kind, point.value)
+    return out
+
+
+def cases_proven_for(*, citizen: Citizen, case_ids: list[int]) -> set[int]:
+    """Of `case_ids` (reported by `citizen`), those their signed-in account may open: the
+    report came through a contact now verified as theirs, or no contact was recorded with
+    it (opened by staff, or before reports recorded their contacts)."""
+    recorded = set(
+        ReportContact.objects.filter(case_id__in=case_ids).values_list("case_id", flat=True)
+    )
+    proven = set(
+        ReportContact.objects.filter(
+            case_id__in=case_ids,
+            contact_point__citizen=citizen,
+            contact_point__verified=True,
+        ).values_list("case_id", flat=True)
+    )
+    return {pk for pk in case_ids if pk not in recorded or pk in proven}
+
+
+def contact_trusted_for_case(
+    *, case_id: int, reporter_id: int | None, kind: str, value: str
+) -> bool:
+    """Whether a message from the normalised contact (`kind`, `value`) may speak for the
+    reporter of `case_id`: it is one of the reporter's verified contacts, or it was given
+    with that very report."""
+    point = ContactPoint.objects.filter(kind=kind, value=value).first()
+    if point is None:
+        return False
+    if reporter_id is not None and point.citizen_id == reporter_id and point.verified:
+        return True
+    return ReportContact.objects.filter(case_id=case_id, contact_point=point).exists()
+
+
+def citizen_verified_contacts(citizen: Citizen) -> list[ContactPoint]:
+    """The contacts `citizen` has proven, e-mails first."""
+    return list(
+        ContactPoint.objects.filter(citizen=citizen, verified=True).order_by("kind", "-created_at")
     )

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AbstractUser, Group, Permission
+from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import ManyToOneRel, ProtectedError
+from django.db.models import ManyToOneRel, ProtectedError, Q
 from django.utils.translation import gettext as _
 
 from townhall.core import clock
@@ -26,11 +31,16 @@ from townhall.people.models import (
     ContactPoint,
     PersonEvent,
     PersonEventKind,
+    PhoneProof,
+    ReportContact,
+    SamePersonHint,
+    SignInLink,
 )
 from townhall.people.roles import ROLE_PERMISSIONS, StaffRole
 from townhall.people.selectors import citizen_links, link_label
 
 NAME_MAX = 200
+SIGN_IN_SALT = "townhall.portal.sign-in"
 REASON_MAX = 500
 
 Actor = AbstractBaseUser | None
@@ -45,16 +55,59 @@ def citizen_resolve(
     language: str | None = None,
     channel: str = Channel.WEB,
 ) -> Citizen:
-    """Return the citizen owning `email` or `phone`, registering one if none does.
+    """Return the citizen a message's contacts lead to, registering one if none does.
 
-    Tell us once: a resident who wrote by e-mail and later texts from a known phone is
-    the same citizen. New contact points are attached to the citizen found.
-    Raise ValidationFailed if a contact value is malformed or the name too long.
+    Tell us once, but only what is proven: a resident who wrote by e-mail and writes
+    again from the same address is the same citizen. A message is not proof that the
+    contacts it carries belong together, so a contact never seen before is never joined
+    to a person we already know through another contact (anyone can type a neighbour's
+    phone number next to their own e-mail). Then the new contacts go to a new, separate
+    citizen who is the reporter, and staff see "possibly the same person" (a
+    SamePersonHint) to merge. Contacts are joined only by proof: the sign-in link for an
+    e-mail (citizen_account_for_email), an SMS code for a phone (phone_proof_check), or
+    a staff merge. Raise ValidationFailed if a contact value is malformed or the name too
+    long.
     """
     if len(name.strip()) > NAME_MAX:
         raise ValidationFailed(
             "That name is too long.", details={"name": [f"Keep it under {NAME_MAX} characters."]}
         )
+    points = _points_of(email=email, phone=phone, handle=handle)
+    with transaction.atomic():
+        known = {
+            (p.kind, p.value): p
+            for p in ContactPoint.objects.select_related("citizen").filter(_points_filter(points))
+        }
+        owners: list[Citizen] = []
+        for point in points:
+            found = known.get(point)
+            if found is not None and found.citizen not in owners:
+                owners.append(found.citizen)
+        unknown = [point for point in points if point not in known]
+        if len(owners) == 1 and not unknown:
+            return owners[0]
+        if owners and not unknown:
+            citizen = owners[0]  # contacts of two people in one message: nothing new to hold
+        else:
+            citizen = Citizen.objects.create(
+                display_name=name.strip(),
+                preferred_language=language or settings.LANGUAGE_CODE,
+                preferred_channel=channel if channel in Channel.values else Channel.EMAIL,
+            )
+            for kind, value in unknown:
+                _contact_point_attach(citizen=citizen, kind=kind, value=value)
+        for owner in owners:
+            if owner.pk != citizen.pk:
+                same_person_hint_add(
+                    citizen=citizen, other=owner, reason="contacts given together in one message"
+                )
+    return citizen
+
+
+def _points_of(
+    *, email: str | None = None, phone: str | None = None, handle: str | None = None
+) -> list[tuple[str, str]]:
+    """The normalised (kind, value) of each contact given; raise ValidationFailed."""
     points: list[tuple[str, str]] = []
     if email:
         points.append((ContactKind.EMAIL, email_normalise(email)))
@@ -65,30 +118,14 @@ def citizen_resolve(
     if handle and handle.strip():
         # A social-media or partner handle, e.g. "x:@millbrook_jo": matched exactly.
         points.append((ContactKind.HANDLE, handle.strip()[:254]))
-    with transaction.atomic():
-        citizen = _citizen_by_points(points)
-        if citizen is None:
-            citizen = Citizen.objects.create(
-                display_name=name.strip(),
-                preferred_language=language or settings.LANGUAGE_CODE,
-                preferred_channel=channel if channel in Channel.values else Channel.EMAIL,
-            )
-        elif name and not citizen.display_name:
-            citizen.display_name = name.strip()
-            citizen.save(update_fields=["display_name", "updated_at"])
-        for kind, value in points:
-            _contact_point_attach(citizen=citizen, kind=kind, value=value)
-    return citizen
+    return points
 
 
-def _citizen_by_points(points: list[tuple[str, str]]) -> Citizen | None:
+def _points_filter(points: Sequence[tuple[str, str]]) -> Q:
+    query = Q(pk__in=[])
     for kind, value in points:
-        point = (
-            ContactPoint.objects.select_related("citizen").filter(kind=kind, value=value).first()
-        )
-        if point is not None:
-            return point.citizen
-    return None
+        query |= Q(kind=kind, value=value)
+    return query
 
 
 def _contact_point_attach(*, citizen: Citizen, kind: str, value: str) -> None:
@@ -100,6 +137,50 @@ def _contact_point_attach(*, citizen: Citizen, kind: str, value: str) -> None:
     except IntegrityError:
         # Another request registered the same value a moment ago; it keeps it.
         return
+
+
+def same_person_hint_add(*, citizen: Citizen, other: Citizen, reason: str = "") -> None:
+    """Tell staff that `citizen` and `other` may be one person (a hint, never a join)."""
+    if citizen.pk == other.pk:
+        return
+    low, high = sorted((citizen.pk, other.pk))
+    try:
+        with transaction.atomic():
+            SamePersonHint.objects.get_or_create(
+                citizen_id=low,
+                other_id=high,
+                defaults={"reason": reason[:200], "created_at": clock.now()},
+            )
+    except IntegrityError:
+        return  # recorded a moment ago by another request
+
+
+def report_contacts_record(
+    *,
+    case_id: int,
+    email: str | None = None,
+    phone: str | None = None,
+    handle: str | None = None,
+) -> int:
+    """Record the contacts given with the report that opened `case_id` ("self-given").
+
+    Whoever sent it may be told about that case there; see selectors.case_contacts.
+    Malformed values are skipped (the report itself was already accepted). Return how
+    many were recorded.
+    """
+    try:
+        points = _points_of(email=email, phone=phone, handle=handle)
+    except ValidationFailed:
+        return 0
+    if not points:
+        return 0
+    now = clock.now()
+    rows = [
+        ReportContact(case_id=case_id, contact_point=point, at=now)
+        for point in ContactPoint.objects.filter(_points_filter(points))
+    ]
+    ReportContact.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
 
 
 def consent_record(
@@ -524,3 +605,138 @@ def contact_point_move(
                 data=data,
             )
     return locked
+
+
+# --- proof: single-use sign-in links and SMS codes --------------------------------------
+
+
+def _digest(secret: str) -> str:
+    """A keyed hash of a token or code: what the database keeps instead of it."""
+    return hmac.new(settings.SECRET_KEY.encode(), secret.encode(), hashlib.sha256).hexdigest()
+
+
+def sign_in_link_issue(*, email: str, minutes: int) -> str:
+    """Make a sign-in token for `email`, valid `minutes`, usable once; return the token.
+
+    The token is the address signed with the secret key (so the database holds no
+    address) and a random nonce; only its hash is stored, with its expiry.
+    """
+    token = signing.TimestampSigner(salt=SIGN_IN_SALT).sign_object(
+        {"e": email.strip(), "n": secrets.token_urlsafe(16)}
+    )
+    now = clock.now()
+    SignInLink.objects.create(
+        token_hash=_digest(token), created_at=now, expires_at=now + timedelta(minutes=minutes)
+    )
+    return token
+
+
+def sign_in_link_redeem(*, token: str) -> str | None:
+    """Return the e-mail a fresh, unused sign-in token proves, marking it used; else None.
+
+    Single use in every process: the row is marked used by one conditional UPDATE, so of
+    two requests racing with the same token exactly one wins.
+    """
+    try:
+        payload = signing.TimestampSigner(salt=SIGN_IN_SALT).unsign_object(token)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("e"), str):
+        return None
+    now = clock.now()
+    won = SignInLink.objects.filter(
+        token_hash=_digest(token), used_at__isnull=True, expires_at__gt=now
+    ).update(used_at=now)
+    return str(payload["e"]) if won == 1 else None
+
+
+def proofs_purge(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete sign-in links and phone codes that expired more than `older_than` ago (they
+    can prove nothing any more); return how many rows went."""
+    cutoff = clock.now() - older_than
+    links, _rows = SignInLink.objects.filter(expires_at__lt=cutoff).delete()
+    codes, _rows = PhoneProof.objects.filter(expires_at__lt=cutoff).delete()
+    return links + codes
+
+
+class PhoneProofResult(StrEnum):
+    PROVEN = "proven"
+    WRONG = "wrong"  # a wrong code, attempts remain
+    EXPIRED = "expired"  # no live code: too old, too many attempts, or none asked for
+
+
+def phone_proof_start(*, citizen: Citizen, phone: str) -> tuple[PhoneProof, str]:
+    """Start proving that `citizen` holds `phone`: return the proof row and the code to text.
+
+    The code (six digits) is returned once, to be sent through the notify outbox; only
+    its keyed hash is kept. An earlier unused code for the same citizen stops working.
+    Raise ValidationFailed if `phone` is not a phone number.
+    """
+    value = phone_normalise(phone, region=settings.TOWNHALL_PHONE_REGION)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    now = clock.now()
+    with transaction.atomic():
+        PhoneProof.objects.filter(citizen=citizen, used_at__isnull=True).update(used_at=now)
+        proof = PhoneProof.objects.create(
+            citizen=citizen,
+            value=value,
+            code_hash=_digest(f"{citizen.pk}:{value}:{code}"),
+            created_at=now,
+            expires_at=now + timedelta(minutes=settings.TOWNHALL_PHONE_CODE_MINUTES),
+        )
+    return proof, code
+
+
+def phone_proof_check(
+    *, citizen: Citizen, code: str
+) -> tuple[PhoneProofResult, ContactPoint | None]:
+    """Check a code `citizen` typed against their latest live phone proof.
+
+    A right code makes the phone theirs and verified: a point they already have is
+    verified; a number nobody has is added; a number held by another person moves to
+    them (they hold it now; the other person keeps their cases) and staff are told the
+    two may be one person. Each wrong code counts; after TOWNHALL_PHONE_CODE_ATTEMPTS
+    the code stops working.
+    """
+    now = clock.now()
+    with transaction.atomic():
+        proof = (
+            PhoneProof.objects.select_for_update()
+            .filter(citizen=citizen, used_at__isnull=True, expires_at__gt=now)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if proof is None or proof.attempts >= settings.TOWNHALL_PHONE_CODE_ATTEMPTS:
+            return PhoneProofResult.EXPIRED, None
+        expected = _digest(f"{citizen.pk}:{proof.value}:{code.strip()}")
+        if not hmac.compare_digest(expected, proof.code_hash):
+            proof.attempts += 1
+            proof.save(update_fields=["attempts"])
+            if proof.attempts >= settings.TOWNHALL_PHONE_CODE_ATTEMPTS:
+                return PhoneProofResult.EXPIRED, None
+            return PhoneProofResult.WRONG, None
+        proof.used_at = now
+        proof.save(update_fields=["used_at"])
+        point = _phone_point_claim(citizen=citizen, value=proof.value)
+    return PhoneProofResult.PROVEN, point
+
+
+def _phone_point_claim(*, citizen: Citizen, value: str) -> ContactPoint:
+    label = "SMS code"
+    point = ContactPoint.objects.filter(kind=ContactKind.PHONE, value=value).first()
+    if point is None:
+        point = ContactPoint.objects.create(
+            citizen=citizen, kind=ContactKind.PHONE, value=value, verified=False
+        )
+        _person_event(
+            citizen=citizen,
+            kind=PersonEventKind.CONTACT_ADDED,
+            actor=None,
+            actor_label=label,
+            data=_point_data(point),
+        )
+    elif point.citizen_id != citizen.pk:
+        before = Citizen.objects.get(pk=point.citizen_id)
+        point = contact_point_move(point=point, into=citizen, actor=None, reason=label)
+        same_person_hint_add(citizen=citizen, other=before, reason="phone proven by SMS code")
+    return contact_point_verify(point=point, actor=None, reason=label)

@@ -2,23 +2,24 @@
 every request made on any channel, and say once how to be reached and in which language.
 
 The link carries the address signed with the secret key and a nonce; it works once,
-for TOWNHALL_SIGN_IN_LINK_MINUTES. Opening it shows a button (mail scanners that follow
-links do not sign anyone in); the POST signs in. Asking for a link always answers the
-same way, so the form tells nobody which addresses we know.
+for TOWNHALL_SIGN_IN_LINK_MINUTES, in every process (people.SignInLink keeps a hash of it
+and when it was used). Opening it shows a button (mail scanners that follow links do not
+sign anyone in); the POST signs in. Asking for a link always answers the same way, so the
+form tells nobody which addresses we know.
+
+The account shows the requests that came through a contact the resident has proven (see
+docs/security/identity.md); a phone is proven with a one-time code sent by SMS.
 """
 
 from __future__ import annotations
 
 import hashlib
-import secrets
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.core import signing
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -32,11 +33,22 @@ from townhall.cases.selectors import case_list_for_citizen
 from townhall.cases.tracking import track_path
 from townhall.core.cache import counter_hit
 from townhall.core.errors import ValidationFailed
+from townhall.core.security import SecurityEventKind, security_event
 from townhall.notify.links import public_url
-from townhall.people.models import Channel, Citizen
-from townhall.people.services import citizen_account_for_email, citizen_profile_update
+from townhall.notify.services import notification_phone_code
+from townhall.people.models import Channel, Citizen, ContactKind
+from townhall.people.selectors import cases_proven_for, citizen_verified_contacts
+from townhall.people.services import (
+    PhoneProofResult,
+    citizen_account_for_email,
+    citizen_profile_update,
+    phone_proof_check,
+    phone_proof_start,
+    sign_in_link_issue,
+    sign_in_link_redeem,
+)
+from townhall.portal.context import brand
 
-_SALT = "townhall.portal.sign-in"
 SIGN_IN_REQUESTS_PER_HOUR = 5
 CONTACT_CHANNELS = [Channel.EMAIL, Channel.SMS, Channel.PHONE]
 
@@ -71,24 +83,13 @@ class ProfileForm(forms.Form):
 
 
 def sign_in_token(email: str) -> str:
-    return signing.TimestampSigner(salt=_SALT).sign_object(
-        {"e": email.strip(), "n": secrets.token_urlsafe(8)}
-    )
+    """A single-use sign-in token for `email` (recorded in the database)."""
+    return sign_in_link_issue(email=email, minutes=settings.TOWNHALL_SIGN_IN_LINK_MINUTES)
 
 
 def sign_in_token_use(token: str) -> str | None:
     """Return the e-mail a fresh, unused token proves, and mark it used; else None."""
-    max_age = settings.TOWNHALL_SIGN_IN_LINK_MINUTES * 60
-    try:
-        payload = signing.TimestampSigner(salt=_SALT).unsign_object(token, max_age=max_age)
-    except (signing.BadSignature, signing.SignatureExpired, ValueError, TypeError):
-        return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("e"), str):
-        return None
-    digest = hashlib.sha256(token.encode()).hexdigest()
-    if not cache.add(f"portal:sign-in-used:{digest}", 1, timeout=max_age + 60):
-        return None  # used already
-    return str(payload["e"])
+    return sign_in_link_redeem(token=token)
 
 
 def _citizen(request: HttpRequest) -> Citizen | None:
@@ -106,6 +107,7 @@ def sign_in_view(request: HttpRequest) -> HttpResponse:
             key = "portal:sign-in:" + hashlib.sha256(email.lower().encode()).hexdigest()
             if counter_hit(key, ttl_seconds=3600) <= SIGN_IN_REQUESTS_PER_HOUR:
                 link = public_url(reverse("portal:sign-in-link", args=[sign_in_token(email)]))
+                security_event(SecurityEventKind.SIGN_IN_LINK_SENT, request=request)
                 with translation.override(get_language()):
                     send_mail(
                         subject=_("Your sign-in link"),
@@ -129,12 +131,20 @@ def sign_in_link_view(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "portal/sign_in_link.html", {"token": token})
     email = sign_in_token_use(token)
     if email is None:
+        security_event(SecurityEventKind.SIGN_IN_LINK_REFUSED, request=request)
         return render(request, "portal/sign_in_link.html", {"invalid": True}, status=400)
     try:
         citizen = citizen_account_for_email(email=email, language=get_language())
     except ValidationFailed:
+        security_event(SecurityEventKind.SIGN_IN_LINK_REFUSED, request=request)
         return render(request, "portal/sign_in_link.html", {"invalid": True}, status=400)
     assert citizen.user is not None
+    security_event(
+        SecurityEventKind.SIGN_IN_LINK_USED,
+        request=request,
+        user=citizen.user,
+        subject=f"citizen:{citizen.pk}",
+    )
     login(request, citizen.user, backend="django.contrib.auth.backends.ModelBackend")
     response = redirect("portal:account")
     _remember_language(response, citizen.preferred_language)
@@ -152,11 +162,94 @@ def account_view(request: HttpRequest) -> HttpResponse:
     citizen = _citizen(request)
     if citizen is None:
         return redirect("portal:sign-in")
+    listed = case_list_for_citizen(citizen_id=citizen.pk)
+    # A report shows here only if it came through a contact this resident has proven:
+    # contacts typed into someone else's report prove nothing about who sent it.
+    proven = cases_proven_for(
+        citizen=citizen, case_ids=[case.pk for case, reported in listed if reported]
+    )
     rows = [
         (case, reported, track_path(case) if reported else None)
-        for case, reported in case_list_for_citizen(citizen_id=citizen.pk)
+        for case, reported in listed
+        if not reported or case.pk in proven
     ]
-    return render(request, "portal/account.html", {"citizen": citizen, "rows": rows})
+    return render(
+        request,
+        "portal/account.html",
+        {"citizen": citizen, "rows": rows, "phones": _phones(citizen)},
+    )
+
+
+def _phones(citizen: Citizen) -> list[str]:
+    return [p.value for p in citizen_verified_contacts(citizen) if p.kind == ContactKind.PHONE]
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(
+        label=gettext_lazy("Mobile phone number"),
+        max_length=40,
+        help_text=gettext_lazy("We will text you a code to prove the number is yours."),
+        error_messages={"required": gettext_lazy("Enter a mobile phone number.")},
+    )
+
+
+class PhoneCodeForm(forms.Form):
+    code = forms.CharField(
+        label=gettext_lazy("Code from the text"),
+        max_length=12,
+        error_messages={"required": gettext_lazy("Enter the code we texted you.")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def phone_view(request: HttpRequest) -> HttpResponse:
+    """Add a phone number: text it a one-time code (through the outbox)."""
+    citizen = _citizen(request)
+    if citizen is None:
+        return redirect("portal:sign-in")
+    form = PhoneForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            proof, code = phone_proof_start(citizen=citizen, phone=form.cleaned_data["phone"])
+        except ValidationFailed as exc:
+            form.add_error("phone", str(exc.message))
+        else:
+            notification_phone_code(
+                key=f"phone-proof:{proof.pk}",
+                citizen=citizen,
+                to=proof.value,
+                code=code,
+                council=brand(request)["brand"]["name"],
+            )
+            return redirect("portal:phone-confirm")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/phone.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def phone_confirm_view(request: HttpRequest) -> HttpResponse:
+    """Type the code texted to the new phone; a right code makes the phone proven."""
+    citizen = _citizen(request)
+    if citizen is None:
+        return redirect("portal:sign-in")
+    form = PhoneCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result, point = phone_proof_check(citizen=citizen, code=form.cleaned_data["code"])
+        if result == PhoneProofResult.PROVEN and point is not None:
+            security_event(
+                SecurityEventKind.CONTACT_VERIFIED,
+                request=request,
+                subject=f"citizen:{citizen.pk}",
+                detail={"kind": "phone", "contact_point": point.pk},
+            )
+            messages.success(request, _("Your phone number is confirmed."))
+            return redirect("portal:account")
+        if result == PhoneProofResult.WRONG:
+            form.add_error("code", _("That code is not right. Check the text and try again."))
+        else:
+            form.add_error("code", _("That code no longer works. Ask for a new one."))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/phone_confirm.html", {"form": form}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
