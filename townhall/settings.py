@@ -365,3 +365,7 @@ TOWNHALL_CHANNEL_RATE_LIMITS = {
     "sms": env.float("SMS_RATE_LIMIT", default=0),
     "email": env.float("EMAIL_RATE_LIMIT", default=0),
 }
+
+# --- private links and public data (issue 15) ---
+# Hours a link that confirms an e-mail address (before it follows a request) stays valid.
+TOWNHALL_FOLLOW_CONFIRM_HOURS = env.int("TOWNHALL_FOLLOW_CONFIRM_HOURS", default=72)

@@ -20,6 +20,7 @@ class NotificationKind(models.TextChoices):
     SLA_DATE_CHANGED = "sla_date_changed", _("Expected date changed")
     ALERT = "alert", _("Area or topic alert")
     REPLY = "reply", _("Answer to a message")
+    FOLLOW_CONFIRM = "follow_confirm", _("Confirm an address to follow a request")
 
 
 class NotifyChannel(models.TextChoices):

@@ -28,6 +28,7 @@ PLACEHOLDERS: dict[str, str] = {
     "address": "where the problem is",
     "title": "an alert's title",
     "message": "an alert's text",
+    "confirm_url": "link that confirms an e-mail address before it follows a request",
 }
 
 # `{{`, optional spaces, anything without braces, optional spaces, `}}`. What is inside is
