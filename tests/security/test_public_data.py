@@ -19,6 +19,9 @@ from xml.etree import ElementTree
 
 import pytest
 from django.test import Client
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from townhall.cases.models import Case, CaseEventKind, CaseFollower, FollowRequest
 from townhall.cases.redaction import public_text
@@ -436,3 +439,10 @@ def test_open311_post_writes_the_masked_copy_once(client: Client, pothole: Any) 
     assert response.status_code == 200, response.content
     case = Case.objects.get()
     assert case.public_description == "Hole. Reach me at [email]"
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400))
+def test_masking_never_raises_and_never_grows_a_known_secret(text: str) -> None:
+    masked = public_text(text + "\nCall 617-555-0142 or ana.souza@example.com")
+    assert "555-0142" not in masked and "ana.souza@example.com" not in masked

@@ -51,6 +51,11 @@ _NAME_INTRO = re.compile(
     r"([A-ZÀ-Þ][\w'-]+(?:\s+[A-ZÀ-Þ][\w'-]+){0,2})",
     re.UNICODE,
 )
+# Cheap substring checks before the patterns that would otherwise try every position.
+_NAME_INTRO_WORDS = ("my name is", "me llamo", "mi nombre es")
+_CALLE_WORDS = ("calle", "c/", "avenida", "avda", "av.", "paseo", "plaza", "camino", "carrera")
+_UNIT_WORDS = ("apt", "apartment", "flat", "unit", "piso", "puerta")
+_DIGIT_THEN_SPACE = re.compile(r"\d[A-Za-z]?(?:[-/]\d+)?\s")
 # Where a signature starts: the "-- " delimiter, a sign-off on its own line, or the
 # phone's "Sent from my …".
 _SIGNATURE_DELIMITER = re.compile(r"^--\s*$")
@@ -69,6 +74,8 @@ SIGNATURE_TAIL_LINES = 6
 def signature_cut(text: str) -> str:
     """Return `text` without its signature: from a ``-- `` line, a "Sent from my …" line,
     or a sign-off line ("Regards", "Saludos") near the end, to the end."""
+    if "\n" not in text and "\r" not in text:
+        return text  # one line: no signature block to cut
     lines = text.splitlines()
     non_empty = [i for i, line in enumerate(lines) if line.strip()]
     tail = set(non_empty[-SIGNATURE_TAIL_LINES:])
@@ -100,12 +107,21 @@ def personal_details_mask(text: str, *, region: str = "US") -> str:
     self-introductions masked (``[email]``, ``[phone]``, ``[address]``, ``[name]``)."""
     if not text:
         return text
-    text = _EMAIL.sub(EMAIL_MASK, text)
-    text = _phones_mask(text, region)
-    text = _STREET_ADDRESS.sub(ADDRESS_MASK, text)
-    text = _CALLE.sub(ADDRESS_MASK, text)
-    text = _UNIT.sub(ADDRESS_MASK, text)
-    return _NAME_INTRO.sub(lambda m: f"{m.group(1)} {NAME_MASK}", text)
+    # Each pattern runs only where it could match: most reports have no "@", few digits.
+    if "@" in text:
+        text = _EMAIL.sub(EMAIL_MASK, text)
+    folded = text.lower()
+    if _DIGITS.search(text):
+        text = _phones_mask(text, region)
+        if _DIGIT_THEN_SPACE.search(text):
+            text = _STREET_ADDRESS.sub(ADDRESS_MASK, text)
+        if any(word in folded for word in _CALLE_WORDS):
+            text = _CALLE.sub(ADDRESS_MASK, text)
+        if any(word in folded for word in _UNIT_WORDS):
+            text = _UNIT.sub(ADDRESS_MASK, text)
+    if any(intro in folded for intro in _NAME_INTRO_WORDS):
+        text = _NAME_INTRO.sub(lambda m: f"{m.group(1)} {NAME_MASK}", text)
+    return text
 
 
 def public_text(text: str, *, region: str = "US") -> str:
