@@ -446,3 +446,17 @@ def test_open311_post_writes_the_masked_copy_once(client: Client, pothole: Any) 
 def test_masking_never_raises_and_never_grows_a_known_secret(text: str) -> None:
     masked = public_text(text + "\nCall 617-555-0142 or ana.souza@example.com")
     assert "555-0142" not in masked and "ana.souza@example.com" not in masked
+
+
+def test_the_follow_form_cannot_flood_a_strangers_inbox(client: Client, pothole: Any) -> None:
+    from townhall.portal.services import FOLLOW_CONFIRMATIONS_PER_DAY
+
+    case = _open(pothole)
+    for i in range(FOLLOW_CONFIRMATIONS_PER_DAY + 5):
+        address = "Victim@Example.org" if i % 2 else "victim@example.org"
+        response = client.post(f"/track/{case.reference}/follow/", {"email": address})
+        assert response.status_code == 302
+    sent = Notification.objects.filter(kind="follow_confirm").count()
+    assert sent == FOLLOW_CONFIRMATIONS_PER_DAY
+    assert SecurityEvent.objects.filter(kind=SecurityEventKind.RATE_LIMITED).exists()
+    assert "victim" not in json.dumps(list(SecurityEvent.objects.values("subject", "detail")))

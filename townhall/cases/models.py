@@ -303,6 +303,10 @@ class FollowRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        # How many confirmations one address was sent lately (no mail-bombing a stranger).
+        indexes = [models.Index(fields=["email", "created_at"], name="follow_request_email")]
+
     def __str__(self) -> str:
         return f"follow request {self.pk} for {self.case_id}"
 

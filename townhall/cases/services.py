@@ -1422,7 +1422,7 @@ def follow_request_create(
     token = secrets.token_urlsafe(24)
     made = FollowRequest.objects.create(
         case=case,
-        email=email,
+        email=email.strip().lower(),
         via=via,
         language=language[:10],
         voice=voice,
@@ -1430,6 +1430,12 @@ def follow_request_create(
         created_at=now or clock.now(),
     )
     return made, token
+
+
+def follow_requests_recent(*, email: str, hours: int = 24, now: datetime | None = None) -> int:
+    """How many confirmations `email` was sent in the last `hours` (one index range)."""
+    since = (now or clock.now()) - timedelta(hours=hours)
+    return FollowRequest.objects.filter(email=email.strip().lower(), created_at__gte=since).count()
 
 
 def follow_request_get(*, token: str, now: datetime | None = None) -> FollowRequest:

@@ -21,10 +21,12 @@ from townhall.cases.services import (
     follow_request_confirm,
     follow_request_create,
     follow_request_get,
+    follow_requests_recent,
 )
 from townhall.catalog.models import ServiceType
 from townhall.core import clock
 from townhall.core.errors import ValidationFailed
+from townhall.core.security import SecurityEventKind, security_event
 from townhall.intake.messages import Dedupe, Message, Place, Sender
 from townhall.intake.services import intake_submit
 from townhall.notify.services import follow_confirmation_queue
@@ -178,10 +180,23 @@ def _owns_email(citizen: Citizen, email: str) -> bool:
     return owner is not None and owner.pk == citizen.pk
 
 
+# Confirmation e-mails one address may be sent a day: nobody can use the follow form to
+# flood a stranger's inbox (the rest are dropped silently; the page says the same).
+FOLLOW_CONFIRMATIONS_PER_DAY = 5
+
+
 def follow_confirmation_request(
     *, case: Case, email: str, via: str, language: str = "", voice: str = ""
-) -> None:
-    """Record the wish and queue the confirmation e-mail through the outbox."""
+) -> bool:
+    """Record the wish and queue the confirmation e-mail through the outbox; return False
+    (nothing sent) when the address had its share of confirmations today."""
+    if follow_requests_recent(email=email) >= FOLLOW_CONFIRMATIONS_PER_DAY:
+        security_event(
+            SecurityEventKind.RATE_LIMITED,
+            subject=case.reference,
+            detail={"what": "follow confirmation e-mails to one address"},
+        )
+        return False
     request, token = follow_request_create(
         case=case, email=email, via=via, language=language, voice=voice
     )
@@ -192,6 +207,7 @@ def follow_confirmation_request(
         language=language,
         key=f"follow-confirm:{request.pk}",
     )
+    return True
 
 
 def follow_confirm(*, token: str, language: str = "") -> tuple[Case, bool]:

@@ -80,5 +80,9 @@ class Migration(migrations.Migration):
             name='case',
             field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='follow_requests', to='cases.case'),
         ),
+        migrations.AddIndex(
+            model_name="followrequest",
+            index=models.Index(fields=["email", "created_at"], name="follow_request_email"),
+        ),
         migrations.RunPython(public_descriptions_fill, migrations.RunPython.noop),
     ]
