@@ -460,3 +460,11 @@ def test_the_follow_form_cannot_flood_a_strangers_inbox(client: Client, pothole:
     assert sent == FOLLOW_CONFIRMATIONS_PER_DAY
     assert SecurityEvent.objects.filter(kind=SecurityEventKind.RATE_LIMITED).exists()
     assert "victim" not in json.dumps(list(SecurityEvent.objects.values("subject", "detail")))
+
+
+def test_the_admin_does_not_show_the_private_link_key(pothole: Any, admin_client: Client) -> None:
+    from townhall.cases.services import case_link_rotate
+
+    case = case_link_rotate(case=_open(pothole))
+    page = admin_client.get(f"/admin/cases/case/{case.pk}/change/").content.decode()
+    assert page.count(case.track_key) == 0 and track_token(case) not in page
