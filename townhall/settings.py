@@ -373,3 +373,6 @@ TOWNHALL_PHONE_CODE_MINUTES = env.int("TOWNHALL_PHONE_CODE_MINUTES", default=10)
 TOWNHALL_PHONE_CODE_ATTEMPTS = env.int("TOWNHALL_PHONE_CODE_ATTEMPTS", default=5)
 # Expired sign-in links and phone codes are deleted hourly.
 TOWNHALL_PERIODIC_TASKS += [("townhall.people.tasks.proofs_purge_task", 3600)]
+# --- private links and public data (issue 15) ---
+# Hours a link that confirms an e-mail address (before it follows a request) stays valid.
+TOWNHALL_FOLLOW_CONFIRM_HOURS = env.int("TOWNHALL_FOLLOW_CONFIRM_HOURS", default=72)

@@ -338,7 +338,9 @@ def test_the_default_templates_are_installed_once_for_councils_to_edit(db: None)
     from townhall.notify.models import NotificationTemplate
     from townhall.notify.services import notification_templates_install
 
-    assert notification_templates_install() == 50
+    assert (
+        notification_templates_install() == 52
+    )  # 48 for case events, 2 follow confirmations, 2 phone codes
     NotificationTemplate.objects.filter(kind="acknowledged", channel="email", language="en").update(
         body="Our own words {{ reference }}"
     )

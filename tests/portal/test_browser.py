@@ -185,8 +185,9 @@ def test_me_too_from_the_nearby_list(
     page.get_by_label("Email address (optional)").fill("baker@example.org")
     assert_accessible(page)
     page.get_by_role("button", name="This is my problem too").click()
-    page.wait_for_url("**/requests/*/")
-    assert "We have added your report" in page.get_by_role("alert").inner_text()
+    # Back to the public page, never the case's private one.
+    page.wait_for_url("**/track/?reference=*")
+    assert "We have added your report" in page.content()
     assert "1 other resident" in page.content()
     assert Case.objects.count() == 1
     assert CaseFollower.objects.filter(case=case, via="me_too").count() == 1

@@ -407,22 +407,24 @@ def test_me_too_follows_the_existing_case_instead_of_filing_a_new_one(
     client: Client, pothole: Any
 ) -> None:
     case = _pothole_at(pothole, *ELM)
-    token = track_token(case)
-    page = client.get(f"/requests/{token}/me-too/")
+    url = f"/track/{case.reference}/me-too/"  # by reference: never the private link
+    page = client.get(url)
     assert page.status_code == 200 and "Add your voice" in page.content.decode()
-    response = client.post(f"/requests/{token}/me-too/", {"email": "neighbour@example.org"})
-    assert response.status_code == 302 and response["Location"] == f"/requests/{token}/"
+    response = client.post(url, {"email": "neighbour@example.org"})
+    public = f"/track/?reference={case.reference}"
+    assert response.status_code == 302 and response["Location"] == public
     assert Case.objects.count() == 1
     follower = CaseFollower.objects.get(case=case)
-    assert follower.via == "me_too" and follower.citizen is not None
+    # Counted at once; the address follows only once confirmed (docs/security/public-data.md).
+    assert follower.via == "me_too" and follower.citizen is None
     assert case.events.filter(kind=CaseEventKind.FOLLOWED, public=True).count() == 1
-    client.post(f"/requests/{token}/me-too/", {"email": "Neighbour@EXAMPLE.org"})
-    assert CaseFollower.objects.filter(case=case).count() == 1  # tell us once
-    client.post(f"/requests/{token}/me-too/", {"email": ""})  # anonymous: counted
+    client.post(url, {"email": "Neighbour@EXAMPLE.org"})
+    assert CaseFollower.objects.filter(case=case).count() == 1  # one voice per session
+    Client().post(url, {"email": ""})  # someone else, anonymous: counted
     assert CaseFollower.objects.filter(case=case).count() == 2
-    html = client.get(f"/requests/{token}/").content.decode()
+    html = client.get(f"/requests/{track_token(case)}/").content.decode()
     assert "2 other residents" in html
-    bad = client.post(f"/requests/{token}/me-too/", {"email": "nope"})
+    bad = client.post(url, {"email": "nope"})
     assert bad.status_code == 400
 
 
@@ -441,7 +443,7 @@ def test_the_private_page_shows_photos_and_the_public_lookup_does_not(
     assert b"".join(image.streaming_content)[:2] == b"\xff\xd8"
     public = client.get("/track/", {"reference": case.reference}).content.decode()
     assert case.reference in public and "/photos/" not in public
-    assert "Deep hole by the kerb" not in public
+    assert token not in public
 
 
 def test_a_forged_or_foreign_token_finds_nothing(client: Client, pothole: Any) -> None:
@@ -454,11 +456,22 @@ def test_a_forged_or_foreign_token_finds_nothing(client: Client, pothole: Any) -
     assert client.get(f"/requests/{track_token(other)}/photos/{stored.pk}/").status_code == 404
 
 
-def test_updates_by_email_make_a_follower(client: Client, pothole: Any) -> None:
+def test_updates_by_email_make_a_follower_once_the_address_is_confirmed(
+    client: Client, pothole: Any
+) -> None:
+    import re
+
+    from townhall.notify.models import Notification
+
     case = _pothole_at(pothole, *ELM)
     token = track_token(case)
     response = client.post(f"/requests/{token}/follow/", {"email": "me@example.org"})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == f"/requests/{token}/"
+    assert not CaseFollower.objects.exists()  # not before the address is confirmed
+    body = Notification.objects.get(kind="follow_confirm", to="me@example.org").body
+    found = re.search(r"/follow/confirm/([^/\s]+)/", body)
+    assert found is not None
+    assert client.post(f"/follow/confirm/{found.group(1)}/").status_code == 302
     assert CaseFollower.objects.get(case=case).via == "subscribed"
     assert client.post(f"/requests/{token}/follow/", {"email": ""}).status_code == 400
 
@@ -526,8 +539,11 @@ def test_followers_get_the_updates_and_the_reporter_gets_the_private_link(
     _post(client, lat=ELM[0], long=ELM[1], email="reporter@example.org")
     case = Case.objects.get()
     token = track_token(case)
-    client.post(f"/requests/{token}/me-too/", {"email": "neighbour@example.org"})
-    client.post(f"/requests/{token}/me-too/", {"email": ""})  # anonymous: nobody to tell
+    neighbour = Client()
+    neighbour.post(f"/track/{case.reference}/me-too/", {"email": "neighbour@example.org"})
+    confirm = Notification.objects.get(kind="follow_confirm").body
+    neighbour.post(confirm[confirm.index("/follow/confirm/") :].split()[0])
+    Client().post(f"/track/{case.reference}/me-too/", {"email": ""})  # nobody to tell
     case_note_add(case=case, text="Crew booked for Tuesday", actor=caseworker, public=True)
     sent = {n.to: n.body for n in Notification.objects.filter(kind="public_update")}
     assert set(sent) == {"reporter@example.org", "neighbour@example.org"}

@@ -108,8 +108,12 @@ class CaseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         response["Cache-Control"] = "private, max-age=3600"
         return response
 
+    # Part of the resident's private link: nobody needs to read it (staff replace it
+    # from the console case page).
+    exclude = ["track_key"]
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in Case._meta.fields]
+        return [f.name for f in Case._meta.fields if f.name not in self.exclude]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

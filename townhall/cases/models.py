@@ -31,6 +31,13 @@ class Case(models.Model):
         ServiceType, on_delete=models.PROTECT, related_name="cases", db_index=False
     )
     description = models.TextField(blank=True)
+    # What may be published of `description` (cases.redaction.public_text, computed when
+    # written), and a summary staff approved, which is published instead when given.
+    public_description = models.TextField(blank=True)
+    public_summary = models.TextField(blank=True)
+    # Part of the private tracking link: a new random key makes every older link stop
+    # working ("" = the original link, signed from the id alone).
+    track_key = models.CharField(max_length=32, blank=True)
     answers = models.JSONField(default=dict, blank=True)
     lat = models.FloatField(null=True, blank=True)
     long = models.FloatField(null=True, blank=True)
@@ -172,6 +179,8 @@ class CaseEventKind(models.TextChoices):
     DUE_CHANGED = "due_changed", _("Due date changed")
     TRANSFERRED = "transferred", _("Transferred")
     SPLIT = "split", _("Split")
+    LINK_ROTATED = "link_rotated", _("Private link replaced")
+    SUMMARY_CHANGED = "summary_changed", _("Public summary changed")
 
 
 class CaseEvent(models.Model):
@@ -257,6 +266,9 @@ class CaseFollower(models.Model):
         Citizen, on_delete=models.CASCADE, null=True, blank=True, related_name="following"
     )
     via = models.CharField(max_length=12, choices=FollowVia.choices)
+    # Who said it, as a keyed hash of their browser session's voice id (never the session
+    # key itself): one voice per session and case, so a "me too" cannot be repeated.
+    voice = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -266,10 +278,37 @@ class CaseFollower(models.Model):
                 condition=models.Q(citizen__isnull=False),
                 name="unique_follower_per_case",
             ),
+            models.UniqueConstraint(
+                fields=["case", "voice"],
+                condition=~models.Q(voice=""),
+                name="unique_voice_per_case",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.case_id} followed by {self.citizen_id or 'anonymous'}"
+
+
+class FollowRequest(models.Model):
+    """A wish to follow a case (or say "me too") by e-mail, waiting for the address to be
+    confirmed: nothing reaches that address but the confirmation until its link is opened
+    and confirmed. Only a hash of the link's secret is kept."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="follow_requests")
+    email = models.EmailField(max_length=254)
+    via = models.CharField(max_length=12, choices=FollowVia.choices)
+    language = models.CharField(max_length=10, blank=True)
+    voice = models.CharField(max_length=64, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # How many confirmations one address was sent lately (no mail-bombing a stranger).
+        indexes = [models.Index(fields=["email", "created_at"], name="follow_request_email")]
+
+    def __str__(self) -> str:
+        return f"follow request {self.pk} for {self.case_id}"
 
 
 class TimeEntry(models.Model):

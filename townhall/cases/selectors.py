@@ -16,6 +16,8 @@ from townhall.cases.errors import CaseNotFound
 from townhall.cases.ledger import ChainBreak, ChainLink, chain_verify
 from townhall.cases.lifecycle import OPEN_STATUSES
 from townhall.cases.models import Case, CaseEvent, FollowVia, TimeEntry
+from townhall.cases.tracking import token_matches, token_parts
+from townhall.catalog.models import ServiceType
 from townhall.places.selectors import EARTH_RADIUS_M, distance_m
 
 _REFERENCE = re.compile(r"^\s*([A-Za-z]+)-(\d{2})-(\d{1,12})\s*$")
@@ -135,6 +137,56 @@ def ledger_verify(
     return counted, breaks
 
 
+def case_public_text(case: Case) -> str:
+    """What may be published of a case's description: the summary staff approved, or the
+    resident's words with personal details masked (never the words as received)."""
+    return case.public_summary or case.public_description
+
+
+def service_is_public(service: ServiceType) -> bool:
+    """False for services whose reports are about someone's home or household: their
+    cases appear in no public list, page or feed."""
+    return not service.personal
+
+
+def service_shows_nearby(service: ServiceType) -> bool:
+    """Whether reports of `service` may be shown to others as possibly the same problem
+    (the nearby list, "me too"): not for personal services nor with duplicates off."""
+    return service_is_public(service) and service.duplicate_radius_m > 0
+
+
+def _with_supporters(qs: QuerySet[Case]) -> QuerySet[Case]:
+    return qs.annotate(supporters=Count("followers", filter=Q(followers__via=FollowVia.ME_TOO)))
+
+
+def case_for_token(token: str) -> Case:
+    """The case a private link names, with its "me too" count; raise CaseNotFound if the
+    link was not signed by us or was replaced since (`case_link_rotate`)."""
+    case_id, key = token_parts(token)
+    case = (
+        _with_supporters(Case.objects.select_related("service_type", "merged_into"))
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None or not token_matches(case, key):
+        raise CaseNotFound("No such request.")
+    return case
+
+
+def case_public_get(*, reference: str) -> Case:
+    """The case a reference names, for its public page, with its "me too" count; raise
+    CaseNotFound if there is none or its service is personal (not published)."""
+    found = case_get_by_reference(reference=reference)
+    case = _with_supporters(
+        Case.objects.select_related("service_type", "merged_into").filter(
+            pk=found.pk, service_type__personal=False
+        )
+    ).first()
+    if case is None:
+        raise CaseNotFound("No such request.")
+    return case
+
+
 @dataclass(frozen=True)
 class NearbyCase:
     case: Case
@@ -177,7 +229,16 @@ def case_nearby_open(
             supporters=Count("followers", filter=Q(followers__via=FollowVia.ME_TOO))
         )
     page = rows.only(
-        "id", "description", "address", "lat", "long", "status", "opened_at", "expected_on"
+        "id",
+        "description",
+        "public_description",
+        "public_summary",
+        "address",
+        "lat",
+        "long",
+        "status",
+        "opened_at",
+        "expected_on",
     ).order_by("flat", "-opened_at")[:limit]
     found = []
     for case in page:

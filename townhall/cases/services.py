@@ -8,7 +8,9 @@ periodically, so a crash between commit and enqueue loses nothing.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -44,11 +46,13 @@ from townhall.cases.models import (
     CaseFollower,
     CasePhoto,
     CaseWatcher,
+    FollowRequest,
     FollowVia,
     TimeEntry,
     photo_path,
 )
 from townhall.cases.photos import CleanPhoto
+from townhall.cases.redaction import public_text
 from townhall.cases.sla import SlaClock, SlaState, SlaTarget, sla_pause, sla_resume, sla_start
 from townhall.catalog.attributes import answers_clean
 from townhall.catalog.calendars import WorkingCalendar
@@ -253,6 +257,7 @@ def case_open(
     case = Case(
         service_type=service_type,
         description=description.strip(),
+        public_description=_public_text(description),
         answers=clean_answers,
         lat=lat,
         long=long,
@@ -303,6 +308,11 @@ def case_open(
         rows_insert_together(case, event)
     _dispatch_opened(case)
     return case
+
+
+def _public_text(description: str) -> str:
+    """What may be published of a resident's words: masked once, when written."""
+    return public_text(description, region=settings.TOWNHALL_PHONE_REGION)
 
 
 def _is_web_address(value: str) -> bool:
@@ -362,6 +372,9 @@ def case_import(
             service_type=service_type,
             external_id=external_id,
             description=description,
+            # Served as the source served it: an imported request's description was
+            # already public there (Open311 GET), and its clients expect it unchanged.
+            public_description=description,
             lat=lat,
             long=long,
             address=address,
@@ -1109,12 +1122,16 @@ def case_follow(
     via: str = FollowVia.ME_TOO,
     channel: str = Channel.WEB,
     now: datetime | None = None,
+    voice: str = "",
 ) -> tuple[Case, bool]:
     """Add a follower to `case` ("this is my problem too", or updates wanted).
 
     A duplicate is followed through to the case it was merged into. Return the case
     followed and whether anything changed: a citizen who already follows it (or reported
-    it) is not added twice. Raise InvalidCaseInput for a closed case: nothing to follow.
+    it) is not added twice, nor a second voice from the same browser session (`voice`,
+    an opaque key); a citizen whose session already spoke anonymously takes that voice
+    over instead of adding one. Raise InvalidCaseInput for a closed case: nothing to
+    follow.
     """
     at = now or clock.now()
     with transaction.atomic():
@@ -1131,8 +1148,21 @@ def case_follow(
             locked.reporter_id == citizen.pk
             or CaseFollower.objects.filter(case=locked, citizen=citizen).exists()
         ):
+            if voice:  # this person is counted already: their session's voice goes
+                CaseFollower.objects.filter(case=locked, voice=voice, citizen=None).delete()
             return locked, False
-        CaseFollower.objects.create(case=locked, citizen=citizen, via=via, created_at=at)
+        if voice:
+            spoken = CaseFollower.objects.filter(case=locked, voice=voice).first()
+            if spoken is not None:
+                if citizen is None or spoken.citizen_id is not None:
+                    return locked, False
+                # The same session now gives a confirmed address: one voice, now reachable.
+                spoken.citizen = citizen
+                spoken.save(update_fields=["citizen"])
+                return locked, False
+        CaseFollower.objects.create(
+            case=locked, citizen=citizen, via=via, voice=voice, created_at=at
+        )
         locked.updated_at = at
         locked.save(update_fields=["updated_at"])
         _event_append(
@@ -1161,8 +1191,8 @@ def case_reopen_by_resident(
     """Reopen a resolved case because the resident says it is not fixed.
 
     Allowed within TOWNHALL_REOPEN_DAYS of the resolution; the reason is required and
-    goes on the case's public history, where staff see it in the reopened queue.
-    Raise InvalidCaseInput otherwise.
+    goes on the case's public history (personal details masked: the history is public),
+    where staff see it in the reopened queue. Raise InvalidCaseInput otherwise.
     """
     reason = reason.strip()
     if not reason:
@@ -1184,7 +1214,12 @@ def case_reopen_by_resident(
             },
         )
     return case_transition(
-        case=case, to=CaseStatus.REOPENED, actor=None, note=reason, channel=channel, now=now
+        case=case,
+        to=CaseStatus.REOPENED,
+        actor=None,
+        note=_public_text(reason),
+        channel=channel,
+        now=now,
     )
 
 
@@ -1306,3 +1341,130 @@ def case_acknowledge_pending(*, limit: int = 500, now: datetime | None = None) -
     """Acknowledge up to `limit` new cases, oldest first; return how many were acknowledged."""
     waiting = Case.objects.filter(status=CaseStatus.NEW).order_by("pk").values_list("pk", flat=True)
     return sum(case_acknowledge(case_id=case_id, now=now) for case_id in waiting[:limit])
+
+
+# --- private links, public text, confirmed follows -----------------------------------------
+
+
+def case_link_rotate(
+    *, case: Case, actor: Actor = None, channel: str = Channel.STAFF, now: datetime | None = None
+) -> Case:
+    """Replace the case's private tracking link: a new random key, so every link given
+    before stops working at once. Recorded as an internal event (no key in it)."""
+    at = now or clock.now()
+    with transaction.atomic():
+        locked = _case_lock(case.pk)
+        locked.track_key = secrets.token_hex(8)
+        locked.updated_at = at
+        locked.save(update_fields=["track_key", "updated_at"])
+        _event_append(
+            case=locked,
+            kind=CaseEventKind.LINK_ROTATED,
+            at=at,
+            actor=actor,
+            channel=channel,
+            data={"by": "staff" if channel == Channel.STAFF else "resident"},
+        )
+    return locked
+
+
+def case_public_summary_set(
+    *, case: Case, summary: str, actor: Actor, now: datetime | None = None
+) -> Case:
+    """Set (or, with "", clear) the summary staff approved for publication in place of
+    the resident's masked words. Raise InvalidCaseInput if it is too long."""
+    summary = summary.strip()
+    if len(summary) > DESCRIPTION_MAX:
+        raise InvalidCaseInput(
+            _("The summary could not be saved."),
+            details={"summary": [_("Keep this under %(n)s characters.") % {"n": DESCRIPTION_MAX}]},
+        )
+    at = now or clock.now()
+    with transaction.atomic():
+        locked = _case_lock(case.pk)
+        if locked.public_summary == summary:
+            return locked
+        locked.public_summary = summary
+        locked.updated_at = at
+        locked.save(update_fields=["public_summary", "updated_at"])
+        _event_append(
+            case=locked,
+            kind=CaseEventKind.SUMMARY_CHANGED,
+            at=at,
+            actor=actor,
+            channel=Channel.STAFF,
+            data={"summary": summary},
+        )
+    return locked
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def follow_request_create(
+    *,
+    case: Case,
+    email: str,
+    via: str = FollowVia.SUBSCRIBED,
+    language: str = "",
+    voice: str = "",
+    now: datetime | None = None,
+) -> tuple[FollowRequest, str]:
+    """Record a wish to follow `case` by e-mail until the address is confirmed; return it
+    and the secret for its confirmation link (only its hash is stored). Nobody follows
+    anything yet. Raise InvalidCaseInput for a closed case."""
+    if case.status == CaseStatus.CLOSED:
+        raise InvalidCaseInput(
+            _("This request is closed."),
+            details={"case": [_("This request is closed: report the problem again.")]},
+        )
+    token = secrets.token_urlsafe(24)
+    made = FollowRequest.objects.create(
+        case=case,
+        email=email.strip().lower(),
+        via=via,
+        language=language[:10],
+        voice=voice,
+        token_hash=_token_hash(token),
+        created_at=now or clock.now(),
+    )
+    return made, token
+
+
+def follow_requests_recent(*, email: str, hours: int = 24, now: datetime | None = None) -> int:
+    """How many confirmations `email` was sent in the last `hours` (one index range)."""
+    since = (now or clock.now()) - timedelta(hours=hours)
+    return FollowRequest.objects.filter(email=email.strip().lower(), created_at__gte=since).count()
+
+
+def follow_request_get(*, token: str, now: datetime | None = None) -> FollowRequest:
+    """The pending request a confirmation link names; raise CaseNotFound if there is
+    none, it was used or it is older than TOWNHALL_FOLLOW_CONFIRM_HOURS."""
+    hours = settings.TOWNHALL_FOLLOW_CONFIRM_HOURS
+    since = (now or clock.now()) - timedelta(hours=hours)
+    found = (
+        FollowRequest.objects.select_related("case")
+        .filter(token_hash=_token_hash(token), confirmed_at__isnull=True, created_at__gte=since)
+        .first()
+    )
+    if found is None:
+        raise CaseNotFound("No such confirmation.")
+    return found
+
+
+def follow_request_confirm(
+    *, request: FollowRequest, citizen: Citizen, now: datetime | None = None
+) -> tuple[Case, bool]:
+    """The address was confirmed: `citizen` (whose it is) follows the case now. The link
+    works once."""
+    at = now or clock.now()
+    with transaction.atomic():
+        used = FollowRequest.objects.filter(pk=request.pk, confirmed_at__isnull=True).update(
+            confirmed_at=at
+        )
+        if not used:
+            raise CaseNotFound("No such confirmation.")
+        return case_follow(
+            case=request.case, citizen=citizen, via=request.via, voice=request.voice, now=at
+        )

@@ -105,8 +105,8 @@ class SlaInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(m.ServiceType)
 class ServiceTypeAdmin(CacheClearingAdmin):
-    list_display = ["name", "code", "group", "department", "open311_type", "active"]
-    list_filter = ["active", "group", "department", "open311_type"]
+    list_display = ["name", "code", "group", "department", "open311_type", "active", "personal"]
+    list_filter = ["active", "personal", "group", "department", "open311_type"]
     search_fields = ["name", "code", "description"]
     inlines = [SlaInline, AttributeInline]
 

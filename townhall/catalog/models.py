@@ -220,6 +220,15 @@ class ServiceType(TimeStampedModel):
     duplicate_window_days = models.PositiveSmallIntegerField(
         default=30, help_text=_("Only open cases reported within this many days are compared.")
     )
+    # Reports about someone's home or household (housing conditions, noise at home,
+    # household collections): never in the nearby list, Open311 GET or any public page.
+    personal = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Reports are about a resident's home or household: never shown publicly "
+            "(nearby reports, Open311 GET, public pages)."
+        ),
+    )
     translations = translations_field(
         "service", '{"es": {"name": "Bache", "keywords": ["bache", "hoyo"]}}'
     )

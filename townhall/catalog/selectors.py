@@ -48,6 +48,8 @@ class CatalogLabels:
 
     services: dict[int, tuple[str, str, int]]
     departments: dict[int, str]
+    # Service types whose reports are personal: never in a public list.
+    personal: frozenset[int] = frozenset()
 
 
 def catalog_cache_clear() -> None:
@@ -84,6 +86,7 @@ def catalog_labels() -> CatalogLabels:
             )
         },
         departments=dict(Department.objects.values_list("pk", "name")),
+        personal=frozenset(ServiceType.objects.filter(personal=True).values_list("pk", flat=True)),
     )
     _labels[0] = (time.monotonic() + _CACHE_SECONDS, labels)
     return labels

@@ -75,6 +75,8 @@ def _check(spec: Mapping[str, Any]) -> None:
             problems.setdefault(where, []).append(
                 'duplicates must be {"radius_m": whole metres, "window_days": whole days}'
             )
+        if not isinstance(s.get("personal", False), bool):
+            problems.setdefault(where, []).append("personal must be true or false")
         for rule in s.get("sla", []):
             if (
                 rule.get("priority") not in Priority.values
@@ -186,6 +188,7 @@ def catalog_import(*, spec: Mapping[str, Any]) -> tuple[Jurisdiction, ImportSumm
                     "translations": s.get("translations") or {},
                     "duplicate_radius_m": s.get("duplicates", {}).get("radius_m", 50),
                     "duplicate_window_days": s.get("duplicates", {}).get("window_days", 30),
+                    "personal": s.get("personal", False),
                 },
             )
             summary.count("service_types", created)

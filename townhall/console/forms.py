@@ -92,6 +92,19 @@ class PriorityForm(forms.Form):
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
 
 
+class PublicSummaryForm(forms.Form):
+    summary = forms.CharField(
+        label=_("Public summary"),
+        help_text=_(
+            "Shown on public pages and Open311 instead of the resident's words (their contact "
+            "details are masked either way). Leave empty to publish the masked words."
+        ),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class BulkForm(forms.Form):
     ACTIONS = [("take", _("Assign to me")), ("release", _("Back to the team's queue"))]
     cases = forms.TypedMultipleChoiceField(

@@ -23,6 +23,8 @@ urlpatterns = [
     ),
     path("cases/<int:case_id>/split/", views.split_view, name="split"),
     path("cases/<int:case_id>/priority/", views.priority_view, name="priority"),
+    path("cases/<int:case_id>/public-summary/", views.public_summary_view, name="public-summary"),
+    path("cases/<int:case_id>/new-link/", views.link_rotate_view, name="link-rotate"),
     path("cases/<int:case_id>/photos/<int:photo_id>/", views.photo_view, name="photo"),
     path(
         "cases/<int:case_id>/attachments/<int:attachment_id>/",

@@ -46,13 +46,16 @@ from townhall.cases.selectors import (
     case_get_by_reference,
     case_list_for_citizen,
     case_minutes_spent,
+    case_public_text,
 )
 from townhall.cases.services import (
     case_assign,
     case_due_change,
+    case_link_rotate,
     case_merge,
     case_note_add,
     case_priority_change,
+    case_public_summary_set,
     case_split,
     case_time_log,
     case_transfer,
@@ -72,6 +75,7 @@ from townhall.console.forms import (
     MergeForm,
     NoteForm,
     PriorityForm,
+    PublicSummaryForm,
     SavedViewForm,
     SplitForm,
     StatusForm,
@@ -85,6 +89,7 @@ from townhall.console.twostep import must_set_up, needs_second_step
 from townhall.core import clock
 from townhall.core.dates import long_date
 from townhall.core.errors import ValidationFailed
+from townhall.core.security import SecurityEventKind, security_event
 from townhall.intake.messages import Dedupe, Message, Place, Sender
 from townhall.intake.models import DuplicateSuggestion, InboundAttachment, SuggestionStatus
 from townhall.intake.selectors import (
@@ -322,6 +327,10 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
         "merge_form": forms.get("merge_form") or MergeForm(),
         "priority_form": forms.get("priority_form")
         or PriorityForm(initial={"priority": case.priority}),
+        "public_text": case_public_text(case),
+        "can_publish": access_can(user, Action.WORK, case),
+        "summary_form": forms.get("summary_form")
+        or PublicSummaryForm(initial={"summary": case.public_summary}),
         "kinds": CaseEventKind,
         "triage": triage,
         "duplicates": list(duplicate_suggestions_open(case=case)[:5]) if can_work else [],
@@ -624,6 +633,43 @@ def priority_view(request: HttpRequest, case_id: int) -> HttpResponse:
         _errors_onto(form, exc, "priority")
         return _failed(request, case, priority_form=form)
     messages.success(request, _("Priority changed; the due date follows the new target."))
+    return _back(case)
+
+
+@require_POST
+@staff_required
+def public_summary_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Staff approve the words published about the case (or go back to the masked ones)."""
+    case = _case_or_404(request, case_id)
+    _require(request, Action.WORK, case)
+    form = PublicSummaryForm(request.POST)
+    if not form.is_valid():
+        return _failed(request, case, summary_form=form)
+    try:
+        case_public_summary_set(
+            case=case, summary=form.cleaned_data["summary"], actor=_staff(request)
+        )
+    except ValidationFailed as exc:
+        _errors_onto(form, exc, "summary")
+        return _failed(request, case, summary_form=form)
+    messages.success(request, _("The public summary is saved."))
+    return _back(case)
+
+
+@require_POST
+@staff_required
+def link_rotate_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Replace the resident's private link (it reached someone else)."""
+    case = _case_or_404(request, case_id)
+    _require(request, Action.WORK, case)
+    rotated = case_link_rotate(case=case, actor=_staff(request))
+    security_event(
+        SecurityEventKind.PRIVATE_LINK_ROTATED,
+        request=request,
+        subject=rotated.reference,
+        detail={"by": "staff"},
+    )
+    messages.success(request, _("The private link is replaced; the old one no longer works."))
     return _back(case)
 
 

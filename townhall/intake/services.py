@@ -329,6 +329,8 @@ def _process_known(
         message.dedupe == Dedupe.AUTO
         and best is not None
         and best.score >= settings.TOWNHALL_DUPLICATE_AUTO_SCORE
+        # Never make a stranger follow a report about someone's home: staff decide.
+        and not service.personal
     ):
         return _follow(inbound, message, best, citizen, photos)
 

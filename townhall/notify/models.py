@@ -21,6 +21,7 @@ class NotificationKind(models.TextChoices):
     ALERT = "alert", _("Area or topic alert")
     REPLY = "reply", _("Answer to a message")
     PHONE_CODE = "phone_code", _("One-time code proving a contact")
+    FOLLOW_CONFIRM = "follow_confirm", _("Confirm an address to follow a request")
 
 
 class NotifyChannel(models.TextChoices):

@@ -29,6 +29,7 @@ PLACEHOLDERS: dict[str, str] = {
     "title": "an alert's title",
     "message": "an alert's text",
     "code": "a one-time code proving a phone number (phone_code only)",
+    "confirm_url": "link that confirms an e-mail address before it follows a request",
 }
 
 # `{{`, optional spaces, anything without braces, optional spaces, `}}`. What is inside is

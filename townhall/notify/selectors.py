@@ -24,12 +24,19 @@ class TemplateText:
 @functools.cache
 def default_templates() -> dict[tuple[str, str, str], TemplateText]:
     """Return the packaged default templates keyed by (kind, channel, language)."""
-    text = resources.files("townhall.notify").joinpath("data/templates.json").read_text("utf-8")
+    data = resources.files("townhall.notify").joinpath("data")
+    # templates.json: what case events send; confirmations.json: e-mails that confirm an
+    # address before anything else is sent to it (one channel only).
+    rows = [
+        t
+        for name in ("templates.json", "confirmations.json")
+        for t in json.loads(data.joinpath(name).read_text("utf-8"))
+    ]
     return {
         (t["kind"], t["channel"], t["language"]): TemplateText(
             t["subject"], t["body"], t["language"]
         )
-        for t in json.loads(text)
+        for t in rows
     }
 
 

@@ -49,6 +49,7 @@ from townhall.people.selectors import case_contacts, citizen_by_contact, citizen
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "follow_confirmation_queue",
     "notification_for_case_event",
     "notification_phone_code",
     "notification_reply",
@@ -303,6 +304,41 @@ def notification_phone_code(
                 subject=template_render(template.subject, values),
                 body=_fit(NotifyChannel.SMS, template_render(template.body, values)),
                 status=NotificationStatus.QUEUED,
+            )
+    except IntegrityError:
+        return Notification.objects.get(key=key[:200])
+    senders_wake()
+    return made
+
+
+def follow_confirmation_queue(
+    *, case: Case, email: str, confirm_path: str, language: str = "", key: str
+) -> Notification:
+    """Queue the e-mail that asks `email` to confirm it wants to follow `case`: the only
+    message an address gets before it is confirmed. `confirm_path` is the portal's link
+    (holding a one-time secret); `key` makes a repeated call a no-op."""
+    template = notification_template_get(
+        kind=NotificationKind.FOLLOW_CONFIRM,
+        channel=NotifyChannel.EMAIL,
+        language=language or settings.LANGUAGE_CODE,
+    )
+    values = {
+        "reference": case.reference,
+        "service": localized(case.service_type, "name", template.language),
+        "confirm_url": public_url(confirm_path),
+        "council": case.service_type.jurisdiction.name,
+    }
+    try:
+        with transaction.atomic():
+            made = Notification.objects.create(
+                key=key[:200],
+                kind=NotificationKind.FOLLOW_CONFIRM,
+                channel=NotifyChannel.EMAIL,
+                language=template.language,
+                case_id=case.pk,
+                to=email,
+                subject=template_render(template.subject, values)[:300],
+                body=template_render(template.body, values),
             )
     except IntegrityError:
         return Notification.objects.get(key=key[:200])

@@ -1,6 +1,9 @@
 """Explicit mapping from Townhall's catalogue and cases to GeoReport v2 fields.
 
 Public data only: never contact details, internal notes or assignees; IDs are strings.
+The description is the case's public text (personal details masked when it was written, or
+a summary staff approved), and cases of personal services are never served
+(docs/security/public-data.md).
 """
 
 from __future__ import annotations
@@ -70,7 +73,9 @@ ROW_FIELDS = (
     "status",
     "service_type_id",
     "department_id",
-    "description",
+    # Never `description` as received: its masked copy, or the summary staff approved.
+    "public_description",
+    "public_summary",
     "address",
     "address_id",
     "lat",
@@ -177,7 +182,7 @@ def request_from_case(
         "status_notes": row["status_notes"] or None,
         "service_name": name,
         "service_code": code,
-        "description": row["description"] or None,
+        "description": row["public_summary"] or row["public_description"] or None,
         "agency_responsible": labels.departments.get(row["department_id"]),
         "service_notice": None,
         "requested_datetime": requested,

@@ -98,6 +98,11 @@ def _citizen(request: HttpRequest) -> Citizen | None:
     return Citizen.objects.filter(user_id=request.user.pk).first()
 
 
+def signed_in_citizen(request: HttpRequest) -> Citizen | None:
+    """The resident signed in through a sign-in link (their address is proven), or None."""
+    return _citizen(request)
+
+
 @require_http_methods(["GET", "POST"])
 def sign_in_view(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)

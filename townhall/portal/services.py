@@ -3,22 +3,36 @@ every other channel, with its reporter resolved from the contact details ("tell 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping, Sequence
 
 import orjson
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from townhall.cases.errors import InvalidCaseInput
 from townhall.cases.models import Case, FollowVia
 from townhall.cases.photos import CleanPhoto
-from townhall.cases.services import case_follow
+from townhall.cases.services import (
+    case_follow,
+    follow_request_confirm,
+    follow_request_create,
+    follow_request_get,
+    follow_requests_recent,
+)
 from townhall.catalog.models import ServiceType
 from townhall.core import clock
+from townhall.core.errors import ValidationFailed
+from townhall.core.security import SecurityEventKind, security_event
 from townhall.intake.messages import Dedupe, Message, Place, Sender
 from townhall.intake.services import intake_submit
-from townhall.people.models import Channel, Citizen
+from townhall.notify.services import follow_confirmation_queue
+from townhall.people.contacts import email_normalise
+from townhall.people.models import Channel, Citizen, ContactKind
+from townhall.people.selectors import citizen_by_contact
 from townhall.people.services import citizen_resolve
 from townhall.places.selectors import place_by_property_id
 from townhall.waste.selectors import collection_missed_report_allowed
@@ -114,14 +128,94 @@ def _missed_collection_refusal(service: ServiceType, location: Location) -> str:
     return "" if check.allowed else str(check.reason)
 
 
-def me_too(*, case: Case, email: str = "", language: str = "") -> tuple[Case, bool]:
-    """Add the resident's voice (and, with an e-mail, their inbox) to an existing case."""
-    with transaction.atomic():
-        citizen = reporter_resolve(email=email, language=language)
-        return case_follow(case=case, citizen=citizen, via=FollowVia.ME_TOO)
+def voice_key(session_voice: str, case: Case) -> str:
+    """The opaque key of one browser session's voice on one case (a keyed hash of a
+    random id kept in the session, per case so voices on two cases cannot be linked)."""
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"voice:{session_voice}:{case.pk}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
-def updates_subscribe(*, case: Case, email: str, language: str = "") -> tuple[Case, bool]:
+def me_too(
+    *, case: Case, voice: str, email: str = "", language: str = "", citizen: Citizen | None = None
+) -> tuple[Case, bool, bool]:
+    """Add the resident's voice to an existing case, once per browser session (`voice`)
+    and once per person. A signed-in resident (`citizen`) follows it at once; an e-mail
+    address follows it only once confirmed: the voice counts now, and the address is sent
+    a confirmation link. Return the case, whether a voice was added, and whether a
+    confirmation was sent."""
     with transaction.atomic():
-        citizen = reporter_resolve(email=email, language=language)
-        return case_follow(case=case, citizen=citizen, via=FollowVia.SUBSCRIBED)
+        followed, added = case_follow(case=case, citizen=citizen, via=FollowVia.ME_TOO, voice=voice)
+        sent = False
+        if email and citizen is None:
+            follow_confirmation_request(
+                case=followed, email=email, via=FollowVia.ME_TOO, language=language, voice=voice
+            )
+            sent = True
+        return followed, added, sent
+
+
+def updates_subscribe(
+    *, case: Case, email: str, language: str = "", citizen: Citizen | None = None
+) -> tuple[Case, bool]:
+    """Updates by e-mail: at once for a signed-in resident whose address it is, else only
+    once the address is confirmed (a confirmation link is sent). Return the case and
+    whether the resident follows it now."""
+    with transaction.atomic():
+        if citizen is not None and _owns_email(citizen, email):
+            return case_follow(case=case, citizen=citizen, via=FollowVia.SUBSCRIBED)[0], True
+        follow_confirmation_request(
+            case=case, email=email, via=FollowVia.SUBSCRIBED, language=language
+        )
+        return case, False
+
+
+def _owns_email(citizen: Citizen, email: str) -> bool:
+    """True if `email` is one of the signed-in resident's own addresses."""
+    try:
+        value = email_normalise(email)
+    except ValidationFailed:
+        return False
+    owner = citizen_by_contact(kind=ContactKind.EMAIL, value=value)
+    return owner is not None and owner.pk == citizen.pk
+
+
+# Confirmation e-mails one address may be sent a day: nobody can use the follow form to
+# flood a stranger's inbox (the rest are dropped silently; the page says the same).
+FOLLOW_CONFIRMATIONS_PER_DAY = 5
+
+
+def follow_confirmation_request(
+    *, case: Case, email: str, via: str, language: str = "", voice: str = ""
+) -> bool:
+    """Record the wish and queue the confirmation e-mail through the outbox; return False
+    (nothing sent) when the address had its share of confirmations today."""
+    if follow_requests_recent(email=email) >= FOLLOW_CONFIRMATIONS_PER_DAY:
+        security_event(
+            SecurityEventKind.RATE_LIMITED,
+            subject=case.reference,
+            detail={"what": "follow confirmation e-mails to one address"},
+        )
+        return False
+    request, token = follow_request_create(
+        case=case, email=email, via=via, language=language, voice=voice
+    )
+    follow_confirmation_queue(
+        case=case,
+        email=email,
+        confirm_path=reverse("portal:follow-confirm", args=[token]),
+        language=language,
+        key=f"follow-confirm:{request.pk}",
+    )
+    return True
+
+
+def follow_confirm(*, token: str, language: str = "") -> tuple[Case, bool]:
+    """The confirmation link was opened and confirmed: the address is proven, so the
+    person behind it follows the case now. Raise CaseNotFound for an unknown, used or
+    expired link."""
+    with transaction.atomic():
+        request = follow_request_get(token=token)
+        citizen = reporter_resolve(email=request.email, language=request.language or language)
+        assert citizen is not None
+        return follow_request_confirm(request=request, citizen=citizen)

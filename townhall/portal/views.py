@@ -8,6 +8,7 @@ fields a typed address fills. Bad input re-renders the form with messages; never
 from __future__ import annotations
 
 import contextlib
+import secrets
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -19,29 +20,44 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.http import urlencode
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from townhall.cases.errors import CaseNotFound, InvalidCaseInput
 from townhall.cases.lifecycle import OPEN_STATUSES, CaseStatus
-from townhall.cases.models import Case, CaseEvent, CaseEventKind, CasePhoto, FollowVia
-from townhall.cases.selectors import case_get_by_reference, case_nearby_open
-from townhall.cases.services import case_reopen_by_resident, case_reopen_window_open
+from townhall.cases.models import Case, CaseEvent, CaseEventKind, CasePhoto
+from townhall.cases.selectors import (
+    case_for_token,
+    case_nearby_open,
+    case_public_get,
+    case_public_text,
+    service_shows_nearby,
+)
+from townhall.cases.services import (
+    case_link_rotate,
+    case_reopen_by_resident,
+    case_reopen_window_open,
+)
 from townhall.catalog.i18n import language_words, localized
 from townhall.catalog.models import ServiceType
 from townhall.catalog.selectors import attribute_specs_for, service_type_get, service_type_list
 from townhall.core.dates import long_date
 from townhall.core.errors import NotFound, ValidationFailed
+from townhall.core.security import SecurityEventKind, security_event
 from townhall.notify.services import opt_out_by_token
+from townhall.people.models import Channel
 from townhall.places.models import Place
 from townhall.places.selectors import place_nearest, place_search
 from townhall.portal import finder
+from townhall.portal.accounts import signed_in_citizen
 from townhall.portal.forms import (
     AddressForm,
     FollowForm,
@@ -51,8 +67,15 @@ from townhall.portal.forms import (
     ServiceSearchForm,
     TrackForm,
 )
-from townhall.portal.links import case_id_from_token, track_token, track_url
-from townhall.portal.services import Location, me_too, report_submit, updates_subscribe
+from townhall.portal.links import track_token, track_url
+from townhall.portal.services import (
+    Location,
+    follow_confirm,
+    me_too,
+    report_submit,
+    updates_subscribe,
+    voice_key,
+)
 from townhall.portal.staging import (
     StagedPhotoGone,
     photo_stage,
@@ -346,14 +369,15 @@ def report_view(request: HttpRequest, code: str) -> HttpResponse:
     location = chosen or Location()
     context["step"] = "details"
     context["location"] = location
-    if location.lat is not None and location.long is not None:
+    if location.lat is not None and location.long is not None and service_shows_nearby(service):
+        # What the public page shows, and "me too" by reference: never a private link.
         nearby = case_nearby_open(
             service_type_id=service.pk,
             lat=location.lat,
             long=location.long,
             radius_m=settings.TOWNHALL_DUPLICATE_RADIUS_M,
         )
-        context["nearby"] = [(n, track_token(n.case)) for n in nearby]
+        context["nearby"] = [(n, case_public_text(n.case)) for n in nearby]
         context["radius_m"] = settings.TOWNHALL_DUPLICATE_RADIUS_M
     context["form"] = ReportForm(
         initial={
@@ -399,14 +423,24 @@ def _map_centre(service: ServiceType) -> tuple[float, float]:
 
 def _case_for_token(token: str) -> Case:
     try:
-        case_id = case_id_from_token(token)
-        return (
-            Case.objects.select_related("service_type", "merged_into")
-            .annotate(supporters=Count("followers", filter=Q(followers__via=FollowVia.ME_TOO)))
-            .get(pk=case_id)
-        )
-    except (CaseNotFound, Case.DoesNotExist):
+        return case_for_token(token)
+    except CaseNotFound:
         raise Http404(_("We could not find that request.")) from None
+
+
+def _case_for_reference(reference: str) -> Case:
+    """A case others may see and add their voice to: not personal, duplicates not off."""
+    try:
+        case = case_public_get(reference=reference)
+    except CaseNotFound:
+        raise Http404(_("We could not find that request.")) from None
+    if not service_shows_nearby(case.service_type):
+        raise Http404(_("We could not find that request."))
+    return case
+
+
+def _public_page(case: Case) -> HttpResponse:
+    return redirect(reverse("portal:track") + "?" + urlencode({"reference": case.reference}))
 
 
 def _late(case: Case) -> bool:
@@ -435,6 +469,8 @@ def _case_context(case: Case, *, private: bool, token: str = "") -> dict[str, An
         "open": case.status in OPEN_STATUSES,
         "private": private,
         "token": token,
+        "public_text": case_public_text(case),
+        "can_follow": service_shows_nearby(case.service_type),
     }
     if private:
         context["photos"] = list(case.photos.only("id", "width", "height"))
@@ -453,11 +489,8 @@ def request_view(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 def photo_view(request: HttpRequest, token: str, photo_id: int) -> FileResponse:
-    try:
-        case_id = case_id_from_token(token)
-    except CaseNotFound:
-        raise Http404 from None
-    photo = CasePhoto.objects.filter(pk=photo_id, case_id=case_id).first()
+    case = _case_for_token(token)  # a replaced link shows no photos either
+    photo = CasePhoto.objects.filter(pk=photo_id, case_id=case.pk).first()
     if photo is None:
         raise Http404
     try:
@@ -470,53 +503,141 @@ def photo_view(request: HttpRequest, token: str, photo_id: int) -> FileResponse:
     return response
 
 
+def _voice(request: HttpRequest, case: Case) -> str:
+    """This browser session's voice on `case` (one "me too" per session and case)."""
+    session_voice = request.session.get("voice")
+    if not isinstance(session_voice, str):
+        session_voice = secrets.token_hex(16)
+        request.session["voice"] = session_voice
+    return voice_key(session_voice, case)
+
+
 @require_http_methods(["GET", "POST"])
-def me_too_view(request: HttpRequest, token: str) -> HttpResponse:
-    case = _case_for_token(token)
+def me_too_view(request: HttpRequest, reference: str) -> HttpResponse:
+    """ "This is my problem too", reached by reference from the nearby list: the page shows
+    what the public page shows, and leads back to the public page, never a private one."""
+    case = _case_for_reference(reference)
     form = MeTooForm(request.POST or None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                followed, added = me_too(
-                    case=case, email=form.cleaned_data["email"], language=get_language() or ""
+                followed, added, sent = me_too(
+                    case=case,
+                    voice=_voice(request, case),
+                    email=form.cleaned_data["email"],
+                    language=get_language() or "",
+                    citizen=signed_in_citizen(request),
                 )
             except ValidationFailed as exc:
                 form.add_error(None, str(exc))
             else:
+                ref = {"ref": followed.reference}
                 messages.success(
                     request,
-                    _("Thank you. We have added your report to request %(ref)s.")
-                    % {"ref": followed.reference}
+                    _("Thank you. We have added your report to request %(ref)s.") % ref
                     if added
-                    else _("You are already following request %(ref)s.")
-                    % {"ref": followed.reference},
+                    else _("You have already added your voice to request %(ref)s.") % ref,
                 )
-                return redirect("portal:request", token=track_token(followed))
+                if sent:
+                    messages.info(request, _CHECK_EMAIL)
+                return _public_page(followed)
         status = 400
-    return render(request, "portal/me_too.html", {"case": case, "form": form}, status=status)
+    context = {"case": case, "form": form, "public_text": case_public_text(case)}
+    return render(request, "portal/me_too.html", context, status=status)
+
+
+_CHECK_EMAIL = gettext_lazy(
+    "We have sent you an email. Open the link in it to confirm your address: "
+    "we will send you updates only once you have."
+)
+
+
+def _follow(request: HttpRequest, case: Case, form: FollowForm) -> Case | None:
+    """Act on a valid follow form; return the case, or None with the form's errors."""
+    try:
+        followed, now = updates_subscribe(
+            case=case,
+            email=form.cleaned_data["email"],
+            language=get_language() or "",
+            citizen=signed_in_citizen(request),
+        )
+    except ValidationFailed as exc:
+        form.add_error("email", str(exc))
+        return None
+    if now:
+        messages.success(
+            request,
+            _("We will email you when request %(ref)s changes.") % {"ref": followed.reference},
+        )
+    else:
+        messages.info(request, _CHECK_EMAIL)
+    return followed
 
 
 @require_http_methods(["POST"])
 def follow_view(request: HttpRequest, token: str) -> HttpResponse:
+    """Updates by e-mail from the private page."""
     case = _case_for_token(token)
     form = FollowForm(request.POST)
-    if form.is_valid():
-        try:
-            followed, _added = updates_subscribe(
-                case=case, email=form.cleaned_data["email"], language=get_language() or ""
-            )
-        except ValidationFailed as exc:
-            form.add_error("email", str(exc))
-        else:
-            messages.success(
-                request,
-                _("We will email you when request %(ref)s changes.") % {"ref": followed.reference},
-            )
-            return redirect("portal:request", token=track_token(followed))
+    if form.is_valid() and _follow(request, case, form) is not None:
+        return redirect("portal:request", token=token)
     context = _case_context(case, private=True, token=token)
     context.update(follow_form=form, reopen_form=ReopenForm())
     return render(request, "portal/request.html", context, status=400)
+
+
+@require_http_methods(["POST"])
+def follow_public_view(request: HttpRequest, reference: str) -> HttpResponse:
+    """Updates by e-mail from the public page (by reference)."""
+    case = _case_for_reference(reference)
+    form = FollowForm(request.POST)
+    if form.is_valid() and _follow(request, case, form) is not None:
+        return _public_page(case)
+    context: dict[str, Any] = {"form": TrackForm()}
+    context.update(_case_context(case, private=False))
+    context["follow_form"] = form
+    return render(request, "portal/request.html", context, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def follow_confirm_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the confirmation e-mail. GET only shows a button (mail scanners open
+    links); the POST confirms, once."""
+    if request.method == "GET":
+        return render(request, "portal/follow_confirm.html", {"token": token})
+    try:
+        followed, _added = follow_confirm(token=token, language=get_language() or "")
+    except (CaseNotFound, InvalidCaseInput):
+        return render(request, "portal/follow_confirm.html", {"invalid": True}, status=404)
+    messages.success(
+        request,
+        _("Thank you. We will email you when request %(ref)s changes.")
+        % {"ref": followed.reference},
+    )
+    return _public_page(followed)
+
+
+@require_http_methods(["POST"])
+def link_rotate_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The resident replaces their private link (they shared it by mistake): the old one
+    stops working at once and they are taken to the new one."""
+    case = _case_for_token(token)
+    rotated = case_link_rotate(case=case, channel=Channel.WEB)
+    security_event(
+        SecurityEventKind.PRIVATE_LINK_ROTATED,
+        request=request,
+        subject=rotated.reference,
+        detail={"by": "resident"},
+    )
+    messages.success(
+        request,
+        _(
+            "This is the new link to your request. Keep it private: the old one no longer "
+            "works. Bookmark this page."
+        ),
+    )
+    return redirect("portal:request", token=track_token(rotated))
 
 
 @require_http_methods(["POST"])
@@ -547,7 +668,8 @@ def track_view(request: HttpRequest) -> HttpResponse:
     status = 200
     if form.is_valid():
         try:
-            found = case_get_by_reference(reference=form.cleaned_data["reference"])
+            # Personal services (about someone's home) have no public page.
+            case = case_public_get(reference=form.cleaned_data["reference"])
         except CaseNotFound:
             form.add_error(
                 "reference",
@@ -555,12 +677,8 @@ def track_view(request: HttpRequest) -> HttpResponse:
             )
             status = 404
         else:
-            case = (
-                Case.objects.select_related("service_type", "merged_into")
-                .annotate(supporters=Count("followers", filter=Q(followers__via=FollowVia.ME_TOO)))
-                .get(pk=found.pk)
-            )
             context.update(_case_context(case, private=False))
+            context.update(follow_form=FollowForm())
             return render(request, "portal/request.html", context)
     elif request.GET:
         status = 400

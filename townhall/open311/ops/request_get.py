@@ -27,7 +27,10 @@ def request_get_view(request: HttpRequest, service_request_id: str, *, fmt: str)
     except CaseNotFound as exc:
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found.") from exc
     row = cases_for_georeport(
-        Case.objects.filter(pk=found.pk, service_type__jurisdiction=jurisdiction),
+        # Reports about someone's home are never published: as if they did not exist.
+        Case.objects.filter(
+            pk=found.pk, service_type__jurisdiction=jurisdiction, service_type__personal=False
+        ),
         jurisdiction=jurisdiction,
     ).first()
     if row is None:

@@ -71,6 +71,8 @@ def request_list_view(request: HttpRequest, *, fmt: str) -> HttpResponse:
     jurisdiction = jurisdiction_for(request)
     labels = catalog_labels()
     qs = Case.objects.all()
+    if labels.personal:  # reports about someone's home are never published
+        qs = qs.exclude(service_type_id__in=sorted(labels.personal))
     if serves_several():
         mine = [pk for pk, s in labels.services.items() if s[2] == jurisdiction.pk]
         qs = qs.filter(service_type_id__in=mine)
@@ -104,7 +106,7 @@ def request_list_view(request: HttpRequest, *, fmt: str) -> HttpResponse:
             service_type_id__in=[
                 pk
                 for pk, (code, _, owner) in labels.services.items()
-                if code in codes and owner == jurisdiction.pk
+                if code in codes and owner == jurisdiction.pk and pk not in labels.personal
             ]
         )
     statuses = _comma(request, "status")
