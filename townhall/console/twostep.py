@@ -31,6 +31,7 @@ from townhall.core.security import SecurityEventKind, security_event
 from townhall.people.roles import StaffRole
 
 SSO_SESSION_KEY = "townhall_sso"
+_ADMIN_CACHE = "_townhall_council_admin"
 
 
 def has_authenticator(user: Any) -> bool:
@@ -58,9 +59,13 @@ def second_step_required(user: Any) -> bool:
     if policy == "all":
         return True
     if policy == "admins":
-        return bool(
-            user.is_superuser or user.groups.filter(name=StaffRole.COUNCIL_ADMIN.value).exists()
-        )
+        if user.is_superuser:
+            return True
+        cached = getattr(user, _ADMIN_CACHE, None)
+        if cached is None:  # once per request: the user object is per request
+            cached = user.groups.filter(name=StaffRole.COUNCIL_ADMIN.value).exists()
+            setattr(user, _ADMIN_CACHE, cached)
+        return bool(cached)
     return False
 
 
