@@ -393,3 +393,17 @@ def test_staff_views_of_a_resident_are_logged_and_council_admins_read_the_log(
         .exists()
     )
     assert keisha.get("/admin/core/securityevent/").status_code == 403
+
+
+def test_the_code_page_after_single_sign_on_sends_nowhere_but_our_own_pages(
+    staff: dict[str, Any],
+) -> None:
+    device = TOTPDevice.objects.create(user=staff["caseworker"], name="phone", confirmed=True)
+    client = signed_in(staff["caseworker"])
+    session = client.session
+    session["townhall_sso"] = True
+    session.save()
+    done = client.post(
+        "/console/account/verify/", {"code": _code(device), "next": "https://evil.example/"}
+    )
+    assert done.status_code == 302 and done["Location"] == "/console/"
