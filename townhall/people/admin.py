@@ -142,7 +142,11 @@ class CitizenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         citizen = self.get_object(request, object_id)
-        if citizen is not None and request.method == "GET":
+        if (
+            citizen is not None
+            and request.method == "GET"
+            and self.has_view_or_change_permission(request, citizen)
+        ):
             security_event(
                 SecurityEventKind.RESIDENT_VIEWED,
                 request=request,
