@@ -7,6 +7,7 @@ Every variable is listed in ``.env.example`` and ``docs/operations.md``.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -43,6 +44,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "townhall.core",
     "townhall.catalog",
     "townhall.people",
@@ -72,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "townhall.console.signin.StaffSessionLifetimeMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "townhall.urls"
@@ -169,19 +174,14 @@ TOWNHALL_PHONE_REGION = env.str("TOWNHALL_PHONE_REGION", default="US")
 TOWNHALL_REFERENCE_PREFIX = env.str("TOWNHALL_REFERENCE_PREFIX", default="TH")
 
 # --- the caseworker console ---
-# Staff who set up an authenticator app give its code at sign-in; with this on, staff who
-# have none are sent to set one up before using the console.
-TOWNHALL_STAFF_REQUIRE_2FA = env.bool("TOWNHALL_STAFF_REQUIRE_2FA", default=False)
+# Staff who set up an authenticator app give its code at sign-in; who must set one up is
+# TOWNHALL_STAFF_REQUIRE_2FA, in the staff sign-in block below.
 OTP_TOTP_ISSUER = env.str("TOWNHALL_BRAND_NAME", default="Townhall")
 # Single sign-on for staff (OpenID Connect, mozilla-django-oidc): off unless configured.
 OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
 TOWNHALL_OIDC = bool(OIDC_RP_CLIENT_ID)
 if TOWNHALL_OIDC:
-    INSTALLED_APPS.append("mozilla_django_oidc")
-    AUTHENTICATION_BACKENDS = [
-        "townhall.console.sso.StaffOIDCBackend",
-        "django.contrib.auth.backends.ModelBackend",
-    ]
+    INSTALLED_APPS.append("mozilla_django_oidc")  # its backend: see "staff sign-in" below
     OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET")
     OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT")
     OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT")
@@ -282,6 +282,42 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- staff sign-in (issue 15) ---
+# Who must sign in with a code from an authenticator app (or a backup code) as well as a
+# password: "admins" (council administrators and superusers), "all" staff, or "none".
+# Production defaults to "admins"; development and tests to "none".
+_require_2fa = env.str("TOWNHALL_STAFF_REQUIRE_2FA", default="") or (
+    "admins" if PRODUCTION else "none"
+)
+TOWNHALL_STAFF_REQUIRE_2FA = {"true": "all", "1": "all", "false": "none", "0": "none"}.get(
+    _require_2fa.lower(), _require_2fa.lower()
+)
+if TOWNHALL_STAFF_REQUIRE_2FA not in {"admins", "all", "none"}:
+    raise ValueError("TOWNHALL_STAFF_REQUIRE_2FA must be admins, all or none")
+# Does a sign-in through the council's single sign-on count as the second step? Off: staff
+# who have an authenticator give its code after single sign-on too.
+TOWNHALL_SSO_SKIPS_SECOND_STEP = env.bool("TOWNHALL_SSO_SKIPS_SECOND_STEP", default=False)
+# Failed password sign-ins (one account from one address) before that pair is locked out,
+# and for how long. Administrators lift a lock early in the admin ("Access attempts").
+TOWNHALL_STAFF_SIGN_IN_ATTEMPTS = env.int("TOWNHALL_STAFF_SIGN_IN_ATTEMPTS", default=5)
+TOWNHALL_STAFF_LOCKOUT_MINUTES = env.int("TOWNHALL_STAFF_LOCKOUT_MINUTES", default=30)
+# A staff session ends after this long without a request, and this long after sign-in.
+TOWNHALL_STAFF_SESSION_IDLE_MINUTES = env.int("TOWNHALL_STAFF_SESSION_IDLE_MINUTES", default=30)
+TOWNHALL_STAFF_SESSION_MAX_HOURS = env.int("TOWNHALL_STAFF_SESSION_MAX_HOURS", default=12)
+# django-axes: lockout by the username *and* address together; a success clears the count.
+AXES_FAILURE_LIMIT = TOWNHALL_STAFF_SIGN_IN_ATTEMPTS
+AXES_COOLOFF_TIME = timedelta(minutes=TOWNHALL_STAFF_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "townhall.console.signin.locked_out_response"
+AXES_VERBOSE = False
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # type: ignore[index]
+AUTHENTICATION_BACKENDS = [
+    "townhall.console.signin.StaffAxesBackend",  # refuses while locked out
+    *(["townhall.console.sso.StaffOIDCBackend"] if TOWNHALL_OIDC else []),
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 # --- periodic jobs: declared here, in one place; `townhall scheduler` enqueues them ---
 # (dotted path of a task, interval in seconds)

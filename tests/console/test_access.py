@@ -213,3 +213,52 @@ def test_intake_urls_for_every_role_and_department(
         assert suggestion.status == "dismissed" and review.status == "confirmed"
     else:
         assert suggestion.status == "open" and review.status == "pending"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("department", ["own", "other"])
+def test_admin_urls_for_every_role_and_department(
+    staff: dict[str, Any], pothole: Any, no_heat: Any, role: str, department: str
+) -> None:
+    """The admin shows each role what the console would: cases, photos, messages, residents."""
+    from django.core.files.base import ContentFile
+
+    from townhall.cases.models import CasePhoto
+    from townhall.intake.models import InboundMessage
+    from townhall.people.services import citizen_resolve
+
+    service = pothole if department == "own" else no_heat
+    reporter = citizen_resolve(name="Rosa", email="rosa@example.org")
+    answers = {"size": "small"} if service.code == "pothole" else {}
+    case = case_open(
+        service_type=service, channel="web", answers=answers, description="Help", reporter=reporter
+    )
+    photo = CasePhoto(case=case, content_type="image/jpeg", width=1, height=1, size=4)
+    photo.file.save("p.jpg", ContentFile(b"\xff\xd8\xff\xd9"))
+    message = InboundMessage.objects.create(channel="email", case=case, text="about my case")
+    in_isd = role in {"other_caseworker", "council_admin"}
+    sees = role in SEES_PUBLIC_WORKS if department == "own" else in_isd
+    client = _client(staff, role)
+    pages = {
+        "case list": "/admin/cases/case/",
+        "case": f"/admin/cases/case/{case.pk}/change/",
+        "photo": f"/admin/cases/case/photo/{photo.pk}/",
+        "residents": "/admin/people/citizen/",
+        "resident": f"/admin/people/citizen/{reporter.pk}/change/",
+        "message": f"/admin/intake/inboundmessage/{message.pk}/change/",
+    }
+    responses = {name: client.get(url) for name, url in pages.items()}
+    if role in {"anonymous", "resident"}:  # not staff: the admin's sign-in page
+        for response in responses.values():
+            assert response.status_code == 302 and "/admin/login/" in response["Location"]
+        return
+    listing = responses["case list"].content.decode()
+    people = responses["residents"].content.decode()
+    assert (case.reference in listing) is sees
+    assert ("Rosa" in people) is sees
+    # a case or resident one may not see is as missing as one that does not exist
+    assert responses["case"].status_code == (200 if sees else 302)
+    assert responses["resident"].status_code == (200 if sees else 302)
+    assert responses["photo"].status_code == (200 if sees else 404)
+    # inbound messages: only council admins hold the permission at all
+    assert responses["message"].status_code == (200 if role == "council_admin" else 403)

@@ -49,7 +49,7 @@ def test_setting_up_an_authenticator_then_signing_in_with_its_code(staff: dict[s
     wrong = keisha.post("/console/account/two-step/", {"code": "000000"})
     assert wrong.status_code == 400 and "That code is not right" in wrong.content.decode()
     right = keisha.post("/console/account/two-step/", {"code": _code(device)})
-    assert right.status_code == 302
+    assert right.status_code == 200 and "Your backup codes" in right.content.decode()
     device.refresh_from_db()
     assert device.confirmed
     assert keisha.get("/console/").status_code == 200  # this session is verified now

@@ -12,12 +12,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from townhall.cases.errors import CaseNotFound
 from townhall.cases.lifecycle import OPEN_STATUSES
-from townhall.cases.models import Case
+from townhall.cases.models import Case, CaseFollower
 from townhall.catalog.models import DepartmentMember
+from townhall.people.models import Citizen
 
 _CACHE_ATTR = "_townhall_department_ids"
 
@@ -55,6 +56,28 @@ def access_cases(user: Any) -> QuerySet[Case]:
     if departments is None:
         return qs
     return qs.filter(department_id__in=departments) if departments else qs.none()
+
+
+def access_citizens(user: Any) -> QuerySet[Citizen]:
+    """The residents `user` may see: those who reported or follow a case they may see.
+
+    Council admins see everyone; staff see nobody whose only cases are in other departments
+    (the console shows a resident only through one of their cases).
+    """
+    departments = access_department_ids(user)
+    if departments is None:
+        return Citizen.objects.all()
+    if not departments:
+        return Citizen.objects.none()
+    visible = access_cases(user)
+    return Citizen.objects.filter(
+        Q(pk__in=visible.filter(reporter__isnull=False).values("reporter_id"))
+        | Q(
+            pk__in=CaseFollower.objects.filter(case__in=visible, citizen__isnull=False).values(
+                "citizen_id"
+            )
+        )
+    )
 
 
 def access_open_cases(user: Any) -> QuerySet[Case]:

@@ -1,4 +1,8 @@
-"""Admin views of cases: read-only, because every change must go through services and events."""
+"""Admin views of cases: read-only, because every change must go through services and events.
+
+The admin shows each member of staff only the cases the console would (cases.access): a case
+outside their departments, its events, photos and followers are as missing here as there.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from townhall.cases.access import access_cases
 from townhall.cases.errors import CaseNotFound
 from townhall.cases.models import Case, CaseEvent, CaseFollower, CasePhoto
 from townhall.cases.selectors import case_get_by_reference, ledger_verify
@@ -78,6 +83,9 @@ class CaseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     inlines = [CaseEventInline, CasePhotoInline, CaseFollowerInline]
     actions = ["verify_ledger"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
+        return super().get_queryset(request).filter(pk__in=access_cases(request.user).values("pk"))
+
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Case], search_term: str
     ) -> tuple[QuerySet[Case], bool]:
@@ -101,10 +109,14 @@ class CaseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         """A resident's photo, for staff who may see cases (media is not served publicly)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        photo = CasePhoto.objects.filter(pk=photo_id).first()
+        photo = CasePhoto.objects.filter(pk=photo_id, case__in=self.get_queryset(request)).first()
         if photo is None:
             raise Http404
-        response = FileResponse(photo.file.open("rb"), content_type=photo.content_type)
+        try:
+            handle = photo.file.open("rb")
+        except OSError:  # the file is gone (erased, or storage lost it): not a 500
+            raise Http404 from None
+        response = FileResponse(handle, content_type=photo.content_type)
         response["Cache-Control"] = "private, max-age=3600"
         return response
 

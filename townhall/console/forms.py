@@ -288,3 +288,14 @@ class SplitForm(_Ids):
 
     def answers(self) -> dict[str, object]:
         return form_answers(self, self.specs)
+
+
+class VerifyForm(forms.Form):
+    code = forms.CharField(
+        label=_("The code your authenticator app shows now, or one of your backup codes"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "class": "govuk-input--width-10"}
+        ),
+        error_messages={"required": _("Enter the code from your authenticator app.")},
+    )

@@ -77,3 +77,24 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SingleSignOnIdentity(models.Model):
+    """The council provider's stable subject (`sub`) a staff account is bound to.
+
+    Written at the account's first single sign-on; from then on only that subject signs in
+    as this account, whatever e-mail address a provider's account claims.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identity"
+    )
+    subject = models.CharField(max_length=255, unique=True)
+    bound_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("single sign-on identity")
+        verbose_name_plural = _("single sign-on identities")
+
+    def __str__(self) -> str:
+        return f"{self.user} ↔ {self.subject}"

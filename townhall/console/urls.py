@@ -1,6 +1,6 @@
 from django.urls import path
 
-from townhall.console import views
+from townhall.console import account, views
 
 app_name = "console"
 urlpatterns = [
@@ -38,5 +38,6 @@ urlpatterns = [
     path("cases/<int:case_id>/call/", views.call_update_view, name="call-update"),
     path("team/", views.team_view, name="team"),
     path("calls/", views.call_view, name="call"),
-    path("account/two-step/", views.two_step_view, name="two-step"),
+    path("account/two-step/", account.two_step_view, name="two-step"),
+    path("account/verify/", account.verify_view, name="verify"),
 ]

@@ -81,11 +81,10 @@ from townhall.console.forms import (
     StatusForm,
     TimeForm,
     TransferForm,
-    TwoStepForm,
 )
 from townhall.console.models import CannedResponse, SavedView
 from townhall.console.queues import QUEUES, QueueFilterForm, queue_counts, queue_page
-from townhall.console.twostep import must_set_up, needs_second_step
+from townhall.console.twostep import SSO_SESSION_KEY, must_set_up, needs_second_step
 from townhall.core import clock
 from townhall.core.dates import long_date
 from townhall.core.errors import ValidationFailed
@@ -125,6 +124,8 @@ def staff_required(view: View) -> View:
         if not access_is_staff(request.user):
             raise PermissionDenied
         if needs_second_step(request):  # signed in without the authenticator they set up
+            if request.session.get(SSO_SESSION_KEY):  # after single sign-on: ask for it now
+                return redirect_to_login(request.get_full_path(), reverse("console:verify"))
             logout(request)
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         if must_set_up(request) and not getattr(view, "sets_up_two_step", False):
@@ -355,6 +356,13 @@ def _note_form(request: HttpRequest, case: Case) -> NoteForm:
 @staff_required
 def case_view(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case_or_404(request, case_id)
+    if case.reporter_id is not None:  # the page shows the resident's contacts and requests
+        security_event(
+            SecurityEventKind.RESIDENT_VIEWED,
+            request=request,
+            subject=f"citizen:{case.reporter_id}",
+            detail={"via": "console case", "case": case.reference},
+        )
     return render(request, "console/case.html", _case_context(request, case))
 
 
@@ -888,6 +896,13 @@ def call_view(request: HttpRequest) -> HttpResponse:
             )
         else:
             caller = citizen_by_contact(kind=contact_kind, value=contact_value)
+            if caller is not None:
+                security_event(
+                    SecurityEventKind.RESIDENT_VIEWED,
+                    request=request,
+                    subject=f"citizen:{caller.pk}",
+                    detail={"via": "console call"},
+                )
     services = _call_services(request.user)
     initial = {"phone": contact_value} if contact_kind == "phone" else {"email": contact_value}
     chosen = ServiceType.objects.filter(code=request.POST.get("service", ""), active=True).first()
@@ -1039,72 +1054,6 @@ def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
         raise Http404
     messages.success(request, _("View removed."))
     return redirect("console:home")
-
-
-# --- two-step sign-in -------------------------------------------------------------------
-
-
-def _key_groups(key: str) -> str:
-    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
-
-
-@require_http_methods(["GET", "POST"])
-def two_step_view(request: HttpRequest) -> HttpResponse:
-    """Set up (or turn off) the authenticator app that gives the sign-in code."""
-    from base64 import b32encode
-
-    import django_otp
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    user = _staff(request)
-    form = TwoStepForm(request.POST or None)
-    active = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if active is not None:
-        if request.method == "POST" and form.is_valid():
-            if active.verify_token(form.cleaned_data["code"]):
-                TOTPDevice.objects.filter(user=user).delete()
-                messages.success(request, _("The authenticator is turned off."))
-                return redirect("console:two-step")
-            form.add_error(
-                "code", _("That code is not right. Wait for the next one and try again.")
-            )
-        status = 400 if form.errors else 200
-        return render(
-            request,
-            "console/two_step.html",
-            {"queues": QUEUES, "form": form, "active": True},
-            status=status,
-        )
-    pending, _created = TOTPDevice.objects.get_or_create(
-        user=user, confirmed=False, defaults={"name": _("Authenticator app")}
-    )
-    if request.method == "POST" and form.is_valid():
-        if pending.verify_token(form.cleaned_data["code"]):
-            pending.confirmed = True
-            pending.save(update_fields=["confirmed"])
-            django_otp.login(request, pending)
-            messages.success(request, _("Done: from now on you sign in with a code too."))
-            return redirect("console:home")
-        form.add_error(
-            "code", _("That code is not right. Check the key, wait for the next code, try again.")
-        )
-    return render(
-        request,
-        "console/two_step.html",
-        {
-            "queues": QUEUES,
-            "form": form,
-            "active": False,
-            "key": _key_groups(b32encode(pending.bin_key).decode()),
-            "url": pending.config_url,
-            "required": settings.TOWNHALL_STAFF_REQUIRE_2FA,
-        },
-        status=400 if form.errors else 200,
-    )
-
-
-two_step_view.sets_up_two_step = True  # type: ignore[attr-defined]
-two_step_view = staff_required(two_step_view)
 
 
 # --- splitting --------------------------------------------------------------------------

@@ -6,10 +6,24 @@ import secrets
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from townhall.cases.access import access_cases
 from townhall.intake import models as m
+
+
+class CaseScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Rows about a case are shown only to staff who may see the case (cases.access), as in
+    the console; rows about no case only to council admins."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)
+        user: Any = request.user
+        if user.is_superuser:
+            return qs
+        return qs.filter(case__in=access_cases(user))
 
 
 class AttachmentInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -24,7 +38,7 @@ class AttachmentInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(m.InboundMessage)
-class InboundMessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class InboundMessageAdmin(CaseScopedAdmin):
     """Everything that arrived, as it arrived: for audit and for finding a lost request."""
 
     list_display = ["received_at", "channel", "sender_key", "subject", "outcome", "case"]
@@ -75,7 +89,7 @@ class TriageModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(m.TriageReview)
-class TriageReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class TriageReviewAdmin(CaseScopedAdmin):
     list_display = ["case", "confidence", "status", "created_at", "decided_by"]
     list_filter = ["status"]
     raw_id_fields = ["case"]
@@ -83,7 +97,7 @@ class TriageReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(m.DuplicateSuggestion)
-class DuplicateSuggestionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class DuplicateSuggestionAdmin(CaseScopedAdmin):
     list_display = ["case", "candidate", "score", "distance_m", "similarity", "status"]
     list_filter = ["status"]
     raw_id_fields = ["case", "candidate"]

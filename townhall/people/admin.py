@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from townhall.core.errors import DomainError
+from townhall.core.security import SecurityEventKind, security_event
 from townhall.people import models as m
 from townhall.people.selectors import citizen_duplicates_likely, citizen_related_counts
 from townhall.people.services import NAME_MAX, REASON_MAX, citizen_merge, citizen_split
@@ -96,6 +97,28 @@ class SplitForm(forms.Form):
         self.fields["contact_points"].choices = [(p.pk, str(p)) for p in points]  # type: ignore[attr-defined]
 
 
+def citizens_visible(
+    model_admin: admin.ModelAdmin,  # type: ignore[type-arg]
+    request: HttpRequest,
+    qs: QuerySet[Any],
+    field: str = "pk",
+) -> QuerySet[Any]:
+    """Only the residents the console would show this member of staff.
+
+    The rule lives above this app (cases.access: residents of cases in one's departments);
+    the staff admin site lends it as ``citizens_visible_to``. Without it (another admin
+    site), only superusers see residents.
+    """
+    user: Any = request.user
+    scope = getattr(model_admin.admin_site, "citizens_visible_to", None)
+    if scope is None:
+        return qs if user.is_superuser else qs.none()
+    visible = scope(user)
+    if visible is None:
+        return qs
+    return qs.filter(**{f"{field}__in": visible.values("pk")})
+
+
 def _actor(request: HttpRequest) -> AbstractBaseUser | None:
     user = request.user
     return user if isinstance(user, AbstractBaseUser) else None
@@ -108,6 +131,9 @@ class CitizenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     inlines = [ContactPointInline, ConsentInline, PersonEventInline]
     actions = ["merge_people"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[m.Citizen]:
+        return citizens_visible(self, request, super().get_queryset(request))
+
     def change_view(
         self,
         request: HttpRequest,
@@ -116,6 +142,17 @@ class CitizenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         citizen = self.get_object(request, object_id)
+        if (
+            citizen is not None
+            and request.method == "GET"
+            and self.has_view_or_change_permission(request, citizen)
+        ):
+            security_event(
+                SecurityEventKind.RESIDENT_VIEWED,
+                request=request,
+                subject=f"citizen:{citizen.pk}",
+                detail={"via": "admin"},
+            )
         duplicates = citizen_duplicates_likely(citizen) if citizen is not None else []
         context = {"duplicates": duplicates, **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=context)
@@ -162,7 +199,8 @@ class CitizenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         raw = request.POST.get("ids") if request.method == "POST" else request.GET.get("ids")
         ids = sorted({int(part) for part in (raw or "").split(",") if part.strip().isdigit()})
         people = list(
-            m.Citizen.objects.filter(pk__in=ids)
+            self.get_queryset(request)
+            .filter(pk__in=ids)
             .select_related("user")
             .prefetch_related("contact_points")
             .order_by("pk")
@@ -221,6 +259,8 @@ class CitizenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def split_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Move some of a person's contact points to a new person."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
         citizen = self.get_object(request, object_id)
         if citizen is None:
             self.message_user(request, _("That person no longer exists."), messages.WARNING)
@@ -271,6 +311,9 @@ class PersonEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ["citizen"]
     search_fields = ["=subject_id", "=citizen__id", "actor_label", "reason"]
     date_hierarchy = "at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[m.PersonEvent]:
+        return citizens_visible(self, request, super().get_queryset(request), field="citizen")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in m.PersonEvent._meta.fields]
