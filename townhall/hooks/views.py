@@ -26,6 +26,7 @@ from townhall.intake.channels import (
     webhook_signature_ok,
 )
 from townhall.intake.models import Outcome, WebhookSource
+from townhall.intake.normalise import xml_clean
 from townhall.intake.services import IntakeResult
 from townhall.notify.channels import channel_adapter
 from townhall.notify.channels.sms import HttpSmsGateway
@@ -87,7 +88,7 @@ def sms_inbound_view(request: HttpRequest) -> HttpResponse:
             raw={k: request.POST[k] for k in request.POST},
         )
         reply = result.reply or None
-    body = f"<Message>{escape(reply)}</Message>" if reply else ""
+    body = f"<Message>{escape(xml_clean(reply))}</Message>" if reply else ""
     return HttpResponse(
         f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>',
         content_type="text/xml",

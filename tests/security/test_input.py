@@ -1,0 +1,224 @@
+"""Input that must never break anything (issue 15; docs/security/input.md).
+
+Each test sends what an attacker or a careless client would, and would fail on the code
+before the controls: a 500, a stopped poller, ill-formed XML, a slow or huge answer.
+Run them on PostgreSQL too (DATABASE_URL): it refuses NUL in text where SQLite does not.
+"""
+
+from __future__ import annotations
+
+import time
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import orjson
+import pytest
+from django.test import Client
+
+from townhall.cases.models import Case
+from townhall.cases.services import case_open
+from townhall.intake.imap import mailbox_poll
+from townhall.intake.models import InboundMessage, Outcome, WebhookSource
+from townhall.notify.channels.sms import sms_request_signature
+from townhall.notify.channels.webhook import webhook_signature
+from townhall.open311.keys import api_key_issue
+
+pytestmark = pytest.mark.django_db
+PUBLIC = "http://127.0.0.1:8000"
+SECRET = "inbound-secret"
+SAMPLES = Path(__file__).parent.parent / "intake" / "samples"
+NASTY = "Pot\x00hole\x07 on Elm\x1b[31m St\r\nreally \x0cdeep\x85"
+
+
+@pytest.fixture
+def inbound(settings: Any, town: Any, sms_provider: Any) -> Any:
+    settings.TOWNHALL_PUBLIC_URL = PUBLIC
+    settings.TOWNHALL_INBOUND_EMAIL_SECRET = SECRET
+    settings.TOWNHALL_INTAKE_FALLBACK_SERVICE = "pothole"
+    return settings
+
+
+def _clean(text: str) -> bool:
+    return not any(ord(c) < 32 and c not in "\t\n" for c in text)
+
+
+def post_mail(client: Client, raw: bytes) -> Any:
+    now = int(time.time())
+    return client.post(
+        "/hooks/email/inbound/",
+        raw,
+        content_type="message/rfc822",
+        HTTP_X_TOWNHALL_TIMESTAMP=str(now),
+        HTTP_X_TOWNHALL_SIGNATURE=webhook_signature(secret=SECRET, timestamp=now, body=raw),
+    )
+
+
+def mail_bytes(body: str = "Deep pothole outside 12 Elm Street", subject: str = "Pothole") -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Rosa Reporter <rosa@example.org>"
+    msg["To"] = "reports@testville.example.org"
+    msg["Subject"] = subject
+    msg["Message-ID"] = make_msgid(domain="example.org")
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+# --- 1. control characters at the intake boundary ---------------------------------------
+
+
+def test_an_sms_with_nul_and_control_characters_opens_a_clean_case_and_keeps_the_raw(
+    client: Client, inbound: Any
+) -> None:
+    params = {"From": "+16175550142", "Body": NASTY, "MessageSid": "SM\x001"}
+    path = "/hooks/sms/inbound/"
+    signature = sms_request_signature(auth_token="secret", url=PUBLIC + path, params=params)
+    response = client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature)
+    assert response.status_code == 200, response.content
+    ElementTree.fromstring(response.content)  # the TwiML answer is well-formed
+    case = Case.objects.get()
+    assert _clean(case.description) and "Pothole on Elm" in case.description
+    message = InboundMessage.objects.get()
+    assert _clean(message.text) and "\x00" not in message.raw
+    assert "Pot\u2400hole\x07" in message.raw  # nothing lost: NUL is shown, the rest kept
+
+
+def test_a_partner_message_with_nul_everywhere_is_taken_not_a_500(
+    client: Client, inbound: Any
+) -> None:
+    source = WebhookSource.objects.create(slug="social", name="Social", secret="s3cret")
+    payload = {
+        "id": "x\x001",
+        "text": NASTY,
+        "subject": "Hole\x00",
+        "sender": {"name": "Jo\x00\x08", "handle": "@jo\x00"},
+        "location": {"address": "12 Elm\x00 St"},
+    }
+    body = orjson.dumps(payload)
+    now = int(time.time())
+    response = client.post(
+        f"/hooks/intake/{source.slug}/",
+        body,
+        content_type="application/json",
+        HTTP_X_TOWNHALL_TIMESTAMP=str(now),
+        HTTP_X_TOWNHALL_SIGNATURE=webhook_signature(secret="s3cret", timestamp=now, body=body),
+    )
+    assert response.status_code == 202, response.content
+    message = InboundMessage.objects.get()
+    assert message.outcome == Outcome.OPENED
+    assert message.sender_name == "Jo" and message.external_id == "social:x1"
+    assert _clean(Case.objects.get().description)
+
+
+def test_an_email_with_nul_bytes_in_its_body_and_subject_opens_a_case(
+    client: Client, inbound: Any
+) -> None:
+    raw = mail_bytes(body="Deep pothole\x00 outside 12 Elm Street\x01").replace(
+        b"Subject: Pothole", b"Subject: Pot\x00hole"
+    )
+    response = post_mail(client, raw)
+    assert response.status_code == 200, response.content
+    message = InboundMessage.objects.get()
+    assert message.outcome == Outcome.OPENED, message.reason
+    assert _clean(message.text) and _clean(message.subject) and "\u2400" in message.raw
+
+
+def test_an_open311_post_with_control_characters_is_taken_and_nul_refused_clearly(
+    client: Client, town: Any
+) -> None:
+    key = api_key_issue(name="FixMyStreet")[1]
+    fields = {
+        "api_key": key,
+        "service_code": "pothole",
+        "lat": "42.36",
+        "long": "-71.09",
+        "attribute[size]": "large",
+        "description": NASTY.replace("\x00", ""),
+        "first_name": "Ro\x1bsa",
+        "email": "rosa@example.org",
+    }
+    response = client.post("/open311/v2/requests.xml", fields)
+    assert response.status_code == 200, response.content
+    ElementTree.fromstring(response.content)
+    case = Case.objects.get()
+    assert _clean(case.description) and case.answers == {"size": "large"}
+    # NUL in a form field is refused in the spec's error format, never a 500.
+    refused = client.post("/open311/v2/requests.xml", {**fields, "description": "a\x00b"})
+    assert refused.status_code == 400
+    assert "NUL" in ElementTree.fromstring(refused.content).findtext("error/description", "")
+
+
+def test_open311_xml_is_well_formed_whatever_the_stored_text(client: Client, pothole: Any) -> None:
+    # Text stored before the boundary cleaned it, or written by another path.
+    case = case_open(
+        service_type=pothole,
+        channel="web",
+        answers={"size": "large"},
+        description="Hole\x01\x02 with \x1b escape and \ufffe",
+        lat=42.36,
+        long=-71.09,
+    )
+    for url in (f"/open311/v2/requests/{case.reference}.xml", "/open311/v2/requests.xml"):
+        response = client.get(url)
+        assert response.status_code == 200
+        root = ElementTree.fromstring(response.content)
+        assert "Hole" in ElementTree.tostring(root, encoding="unicode")
+
+
+class FakeMailbox:
+    def __init__(self, messages: dict[bytes, bytes]) -> None:
+        self.messages = messages
+        self.seen: list[bytes] = []
+
+    def unseen(self) -> list[bytes]:
+        return [uid for uid in self.messages if uid not in self.seen]
+
+    def fetch(self, uid: bytes) -> bytes:
+        return self.messages[uid]
+
+    def done(self, uid: bytes) -> None:
+        self.seen.append(uid)
+
+    def close(self) -> None:
+        pass
+
+
+def test_one_bad_message_never_stops_the_imap_poller(
+    inbound: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from townhall.intake import channels
+
+    real_parse = channels.email_parse
+
+    def parse(raw: bytes, **kwargs: Any) -> Any:
+        if b"POISON" in raw:  # a message that finds a bug in the parser
+            raise RecursionError("maximum recursion depth exceeded")
+        return real_parse(raw, **kwargs)
+
+    monkeypatch.setattr(channels, "email_parse", parse)
+    good = (SAMPLES / "apple_mail_inline_photo.eml").read_bytes()
+    mailbox = FakeMailbox(
+        {
+            b"1": mail_bytes(subject="POISON"),
+            b"2": mail_bytes(body="Pothole\x00 on Elm\x07 Street, very deep"),
+            b"3": good,
+        }
+    )
+    report = mailbox_poll(mailbox)
+    assert mailbox.seen == [b"1", b"2", b"3"]  # nothing left to block the next poll
+    assert report.quarantined == 1 and report.failed == 0
+    assert report.outcomes == {"opened": 2}
+    kept = InboundMessage.objects.get(reason__startswith="quarantined")
+    assert kept.outcome == Outcome.REJECTED and "POISON" in kept.raw
+
+
+def test_a_message_over_the_size_limit_is_quarantined_not_fetched_forever(
+    inbound: Any,
+) -> None:
+    inbound.TOWNHALL_INBOUND_EMAIL_MAX_BYTES = 2000
+    mailbox = FakeMailbox({b"1": mail_bytes(body="x " * 5000), b"2": mail_bytes()})
+    report = mailbox_poll(mailbox)
+    assert mailbox.seen == [b"1", b"2"] and report.quarantined == 1
+    assert InboundMessage.objects.filter(outcome=Outcome.REJECTED).count() == 1
