@@ -222,3 +222,80 @@ def test_a_message_over_the_size_limit_is_quarantined_not_fetched_forever(
     report = mailbox_poll(mailbox)
     assert mailbox.seen == [b"1", b"2"] and report.quarantined == 1
     assert InboundMessage.objects.filter(outcome=Outcome.REJECTED).count() == 1
+
+
+# --- 3. request sizes ------------------------------------------------------------------
+
+
+def big_mail(megabytes: float) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Rosa Reporter <rosa@example.org>"
+    msg["To"] = "reports@testville.example.org"
+    msg["Subject"] = "Fly-tipping behind the library, photos attached"
+    msg["Message-ID"] = make_msgid(domain="example.org")
+    msg.set_content("Mattresses and bags dumped behind the library on Elm Street.")
+    blob = bytes(range(256)) * int(megabytes * 1024 * 1024 / 256 / 1.37)
+    msg.add_attachment(blob, maintype="application", subtype="pdf", filename="scan.pdf")
+    return msg.as_bytes()
+
+
+def test_an_inbound_email_of_several_megabytes_is_accepted(client: Client, inbound: Any) -> None:
+    raw = big_mail(6)
+    assert len(raw) > 5_000_000  # twice Django's default request limit
+    response = post_mail(client, raw)
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["outcome"] == "opened"
+
+
+def test_a_provider_form_with_a_large_raw_email_field_is_accepted(
+    client: Client, inbound: Any
+) -> None:
+    import base64
+
+    raw = big_mail(4)
+    auth = "Basic " + base64.b64encode(b"sendgrid:" + SECRET.encode()).decode()
+    response = client.post(
+        "/hooks/email/inbound/", {"email": raw.decode("ascii")}, HTTP_AUTHORIZATION=auth
+    )
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["outcome"] == "opened"
+
+
+def test_an_inbound_email_over_25_mb_gets_413_in_the_hooks_json(
+    client: Client, inbound: Any
+) -> None:
+    raw = b"Subject: big\r\n\r\n" + b"x" * 26_000_000
+    response = post_mail(client, raw)
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["field"] == "email"
+    assert not InboundMessage.objects.exists()
+
+
+def test_other_endpoints_keep_the_small_request_limit(client: Client, inbound: Any) -> None:
+    source = WebhookSource.objects.create(slug="social", name="Social", secret="s3cret")
+    body = b'{"text": "' + b"a" * 3_000_000 + b'"}'
+    now = int(time.time())
+    response = client.post(
+        f"/hooks/intake/{source.slug}/",
+        body,
+        content_type="application/json",
+        HTTP_X_TOWNHALL_TIMESTAMP=str(now),
+        HTTP_X_TOWNHALL_SIGNATURE=webhook_signature(secret="s3cret", timestamp=now, body=body),
+    )
+    assert response.status_code in (400, 413)
+    assert not InboundMessage.objects.exists()
+
+
+def test_a_basic_auth_password_with_non_ascii_characters_is_refused_not_a_500(
+    client: Client, inbound: Any
+) -> None:
+    import base64
+
+    auth = "Basic " + base64.b64encode("x:mot-de-passe-é".encode()).decode()
+    response = client.post(
+        "/hooks/email/inbound/",
+        mail_bytes(),
+        content_type="message/rfc822",
+        HTTP_AUTHORIZATION=auth,
+    )
+    assert response.status_code == 403

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import base64
 import hmac
+from email import policy as email_policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from urllib.parse import parse_qs
 
 import orjson
 from django.conf import settings
@@ -26,7 +30,7 @@ from townhall.intake.channels import (
     webhook_signature_ok,
 )
 from townhall.intake.models import Outcome, WebhookSource
-from townhall.intake.normalise import xml_clean
+from townhall.intake.normalise import line_clean, xml_clean
 from townhall.intake.services import IntakeResult
 from townhall.notify.channels import channel_adapter
 from townhall.notify.channels.sms import HttpSmsGateway
@@ -136,22 +140,70 @@ def _email_secret_ok(request: HttpRequest, body: bytes) -> bool:
             _user, _sep, password = base64.b64decode(auth[6:]).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
             return False
-        return hmac.compare_digest(password, secret)
+        # Bytes: compare_digest raises TypeError on a str with non-ASCII characters.
+        return hmac.compare_digest(password.encode(), secret.encode())
     return False
+
+
+def _too_large(limit: int) -> JsonResponse:
+    message = f"The message is larger than the {limit:,} bytes accepted."
+    return JsonResponse({"errors": [{"field": "email", "message": message}]}, status=413)
+
+
+def _body_up_to(request: HttpRequest, limit: int) -> bytes | None:
+    """The request body, read here rather than through `request.body` (which stops at
+    DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB): None if it is longer than `limit`."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return None  # refused before reading a byte
+    data = request.read(limit + 1)
+    return None if len(data) > limit else data
+
+
+def _form_field(content_type: str, body: bytes, names: tuple[str, ...]) -> bytes:
+    """The first of `names` in a multipart or urlencoded form body, as bytes ("" if none).
+    Parsed here because Django's form parser also stops at DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        fields = parse_qs(body, keep_blank_values=True, max_num_fields=100)
+        for name in names:
+            if fields.get(name.encode()):
+                return fields[name.encode()][0]
+        return b""
+    head = f"Content-Type: {line_clean(content_type)}\r\n\r\n".encode("utf-8", "replace")
+    form = BytesParser(policy=email_policy.HTTP).parsebytes(head + body)
+    if not isinstance(form, EmailMessage) or not form.is_multipart():
+        return b""
+    for part in form.iter_parts():
+        if part.get_param("name", header="content-disposition") in names:
+            payload = part.get_payload(decode=True)
+            return payload if isinstance(payload, bytes) else b""
+    return b""
 
 
 @csrf_exempt
 @require_POST
 def email_inbound_view(request: HttpRequest) -> HttpResponse:
     """A provider posts one raw e-mail: the body itself (message/rfc822), or a form with
-    the raw message in a field named `email` (SendGrid) or `body-mime` (Mailgun)."""
+    the raw message in a field named `email` (SendGrid) or `body-mime` (Mailgun).
+
+    Accepted up to TOWNHALL_INBOUND_EMAIL_MAX_BYTES (25 MB by default, 413 in this hook's
+    JSON format above it); the rest of the site keeps Django's small request limit."""
+    limit: int = settings.TOWNHALL_INBOUND_EMAIL_MAX_BYTES
     content_type = request.content_type or ""
-    if content_type.startswith(("multipart/", "application/x-www-form-urlencoded")):
-        raw_text = request.POST.get("email") or request.POST.get("body-mime") or ""
-        upload = request.FILES.get("email")
-        raw = upload.read() if upload is not None else raw_text.encode("utf-8")
+    form = content_type.startswith(("multipart/", "application/x-www-form-urlencoded"))
+    # Room for the form's own framing (percent-encoding can triple the size).
+    body = _body_up_to(request, limit * 3 + 65_536 if form else limit + 65_536)
+    if body is None:
+        return _too_large(limit)
+    if form:
+        raw = _form_field(request.META.get("CONTENT_TYPE", ""), body, ("email", "body-mime"))
     else:
-        raw = request.body
+        raw = body
+    if len(raw) > limit:
+        return _too_large(limit)
     if not _email_secret_ok(request, raw):
         return HttpResponse("bad credentials", status=403, content_type="text/plain")
     if not raw.strip():
