@@ -365,3 +365,17 @@ TOWNHALL_CHANNEL_RATE_LIMITS = {
     "sms": env.float("SMS_RATE_LIMIT", default=0),
     "email": env.float("EMAIL_RATE_LIMIT", default=0),
 }
+
+# --- input that must never break anything (issue 15; docs/security/input.md) ---
+# Signed SMS callbacks carry no time: each signature is remembered this long (replays refused).
+TOWNHALL_SMS_REPLAY_SECONDS = env.int("TOWNHALL_SMS_REPLAY_SECONDS", default=7 * 86400)
+# django-anymail accepts unauthenticated tracking webhooks (with a warning) when no secret
+# is set: in production an anymail e-mail backend needs ANYMAIL_WEBHOOK_SECRET, and without
+# it the tracking URLs are not served at all (townhall/urls.py).
+if PRODUCTION and EMAIL_BACKEND.startswith("anymail.") and not ANYMAIL["WEBHOOK_SECRET"]:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "ANYMAIL_WEBHOOK_SECRET is required in production with an anymail EMAIL_BACKEND: "
+        "its tracking webhooks would otherwise accept anyone's delivery reports."
+    )

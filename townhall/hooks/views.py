@@ -23,6 +23,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from townhall.core.errors import ValidationFailed
+from townhall.core.security import SecurityEventKind, security_event
+from townhall.hooks.replay import callback_claim, callback_release
 from townhall.intake.channels import (
     intake_email_receive,
     intake_sms_receive,
@@ -34,18 +36,38 @@ from townhall.intake.normalise import line_clean, xml_clean
 from townhall.intake.services import IntakeResult
 from townhall.notify.channels import channel_adapter
 from townhall.notify.channels.sms import HttpSmsGateway
+from townhall.notify.channels.webhook import DEFAULT_TOLERANCE_SECONDS
 from townhall.notify.services import notification_status_report, sms_inbound_keyword
 from townhall.people.contacts import phone_normalise
 
 SIGNATURE_HEADERS = ("HTTP_X_TWILIO_SIGNATURE", "HTTP_X_SMS_SIGNATURE")
+# A timestamped signature is accepted this far either side of now: remembered that long.
+REPLAY_WINDOW = 2 * DEFAULT_TOLERANCE_SECONDS
 STALE_OR_FORGED = "Bad or missing X-Townhall-Signature, or an X-Townhall-Timestamp too far off."
+
+
+REPLAYED = "This callback was already taken (a replay)."
+
+
+def _sms_signature(request: HttpRequest) -> str:
+    return str(next((request.META[h] for h in SIGNATURE_HEADERS if h in request.META), ""))
+
+
+def _replayed(request: HttpRequest, kind: str, signature: str | bytes, window: int) -> bool:
+    """Whether this signed callback was taken before (then it is refused and logged)."""
+    if callback_claim(kind, signature, window_seconds=window):
+        return False
+    security_event(
+        SecurityEventKind.SIGNATURE_REFUSED, request=request, subject=kind, detail={"why": "replay"}
+    )
+    return True
 
 
 def _authentic(request: HttpRequest) -> bool:
     gateway = channel_adapter("sms")
     if not isinstance(gateway, HttpSmsGateway):
         return False
-    signature = next((request.META[h] for h in SIGNATURE_HEADERS if h in request.META), "")
+    signature = _sms_signature(request)
     # Behind a proxy the provider signed the public address, not the one we see.
     url = settings.TOWNHALL_PUBLIC_URL.rstrip("/") + request.get_full_path()
     params = {k: request.POST[k] for k in request.POST}
@@ -65,9 +87,17 @@ def sms_status_view(request: HttpRequest) -> HttpResponse:
         return HttpResponse(
             "MessageSid and MessageStatus are required", status=400, content_type="text/plain"
         )
-    notification_status_report(
-        provider_message_id=message_id, status=status, detail=request.POST.get("ErrorCode", "")
-    )
+    # The provider's signature carries no time: it is remembered for the replay window.
+    signature, window = _sms_signature(request), settings.TOWNHALL_SMS_REPLAY_SECONDS
+    if _replayed(request, "sms-status", signature, window):
+        return HttpResponse(REPLAYED, status=409, content_type="text/plain")
+    try:
+        notification_status_report(
+            provider_message_id=message_id, status=status, detail=request.POST.get("ErrorCode", "")
+        )
+    except Exception:
+        callback_release("sms-status", signature)
+        raise
     return HttpResponse(status=204)
 
 
@@ -82,16 +112,23 @@ def sms_inbound_view(request: HttpRequest) -> HttpResponse:
         )
     except ValidationFailed:
         return HttpResponse("From is not a phone number", status=400, content_type="text/plain")
+    signature, window = _sms_signature(request), settings.TOWNHALL_SMS_REPLAY_SECONDS
+    if _replayed(request, "sms-inbound", signature, window):
+        return HttpResponse(REPLAYED, status=409, content_type="text/plain")
     text = request.POST.get("Body", "")
-    reply = sms_inbound_keyword(from_number=number, body=text)
-    if reply is None:
-        result = intake_sms_receive(
-            from_number=number,
-            body=text,
-            message_id=request.POST.get("MessageSid", ""),
-            raw={k: request.POST[k] for k in request.POST},
-        )
-        reply = result.reply or None
+    try:
+        reply = sms_inbound_keyword(from_number=number, body=text)
+        if reply is None:
+            result = intake_sms_receive(
+                from_number=number,
+                body=text,
+                message_id=request.POST.get("MessageSid", ""),
+                raw={k: request.POST[k] for k in request.POST},
+            )
+            reply = result.reply or None
+    except Exception:
+        callback_release("sms-inbound", signature)
+        raise
     body = f"<Message>{escape(xml_clean(reply))}</Message>" if reply else ""
     return HttpResponse(
         f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>',
@@ -210,10 +247,19 @@ def email_inbound_view(request: HttpRequest) -> HttpResponse:
         return JsonResponse(
             {"errors": [{"field": "email", "message": "The message is empty."}]}, status=400
         )
+    # A signed post is taken once within its signature's window (basic auth carries no
+    # signature; the message's own Message-ID still makes a second delivery a no-op).
+    signature = request.headers.get("X-Townhall-Signature", "")
+    if signature and _replayed(request, "email", signature, REPLAY_WINDOW):
+        return JsonResponse({"errors": [{"field": None, "message": REPLAYED}]}, status=409)
     try:
         result = intake_email_receive(raw, source="webhook")
     except ValidationFailed as exc:
         return _errors_json(exc, status=413)
+    except Exception:
+        if signature:
+            callback_release("email", signature)
+        raise
     return _result_json(result, status=200)
 
 
@@ -250,9 +296,15 @@ def intake_webhook_view(request: HttpRequest, slug: str) -> HttpResponse:
         return JsonResponse(
             {"errors": [{"field": "body", "message": "The body is not JSON."}]}, status=400
         )
+    kind, signature = f"intake:{source.pk}", request.headers.get("X-Townhall-Signature", "")
+    if _replayed(request, kind, signature, REPLAY_WINDOW):
+        return JsonResponse({"errors": [{"field": None, "message": REPLAYED}]}, status=409)
     try:
         result = intake_webhook_receive(source, payload, raw=body.decode("utf-8", "replace"))
     except ValidationFailed as exc:
         return _errors_json(exc)
+    except Exception:
+        callback_release(kind, signature)
+        raise
     status = 422 if result.message.outcome == Outcome.REJECTED else 202
     return _result_json(result, status=status)
