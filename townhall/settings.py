@@ -379,3 +379,6 @@ if PRODUCTION and EMAIL_BACKEND.startswith("anymail.") and not ANYMAIL["WEBHOOK_
         "ANYMAIL_WEBHOOK_SECRET is required in production with an anymail EMAIL_BACKEND: "
         "its tracking webhooks would otherwise accept anyone's delivery reports."
     )
+# Outgoing webhooks reach public addresses only; CIDRs listed here are allowed as well
+# (e.g. "127.0.0.1/32" for a local receiver in the demo, "10.20.0.0/16" for the council's own).
+TOWNHALL_WEBHOOK_ALLOWED_NETWORKS = env.list("TOWNHALL_WEBHOOK_ALLOWED_NETWORKS", default=[])

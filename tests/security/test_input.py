@@ -391,3 +391,107 @@ def test_production_refuses_to_start_without_the_anymail_webhook_secret(tmp_path
     )
     # (Other production checks may still stop it here; this one no longer does.)
     assert "ANYMAIL_WEBHOOK_SECRET" not in ok.stderr, ok.stderr[-2000:]
+
+
+# --- 5. outgoing webhooks only to public addresses ---------------------------------------
+
+
+class _Receiver:
+    """A real HTTP server on the loopback interface: what an attacker wants us to reach."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.hits: list[str] = []
+        hits = self.hits
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                hits.append(self.path)
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Any:
+    server = _Receiver()
+    yield server
+    server.close()
+
+
+def hook_send(url: str) -> Any:
+    from townhall.notify.channels.base import OutgoingMessage
+    from townhall.notify.models import WebhookSubscriber
+    from townhall.notify.webhooks import SubscriberWebhookChannel
+
+    WebhookSubscriber.objects.get_or_create(url=url, defaults={"name": "x", "secret": "s"})
+    message = OutgoingMessage(key="k1", channel="webhook", to=url, subject="s", body="{}")
+    return SubscriberWebhookChannel().send(message)
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "169.254.169.254", "10.0.0.5", "[::1]"],
+)
+def test_a_webhook_to_a_private_loopback_or_link_local_address_is_refused(
+    receiver: _Receiver, host: str
+) -> None:
+    from townhall.notify.channels.base import ChannelError
+
+    with pytest.raises(ChannelError) as refused:
+        hook_send(f"http://{host}:{receiver.port}/hook")
+    assert (refused.value.code, refused.value.retryable) == ("private_address", False)
+    assert receiver.hits == []
+
+
+def test_a_council_can_allow_its_own_network_by_setting(receiver: _Receiver, settings: Any) -> None:
+    settings.TOWNHALL_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    result = hook_send(f"http://127.0.0.1:{receiver.port}/hook")
+    assert result.status == "delivered" and receiver.hits == ["/hook"]
+
+
+def test_a_name_that_rebinds_to_loopback_after_the_check_is_refused_at_send_time(
+    receiver: _Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from townhall.notify.channels.base import ChannelError
+    from townhall.notify.webhooks import webhook_url_refusal
+
+    answers = iter(["93.184.215.14", "127.0.0.1"])  # the DNS server is the attacker's
+
+    def getaddrinfo(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        if host != "rebind.attacker.example":
+            raise socket.gaierror("unknown")
+        address = next(answers)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    url = f"http://rebind.attacker.example:{receiver.port}/hook"
+    assert webhook_url_refusal(url) == ""  # registered while it looked public
+    with pytest.raises(ChannelError) as refused:
+        hook_send(url)
+    assert refused.value.code == "private_address" and receiver.hits == []
+
+
+def test_the_admin_refuses_a_private_webhook_address(db: None) -> None:
+    from townhall.notify.admin import WebhookSubscriberForm
+
+    form = WebhookSubscriberForm(
+        data={"name": "x", "url": "http://169.254.169.254/latest/", "secret": "s", "kinds": "[]"}
+    )
+    assert not form.is_valid()
+    assert "non-public address" in str(form.errors["url"])
