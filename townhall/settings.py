@@ -382,3 +382,11 @@ if PRODUCTION and EMAIL_BACKEND.startswith("anymail.") and not ANYMAIL["WEBHOOK_
 # Outgoing webhooks reach public addresses only; CIDRs listed here are allowed as well
 # (e.g. "127.0.0.1/32" for a local receiver in the demo, "10.20.0.0/16" for the council's own).
 TOWNHALL_WEBHOOK_ALLOWED_NETWORKS = env.list("TOWNHALL_WEBHOOK_ALLOWED_NETWORKS", default=[])
+# Photo decoding: at most this many at once per process; others wait this long, then are
+# refused politely (memory stays bounded under a burst of uploads).
+TOWNHALL_PHOTO_DECODES = env.int("TOWNHALL_PHOTO_DECODES", default=2)
+TOWNHALL_PHOTO_DECODE_WAIT_SECONDS = env.float("TOWNHALL_PHOTO_DECODE_WAIT_SECONDS", default=20)
+# Photos kept for report forms sent back with mistakes: per visitor's session (the oldest
+# make room) and in all (expired ones are purged first, then new ones are not kept).
+TOWNHALL_STAGED_PHOTOS_PER_SESSION = env.int("TOWNHALL_STAGED_PHOTOS_PER_SESSION", default=10)
+TOWNHALL_STAGED_PHOTOS_MAX = env.int("TOWNHALL_STAGED_PHOTOS_MAX", default=2000)

@@ -495,3 +495,110 @@ def test_the_admin_refuses_a_private_webhook_address(db: None) -> None:
     )
     assert not form.is_valid()
     assert "non-public address" in str(form.errors["url"])
+
+
+# --- 4. photos: bounded decoding, staged-photo quotas ---------------------------------------
+
+
+def _jpeg(size: tuple[int, int] = (64, 48)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, "red").save(out, "JPEG", quality=50)
+    return out.getvalue()
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale(tmp_path: Path) -> None:
+    """8000 x 6000 (48 MP, 144 MB as RGB, several copies before): decoded in draft mode
+    and shrunk before any copy, the peak memory stays far below one full-size image."""
+    import os
+    import subprocess
+    import sys
+
+    photo = tmp_path / "big.jpg"
+    photo.write_bytes(_jpeg((8000, 6000)))
+    code = (
+        "import resource, django, sys; django.setup();"
+        "from townhall.cases.photos import photo_clean;"
+        f"data = open({str(photo)!r}, 'rb').read();"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+        "clean = photo_clean(data, filename='big.jpg');"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+        "print(clean.width, clean.height, (after - before) // 1024)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "townhall.settings"}
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    width, height, grown_mb = (int(v) for v in run.stdout.split()[-3:])
+    assert (width, height) == (2560, 1920)
+    assert grown_mb < 100, f"decoding grew the process by {grown_mb} MB"
+
+
+def test_photo_decodes_are_limited_per_process(settings: Any) -> None:
+    import threading
+
+    from townhall.cases.photos import InvalidPhoto, photo_clean, photo_decode_slot
+
+    settings.TOWNHALL_PHOTO_DECODES = 1
+    settings.TOWNHALL_PHOTO_DECODE_WAIT_SECONDS = 0.2
+    holding, release = threading.Event(), threading.Event()
+
+    def another_upload() -> None:  # a decode in progress elsewhere in the process
+        with photo_decode_slot():
+            holding.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=another_upload)
+    worker.start()
+    holding.wait(5)
+    try:
+        with pytest.raises(InvalidPhoto, match="busy"):
+            photo_clean(_jpeg(), filename="a.jpg")
+    finally:
+        release.set()
+        worker.join()
+    assert photo_clean(_jpeg(), filename="a.jpg").width == 64
+
+
+def test_pillow_s_own_bomb_limit_follows_the_setting(settings: Any) -> None:
+    from PIL import Image
+
+    from townhall.cases.photos import photo_clean
+
+    settings.TOWNHALL_PHOTO_MAX_PIXELS = 20_000_000
+    photo_clean(_jpeg(), filename="a.jpg")
+    assert Image.MAX_IMAGE_PIXELS == 20_000_000  # Pillow's default is 89 M
+
+
+def _form_with_a_mistake(client: Client, n: int) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    photo = SimpleUploadedFile(f"{n}.jpg", _jpeg(), "image/jpeg")
+    # No answer to the required "size": the form comes back and the photo is staged.
+    return client.post(
+        "/report/pothole/",
+        {"description": "Deep hole", "attribute_size": "", "photos": [photo]},
+    )
+
+
+def test_a_visitor_cannot_fill_the_disk_with_staged_photos(
+    client: Client, pothole: Any, settings: Any, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TOWNHALL_STAGED_PHOTOS_PER_SESSION = 3
+    for n in range(8):
+        assert _form_with_a_mistake(client, n).status_code == 400
+    staged = list((tmp_path / "media" / "staging").iterdir())
+    assert len(staged) == 3  # the oldest made room
+
+
+def test_staged_photos_have_an_overall_quota(pothole: Any, settings: Any, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TOWNHALL_STAGED_PHOTOS_MAX = 4
+    for n in range(7):  # seven visitors, each with their own session
+        response = _form_with_a_mistake(Client(), n)
+        assert response.status_code == 400  # the form still comes back, never a 500
+    assert len(list((tmp_path / "media" / "staging").iterdir())) == 4
