@@ -602,3 +602,65 @@ def test_staged_photos_have_an_overall_quota(pothole: Any, settings: Any, tmp_pa
         response = _form_with_a_mistake(Client(), n)
         assert response.status_code == 400  # the form still comes back, never a 500
     assert len(list((tmp_path / "media" / "staging").iterdir())) == 4
+
+
+# --- 2. numbers typed into the rules pages -------------------------------------------------
+
+ENERGY = "/check/energy_subsidy/"
+ELIGIBLE = {
+    "submitted": "1",
+    "lives_in_town": "yes",
+    "owner_occupier": "yes",
+    "household_size": "2",
+    "household_income": "45,000",
+    "year_built": "1975",
+    "work_type": "insulation",
+    "cost": "10000",
+}
+
+
+@pytest.fixture
+def rules_fresh() -> Any:
+    from townhall.rules.selectors import rules_cache_clear
+
+    rules_cache_clear()
+    yield
+    rules_cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("cost", "1e99999999999"),  # overflowed the decimal context: a 500
+        ("cost", "1e999999"),  # printed as a million digits
+        ("household_income", "1e999999"),
+        ("cost", "1e-999999"),
+        ("household_income", "9" * 19),
+        ("cost", "0." + "0" * 17 + "1"),
+    ],
+)
+def test_absurd_numbers_on_the_check_page_are_form_errors_fast_and_small(
+    client: Client, rules_fresh: None, field: str, value: str
+) -> None:
+    assert client.get(ENERGY, ELIGIBLE).status_code == 200  # the rules are loaded
+    started = time.perf_counter()
+    response = client.get(ENERGY, {**ELIGIBLE, field: value})
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 400
+    assert len(response.content) < 100_000 and elapsed < 1.0
+    assert "Enter a" in response.content.decode()
+
+
+def test_numbers_a_person_means_are_still_taken(client: Client, rules_fresh: None) -> None:
+    for income in ("45,000", "$45000.50", "999,999,999,999", "0.000001"):
+        response = client.get(ENERGY, {**ELIGIBLE, "household_income": income})
+        assert response.status_code == 200, income
+
+
+def test_an_overflow_inside_a_rule_is_a_rule_error_not_a_500() -> None:
+    from decimal import Decimal
+
+    from townhall.rules.expressions import RuleEvaluationError, _binary
+
+    with pytest.raises(RuleEvaluationError):
+        _binary("*", Decimal("1e999999999"), Decimal("1e999999999"))
