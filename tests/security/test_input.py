@@ -363,6 +363,15 @@ def test_a_non_ascii_sms_signature_is_refused_not_a_500(client: Client, inbound:
         HTTP_X_TWILIO_SIGNATURE="sïgnature",
     )
     assert response.status_code == 403
+    source = WebhookSource.objects.create(slug="social", name="Social", secret="s3crét")
+    partner = client.post(
+        f"/hooks/intake/{source.slug}/",
+        b'{"text": "x"}',
+        content_type="application/json",
+        HTTP_X_TOWNHALL_TIMESTAMP="١٢",
+        HTTP_X_TOWNHALL_SIGNATURE="v1=éé",
+    )
+    assert partner.status_code == 403
 
 
 def test_production_refuses_to_start_without_the_anymail_webhook_secret(tmp_path: Path) -> None:

@@ -67,15 +67,19 @@ def xml_clean(value: str) -> str:
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+def _key_clean(key: Any) -> Any:
+    return line_clean(key) if isinstance(key, str) else key
+
+
 def _answer_clean(value: Any, depth: int = 0) -> Any:
     if isinstance(value, str):
         return text_clean(value)
     if depth >= ANSWERS_MAX_DEPTH:
         return value
     if isinstance(value, list | tuple):
-        return [_answer_clean(v, depth + 1) for v in value]
+        return type(value)(_answer_clean(v, depth + 1) for v in value)
     if isinstance(value, Mapping):
-        return {line_clean(k): _answer_clean(v, depth + 1) for k, v in value.items()}
+        return {_key_clean(k): _answer_clean(v, depth + 1) for k, v in value.items()}
     return value
 
 
@@ -115,7 +119,7 @@ def message_normalise(message: Message) -> Message:
         raw=raw_clean(message.raw),
         automatic=line_clean(message.automatic),
         service_code=line_clean(message.service_code),
-        answers={line_clean(k): _answer_clean(v) for k, v in message.answers.items()},
+        answers={_key_clean(k): _answer_clean(v) for k, v in message.answers.items()},
         media_url=line_clean(message.media_url),
         priority=line_clean(message.priority),
     )
