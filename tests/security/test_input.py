@@ -673,3 +673,15 @@ def test_an_overflow_inside_a_rule_is_a_rule_error_not_a_500() -> None:
 
     with pytest.raises(RuleEvaluationError):
         _binary("*", Decimal("1e999999999"), Decimal("1e999999999"))
+
+
+def test_html_mail_with_a_broken_markup_declaration_is_still_read() -> None:
+    from townhall.intake.email_in import email_parse
+
+    msg = EmailMessage()
+    msg["From"] = "rosa@example.org"
+    msg["Subject"] = "Hole"
+    msg.set_content("<html><head><![->\n</head><body><p>Hole on Elm</p></body></html>", "html")
+    parsed = email_parse(msg.as_bytes())
+    assert "X-Townhall-Parse-Error" not in parsed.headers  # html.parser used to give up
+    assert "Hole on Elm" in parsed.text
