@@ -412,3 +412,27 @@ TOWNHALL_PERIODIC_TASKS += [("townhall.people.tasks.proofs_purge_task", 3600)]
 # --- private links and public data (issue 15) ---
 # Hours a link that confirms an e-mail address (before it follows a request) stays valid.
 TOWNHALL_FOLLOW_CONFIRM_HOURS = env.int("TOWNHALL_FOLLOW_CONFIRM_HOURS", default=72)
+# --- input that must never break anything (issue 15; docs/security/input.md) ---
+# Signed SMS callbacks carry no time: each signature is remembered this long (replays refused).
+TOWNHALL_SMS_REPLAY_SECONDS = env.int("TOWNHALL_SMS_REPLAY_SECONDS", default=7 * 86400)
+# django-anymail accepts unauthenticated tracking webhooks (with a warning) when no secret
+# is set: in production an anymail e-mail backend needs ANYMAIL_WEBHOOK_SECRET, and without
+# it the tracking URLs are not served at all (townhall/urls.py).
+if PRODUCTION and EMAIL_BACKEND.startswith("anymail.") and not ANYMAIL["WEBHOOK_SECRET"]:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "ANYMAIL_WEBHOOK_SECRET is required in production with an anymail EMAIL_BACKEND: "
+        "its tracking webhooks would otherwise accept anyone's delivery reports."
+    )
+# Outgoing webhooks reach public addresses only; CIDRs listed here are allowed as well
+# (e.g. "127.0.0.1/32" for a local receiver in the demo, "10.20.0.0/16" for the council's own).
+TOWNHALL_WEBHOOK_ALLOWED_NETWORKS = env.list("TOWNHALL_WEBHOOK_ALLOWED_NETWORKS", default=[])
+# Photo decoding: at most this many at once per process; others wait this long, then are
+# refused politely (memory stays bounded under a burst of uploads).
+TOWNHALL_PHOTO_DECODES = env.int("TOWNHALL_PHOTO_DECODES", default=2)
+TOWNHALL_PHOTO_DECODE_WAIT_SECONDS = env.float("TOWNHALL_PHOTO_DECODE_WAIT_SECONDS", default=20)
+# Photos kept for report forms sent back with mistakes: per visitor's session (the oldest
+# make room) and in all (expired ones are purged first, then new ones are not kept).
+TOWNHALL_STAGED_PHOTOS_PER_SESSION = env.int("TOWNHALL_STAGED_PHOTOS_PER_SESSION", default=10)
+TOWNHALL_STAGED_PHOTOS_MAX = env.int("TOWNHALL_STAGED_PHOTOS_MAX", default=2000)

@@ -13,7 +13,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("console/", include("townhall.console.urls")),
     path("hooks/", include("townhall.hooks.urls")),
-    path("hooks/anymail/", include("anymail.urls")),
+    # Without its secret anymail would take anyone's delivery reports: not served in
+    # production then (settings.py refuses to start with an anymail backend and no secret).
+    *(
+        [path("hooks/anymail/", include("anymail.urls"))]
+        if settings.ANYMAIL.get("WEBHOOK_SECRET") or not settings.PRODUCTION
+        else []
+    ),
     path("open311/v2/", include("townhall.open311.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("townhall.portal.urls")),

@@ -8,6 +8,7 @@ the provider's webhook.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -171,10 +172,14 @@ def _float_or_none(value: Any, name: str, errors: dict[str, list[str]]) -> float
     if value is None or value == "":
         return None
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         errors[name] = ["Give a decimal number."]
         return None
+    if not math.isfinite(number):
+        errors[name] = ["Give a decimal number."]
+        return None
+    return number
 
 
 def webhook_message(source: WebhookSource, payload: Any, *, raw: str) -> Message:

@@ -39,7 +39,7 @@ from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datet
 from io import BytesIO
 from types import MappingProxyType
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, ParserRejectedMarkup
 from bs4.element import NavigableString, PreformattedString, Tag
 
 # Reply addresses are made by notify (on the mail it sends) and read here.
@@ -660,6 +660,22 @@ def _attribute(tag: Tag, name: str) -> str:
     return value if isinstance(value, str) else " ".join(value)
 
 
+_DECLARATION_RE = re.compile(r"<!(?!--)")
+
+
+def _soup(html: str) -> BeautifulSoup:
+    """The parsed HTML. The standard library's parser gives up on some broken markup
+    declarations ("<![-"): those are then read as text, and failing that, everything is."""
+    try:
+        return BeautifulSoup(html, "html.parser")
+    except ParserRejectedMarkup:
+        pass
+    try:
+        return BeautifulSoup(_DECLARATION_RE.sub("&lt;!", html), "html.parser")
+    except ParserRejectedMarkup:
+        return BeautifulSoup(html.replace("&", "&amp;").replace("<", "&lt;"), "html.parser")
+
+
 def html_to_text(html: str) -> str:
     """Readable plain text from an HTML body: paragraphs and line breaks kept, list items as
     ``- item`` / ``1. item``, table cells separated by ``|``, link text kept (not the URL),
@@ -669,7 +685,7 @@ def html_to_text(html: str) -> str:
     html = _DATA_URI_RE.sub('src=""', html)  # pasted images: megabytes of base64
     if len(html) > _MAX_HTML_CHARS:
         html = html[:_MAX_HTML_CHARS]
-    soup = BeautifulSoup(html, "html.parser")
+    soup = _soup(html)
     writer = _TextWriter()
     lists: list[list[int]] = []  # per open list: [is_ordered, counter]
     pre_depth = 0

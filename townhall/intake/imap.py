@@ -2,8 +2,10 @@
 
 Each unseen message is fetched, taken through the pipeline (`intake_email_receive`) and
 only then flagged \\Seen, so a crash between the two fetches it again next time; the
-Message-ID makes that second delivery a no-op. The mailbox is an adapter (`Mailbox`),
-with `ImapMailbox` for a real server and a fake for tests.
+Message-ID makes that second delivery a no-op. A message the pipeline refuses (too large)
+or cannot take (anything it raises) is quarantined: kept as a REJECTED InboundMessage with
+its raw text, flagged \\Seen, and the poll carries on with the next one. The mailbox is
+an adapter (`Mailbox`), with `ImapMailbox` for a real server and a fake for tests.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Protocol
 
 from townhall.core.errors import ValidationFailed
 from townhall.intake.channels import intake_email_receive
+from townhall.intake.services import intake_quarantine
+from townhall.people.models import Channel
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +80,22 @@ class PollReport:
     fetched: int = 0
     outcomes: dict[str, int] | None = None
     failed: int = 0
+    quarantined: int = 0
 
     def count(self, outcome: str) -> None:
         self.outcomes = self.outcomes or {}
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+
+def _quarantine(raw: bytes, uid: bytes, reason: str) -> bool:
+    """Keep the message as REJECTED; False (it stays unseen) if even that fails."""
+    logger.warning("imap: message %s quarantined: %s", uid, reason)
+    try:
+        intake_quarantine(channel=Channel.EMAIL, raw=raw, source="imap", reason=reason)
+    except Exception:
+        logger.exception("imap: message %s could not be quarantined", uid)
+        return False
+    return True
 
 
 def mailbox_poll(
@@ -91,17 +107,22 @@ def mailbox_poll(
     for n, uid in enumerate(uids, start=1):
         try:
             raw = mailbox.fetch(uid)
-            report.fetched += 1
-            result = intake_email_receive(raw, source="imap")
-            report.count(result.message.outcome)
-        except ValidationFailed as exc:  # too large: kept unseen for a person to look at
-            logger.warning("imap: message %s refused: %s", uid, exc.message)
-            report.failed += 1
-            continue
         except (OSError, imaplib.IMAP4.error):
             logger.exception("imap: message %s could not be fetched", uid)
             report.failed += 1
-            continue
+            continue  # the server's problem, not the message's: fetched again next time
+        report.fetched += 1
+        try:
+            result = intake_email_receive(raw, source="imap")
+            report.count(result.message.outcome)
+        except Exception as exc:  # one bad message never stops the poller
+            if not isinstance(exc, ValidationFailed):  # too large: refused, nothing broke
+                logger.exception("imap: message %s could not be taken in", uid)
+            reason = exc.message if isinstance(exc, ValidationFailed) else type(exc).__name__
+            if not _quarantine(raw, uid, reason):
+                report.failed += 1
+                continue
+            report.quarantined += 1
         mailbox.done(uid)
         if progress is not None:
             progress(n, len(uids))

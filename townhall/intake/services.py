@@ -56,6 +56,7 @@ from townhall.intake.models import (
     SuggestionStatus,
     TriageReview,
 )
+from townhall.intake.normalise import line_clean, message_normalise, raw_clean
 from townhall.notify.services import notification_reporter_recheck
 from townhall.people.contacts import email_normalise, phone_normalise
 from townhall.people.models import Channel, Citizen, ContactKind
@@ -101,7 +102,9 @@ def intake_accept(message: Message) -> IntakeResult:
     A redelivery of a message already received (same channel and provider id) returns
     the first delivery's result. If processing fails unexpectedly the message stays
     RECEIVED for `intake_process_pending`; bad input marks it REJECTED with the reason.
+    Text is cleaned first (`message_normalise`): no control character reaches the database.
     """
+    message = message_normalise(message)
     earlier = _earlier_delivery(message)
     if earlier is not None:
         return IntakeResult(message=earlier, case=earlier.case)
@@ -132,12 +135,32 @@ def intake_submit(message: Message) -> IntakeResult:
     Inside a caller's transaction no savepoint is taken (a round trip each way): a refusal
     rolls the caller's transaction back too, as the exception leaves it.
     """
+    message = message_normalise(message)
     with transaction.atomic(savepoint=False):
         # Written once, with what became of it, at the end of the same transaction.
         inbound = _build(message)
         result = _process(inbound, message)
         _attachments_save(result.message, message)
         return result
+
+
+def intake_quarantine(
+    *, channel: str, raw: bytes | str, source: str, reason: str
+) -> InboundMessage:
+    """Keep a message the pipeline could not take (it raised, or it is too large) as
+    REJECTED, raw payload and all, for a person to look at; the channel carries on."""
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    inbound = InboundMessage(
+        channel=channel,
+        received_at=clock.now(),
+        source=source[:60],
+        raw=raw_clean(text[:RAW_MAX]),
+        outcome=Outcome.REJECTED,
+        reason=line_clean(f"quarantined: {reason}")[:300],
+        processed_at=clock.now(),
+    )
+    inbound.save(force_insert=True)
+    return inbound
 
 
 def intake_process_pending(*, older_than: timedelta = timedelta(minutes=2)) -> int:

@@ -24,6 +24,7 @@ from townhall.notify.models import (
 )
 from townhall.notify.rendering import PLACEHOLDERS, template_check, template_render
 from townhall.notify.services import notification_retry
+from townhall.notify.webhooks import webhook_url_refusal
 
 SAMPLE_VALUES = {
     "name": "Maria Delgado",
@@ -185,7 +186,23 @@ class AlertSubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     readonly_fields = ["min_lat", "max_lat", "min_long", "max_long"]
 
 
+class WebhookSubscriberForm(forms.ModelForm):  # type: ignore[type-arg]
+    url = forms.URLField(max_length=200, assume_scheme="https")
+
+    class Meta:
+        model = WebhookSubscriber
+        fields = ["name", "url", "secret", "kinds", "active"]
+
+    def clean_url(self) -> str:
+        url: str = self.cleaned_data["url"]
+        refusal = webhook_url_refusal(url)
+        if refusal:  # private, loopback, link-local… (checked again at every send)
+            raise forms.ValidationError(refusal)
+        return url
+
+
 @admin.register(WebhookSubscriber)
 class WebhookSubscriberAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = WebhookSubscriberForm
     list_display = ["name", "url", "active"]
     list_filter = ["active"]

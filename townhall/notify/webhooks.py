@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
+
 from townhall.cases.models import Case, CaseEvent
+from townhall.notify.channels.addresses import address_policy, url_address_refusal
 from townhall.notify.channels.base import ChannelError
 from townhall.notify.channels.webhook import WebhookChannel
 from townhall.notify.models import (
@@ -35,7 +38,14 @@ class SubscriberWebhookChannel(WebhookChannel):
     """The webhook channel signing with each subscriber's own secret."""
 
     def __init__(self, name: str = "webhook", **options: Any) -> None:
+        options.setdefault("allowed_networks", settings.TOWNHALL_WEBHOOK_ALLOWED_NETWORKS)
         super().__init__(name=name, secret_for=subscriber_secret, **options)
+
+
+def webhook_url_refusal(url: str) -> str:
+    """Why `url` may not be a subscriber's address ("" if it may): every address its host
+    resolves to must be public or in TOWNHALL_WEBHOOK_ALLOWED_NETWORKS."""
+    return url_address_refusal(url, address_policy(settings.TOWNHALL_WEBHOOK_ALLOWED_NETWORKS))
 
 
 def webhook_payload(*, case: Case, event: CaseEvent, kind: str) -> str:

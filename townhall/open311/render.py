@@ -10,6 +10,8 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 import orjson
 from django.http import HttpRequest, HttpResponse
 
+from townhall.intake.normalise import xml_clean
+
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
 
@@ -37,7 +39,8 @@ def _xml_value(parent: Element, name: str, value: Any, item_names: Mapping[str, 
         for inner in value:
             _xml_value(node, child, inner, item_names)
     else:
-        node.text = str(value)
+        # Stored text may hold characters XML 1.0 cannot carry at all (escaped or not).
+        node.text = xml_clean(str(value))
 
 
 def to_xml(

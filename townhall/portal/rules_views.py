@@ -66,7 +66,7 @@ class ProgrammeForm(forms.Form):
                     widget=forms.RadioSelect,
                 )
             elif spec.type == "date":
-                field = forms.CharField(widget=DateWidget)
+                field = forms.CharField(max_length=10, widget=DateWidget)
             else:
                 mode = "numeric" if spec.type == "integer" else "decimal"
                 field = forms.CharField(

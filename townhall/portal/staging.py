@@ -6,10 +6,17 @@ re-encoded, EXIF gone) are written to ``staging/`` in the media storage under a 
 and the form carries a signed token per photo. Only a holder of the token can see or use a
 staged photo; tokens expire after ``TOWNHALL_STAGED_PHOTO_HOURS`` and `staged_photos_purge`
 (a periodic task) deletes what was never sent. Sending the report removes its staged files.
+
+Quotas (docs/security/input.md): a visitor's session keeps at most
+TOWNHALL_STAGED_PHOTOS_PER_SESSION staged photos (the oldest make room), and the folder at
+most TOWNHALL_STAGED_PHOTOS_MAX in all (expired ones are purged first; if it is still full
+the photo is not kept and the resident chooses it again), so nobody can fill the disk by
+sending forms with mistakes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -36,10 +43,51 @@ def _max_age() -> int:
     return int(settings.TOWNHALL_STAGED_PHOTO_HOURS * 3600)
 
 
-def photo_stage(photo: CleanPhoto, *, filename: str = "") -> str:
-    """Keep a checked photo for a while; return the token that gives it back."""
+class StagingFull(StagedPhotoGone):
+    """The staging folder is at its overall quota: the photo is not kept."""
+
+
+def owner_key(session_key: str) -> str:
+    """The prefix of a session's staged files: not the session key itself."""
+    digest = hashlib.blake2b(
+        session_key.encode(), key=settings.SECRET_KEY.encode()[:64], digest_size=6
+    )
+    return digest.hexdigest()
+
+
+def _staged_files() -> list[str]:
+    try:
+        _dirs, files = default_storage.listdir(FOLDER)
+    except FileNotFoundError:
+        return []
+    return list(files)
+
+
+def _make_room(owner: str) -> None:
+    files = _staged_files()
+    mine = [f for f in files if owner and f.startswith(f"{owner}-")]
+    keep = max(0, int(settings.TOWNHALL_STAGED_PHOTOS_PER_SESSION) - 1)
+    if len(mine) > keep:
+        by_age = sorted(mine, key=lambda f: default_storage.get_modified_time(f"{FOLDER}/{f}"))
+        for file in by_age[: len(mine) - keep]:
+            default_storage.delete(f"{FOLDER}/{file}")
+            files.remove(file)
+    if len(files) >= settings.TOWNHALL_STAGED_PHOTOS_MAX:
+        staged_photos_purge()
+        if len(_staged_files()) >= settings.TOWNHALL_STAGED_PHOTOS_MAX:
+            log.warning("staged photos at their quota: a photo was not kept")
+            raise StagingFull("staging full")
+
+
+def photo_stage(photo: CleanPhoto, *, filename: str = "", owner: str = "") -> str:
+    """Keep a checked photo for a while; return the token that gives it back.
+
+    `owner` (from `owner_key`) counts it against its session's quota. Raise StagingFull
+    if the folder is at its overall quota even after purging what expired."""
+    _make_room(owner)
+    prefix = f"{owner}-" if owner else ""
     name = default_storage.save(
-        f"{FOLDER}/{uuid.uuid4().hex}.{photo.extension}", ContentFile(photo.content)
+        f"{FOLDER}/{prefix}{uuid.uuid4().hex}.{photo.extension}", ContentFile(photo.content)
     )
     return signing.dumps(
         {
@@ -124,12 +172,8 @@ def staged_photos_purge(*, now: datetime | None = None) -> int:
     """Delete staged photos older than their tokens can live; return how many."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=_max_age())
-    try:
-        _dirs, files = default_storage.listdir(FOLDER)
-    except FileNotFoundError:
-        return 0
     removed = 0
-    for file in files:
+    for file in _staged_files():
         name = f"{FOLDER}/{file}"
         try:
             if default_storage.get_modified_time(name) < cutoff:

@@ -78,6 +78,7 @@ from townhall.portal.services import (
 )
 from townhall.portal.staging import (
     StagedPhotoGone,
+    owner_key,
     photo_stage,
     staged_photo_file,
     staged_photo_name,
@@ -295,15 +296,21 @@ def _location_from_query(request: HttpRequest) -> tuple[Location | None, dict[st
     return None, shown
 
 
-def _photos_kept(form: ReportForm) -> list[tuple[str, str]]:
+def _photos_kept(request: HttpRequest, form: ReportForm) -> list[tuple[str, str]]:
     """(token, file name) of every photo to offer again after a failed try."""
     kept = []
+    owner = ""
     for token_or_name, photo in form.photos_to_keep():
         try:
             if photo is None:
                 kept.append((token_or_name, staged_photo_name(token_or_name)))
-            else:
-                kept.append((photo_stage(photo, filename=token_or_name), token_or_name))
+                continue
+            if not owner:  # the session the staging quota counts against
+                if not request.session.session_key:
+                    request.session.save()
+                owner = owner_key(request.session.session_key or "")
+            token = photo_stage(photo, filename=token_or_name, owner=owner)
+            kept.append((token, token_or_name))
         except (StagedPhotoGone, OSError):
             continue
     return kept
@@ -358,7 +365,7 @@ def report_view(request: HttpRequest, code: str) -> HttpResponse:
                 staged_photos_discard(form.kept_tokens)
                 return redirect("portal:confirmation", token=track_token(case))
         context.update(form=form, step="details", location=_posted_location(request))
-        context["kept"] = _photos_kept(form)
+        context["kept"] = _photos_kept(request, form)
         return render(request, "portal/report.html", context, status=400)
 
     chosen, shown = _location_from_query(request)

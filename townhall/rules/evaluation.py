@@ -270,6 +270,13 @@ def _unknown_text(
     return pick(template, language).replace("{questions}", questions)
 
 
+# Bounds on a typed number (docs/security/input.md): digits typed, size, decimals.
+NUMBER_TEXT_MAX = 30
+NUMBER_DIGITS = 12  # whole digits: under a trillion
+NUMBER_LIMIT = Decimal(10) ** NUMBER_DIGITS
+NUMBER_DECIMALS = 6
+
+
 def input_coerce(spec: Input, raw: object) -> Value:
     """Turn a raw answer (text from a form or the command line, or YAML data) into its type.
 
@@ -304,12 +311,24 @@ def input_coerce(spec: Input, raw: object) -> Value:
         return str(raw)
     if isinstance(raw, bool):
         raise bad("must be a number")
+    text = str(raw).strip().replace(",", "").lstrip("$")
+    if len(text) > NUMBER_TEXT_MAX:
+        raise bad("must be a number")
     try:
-        number = Decimal(str(raw).strip().replace(",", "").lstrip("$"))
+        number = Decimal(text)
     except ArithmeticError:
         raise bad("must be a number") from None
     if not number.is_finite():
         raise bad("must be a number")
+    # What a person could mean: "1e999999" is a valid Decimal whose arithmetic overflows
+    # and whose printing takes seconds and megabytes.
+    # (Read from the digits and exponent alone: abs() itself would overflow.)
+    exponent = number.as_tuple().exponent
+    if number and (number.adjusted() >= NUMBER_DIGITS or int(exponent) < -NUMBER_DECIMALS):
+        raise bad(
+            f"must be less than {format_value(NUMBER_LIMIT)} in size, "
+            f"with at most {NUMBER_DECIMALS} decimals"
+        )
     if spec.type == "integer" and number != number.to_integral_value():
         raise bad("must be a whole number")
     if spec.minimum is not None and number < spec.minimum:

@@ -527,5 +527,5 @@ def _binary(op: str, left: Value, right: Value) -> Value:
         if op == "*":
             return x * y
         return x / y
-    except (ZeroDivisionError, InvalidOperation):
+    except ArithmeticError:  # division by zero, overflow, invalid operation
         raise RuleEvaluationError(f"cannot compute {x} {op} {y}") from None

@@ -213,14 +213,23 @@ def _headers_dict(message: Message | None) -> dict[str, str]:
     return {key: str(value) for key, value in message.items()}
 
 
-def urllib_transport(timeout: float = 10.0) -> Transport:
+def urllib_transport(
+    timeout: float = 10.0, *, address_allowed: Callable[[Any], bool] | None = None
+) -> Transport:
     """The real transport: ``urllib.request`` with a timeout, no redirects, http(s) only.
 
     An HTTP error status is an answer (HttpResponse with that status), not an exception.
     A network failure (DNS, refused connection, TLS, timeout) raises
-    ``ChannelError(retryable=True, code="network")``.
+    ``ChannelError(retryable=True, code="network")``. With ``address_allowed`` (see
+    addresses.py) it connects only to addresses that pass, checked at connection time;
+    any other raises ``ChannelError(retryable=False, code="private_address")``.
     """
-    opener = urllib.request.build_opener(_NoRedirects())
+    from townhall.notify.channels.addresses import AddressRefused, guarded_handlers
+
+    handlers: list[urllib.request.BaseHandler] = [_NoRedirects()]
+    if address_allowed is not None:
+        handlers += guarded_handlers(address_allowed)
+    opener = urllib.request.build_opener(*handlers)
 
     def transport(method: str, url: str, headers: Mapping[str, str], body: bytes) -> HttpResponse:
         parts = urlsplit(url)
@@ -255,6 +264,12 @@ def urllib_transport(timeout: float = 10.0) -> Transport:
             # URLError (DNS, refused, TLS) and TimeoutError are OSErrors; a connection dropped
             # mid-answer raises http.client errors (IncompleteRead) that are not.
             reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            if isinstance(reason, AddressRefused):
+                raise ChannelError(
+                    f"{method} {parts.scheme}://{parts.hostname}: {reason}",
+                    retryable=False,
+                    code="private_address",
+                ) from exc
             raise ChannelError(
                 f"{method} {parts.scheme}://{parts.hostname}: {reason}",
                 retryable=True,

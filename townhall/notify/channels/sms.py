@@ -99,7 +99,8 @@ class HttpSmsGateway:
     def request_is_authentic(self, *, url: str, params: Mapping[str, str], signature: str) -> bool:
         """Return whether a callback the provider sent us carries its valid signature."""
         expected = sms_request_signature(auth_token=self._auth_token, url=url, params=params)
-        return hmac.compare_digest(expected, signature)
+        # Bytes: compare_digest raises TypeError on a str with non-ASCII characters.
+        return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
     @property
     def messages_url(self) -> str:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
+from townhall.notify.channels.addresses import address_policy
 from townhall.notify.channels.base import (
     ChannelError,
     OutgoingMessage,
@@ -82,14 +84,36 @@ class WebhookChannel:
         secret_for: Callable[[str], str],
         transport: Transport | None = None,
         clock: Callable[[], float] = time.time,
+        allowed_networks: Sequence[str] = (),
     ) -> None:
         self.name = name
         self.secret_for = secret_for
-        self.transport: Transport = transport if transport is not None else urllib_transport()
+        # Public addresses only, plus the networks the council allows (addresses.py): the
+        # real transport checks every address the host resolves to when it connects.
+        self.address_allowed = address_policy(allowed_networks)
+        self.transport: Transport = (
+            transport
+            if transport is not None
+            else urllib_transport(address_allowed=self.address_allowed)
+        )
         self.clock = clock
 
     def __repr__(self) -> str:
         return f"WebhookChannel(name={self.name!r})"
+
+    def _literal_refusal(self, host: str) -> str:
+        """Why an IP-literal host may not be sent to ("" for a name or an allowed address);
+        names are checked by the transport as it connects."""
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return ""
+        if self.address_allowed(address):
+            return ""
+        return (
+            f"webhook address {host} is not public "
+            "(allow it with TOWNHALL_WEBHOOK_ALLOWED_NETWORKS)"
+        )
 
     def send(self, message: OutgoingMessage) -> SendResult:
         parts = urlsplit(message.to)
@@ -97,6 +121,9 @@ class WebhookChannel:
             raise ChannelError(
                 f"not an http(s) URL: {message.to!r}", retryable=False, code="invalid_url"
             )
+        refusal = self._literal_refusal(parts.hostname)
+        if refusal:
+            raise ChannelError(refusal, retryable=False, code="private_address")
         secret = self.secret_for(message.to)
         now = self.clock()
         timestamp = int(now)

@@ -60,7 +60,8 @@ class Command(BaseCommand):
                 mailbox.close()
             outcomes = ", ".join(f"{k} {v}" for k, v in sorted((report.outcomes or {}).items()))
             console.print(
-                f"{report.fetched} fetched ({outcomes or 'nothing new'}); {report.failed} failed."
+                f"{report.fetched} fetched ({outcomes or 'nothing new'}); "
+                f"{report.quarantined} quarantined, {report.failed} failed."
             )
             if options["once"]:
                 return
