@@ -87,6 +87,7 @@ from townhall.core.dates import long_date
 from townhall.core.errors import ValidationFailed
 from townhall.intake.messages import Dedupe, Message, Place, Sender
 from townhall.intake.models import DuplicateSuggestion, InboundAttachment, SuggestionStatus
+from townhall.intake.privacy import privacy_may_export, resident_export_file
 from townhall.intake.selectors import (
     duplicate_suggestions_open,
     messages_for_case,
@@ -299,6 +300,8 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
         "photos": list(CasePhoto.objects.filter(case=case).only("id", "width", "height")),
         "answers": _answers(case),
         "story": _citizen_story(case),
+        "can_export_resident": case.reporter is not None
+        and privacy_may_export(user, case.reporter),
         "sla": _remaining(case, now),
         "now": now,
         "can_work": can_work,
@@ -444,6 +447,29 @@ def _tell_watchers(case: Case, actor: Any, what: str, *, mentioned: set[int] | N
             )
         except Exception:  # a courtesy: the note is saved whatever the mail server says
             logger.exception("could not e-mail watcher %s", user.get_username())
+
+
+@require_POST
+@staff_required
+def resident_export_view(request: HttpRequest, case_id: int) -> FileResponse:
+    """Everything about the case's reporter as one ZIP (a POST: no personal data in URLs).
+
+    Only for staff who may see every case of that resident (intake.privacy).
+    """
+    case = _case_or_404(request, case_id)
+    if case.reporter is None or not privacy_may_export(request.user, case.reporter):
+        raise PermissionDenied
+    handle = resident_export_file(
+        citizen_id=case.reporter.pk, actor=_staff(request), request=request, via="console"
+    )
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"resident-{case.reporter.pk}.zip",
+        content_type="application/zip",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_POST

@@ -25,6 +25,8 @@ from townhall.core import dates
 from townhall.core.errors import NotFound
 from townhall.notify.links import OPT_OUT_SALT, opt_out_token, opt_out_url, public_url
 from townhall.notify.models import (
+    AlertSubscription,
+    DeliveryAttempt,
     Notification,
     NotificationKind,
     NotificationStatus,
@@ -320,3 +322,22 @@ def sms_inbound_keyword(*, from_number: str, body: str) -> str | None:
     if citizen is not None:
         OptOut.objects.filter(citizen=citizen, channel=NotifyChannel.SMS).delete()
     return "Texts are back on. Reply STOP to stop them."
+
+
+def notifications_personal_data_clear(*, citizen_id: int) -> int:
+    """Blank what was sent to a resident (address, subject, rendered body, provider
+    details) and drop their opt-outs and alert subscriptions; the rows of sent
+    notifications stay, with kind, channel, status and dates, for statistics."""
+    with transaction.atomic():
+        ids = list(Notification.objects.filter(citizen_id=citizen_id).values_list("pk", flat=True))
+        # Nothing still waiting goes out to an address that is no longer there.
+        Notification.objects.filter(
+            pk__in=ids, status__in=[NotificationStatus.QUEUED, NotificationStatus.SENDING]
+        ).update(status=NotificationStatus.SUPPRESSED)
+        Notification.objects.filter(pk__in=ids).update(
+            to="", reply_to="", subject="", body="", last_error="", citizen=None
+        )
+        DeliveryAttempt.objects.filter(notification_id__in=ids).update(detail="")
+        OptOut.objects.filter(citizen_id=citizen_id).delete()
+        AlertSubscription.objects.filter(citizen_id=citizen_id).delete()
+    return len(ids)

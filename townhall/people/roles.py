@@ -47,7 +47,8 @@ ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
         for action in ("add", "change", "delete", "view")
     ]
     + [f"places.{action}_place" for action in ("add", "change", "delete", "view")]
-    + ["cases.view_case", "cases.view_caseevent", "people.view_citizen", "people.change_citizen"],
+    + ["cases.view_case", "cases.view_caseevent", "people.view_citizen", "people.change_citizen"]
+    + ["intake.view_retentionpolicy", "intake.change_retentionpolicy"],
     StaffRole.DEPARTMENT_ADMIN: [
         "catalog.view_servicetype",
         "catalog.view_department",

@@ -20,7 +20,8 @@ from django.contrib.auth import login, logout
 from django.core import signing
 from django.core.cache import cache
 from django.core.mail import send_mail
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -32,6 +33,7 @@ from townhall.cases.selectors import case_list_for_citizen
 from townhall.cases.tracking import track_path
 from townhall.core.cache import counter_hit
 from townhall.core.errors import ValidationFailed
+from townhall.intake.privacy import resident_erase, resident_export_file
 from townhall.notify.links import public_url
 from townhall.people.models import Channel, Citizen
 from townhall.people.services import citizen_account_for_email, citizen_profile_update
@@ -185,6 +187,43 @@ def profile_view(request: HttpRequest) -> HttpResponse:
             return response
         return render(request, "portal/profile.html", {"form": form}, status=400)
     return render(request, "portal/profile.html", {"form": form})
+
+
+@require_POST
+def data_export_view(request: HttpRequest) -> HttpResponseBase:
+    """The signed-in resident's own data as one ZIP: a POST, so no URL carries it."""
+    citizen = _citizen(request)
+    if citizen is None:
+        return redirect("portal:sign-in")
+    handle = resident_export_file(citizen_id=citizen.pk, request=request, via="resident")
+    response = FileResponse(
+        handle, as_attachment=True, filename="my-data.zip", content_type="application/zip"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def close_account_view(request: HttpRequest) -> HttpResponse:
+    """Close the account: a confirmation page, then erasure of the resident's personal
+    data (their requests stay, anonymous, for the council's statistics) and sign-out."""
+    citizen = _citizen(request)
+    if citizen is None:
+        return redirect("portal:sign-in")
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            return render(
+                request,
+                "portal/close_account.html",
+                {"citizen": citizen, "missing": True},
+                status=400,
+            )
+        resident_erase(citizen_id=citizen.pk, request=request, via="resident")
+        logout(request)
+        response = redirect("portal:home")
+        messages.success(request, _("Your account is closed and your personal details erased."))
+        return response
+    return render(request, "portal/close_account.html", {"citizen": citizen})
 
 
 @require_POST
