@@ -30,7 +30,7 @@ from django.utils import timezone
 from PIL import Image
 
 from townhall.cases.lifecycle import CaseStatus
-from townhall.cases.models import Case, CaseEvent, CasePhoto
+from townhall.cases.models import Case, CaseEvent, CasePhoto, FollowVia
 from townhall.cases.photos import photo_clean
 from townhall.cases.selectors import ledger_verify
 from townhall.cases.services import case_acknowledge_pending, case_follow, case_transition
@@ -44,7 +44,7 @@ from townhall.intake.privacy import resident_erase, resident_export
 from townhall.intake.retention import STAGED_FOLDER, retention_policy, retention_purge
 from townhall.intake.services import intake_accept
 from townhall.knowledge.models import SearchLog
-from townhall.notify.models import Notification
+from townhall.notify.models import Notification, NotificationTemplate
 from townhall.people.models import Citizen, PersonEvent, PersonEventKind
 from townhall.people.roles import StaffRole
 from townhall.people.services import citizen_account_for_email, staff_user_create
@@ -317,10 +317,22 @@ def _events_snapshot() -> list[tuple[Any, ...]]:
 def test_erasure_leaves_no_trace_of_the_resident_and_every_chain_verifies(
     town: Any, media: Path, django_capture_on_commit_callbacks: Any
 ) -> None:
+    # A council's own wording quotes the address in updates: followers' copies quote Rosa's.
+    NotificationTemplate.objects.update_or_create(
+        kind="status_changed",
+        channel="email",
+        language="en",
+        defaults={"subject": "{{ reference }}", "body": "{{ status }} at {{ address }}"},
+    )
     rosa = report(ROSA, n=2)
     rosa = citizen_account_for_email(email=ROSA["email"])
     bob = report(BOB, lat=42.30)
     case_follow(case=Case.objects.get(reporter=bob), citizen=rosa)
+    first = Case.objects.filter(reporter=rosa).order_by("pk").first()
+    case_follow(case=first, citizen=bob, via=FollowVia.SUBSCRIBED)
+    case_transition(case=first, to=CaseStatus.IN_PROGRESS, actor=None)
+    to_bob = Notification.objects.get(citizen=bob, case_id=first.pk, kind="status_changed")
+    assert ROSA["address"] in to_bob.body
     for secret in needles(ROSA):
         assert _db_rows_containing(secret), f"the test should start with {secret!r} stored"
     rosa_cases = list(Case.objects.filter(reporter=rosa).order_by("pk"))
@@ -354,6 +366,8 @@ def test_erasure_leaves_no_trace_of_the_resident_and_every_chain_verifies(
         assert case.lat is not None and round(case.lat, 2) == case.lat
     assert BOB["text"] in Case.objects.get(reporter=bob).description
     assert _db_rows_containing(BOB["email"])
+    to_bob.refresh_from_db()  # Bob's copy stays, without Rosa's address
+    assert to_bob.to == BOB["email"] and "[erased]" in to_bob.body
     # Recorded, with no personal data.
     assert PersonEvent.objects.filter(kind=PersonEventKind.ERASED, subject_id=rosa.pk).exists()
     assert SecurityEvent.objects.filter(

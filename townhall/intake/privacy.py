@@ -44,7 +44,7 @@ from townhall.core.errors import NotFound
 from townhall.core.security import SecurityEventKind, security_event
 from townhall.intake.models import InboundAttachment, InboundMessage
 from townhall.notify.models import AlertSubscription, Notification, OptOut
-from townhall.notify.services import notifications_personal_data_clear
+from townhall.notify.services import notifications_personal_data_clear, notifications_redact
 from townhall.people.models import Citizen, ConsentRecord, ContactPoint, PersonEvent
 from townhall.people.services import citizen_erase
 
@@ -564,6 +564,9 @@ def resident_erase(
         case_ids = list(
             Case.objects.filter(reporter_id=citizen.pk).order_by("pk").values_list("pk", flat=True)
         )
+        addresses = Case.objects.filter(pk__in=case_ids).values_list("address", flat=True)
+        quoted = [citizen.display_name, *addresses]
+        notifications_redact(case_ids=case_ids, texts=quoted)
         messages = InboundMessage.objects.filter(_messages_of(citizen.pk, case_ids))
         messages_personal_data_clear(messages, coord_decimals=decimals)
         progress("messages", 1, steps)

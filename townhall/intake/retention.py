@@ -38,6 +38,7 @@ from townhall.core.models import SecurityEvent
 from townhall.intake.models import InboundAttachment, InboundMessage, RetentionPolicy
 from townhall.intake.privacy import _erase_event_personal_data, messages_personal_data_clear
 from townhall.knowledge.models import SearchLog
+from townhall.notify.services import notifications_redact
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +203,12 @@ def retention_purge(
             ]:
                 seen.update(ids)
                 with transaction.atomic():
+                    notifications_redact(
+                        case_ids=ids,
+                        texts=list(
+                            Case.objects.filter(pk__in=ids).values_list("address", flat=True)
+                        ),
+                    )
                     messages_personal_data_clear(
                         InboundMessage.objects.filter(case_id__in=ids), coord_decimals=decimals
                     )

@@ -341,3 +341,23 @@ def notifications_personal_data_clear(*, citizen_id: int) -> int:
         OptOut.objects.filter(citizen_id=citizen_id).delete()
         AlertSubscription.objects.filter(citizen_id=citizen_id).delete()
     return len(ids)
+
+
+def notifications_redact(*, case_ids: list[int], texts: list[str]) -> int:
+    """Cut `texts` (an erased case's address, a name) out of what was sent to anyone
+    about the cases `case_ids` (followers' updates quote the case's address); the rest of
+    each message stays. Return how many notifications changed."""
+    texts = sorted({t for t in texts if len(t.strip()) >= 3}, key=len, reverse=True)
+    if not case_ids or not texts:
+        return 0
+    changed = 0
+    with transaction.atomic():
+        rows = Notification.objects.select_for_update().filter(case_id__in=case_ids)
+        for notification in rows.only("pk", "subject", "body"):
+            subject, body = notification.subject, notification.body
+            for text in texts:
+                subject, body = subject.replace(text, "[erased]"), body.replace(text, "[erased]")
+            if (subject, body) != (notification.subject, notification.body):
+                Notification.objects.filter(pk=notification.pk).update(subject=subject, body=body)
+                changed += 1
+    return changed
