@@ -201,6 +201,11 @@ def test_a_signed_in_resident_downloads_only_their_own_data_by_post(town: Any) -
     for secret in needles(BOB):
         assert secret.encode() not in everything
     assert ROSA["text"].encode() in everything
+    # Building ZIPs is heavy: a resident cannot make the server build them without end.
+    for _ in range(4):
+        assert client.post(url).status_code == 200
+    refused = client.post(url)
+    assert refused.status_code == 429 and refused["Retry-After"] == "3600"
 
 
 @pytest.fixture
@@ -272,6 +277,14 @@ def test_admin_export_action_and_erasure_with_confirmation(staff: dict[str, Any]
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
 
+    # Deleting the row would leave Rosa's words everywhere: not offered, not allowed.
+    assert admin.post(
+        changelist, {"action": "delete_selected", "_selected_action": [rosa.pk], "post": "yes"}
+    ).status_code in (200, 302, 403)
+    assert Citizen.objects.filter(pk=rosa.pk).exists()
+    delete_url = reverse("admin:people_citizen_delete", args=[rosa.pk])
+    assert admin.post(delete_url, {"post": "yes"}).status_code == 403
+    assert Citizen.objects.filter(pk=rosa.pk).exists()
     erase_url = reverse("admin:people_citizen_erase", args=[rosa.pk])
     # Only council admins erase (a caseworker would not even reach the admin's citizens).
     assert _console(staff["dpw"]).post(erase_url, {"confirm": "erase"}).status_code in (302, 403)

@@ -131,6 +131,11 @@ class CitizenPrivacyAdmin(CitizenAdmin):
 
     actions = [*CitizenAdmin.actions, "export_data", "erase_data"]
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting the row would leave the resident's words in cases, messages and
+        # notifications: erasure is the only way to remove a resident.
+        return False
+
     def get_urls(self) -> list[Any]:
         extra = [
             path(

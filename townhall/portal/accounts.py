@@ -33,6 +33,7 @@ from townhall.cases.selectors import case_list_for_citizen
 from townhall.cases.tracking import track_path
 from townhall.core.cache import counter_hit
 from townhall.core.errors import ValidationFailed
+from townhall.core.security import SecurityEventKind, security_event
 from townhall.intake.privacy import resident_erase, resident_export_file
 from townhall.notify.links import public_url
 from townhall.people.models import Channel, Citizen
@@ -40,6 +41,8 @@ from townhall.people.services import citizen_account_for_email, citizen_profile_
 
 _SALT = "townhall.portal.sign-in"
 SIGN_IN_REQUESTS_PER_HOUR = 5
+# A ZIP of every photo is heavy to build: a few downloads an hour are plenty for anyone.
+EXPORTS_PER_HOUR = 5
 CONTACT_CHANNELS = [Channel.EMAIL, Channel.SMS, Channel.PHONE]
 
 
@@ -195,6 +198,16 @@ def data_export_view(request: HttpRequest) -> HttpResponseBase:
     citizen = _citizen(request)
     if citizen is None:
         return redirect("portal:sign-in")
+    if counter_hit(f"portal:data-export:{citizen.pk}", ttl_seconds=3600) > EXPORTS_PER_HOUR:
+        security_event(
+            SecurityEventKind.RATE_LIMITED,
+            request=request,
+            subject=f"citizen:{citizen.pk}",
+            detail={"what": "data export"},
+        )
+        refused = render(request, "portal/too_many_exports.html", status=429)
+        refused["Retry-After"] = "3600"
+        return refused
     handle = resident_export_file(citizen_id=citizen.pk, request=request, via="resident")
     response = FileResponse(
         handle, as_attachment=True, filename="my-data.zip", content_type="application/zip"
