@@ -446,10 +446,13 @@ def test_a_resident_closes_their_account(town: Any) -> None:
 # --- retention -------------------------------------------------------------------------------
 
 
-def test_retention_purges_only_what_is_past_its_period(town: Any, media: Path) -> None:
+def test_retention_purges_only_what_is_past_its_period(
+    town: Any, media: Path, settings: Any
+) -> None:
     now = timezone.now()
     policy = retention_policy()
     assert policy.raw_message_days == 90  # the settings' defaults
+    assert not RetentionPolicy.objects.exists()  # reading it wrote nothing
     old = now - timedelta(days=4000)
 
     rosa = report(ROSA, n=2)
@@ -508,7 +511,7 @@ def test_retention_purges_only_what_is_past_its_period(town: Any, media: Path) -
     assert ledger_verify()[1] == []
     # A second run finds nothing more; a period of 0 keeps that kind forever.
     assert all(item.due == 0 for item in retention_purge())
-    RetentionPolicy.objects.update(security_event_days=0)
+    RetentionPolicy.objects.create(**{**settings.TOWNHALL_RETENTION, "security_event_days": 0})
     SecurityEvent.objects.filter(subject="new").update(at=old)
     assert {i.kind: i.due for i in retention_purge(dry_run=True)}["security_events"] == 0
 

@@ -23,7 +23,7 @@ from townhall.intake.privacy import (
     resident_erasure_plan,
     resident_export_file,
 )
-from townhall.intake.retention import retention_policy
+from townhall.intake.retention import retention_policy_ensure
 from townhall.people.admin import CitizenAdmin
 from townhall.people.models import Citizen
 
@@ -222,7 +222,7 @@ class RetentionPolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        retention_policy()  # the one row exists, with the settings' defaults
+        retention_policy_ensure()  # the one row exists, with the settings' defaults
         return super().changelist_view(request, extra_context)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

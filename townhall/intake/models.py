@@ -194,7 +194,8 @@ class WebhookSource(models.Model):
 class RetentionPolicy(models.Model):
     """How long each kind of data is kept: one row, edited by council admins.
 
-    Created on first use from the TOWNHALL_RETENTION setting; 0 keeps that kind forever.
+    Until it exists the TOWNHALL_RETENTION setting's defaults apply; opening it in the
+    admin creates it from them. 0 keeps that kind forever.
     The scheduled purge (`townhall retention purge`, intake.retention) reads it.
     """
 

@@ -1,7 +1,8 @@
 """Retention: each kind of data is kept only as long as its period, then purged.
 
-The periods are one `RetentionPolicy` row that council admins edit in the admin; it is
-created from the TOWNHALL_RETENTION setting the first time it is needed. A period of 0
+The periods are one `RetentionPolicy` row that council admins edit in the admin (it is
+created from the TOWNHALL_RETENTION setting when first opened there; until then those
+defaults apply). A period of 0
 keeps that kind forever. `retention_purge` runs daily from the scheduler
 (`retention_purge_task`) and from `townhall retention purge [--dry-run]`:
 
@@ -54,7 +55,14 @@ def _quiet(kind: str, done: int, total: int) -> None:
 
 
 def retention_policy() -> RetentionPolicy:
-    """The council's retention periods (created from settings on first use)."""
+    """The council's retention periods: the saved row, else the settings' defaults
+    (unsaved: reading the policy, as a dry run does, writes nothing)."""
+    saved = RetentionPolicy.objects.filter(pk=1).first()
+    return saved or RetentionPolicy(pk=1, **settings.TOWNHALL_RETENTION)
+
+
+def retention_policy_ensure() -> RetentionPolicy:
+    """The saved row, created from the settings' defaults if missing (for the admin)."""
     policy, _created = RetentionPolicy.objects.get_or_create(
         pk=1, defaults=dict(settings.TOWNHALL_RETENTION)
     )
