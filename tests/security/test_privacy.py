@@ -19,7 +19,9 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
@@ -346,6 +348,14 @@ def test_erasure_leaves_no_trace_of_the_resident_and_every_chain_verifies(
     case_transition(case=first, to=CaseStatus.IN_PROGRESS, actor=None)
     to_bob = Notification.objects.get(citizen=bob, case_id=first.pk, kind="status_changed")
     assert ROSA["address"] in to_bob.body
+    LogEntry.objects.create(  # as the admin logs a change to Rosa's record
+        user=staff_user_create(username="ada", role=StaffRole.COUNCIL_ADMIN, password="pw-1x"),
+        content_type=ContentType.objects.get_for_model(Citizen),
+        object_id=str(rosa.pk),
+        object_repr=str(rosa),
+        action_flag=CHANGE,
+        change_message=f"Changed value for contact point {ROSA['email']}",
+    )
     for secret in needles(ROSA):
         assert _db_rows_containing(secret), f"the test should start with {secret!r} stored"
     rosa_cases = list(Case.objects.filter(reporter=rosa).order_by("pk"))

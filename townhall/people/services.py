@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import AbstractUser, Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import ManyToOneRel, ProtectedError
 from django.utils.translation import gettext as _
@@ -567,6 +569,11 @@ def citizen_erase(
                 is_active=False,
                 password=UNUSABLE_PASSWORD_PREFIX,  # no password can match
             )
+        # The admin's own change log names the person it changed ("Rosa Smith") and lists
+        # changed contact points: keep the entries, without the name.
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Citizen), object_id=str(locked.pk)
+        ).update(object_repr=f"Citizen #{locked.pk}", change_message="")
         subject_id = locked.pk
         locked.delete()
         return PersonEvent.objects.create(
