@@ -180,6 +180,26 @@ def test_the_export_holds_everything_about_the_resident_and_nothing_of_another(
     assert ROSA["email"] not in json.dumps(event.detail)
 
 
+def test_a_neighbours_report_joined_to_the_case_is_not_in_the_export(town: Any) -> None:
+    rosa = report(ROSA)
+    case = Case.objects.get(reporter=rosa)
+    joined = intake_accept(
+        Message(
+            channel="email",
+            sender=Sender(email=BOB["email"], name=BOB["name"]),
+            text=f"{ROSA['text']}, signed {BOB['name']}",
+            place=Place(lat=42.36, long=-71.09),
+            service_code="pothole",
+        )
+    )
+    assert joined.case == case  # Bob's report joined Rosa's case, quoted in a note
+    assert any(BOB["name"] in str(e.data) for e in CaseEvent.objects.filter(case=case))
+
+    everything = b"\n".join(zip_members(export_bytes(rosa)).values())
+    for secret in (BOB["name"], BOB["email"]):
+        assert secret.encode() not in everything
+
+
 def test_a_signed_in_resident_downloads_only_their_own_data_by_post(town: Any) -> None:
     rosa = report(ROSA)
     bob = report(BOB, lat=42.30)

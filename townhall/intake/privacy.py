@@ -198,7 +198,8 @@ def resident_export(
     """Write everything Townhall holds about one resident as a ZIP to `out`.
 
     `profile.json`, `contact_points.json`, `consents.json`, `history.json`, `cases.json`
-    (the cases they reported, each with its events), `following.json` (cases they follow:
+    (the cases they reported, each with its events: internal ones without their contents,
+    which may quote other people), `following.json` (cases they follow:
     only what the public page shows), `messages.json` (what they sent, as received),
     `notifications.json` (what we sent them), `alerts.json`, and the files under
     `files/photos/` and `files/attachments/`; `manifest.json` lists the counts. Nothing
@@ -268,7 +269,10 @@ def resident_export(
                     "by": _actor_of(e, user_id),
                     "channel": e.channel,
                     "public": e.public,
-                    "data": e.data,
+                    # Internal events can quote other people (a neighbour's report that
+                    # joined this case, a message from someone else): their contents are
+                    # given after staff review, never automatically.
+                    "data": e.data if e.public else {},
                 }
                 for e in events_by_case.get(case.pk, [])
             ]
