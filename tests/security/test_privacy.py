@@ -45,6 +45,7 @@ from townhall.intake.models import InboundAttachment, InboundMessage, RetentionP
 from townhall.intake.privacy import resident_erase, resident_export
 from townhall.intake.retention import STAGED_FOLDER, retention_policy, retention_purge
 from townhall.intake.services import intake_accept
+from townhall.intake.tasks import retention_purge_task
 from townhall.knowledge.models import SearchLog
 from townhall.notify.models import Notification, NotificationTemplate
 from townhall.people.models import Citizen, PersonEvent, PersonEventKind
@@ -564,9 +565,14 @@ def test_council_admins_see_and_edit_the_retention_policy(staff: dict[str, Any])
     assert _console(staff["dpw"]).get(change).status_code in (302, 403)
 
 
-def test_the_retention_purge_is_scheduled(settings: Any) -> None:
+def test_the_retention_purge_is_scheduled(settings: Any, db: None) -> None:
     paths = [path for path, _every in settings.TOWNHALL_PERIODIC_TASKS]
     assert "townhall.intake.tasks.retention_purge_task" in paths
+    SearchLog.objects.filter(pk=SearchLog.objects.create(query="old").pk).update(
+        created_at=timezone.now() - timedelta(days=4000)
+    )
+    assert retention_purge_task.call()["search_logs"] == 1
+    assert not SearchLog.objects.exists()
 
 
 # --- benchmark ------------------------------------------------------------------------------
