@@ -436,3 +436,24 @@ TOWNHALL_PHOTO_DECODE_WAIT_SECONDS = env.float("TOWNHALL_PHOTO_DECODE_WAIT_SECON
 # make room) and in all (expired ones are purged first, then new ones are not kept).
 TOWNHALL_STAGED_PHOTOS_PER_SESSION = env.int("TOWNHALL_STAGED_PHOTOS_PER_SESSION", default=10)
 TOWNHALL_STAGED_PHOTOS_MAX = env.int("TOWNHALL_STAGED_PHOTOS_MAX", default=2000)
+# --- privacy: erasure and retention (issue 15) ---
+# An erased case keeps its location rounded to this many decimals (2: about a kilometre).
+TOWNHALL_ERASURE_COORD_DECIMALS = env.int("ERASURE_COORD_DECIMALS", default=2)
+# How long each kind of data is kept (0: forever). These are the defaults of the retention
+# policy that council admins see and change in the admin (Intake, Retention policy).
+TOWNHALL_RETENTION = {
+    "raw_message_days": env.int("RETENTION_RAW_MESSAGE_DAYS", default=90),
+    "attachment_days": env.int("RETENTION_ATTACHMENT_DAYS", default=365),
+    "search_log_days": env.int("RETENTION_SEARCH_LOG_DAYS", default=180),
+    "staged_file_hours": env.int(
+        "RETENTION_STAGED_FILE_HOURS", default=TOWNHALL_STAGED_PHOTO_HOURS
+    ),
+    "closed_case_years": env.int("RETENTION_CLOSED_CASE_YEARS", default=3),
+    "security_event_days": env.int("RETENTION_SECURITY_EVENT_DAYS", default=365),
+}
+TOWNHALL_PERIODIC_TASKS.append(
+    (
+        "townhall.intake.tasks.retention_purge_task",
+        env.int("RETENTION_PURGE_SECONDS", default=86400),
+    )
+)

@@ -1468,3 +1468,107 @@ def follow_request_confirm(
         return case_follow(
             case=request.case, citizen=citizen, via=request.via, voice=request.voice, now=at
         )
+
+
+# --- erasure (privacy requests and retention) ---------------------------------------------
+
+ERASURE_NOTE = "Personal data erased"
+
+
+def _coarse(value: float | None, decimals: int) -> float | None:
+    return None if value is None else round(value, decimals)
+
+
+def case_personal_data_clear(
+    *,
+    case_ids: Sequence[int],
+    actor: Actor,
+    reason: str,
+    coord_decimals: int,
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """Remove the personal data of the cases `case_ids`; keep them for statistics.
+
+    Cleared: the description, answers, address and its gazetteer id, the media link, the
+    reporter, the followers' identities (their "me too" stays as an anonymous count) and
+    the photos (rows now, files after commit). The service, department, dates, status,
+    priority and the location rounded to `coord_decimals` stay. Each case gets one
+    internal NOTE event through the normal append path, saying only that its personal
+    data was erased and why (`reason` is a fixed word such as "request" or "retention",
+    never personal data). Events themselves are never changed. Return counts per kind.
+    """
+    at = now or clock.now()
+    counts = {"cases": 0, "photos": 0, "followers": 0}
+    files: list[str] = []
+    with transaction.atomic():
+        for case_id in sorted(set(case_ids)):
+            try:
+                locked = _case_lock(case_id)
+            except CaseNotFound:
+                continue
+            photos = list(CasePhoto.objects.filter(case_id=case_id).values_list("pk", "file"))
+            files.extend(name for _pk, name in photos if name)
+            CasePhoto.objects.filter(pk__in=[pk for pk, _name in photos]).delete()
+            counts["photos"] += len(photos)
+            counts["followers"] += CaseFollower.objects.filter(
+                case_id=case_id, citizen__isnull=False
+            ).update(citizen=None)
+            locked.description = ""
+            locked.public_description = ""
+            locked.public_summary = ""
+            locked.answers = {}
+            locked.address = ""
+            locked.address_id = ""
+            locked.media_url = ""
+            locked.reporter = None
+            locked.lat = _coarse(locked.lat, coord_decimals)
+            locked.long = _coarse(locked.long, coord_decimals)
+            locked.updated_at = at
+            locked.save(
+                update_fields=[
+                    "description",
+                    "public_description",
+                    "public_summary",
+                    "answers",
+                    "address",
+                    "address_id",
+                    "media_url",
+                    "reporter",
+                    "lat",
+                    "long",
+                    "updated_at",
+                ]
+            )
+            _event_append(
+                case=locked,
+                kind=CaseEventKind.NOTE,
+                at=at,
+                actor=actor,
+                channel=Channel.STAFF,
+                data={"text": f"{ERASURE_NOTE} ({reason}).", "erased": reason},
+            )
+            counts["cases"] += 1
+
+        def remove_files() -> None:
+            for name in files:
+                try:
+                    default_storage.delete(name)
+                except OSError:
+                    logger.warning("could not delete an erased photo file")
+
+        transaction.on_commit(remove_files)
+    return counts
+
+
+def follow_requests_forget(*, emails: Sequence[str]) -> int:
+    """Delete the pending and used follow confirmations of these addresses; return how many."""
+    wanted = [e.strip().lower() for e in emails if e.strip()]
+    if not wanted:
+        return 0
+    deleted, _ = FollowRequest.objects.filter(email__in=wanted).delete()
+    return deleted
+
+
+def case_follows_anonymise(*, citizen_id: int) -> int:
+    """Keep a resident's "me too" and follows as anonymous counts; return how many."""
+    return CaseFollower.objects.filter(citizen_id=citizen_id).update(citizen=None)

@@ -35,6 +35,11 @@ urlpatterns = [
     path("cases/<int:case_id>/transfer/", views.transfer_view, name="transfer"),
     path("cases/<int:case_id>/time/", views.time_view, name="time"),
     path("cases/<int:case_id>/watch/", views.watch_view, name="watch"),
+    path(
+        "cases/<int:case_id>/resident-export/",
+        views.resident_export_view,
+        name="resident-export",
+    ),
     path("cases/<int:case_id>/call/", views.call_update_view, name="call-update"),
     path("team/", views.team_view, name="team"),
     path("calls/", views.call_view, name="call"),

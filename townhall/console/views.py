@@ -91,6 +91,7 @@ from townhall.core.errors import ValidationFailed
 from townhall.core.security import SecurityEventKind, security_event
 from townhall.intake.messages import Dedupe, Message, Place, Sender
 from townhall.intake.models import DuplicateSuggestion, InboundAttachment, SuggestionStatus
+from townhall.intake.privacy import privacy_may_export, resident_export_file
 from townhall.intake.selectors import (
     duplicate_suggestions_open,
     messages_for_case,
@@ -276,6 +277,18 @@ def _citizen_story(case: Case) -> dict[str, Any]:
     return {"others": others, "contacts": contacts, "same_person": same_person}
 
 
+def _may_offer_export(user: Any, case: Case, story: dict[str, Any]) -> bool:
+    """Show "Export the resident's data" when the requests the page already lists are all
+    this user's to see (no extra query); the export itself checks every case
+    (intake.privacy.privacy_may_export) and refuses otherwise."""
+    if case.reporter_id is None:
+        return False
+    departments = access_department_ids(user)
+    if departments is None:
+        return True
+    return all(c.department_id in departments for c, _r in [(case, True), *story["others"]])
+
+
 def _remaining(case: Case, now: datetime) -> dict[str, Any]:
     if case.status not in OPEN_STATUSES:
         return {}
@@ -295,6 +308,7 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
     )
     can_work = access_can(user, Action.WORK, case) and case.status in OPEN_STATUSES
     triage = triage_review_pending(case=case) if can_work else None
+    story = _citizen_story(case)
     return {
         "queues": QUEUES,
         "map_settings": {
@@ -305,7 +319,8 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
         "events": events,
         "photos": list(CasePhoto.objects.filter(case=case).only("id", "width", "height")),
         "answers": _answers(case),
-        "story": _citizen_story(case),
+        "story": story,
+        "can_export_resident": _may_offer_export(user, case, story),
         "sla": _remaining(case, now),
         "now": now,
         "can_work": can_work,
@@ -462,6 +477,29 @@ def _tell_watchers(case: Case, actor: Any, what: str, *, mentioned: set[int] | N
             )
         except Exception:  # a courtesy: the note is saved whatever the mail server says
             logger.exception("could not e-mail watcher %s", user.get_username())
+
+
+@require_POST
+@staff_required
+def resident_export_view(request: HttpRequest, case_id: int) -> FileResponse:
+    """Everything about the case's reporter as one ZIP (a POST: no personal data in URLs).
+
+    Only for staff who may see every case of that resident (intake.privacy).
+    """
+    case = _case_or_404(request, case_id)
+    if case.reporter is None or not privacy_may_export(request.user, case.reporter):
+        raise PermissionDenied
+    handle = resident_export_file(
+        citizen_id=case.reporter.pk, actor=_staff(request), request=request, via="console"
+    )
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"resident-{case.reporter.pk}.zip",
+        content_type="application/zip",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_POST

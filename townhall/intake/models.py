@@ -192,3 +192,50 @@ class WebhookSource(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RetentionPolicy(models.Model):
+    """How long each kind of data is kept: one row, edited by council admins.
+
+    Until it exists the TOWNHALL_RETENTION setting's defaults apply; opening it in the
+    admin creates it from them. 0 keeps that kind forever.
+    The scheduled purge (`townhall retention purge`, intake.retention) reads it.
+    """
+
+    raw_message_days = models.PositiveIntegerField(
+        _("raw inbound messages (days)"),
+        help_text=_("The payload of each e-mail, SMS or webhook message as received."),
+    )
+    attachment_days = models.PositiveIntegerField(
+        _("message attachments (days)"),
+        help_text=_("Files that came with messages (photos also stay on their case)."),
+    )
+    search_log_days = models.PositiveIntegerField(
+        _("knowledge search logs (days)"), help_text=_("What people typed into the help search.")
+    )
+    staged_file_hours = models.PositiveIntegerField(
+        _("staged report photos (hours)"),
+        help_text=_("Photos kept for a report form that came back with mistakes."),
+    )
+    closed_case_years = models.PositiveIntegerField(
+        _("personal data on closed cases (years)"),
+        help_text=_(
+            "After this long, a closed case loses description, answers, address, photos, "
+            "reporter and its messages' text; the case stays for statistics."
+        ),
+    )
+    security_event_days = models.PositiveIntegerField(
+        _("security event log (days)"), help_text=_("Failed sign-ins, lockouts, exports…")
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("retention policy")
+        verbose_name_plural = _("retention policy")
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="retention_singleton")]
+
+    def __str__(self) -> str:
+        return str(_("Retention policy"))

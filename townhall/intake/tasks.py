@@ -17,3 +17,11 @@ def intake_process_pending_task() -> int:
 def duplicate_suggestions_task(case_id: int) -> int:
     """Suggest to staff the open cases a new one may repeat (after it was committed)."""
     return services.duplicate_suggestions_find(case_id=case_id)
+
+
+@task()
+def retention_purge_task() -> dict[str, int]:
+    """Remove what has outlived its retention period (intake.retention)."""
+    from townhall.intake.retention import retention_purge
+
+    return {item.kind: item.purged for item in retention_purge(dry_run=False)}

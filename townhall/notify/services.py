@@ -25,6 +25,8 @@ from townhall.core import dates
 from townhall.core.errors import NotFound
 from townhall.notify.links import OPT_OUT_SALT, opt_out_token, opt_out_url, public_url
 from townhall.notify.models import (
+    AlertSubscription,
+    DeliveryAttempt,
     Notification,
     NotificationKind,
     NotificationStatus,
@@ -433,3 +435,42 @@ def sms_inbound_keyword(*, from_number: str, body: str) -> str | None:
     if citizen is not None:
         OptOut.objects.filter(citizen=citizen, channel=NotifyChannel.SMS).delete()
     return "Texts are back on. Reply STOP to stop them."
+
+
+def notifications_personal_data_clear(*, citizen_id: int) -> int:
+    """Blank what was sent to a resident (address, subject, rendered body, provider
+    details) and drop their opt-outs and alert subscriptions; the rows of sent
+    notifications stay, with kind, channel, status and dates, for statistics."""
+    with transaction.atomic():
+        ids = list(Notification.objects.filter(citizen_id=citizen_id).values_list("pk", flat=True))
+        # Nothing still waiting goes out to an address that is no longer there.
+        Notification.objects.filter(
+            pk__in=ids, status__in=[NotificationStatus.QUEUED, NotificationStatus.SENDING]
+        ).update(status=NotificationStatus.SUPPRESSED)
+        Notification.objects.filter(pk__in=ids).update(
+            to="", reply_to="", subject="", body="", last_error="", citizen=None
+        )
+        DeliveryAttempt.objects.filter(notification_id__in=ids).update(detail="")
+        OptOut.objects.filter(citizen_id=citizen_id).delete()
+        AlertSubscription.objects.filter(citizen_id=citizen_id).delete()
+    return len(ids)
+
+
+def notifications_redact(*, case_ids: list[int], texts: list[str]) -> int:
+    """Cut `texts` (an erased case's address, a name) out of what was sent to anyone
+    about the cases `case_ids` (followers' updates quote the case's address); the rest of
+    each message stays. Return how many notifications changed."""
+    texts = sorted({t for t in texts if len(t.strip()) >= 3}, key=len, reverse=True)
+    if not case_ids or not texts:
+        return 0
+    changed = 0
+    with transaction.atomic():
+        rows = Notification.objects.select_for_update().filter(case_id__in=case_ids)
+        for notification in rows.only("pk", "subject", "body"):
+            subject, body = notification.subject, notification.body
+            for text in texts:
+                subject, body = subject.replace(text, "[erased]"), body.replace(text, "[erased]")
+            if (subject, body) != (notification.subject, notification.body):
+                Notification.objects.filter(pk=notification.pk).update(subject=subject, body=body)
+                changed += 1
+    return changed

@@ -97,6 +97,7 @@ class PersonEventKind(models.TextChoices):
     CONTACT_ADDED = "contact_added", _("Contact point added")
     CONTACT_VERIFIED = "contact_verified", _("Contact point verified")
     CONTACT_MOVED = "contact_moved", _("Contact point moved")
+    ERASED = "erased", _("Personal data erased")
 
 
 class PersonEvent(models.Model):

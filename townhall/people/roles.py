@@ -49,7 +49,8 @@ ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
     + [f"places.{action}_place" for action in ("add", "change", "delete", "view")]
     + ["cases.view_case", "cases.view_caseevent", "people.view_citizen", "people.change_citizen"]
     # The security event log (townhall.core.security): read only, by council admins.
-    + ["core.view_securityevent"],
+    + ["core.view_securityevent"]
+    + ["intake.view_retentionpolicy", "intake.change_retentionpolicy"],
     StaffRole.DEPARTMENT_ADMIN: [
         "catalog.view_servicetype",
         "catalog.view_department",

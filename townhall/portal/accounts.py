@@ -21,7 +21,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.mail import send_mail
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -34,6 +35,7 @@ from townhall.cases.tracking import track_path
 from townhall.core.cache import counter_hit
 from townhall.core.errors import ValidationFailed
 from townhall.core.security import SecurityEventKind, security_event
+from townhall.intake.privacy import resident_erase, resident_export_file
 from townhall.notify.links import public_url
 from townhall.notify.services import notification_phone_code
 from townhall.people.models import Channel, Citizen, ContactKind
@@ -50,6 +52,8 @@ from townhall.people.services import (
 from townhall.portal.context import brand
 
 SIGN_IN_REQUESTS_PER_HOUR = 5
+# A ZIP of every photo is heavy to build: a few downloads an hour are plenty for anyone.
+EXPORTS_PER_HOUR = 5
 CONTACT_CHANNELS = [Channel.EMAIL, Channel.SMS, Channel.PHONE]
 
 
@@ -283,6 +287,53 @@ def profile_view(request: HttpRequest) -> HttpResponse:
             return response
         return render(request, "portal/profile.html", {"form": form}, status=400)
     return render(request, "portal/profile.html", {"form": form})
+
+
+@require_POST
+def data_export_view(request: HttpRequest) -> HttpResponseBase:
+    """The signed-in resident's own data as one ZIP: a POST, so no URL carries it."""
+    citizen = _citizen(request)
+    if citizen is None:
+        return redirect("portal:sign-in")
+    if counter_hit(f"portal:data-export:{citizen.pk}", ttl_seconds=3600) > EXPORTS_PER_HOUR:
+        security_event(
+            SecurityEventKind.RATE_LIMITED,
+            request=request,
+            subject=f"citizen:{citizen.pk}",
+            detail={"what": "data export"},
+        )
+        refused = render(request, "portal/too_many_exports.html", status=429)
+        refused["Retry-After"] = "3600"
+        return refused
+    handle = resident_export_file(citizen_id=citizen.pk, request=request, via="resident")
+    response = FileResponse(
+        handle, as_attachment=True, filename="my-data.zip", content_type="application/zip"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def close_account_view(request: HttpRequest) -> HttpResponse:
+    """Close the account: a confirmation page, then erasure of the resident's personal
+    data (their requests stay, anonymous, for the council's statistics) and sign-out."""
+    citizen = _citizen(request)
+    if citizen is None:
+        return redirect("portal:sign-in")
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            return render(
+                request,
+                "portal/close_account.html",
+                {"citizen": citizen, "missing": True},
+                status=400,
+            )
+        resident_erase(citizen_id=citizen.pk, request=request, via="resident")
+        logout(request)
+        response = redirect("portal:home")
+        messages.success(request, _("Your account is closed and your personal details erased."))
+        return response
+    return render(request, "portal/close_account.html", {"citizen": citizen})
 
 
 @require_POST

@@ -28,11 +28,12 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from townhall.cases.photos import CleanPhoto
+from townhall.intake.retention import STAGED_FOLDER
 
 log = logging.getLogger(__name__)
 
 SALT = "townhall.portal.staged-photo"
-FOLDER = "staging"
+FOLDER = STAGED_FOLDER  # the retention purge (intake.retention) also clears it
 
 
 class StagedPhotoGone(Exception):

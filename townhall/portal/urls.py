@@ -25,6 +25,8 @@ urlpatterns = [
     path("account/sign-in/", accounts.sign_in_view, name="sign-in"),
     path("account/sign-in/<str:token>/", accounts.sign_in_link_view, name="sign-in-link"),
     path("account/sign-out/", accounts.sign_out_view, name="sign-out"),
+    path("account/my-data/", accounts.data_export_view, name="data-export"),
+    path("account/close/", accounts.close_account_view, name="close-account"),
     path("healthz", views.health_view, name="health"),
     path("notifications/stop/<str:token>/", views.opt_out_view, name="opt-out"),
 ]

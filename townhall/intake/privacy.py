@@ -1,0 +1,609 @@
+"""Privacy requests: everything about a resident as one ZIP, or erased.
+
+This is the one service both requests go through, whichever face asks (the admin's
+actions on citizens, the console's buttons on a case's resident, the resident's own
+"your requests" page, `townhall people export|erase`). It lives in intake because intake
+is the highest domain layer, above cases, notify and people, whose own services do the
+writes in their tables:
+
+- people.services.citizen_erase: the citizen row, contact points, consents, history, account
+- cases.services.case_personal_data_clear: the resident's cases keep service, department,
+  dates, status and a rounded location; description, answers, address, photos go
+- notify.services.notifications_personal_data_clear: what was sent and where
+- here: the inbound messages as received and their attachments
+
+Case events are never updated or deleted: the hash chains keep verifying. Personal data
+inside event payloads is the ledger's to erase (see `_erase_event_personal_data`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.files.storage import default_storage
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Q
+
+from townhall.cases.access import access_department_ids, access_is_staff
+from townhall.cases.models import Case, CaseEvent, CaseFollower, CasePhoto
+from townhall.cases.services import (
+    case_follows_anonymise,
+    case_personal_data_clear,
+    follow_requests_forget,
+)
+from townhall.core import clock
+from townhall.core.errors import NotFound
+from townhall.core.security import SecurityEventKind, security_event
+from townhall.intake.models import InboundAttachment, InboundMessage
+from townhall.notify.models import AlertSubscription, Notification, OptOut
+from townhall.notify.services import notifications_personal_data_clear, notifications_redact
+from townhall.people.models import Citizen, ConsentRecord, ContactKind, ContactPoint, PersonEvent
+from townhall.people.services import citizen_erase
+
+log = logging.getLogger(__name__)
+
+EXPORT_FORMAT = 1
+Actor = AbstractBaseUser | None
+# step name, done, total: for the command's progress bar.
+Progress = Callable[[str, int, int], None]
+
+
+def _quiet(step: str, done: int, total: int) -> None:
+    return None
+
+
+# --- who may ask -------------------------------------------------------------------------
+
+
+def _resident_case_filter(citizen_id: int) -> Q:
+    return (
+        Q(reporter_id=citizen_id)
+        | Q(followers__citizen_id=citizen_id)
+        | Q(messages__citizen_id=citizen_id)
+    )
+
+
+def privacy_may_export(user: Any, citizen: Citizen) -> bool:
+    """May staff `user` export `citizen`'s data?
+
+    Council admins may export anyone. Other staff see a resident only through cases of
+    their departments, so they may export a resident only when every case the resident
+    reported, follows or wrote about is in their departments: the ZIP never shows them a
+    case the console would hide.
+    """
+    if not access_is_staff(user):
+        return False
+    departments = access_department_ids(user)
+    if departments is None:
+        return True
+    involved = set(
+        Case.objects.filter(_resident_case_filter(citizen.pk))
+        .values_list("department_id", flat=True)
+        .distinct()
+    )
+    return bool(involved) and involved <= departments
+
+
+def privacy_may_erase(user: Any) -> bool:
+    """Erasure on staff's initiative is for council admins only (it cannot be undone)."""
+    return access_is_staff(user) and access_department_ids(user) is None
+
+
+def citizen_for_privacy(citizen_id: int) -> Citizen:
+    citizen = Citizen.objects.select_related("user").filter(pk=citizen_id).first()
+    if citizen is None:
+        raise NotFound(f"No resident {citizen_id}.")
+    return citizen
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+@dataclass
+class ExportResult:
+    citizen_id: int
+    counts: dict[str, int] = field(default_factory=dict)
+    files: int = 0
+
+
+def _json(zf: zipfile.ZipFile, name: str, value: Any) -> None:
+    zf.writestr(
+        name,
+        json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
+        compress_type=zipfile.ZIP_DEFLATED,
+    )
+
+
+def _safe(name: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
+    return cleaned[:80] or "file"
+
+
+def _copy_file(zf: zipfile.ZipFile, storage_name: str, arcname: str) -> bool:
+    """Stream one stored file into the ZIP (stored, not deflated: photos are compressed)."""
+    try:
+        with default_storage.open(storage_name, "rb") as src, zf.open(arcname, "w") as dst:
+            shutil.copyfileobj(src, dst, 1024 * 1024)
+    except OSError:
+        log.warning("privacy export: a stored file is missing")
+        return False
+    return True
+
+
+def _actor_of(event: CaseEvent, user_id: int | None) -> str:
+    if event.actor_id is None:
+        return "system"
+    return "you" if user_id is not None and event.actor_id == user_id else "council staff"
+
+
+def _profile(citizen: Citizen) -> dict[str, Any]:
+    user = citizen.user
+    return {
+        "id": citizen.pk,
+        "display_name": citizen.display_name,
+        "preferred_language": citizen.preferred_language,
+        "preferred_channel": citizen.preferred_channel,
+        "created_at": citizen.created_at,
+        "updated_at": citizen.updated_at,
+        "account": None
+        if user is None
+        else {
+            "username": user.get_username(),
+            "email": getattr(user, "email", ""),
+            "date_joined": getattr(user, "date_joined", None),
+            "last_login": user.last_login,
+        },
+    }
+
+
+def _case_row(case: Case) -> dict[str, Any]:
+    return {
+        "reference": case.reference,
+        "service_code": case.service_type.code,
+        "service": case.service_type.name,
+        "department": case.department.name,
+        "status": case.status,
+        "channel": case.channel,
+        "priority": case.priority,
+        "description": case.description,
+        "answers": case.answers,
+        "address": case.address,
+        "lat": case.lat,
+        "long": case.long,
+        "media_url": case.media_url,
+        "opened_at": case.opened_at,
+        "expected_on": case.expected_on,
+        "resolved_at": case.resolved_at,
+        "closed_at": case.closed_at,
+    }
+
+
+def resident_export(
+    *,
+    citizen_id: int,
+    out: IO[bytes] | str | Path,
+    actor: Actor = None,
+    request: Any = None,
+    via: str = "staff",
+    progress: Progress = _quiet,
+) -> ExportResult:
+    """Write everything Townhall holds about one resident as a ZIP to `out`.
+
+    `profile.json`, `contact_points.json`, `consents.json`, `history.json`, `cases.json`
+    (the cases they reported, each with its events: internal ones without their contents,
+    which may quote other people), `following.json` (cases they follow:
+    only what the public page shows), `messages.json` (what they sent, as received),
+    `notifications.json` (what we sent them), `alerts.json`, and the files under
+    `files/photos/` and `files/attachments/`; `manifest.json` lists the counts. Nothing
+    about another resident: only rows linked to this citizen, and for a followed case
+    only its public facts. Raise NotFound for an unknown citizen.
+    """
+    citizen = citizen_for_privacy(citizen_id)
+    result = ExportResult(citizen_id=citizen.pk)
+    cases = list(
+        Case.objects.filter(reporter_id=citizen.pk)
+        .select_related("service_type", "department")
+        .order_by("opened_at", "pk")
+    )
+    case_ids = [c.pk for c in cases]
+    photos = list(CasePhoto.objects.filter(case_id__in=case_ids).order_by("case_id", "pk"))
+    messages = list(
+        InboundMessage.objects.filter(citizen_id=citizen.pk)
+        .prefetch_related("attachments")
+        .order_by("received_at", "pk")
+    )
+    attachments = [a for m in messages for a in m.attachments.all()]
+    total = 6 + len(cases) + len(photos) + len(attachments)
+    done = 0
+
+    def step(name: str, by: int = 1) -> None:
+        nonlocal done
+        done += by
+        progress(name, done, total)
+
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        _json(zf, "profile.json", _profile(citizen))
+        points = list(
+            ContactPoint.objects.filter(citizen_id=citizen.pk)
+            .order_by("kind", "pk")
+            .values("kind", "value", "verified", "created_at")
+        )
+        consents = list(
+            ConsentRecord.objects.filter(citizen_id=citizen.pk)
+            .order_by("at", "pk")
+            .values("purpose", "granted", "at", "channel", "wording")
+        )
+        _json(zf, "contact_points.json", points)
+        _json(zf, "consents.json", consents)
+        history = list(
+            PersonEvent.objects.filter(Q(citizen_id=citizen.pk) | Q(subject_id=citizen.pk))
+            .order_by("at", "pk")
+            .values("kind", "at", "reason", "data")
+        )
+        _json(zf, "history.json", history)
+        step("profile")
+
+        user_id = citizen.user_id
+        photos_by_case: dict[int, list[CasePhoto]] = {}
+        for photo in photos:
+            photos_by_case.setdefault(photo.case_id, []).append(photo)
+        events_by_case: dict[int, list[CaseEvent]] = {}
+        for event in CaseEvent.objects.filter(case_id__in=case_ids).order_by("case_id", "seq"):
+            events_by_case.setdefault(event.case_id, []).append(event)
+        case_rows = []
+        for case in cases:
+            row = _case_row(case)
+            row["events"] = [
+                {
+                    "seq": e.seq,
+                    "kind": e.kind,
+                    "at": e.at,
+                    "by": _actor_of(e, user_id),
+                    "channel": e.channel,
+                    "public": e.public,
+                    # Internal events can quote other people (a neighbour's report that
+                    # joined this case, a message from someone else): their contents are
+                    # given after staff review, never automatically.
+                    "data": e.data if e.public else {},
+                }
+                for e in events_by_case.get(case.pk, [])
+            ]
+            row["photos"] = []
+            for photo in photos_by_case.get(case.pk, []):
+                ext = photo.file.name.rsplit(".", 1)[-1] if "." in photo.file.name else "bin"
+                arc = f"files/photos/{case.reference}/{photo.pk}.{_safe(ext)}"
+                if _copy_file(zf, photo.file.name, arc):
+                    result.files += 1
+                    row["photos"].append(
+                        {"file": arc, "taken_at_lat": photo.lat, "taken_at_long": photo.long}
+                    )
+                step("photos")
+            case_rows.append(row)
+            step("cases")
+        _json(zf, "cases.json", case_rows)
+
+        following = [
+            {
+                "reference": f.case.reference,
+                "service": f.case.service_type.name,
+                "status": f.case.status,
+                "via": f.via,
+                "since": f.created_at,
+            }
+            for f in CaseFollower.objects.filter(citizen_id=citizen.pk)
+            .exclude(case_id__in=case_ids)
+            .select_related("case", "case__service_type")
+            .order_by("created_at", "pk")
+        ]
+        _json(zf, "following.json", following)
+        step("following")
+
+        message_rows = []
+        for message in messages:
+            files = []
+            for attachment in message.attachments.all():
+                arc = (
+                    f"files/attachments/{message.pk}/"
+                    f"{attachment.pk}-{_safe(attachment.filename or 'attachment')}"
+                )
+                if attachment.file and _copy_file(zf, attachment.file.name, arc):
+                    result.files += 1
+                    files.append(
+                        {
+                            "file": arc,
+                            "filename": attachment.filename,
+                            "content_type": attachment.content_type,
+                            "size": attachment.size,
+                        }
+                    )
+                step("attachments")
+            message_rows.append(
+                {
+                    "id": message.pk,
+                    "channel": message.channel,
+                    "received_at": message.received_at,
+                    "sender_email": message.sender_email,
+                    "sender_phone": message.sender_phone,
+                    "sender_handle": message.sender_handle,
+                    "sender_name": message.sender_name,
+                    "subject": message.subject,
+                    "text": message.text,
+                    "address": message.address,
+                    "lat": message.lat,
+                    "long": message.long,
+                    "raw": message.raw,
+                    "outcome": message.outcome,
+                    "case": message.case.reference if message.case_id and message.case else None,
+                    "attachments": files,
+                }
+            )
+        _json(zf, "messages.json", message_rows)
+        step("messages")
+
+        notifications = list(
+            Notification.objects.filter(citizen_id=citizen.pk)
+            .order_by("created_at", "pk")
+            .values(
+                "kind",
+                "channel",
+                "language",
+                "to",
+                "subject",
+                "body",
+                "status",
+                "case_id",
+                "created_at",
+                "sent_at",
+                "delivered_at",
+            )
+        )
+        references = {
+            c.pk: c.reference
+            for c in Case.objects.filter(
+                pk__in={n["case_id"] for n in notifications if n["case_id"]}
+            )
+        }
+        notification_rows = [
+            {
+                **{k: v for k, v in n.items() if k != "case_id"},
+                "case": references.get(n["case_id"] or 0),
+            }
+            for n in notifications
+        ]
+        _json(zf, "notifications.json", notification_rows)
+        _json(
+            zf,
+            "alerts.json",
+            {
+                "opt_outs": list(
+                    OptOut.objects.filter(citizen_id=citizen.pk).values("channel", "at", "via")
+                ),
+                "subscriptions": list(
+                    AlertSubscription.objects.filter(citizen_id=citizen.pk).values(
+                        "topic__name", "channel", "address", "lat", "long", "radius_m", "active"
+                    )
+                ),
+            },
+        )
+        step("notifications")
+
+        result.counts = {
+            "contact_points": len(points),
+            "consents": len(consents),
+            "cases": len(case_rows),
+            "following": len(following),
+            "photos": len(photos),
+            "messages": len(message_rows),
+            "attachments": len(attachments),
+            "notifications": len(notifications),
+        }
+        _json(
+            zf,
+            "manifest.json",
+            {
+                "format": EXPORT_FORMAT,
+                "generated_at": clock.now(),
+                "council": getattr(settings, "TOWNHALL_COUNCIL_NAME", ""),
+                "counts": result.counts,
+                "files": result.files,
+            },
+        )
+        step("manifest")
+    security_event(
+        SecurityEventKind.RESIDENT_EXPORTED,
+        request=request,
+        user=actor,
+        subject=f"citizen:{citizen.pk}",
+        detail={"via": via, **result.counts},
+    )
+    return result
+
+
+def resident_export_file(**kwargs: Any) -> IO[bytes]:
+    """`resident_export` into a temporary file, rewound: for a download response, which
+    closes (and so deletes) it when sent."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (the response owns and closes it)
+    try:
+        resident_export(out=handle, **kwargs)
+    except BaseException:
+        handle.close()
+        raise
+    handle.seek(0)
+    return handle
+
+
+# --- erasure -----------------------------------------------------------------------------
+
+
+@dataclass
+class ErasureReport:
+    citizen_id: int
+    dry_run: bool
+    counts: dict[str, int]
+    case_ids: list[int]
+    kept: tuple[str, ...] = (
+        "each case's service, department, status, priority, channel and dates",
+        "each case's location rounded to about a kilometre",
+        "every case event (hash chains unchanged)",
+        "anonymous 'me too' counts",
+        "notification rows without address or text (kind, channel, status, dates)",
+    )
+
+
+def _messages_of(citizen_id: int, case_ids: Iterable[int]) -> Q:
+    # What the resident sent, and anything from an unknown sender on their own cases.
+    return Q(citizen_id=citizen_id) | Q(case_id__in=list(case_ids), citizen__isnull=True)
+
+
+def resident_erasure_plan(citizen_id: int) -> ErasureReport:
+    """What erasing the resident would remove or redact; writes nothing."""
+    citizen = citizen_for_privacy(citizen_id)
+    case_ids = list(
+        Case.objects.filter(reporter_id=citizen.pk).order_by("pk").values_list("pk", flat=True)
+    )
+    messages = InboundMessage.objects.filter(_messages_of(citizen.pk, case_ids))
+    counts = {
+        "account": 1 if citizen.user_id else 0,
+        "contact_points": ContactPoint.objects.filter(citizen_id=citizen.pk).count(),
+        "consents": ConsentRecord.objects.filter(citizen_id=citizen.pk).count(),
+        "cases_redacted": len(case_ids),
+        "photos": CasePhoto.objects.filter(case_id__in=case_ids).count(),
+        "follows_anonymised": CaseFollower.objects.filter(citizen_id=citizen.pk).count(),
+        "messages_redacted": messages.count(),
+        "attachments": InboundAttachment.objects.filter(message__in=messages).count(),
+        "notifications_redacted": Notification.objects.filter(citizen_id=citizen.pk).count(),
+        "opt_outs": OptOut.objects.filter(citizen_id=citizen.pk).count(),
+        "alert_subscriptions": AlertSubscription.objects.filter(citizen_id=citizen.pk).count(),
+    }
+    return ErasureReport(citizen_id=citizen.pk, dry_run=True, counts=counts, case_ids=case_ids)
+
+
+def _erase_event_personal_data(case_ids: list[int]) -> None:
+    """Erase the personal data that case events refer to, without touching the events.
+
+    TODO(issue 15, ledger): call `townhall.cases.ledger.personal_data_erase(case_ids)` here
+    once the ledger keeps personal data out of the hashed payloads (in its own erasable
+    table). Until then event payloads (notes quoting a message) keep their text: events
+    are never updated or deleted, so the hash chains verify. This is the single call site.
+    """
+    return None
+
+
+def messages_personal_data_clear(messages: Any, *, coord_decimals: int) -> tuple[int, int]:
+    """Blank inbound messages as received (senders, text, raw payload, address; location
+    rounded) and delete their attachments (rows now, files after commit).
+
+    Return (messages, attachments). Outcome, channel, dates and the case link stay.
+    """
+    files = list(InboundAttachment.objects.filter(message__in=messages).values_list("pk", "file"))
+    InboundAttachment.objects.filter(pk__in=[pk for pk, _f in files]).delete()
+    count = 0
+    for message in messages.only("pk", "lat", "long").iterator():
+        InboundMessage.objects.filter(pk=message.pk).update(
+            external_id="",
+            sender_email="",
+            sender_phone="",
+            sender_handle="",
+            sender_name="",
+            sender_key="",
+            citizen=None,
+            subject="",
+            text="",
+            thread_hint="",
+            address="",
+            raw="",
+            reason="",
+            triage={},
+            lat=None if message.lat is None else round(message.lat, coord_decimals),
+            long=None if message.long is None else round(message.long, coord_decimals),
+        )
+        count += 1
+    names = [name for _pk, name in files if name]
+
+    def remove_files() -> None:
+        for name in names:
+            try:
+                default_storage.delete(name)
+            except OSError:
+                log.warning("could not delete an erased attachment file")
+
+    transaction.on_commit(remove_files)
+    return count, len(files)
+
+
+def resident_erase(
+    *,
+    citizen_id: int,
+    actor: Actor = None,
+    request: Any = None,
+    via: str = "staff",
+    dry_run: bool = False,
+    progress: Progress = _quiet,
+) -> ErasureReport:
+    """Erase a resident's personal data; keep their cases for statistics.
+
+    With `dry_run`, only say what would go. Otherwise, in one transaction: their inbound
+    messages are blanked and attachments deleted, their cases lose description, answers,
+    address, photos and reporter (each case gets an internal "personal data erased" event
+    through the normal append path), their follows become anonymous, notifications sent
+    to them lose address and text, and the citizen row goes with contact points,
+    consents and the account's details. One ERASED PersonEvent and one RESIDENT_ERASED
+    security event record it, with counts only. Raise NotFound for an unknown citizen.
+    """
+    report = resident_erasure_plan(citizen_id)
+    if dry_run:
+        return report
+    decimals = settings.TOWNHALL_ERASURE_COORD_DECIMALS
+    steps = 6
+    with transaction.atomic():
+        citizen = Citizen.objects.select_for_update().get(pk=citizen_id)
+        case_ids = list(
+            Case.objects.filter(reporter_id=citizen.pk).order_by("pk").values_list("pk", flat=True)
+        )
+        addresses = Case.objects.filter(pk__in=case_ids).values_list("address", flat=True)
+        quoted = [citizen.display_name, *addresses]
+        notifications_redact(case_ids=case_ids, texts=quoted)
+        messages = InboundMessage.objects.filter(_messages_of(citizen.pk, case_ids))
+        messages_personal_data_clear(messages, coord_decimals=decimals)
+        progress("messages", 1, steps)
+        case_personal_data_clear(
+            case_ids=case_ids, actor=actor, reason="erasure request", coord_decimals=decimals
+        )
+        progress("cases", 2, steps)
+        _erase_event_personal_data(case_ids)
+        progress("events", 3, steps)
+        case_follows_anonymise(citizen_id=citizen.pk)
+        follow_requests_forget(
+            emails=list(
+                citizen.contact_points.filter(kind=ContactKind.EMAIL).values_list(
+                    "value", flat=True
+                )
+            )
+        )
+        notifications_personal_data_clear(citizen_id=citizen.pk)
+        progress("notifications", 4, steps)
+        citizen_erase(citizen=citizen, actor=actor, summary=report.counts)
+        progress("person", 5, steps)
+        security_event(
+            SecurityEventKind.RESIDENT_ERASED,
+            request=request,
+            user=actor,
+            subject=f"citizen:{citizen_id}",
+            detail={"via": via, **report.counts},
+        )
+        progress("recorded", 6, steps)
+    report.dry_run = False
+    report.case_ids = case_ids
+    return report
