@@ -245,6 +245,34 @@ def staff_user_create(
     return user
 
 
+def citizen_email_prove(
+    *, email: str, language: str | None = None, proof: str = "sign-in link"
+) -> Citizen:
+    """Return the citizen `email` belongs to, now that its owner proved it (they opened a
+    one-time link we sent to it: `proof` names which), with that contact marked verified.
+
+    A resident never seen before is registered. Raise ValidationFailed if `email` is
+    malformed.
+    """
+    value = email_normalise(email)
+    with transaction.atomic():
+        citizen = citizen_resolve(email=value, language=language, channel=Channel.EMAIL)
+        unproven = ContactPoint.objects.filter(
+            citizen=citizen, kind=ContactKind.EMAIL, value=value, verified=False
+        )
+        for point in unproven.select_for_update():
+            point.verified = True
+            point.save(update_fields=["verified", "updated_at"])
+            _person_event(
+                citizen=citizen,
+                kind=PersonEventKind.CONTACT_VERIFIED,
+                actor=None,
+                actor_label=proof,
+                data=_point_data(point),
+            )
+    return citizen
+
+
 def citizen_account_for_email(*, email: str, language: str | None = None) -> Citizen:
     """Return the citizen who proved they own `email` (a sign-in link), with an account.
 
@@ -252,22 +280,8 @@ def citizen_account_for_email(*, email: str, language: str | None = None) -> Cit
     registered; the account is a plain user with no password (sign-in is by link only)
     and never a staff account. Raise ValidationFailed if `email` is malformed.
     """
-    value = email_normalise(email)
     with transaction.atomic():
-        citizen = citizen_resolve(email=value, language=language, channel=Channel.EMAIL)
-        verified = ContactPoint.objects.filter(
-            citizen=citizen, kind=ContactKind.EMAIL, value=value, verified=False
-        )
-        for point in verified.select_for_update():
-            point.verified = True
-            point.save(update_fields=["verified", "updated_at"])
-            _person_event(
-                citizen=citizen,
-                kind=PersonEventKind.CONTACT_VERIFIED,
-                actor=None,
-                actor_label="sign-in link",
-                data=_point_data(point),
-            )
+        citizen = citizen_email_prove(email=email, language=language)
         if citizen.user_id is None:
             user = get_user_model().objects.create_user(username=f"resident-{citizen.pk}")
             user.set_unusable_password()

@@ -33,7 +33,7 @@ from townhall.notify.services import follow_confirmation_queue
 from townhall.people.contacts import email_normalise
 from townhall.people.models import Channel, Citizen, ContactKind
 from townhall.people.selectors import citizen_by_contact
-from townhall.people.services import citizen_resolve
+from townhall.people.services import citizen_email_prove, citizen_resolve
 from townhall.places.selectors import place_by_property_id
 from townhall.waste.selectors import collection_missed_report_allowed
 
@@ -216,6 +216,10 @@ def follow_confirm(*, token: str, language: str = "") -> tuple[Case, bool]:
     expired link."""
     with transaction.atomic():
         request = follow_request_get(token=token)
-        citizen = reporter_resolve(email=request.email, language=request.language or language)
-        assert citizen is not None
+        # Opening the link proved the address: it is that person's, verified.
+        citizen = citizen_email_prove(
+            email=request.email,
+            language=request.language or language or None,
+            proof="follow confirmation link",
+        )
         return follow_request_confirm(request=request, citizen=citizen)

@@ -6,7 +6,6 @@ import re
 import secrets
 from urllib.parse import urlencode
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -15,7 +14,7 @@ from townhall.catalog.models import Open311Type, ServiceType
 from townhall.catalog.selectors import service_type_get
 from townhall.core.errors import ValidationFailed
 from townhall.intake.messages import Dedupe, Message, Place, Sender
-from townhall.intake.services import intake_submit
+from townhall.intake.services import IntakeResult, intake_submit
 from townhall.open311.jurisdiction import jurisdiction_for
 from townhall.open311.keys import api_key_check
 from townhall.open311.models import RequestToken
@@ -72,28 +71,36 @@ def request_create_view(request: HttpRequest, *, fmt: str) -> HttpResponse:
     email, phone = post.get("email", "").strip(), post.get("phone", "").strip()
     batch = service.open311_type != Open311Type.REALTIME
     kept = {k: v for k, v in post.items() if k != "api_key"}
-    try:
-        with transaction.atomic():
-            result = intake_submit(
-                Message(
-                    channel=Channel.OPEN311,
-                    sender=Sender(email=email, phone=phone, name=name),
-                    text=description,
-                    place=Place(lat=lat, long=long, address=address, address_id=address_id),
-                    service=service,
-                    answers=_answers(request),
-                    media_url=post.get("media_url", "").strip(),
-                    # The client owns the id it gets back: duplicates are for staff to merge.
-                    dedupe=Dedupe.SUGGEST,
-                    source=jurisdiction.open311_id,
-                    raw=urlencode(kept),
-                )
+    tokens: list[RequestToken] = []
+
+    def token_for(result: IntakeResult) -> None:
+        # A batch service answers with a token, written in the case's own transaction.
+        assert result.case is not None  # a chosen service with SUGGEST always opens a case
+        if batch:
+            tokens.append(
+                RequestToken.objects.create(token=secrets.token_hex(16), case_id=result.case.pk)
             )
-            case = result.case
-            assert case is not None  # a chosen service with SUGGEST always opens a case
-            token = None
-            if batch:
-                token = RequestToken.objects.create(token=secrets.token_hex(16), case_id=case.pk)
+
+    try:
+        result = intake_submit(
+            Message(
+                channel=Channel.OPEN311,
+                sender=Sender(email=email, phone=phone, name=name),
+                text=description,
+                place=Place(lat=lat, long=long, address=address, address_id=address_id),
+                service=service,
+                answers=_answers(request),
+                media_url=post.get("media_url", "").strip(),
+                # The client owns the id it gets back: duplicates are for staff to merge.
+                dedupe=Dedupe.SUGGEST,
+                source=jurisdiction.open311_id,
+                raw=urlencode(kept),
+            ),
+            then=token_for,
+        )
+        case = result.case
+        assert case is not None
+        token = tokens[0] if tokens else None
     except ValidationFailed as exc:
         errors = [
             Open311Error(400, f"{field}: {message}")
