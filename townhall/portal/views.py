@@ -31,7 +31,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from townhall.cases.errors import CaseNotFound, InvalidCaseInput
 from townhall.cases.lifecycle import OPEN_STATUSES, CaseStatus
 from townhall.cases.models import Case, CaseEvent, CaseEventKind, CasePhoto, FollowVia
-from townhall.cases.selectors import case_get_by_reference, case_nearby_open
+from townhall.cases.selectors import (
+    case_get_by_reference,
+    case_nearby_open,
+    case_public_timeline,
+    ledger_proof,
+)
 from townhall.cases.services import case_reopen_by_resident, case_reopen_window_open
 from townhall.catalog.i18n import language_words, localized
 from townhall.catalog.models import ServiceType
@@ -72,7 +77,7 @@ _index: list[tuple[float, list[finder.Indexed]]] = []
 
 def timeline_text(event: CaseEvent) -> str:
     """Return what a resident reads for one public event of their request."""
-    data = event.data
+    data = event.content
     if event.kind == CaseEventKind.OPENED:
         text = _("We received your request.")
     elif event.kind == CaseEventKind.ACKNOWLEDGED:
@@ -427,7 +432,7 @@ def confirmation_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _case_context(case: Case, *, private: bool, token: str = "") -> dict[str, Any]:
-    timeline = [(e.at, timeline_text(e)) for e in case.events.filter(public=True).order_by("seq")]
+    timeline = [(e.at, timeline_text(e)) for e in case_public_timeline(case=case)]
     context: dict[str, Any] = {
         "case": case,
         "timeline": timeline,
@@ -561,6 +566,8 @@ def track_view(request: HttpRequest) -> HttpResponse:
                 .get(pk=found.pk)
             )
             context.update(_case_context(case, private=False))
+            # The public page shows the case's inclusion proof in the latest signed seal.
+            context["proof"] = ledger_proof(case_id=case.pk)
             return render(request, "portal/request.html", context)
     elif request.GET:
         status = 400
