@@ -387,7 +387,15 @@ class SealedHead(models.Model):
     since the previous seal: a case's sealed head at seal N is its row with the highest
     seal id ≤ N. Not trusted either: the leaves rebuilt from it must give the signed root."""
 
-    seal = models.ForeignKey(LedgerSeal, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No database constraint: the first seal writes a row per case, and a foreign-key check
+    # per row would double its cost; rows are only ever written by the sealer.
+    seal = models.ForeignKey(
+        LedgerSeal,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     case_id = models.BigIntegerField()
     seq = models.PositiveIntegerField()
 

@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('case_id', models.BigIntegerField()),
                 ('seq', models.PositiveIntegerField()),
-                ('seal', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.ledgerseal')),
+                ('seal', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.ledgerseal')),
             ],
             options={
                 'constraints': [models.UniqueConstraint(fields=('case_id', 'seal'), name='unique_sealed_head')],
