@@ -203,7 +203,10 @@ def test_the_append_only_trigger_is_installed_on_postgresql() -> None:
 
 
 def test_personal_text_is_committed_not_hashed(history: Case) -> None:
+    from townhall.console.templatetags.console import event_text
+
     note = history.events.get(seq=4)
+    assert event_text(note) == "Public update: Mrs Lopez at 12 Elm St says it is deep"
     assert "Lopez" not in json.dumps(note.data)
     kept = CaseEventPersonal.objects.get(event=note)
     assert kept.field == "text"
@@ -231,6 +234,11 @@ def test_erasure_keeps_every_chain_and_seal_green(
     assert note.content["text"] == REMOVED
     page = Client().get("/track/", {"reference": history.reference})
     assert REMOVED in page.content.decode() and "Lopez" not in page.content.decode()
+    from townhall.console.templatetags.console import event_text
+
+    assert event_text(note) == f"Public update: {REMOVED}"
+    resolved = history.events.get(seq=5)
+    assert event_text(resolved).endswith(f". {REMOVED}")
 
 
 def test_an_edited_personal_value_is_reported(history: Case) -> None:
