@@ -115,6 +115,9 @@ def test_a_rewritten_and_rehashed_history_fails_against_the_seal(
     err = capsys.readouterr().err
     assert "history rewritten since seal" in err
     assert str(history.pk) in err
+    from townhall.core.models import SecurityEvent
+
+    assert SecurityEvent.objects.filter(subject="ledger verify failed").exists()
 
 
 def test_a_truncated_history_is_detected(history: Case, others: list[Case], capsys: Any) -> None:
@@ -134,6 +137,9 @@ def test_sealing_refuses_to_seal_over_a_rewritten_history(history: Case) -> None
     with pytest.raises(SealRefused, match=f"seal {first.pk}"):
         ledger_seal()
     assert LedgerSeal.objects.count() == 1
+    from townhall.core.models import SecurityEvent
+
+    assert SecurityEvent.objects.filter(subject="ledger seal refused").count() == 1
     with as_database_owner():
         CaseEvent.objects.filter(case=history, seq=4).delete()
     with pytest.raises(SealRefused) as refused:

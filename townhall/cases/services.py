@@ -62,6 +62,7 @@ from townhall.catalog.selectors import (
 from townhall.core import clock
 from townhall.core.db import KeyReservations, rows_insert_together
 from townhall.core.errors import ValidationFailed
+from townhall.core.security import SecurityEventKind, security_event
 from townhall.core.tasks import enqueue_once_on_commit
 from townhall.people.models import Channel, Citizen
 from townhall.people.roles import StaffRole
@@ -1347,7 +1348,18 @@ def personal_data_erase(case_ids: Sequence[int]) -> int:
 
 
 def ledger_seal(*, now: datetime | None = None) -> Any:
-    """Seal every case chain's head into today's signed root (see cases.seals)."""
+    """Seal every case chain's head into today's signed root (see cases.seals). A refusal
+    (no key, or a history that no longer matches the previous seal) goes on the security
+    log before it is raised."""
+    from townhall.cases.seals import SealRefused
     from townhall.cases.seals import ledger_seal as seal
 
-    return seal(now=now)
+    try:
+        return seal(now=now)
+    except SealRefused as exc:
+        security_event(
+            SecurityEventKind.OTHER,
+            subject="ledger seal refused",
+            detail={"reason": str(exc), "breaks": len(exc.breaks)},
+        )
+        raise

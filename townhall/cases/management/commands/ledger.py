@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from townhall.cases.seals import SealRefused, seals_check, seals_compare, trusted_public_key
 from townhall.cases.selectors import ledger_proof, ledger_verify
 from townhall.cases.services import ledger_seal
+from townhall.core.security import SecurityEventKind, security_event
 
 
 class Command(BaseCommand):
@@ -95,6 +96,11 @@ class Command(BaseCommand):
             where = f"seal {b.seq}" if b.case_id == 0 else f"case {b.case_id} event #{b.seq}"
             self.stderr.write(f"BREAK {where}: {b.reason}")
         if breaks:
+            security_event(
+                SecurityEventKind.OTHER,
+                subject="ledger verify failed",
+                detail={"breaks": len(breaks), "cases": len({b.case_id for b in breaks})},
+            )
             raise CommandError(f"{len(breaks)} break(s) found in {checked} events{seals_line}.")
         self.stdout.write(
             self.style.SUCCESS(f"OK: {checked} events verified, no breaks{seals_line}.")
