@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     seed(args.cases)
     reset_seals()
     from townhall.cases.models import LedgerSeal
-    from townhall.cases.seals import inclusion_proof, seals_check, trusted_public_key
+    from townhall.cases.seals import inclusion_proof, seals_check, trusted_public_keys
     from townhall.cases.services import ledger_seal
 
     print(
@@ -223,10 +223,9 @@ def main(argv: list[str] | None = None) -> int:
         second.tree_size,
     )
 
-    key, _ = trusted_public_key()
-    assert key is not None
+    keys, _ = trusted_public_keys()
     started = time.perf_counter()
-    checked, problems = seals_check(key)
+    checked, problems = seals_check(keys)
     line("verify against the latest seal", time.perf_counter() - started, second.tree_size)
     if problems or checked != 1:
         print(f"FAILED: {problems[:5]}")

@@ -373,3 +373,18 @@ def test_the_ledger_bench_runs_in_smoke_mode() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "verify against the latest seal" in done.stdout and "ok: seals 1 and 2" in done.stdout
+
+
+def test_a_rotated_key_keeps_sealing_and_old_seals_verify_with_the_old_key(
+    history: Case, signing_key: Path, capsys: Any
+) -> None:
+    first = ledger_seal()
+    old = first.public_key
+    signing_key.unlink()  # a new key in the file (development makes one on the next seal)
+    second = ledger_seal()
+    assert second.key_id != first.key_id and second.prev_hash == first.hash
+    call_command("ledger", "verify")  # the latest seal, with the key file's key
+    with pytest.raises(CommandError):  # the old seal's key is not trusted unless given
+        call_command("ledger", "verify", "--all-seals")
+    call_command("ledger", "verify", "--all-seals", "--public-key", old)
+    assert "2 seal(s) checked" in capsys.readouterr().out

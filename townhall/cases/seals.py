@@ -25,6 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from townhall.cases.ledger import (
     CHUNK,
@@ -211,14 +212,17 @@ def ledger_seal(*, now: datetime | None = None) -> LedgerSeal:
         # One sealer at a time: the previous seal is locked while the next is made.
         previous = LedgerSeal.objects.select_for_update().order_by("-id").first()
         if previous is not None:
-            breaks = seal_check(previous, public)
+            # After a key rotation the previous seal is checked with the key it names (its
+            # root is what matters here); `ledger verify --public-key` checks old seals.
+            rotated = previous.key_id != key_id_of(public)
+            breaks = seal_check(previous, bytes.fromhex(previous.public_key) if rotated else public)
             if breaks:
                 raise SealRefused(
                     f"The history no longer matches seal {previous.pk}: not sealing over it.",
                     breaks,
                 )
         seal = LedgerSeal.objects.create(
-            date=at.date(),
+            date=timezone.localdate(at),
             sealed_at=at,
             root="",
             tree_size=0,
@@ -329,25 +333,28 @@ def _locate(seal: LedgerSeal, tree: Tree) -> list[ChainBreak]:
     return found
 
 
-def trusted_public_key(override: str | None = None) -> tuple[bytes | None, str]:
-    """The public key seals are checked with: given (hex), else the signing key file's;
-    None if neither. Return (key, where it came from)."""
-    if override:
-        return bytes.fromhex(override), "given"
+def trusted_public_keys(given: list[str] | None = None) -> tuple[list[bytes], str]:
+    """The public keys seals are checked with: those given (hex), and the signing key
+    file's. Return (keys, where they came from); no keys if neither."""
+    keys = [bytes.fromhex(k) for k in given or []]
+    sources = ["given"] if keys else []
     path = key_path()
     if path is not None and path.exists():
-        return public_key_raw(signing_key_load(path, create=False).public_key()), str(path)
-    return None, ""
+        keys.append(public_key_raw(signing_key_load(path, create=False).public_key()))
+        sources.append(str(path))
+    return keys, " and ".join(sources)
 
 
-def seals_check(trusted_key: bytes, *, every: bool = False) -> tuple[int, list[ChainBreak]]:
-    """Check the latest seal (or `every` seal); return (seals checked, problems)."""
+def seals_check(trusted_keys: list[bytes], *, every: bool = False) -> tuple[int, list[ChainBreak]]:
+    """Check the latest seal (or `every` seal), each with the trusted key of the id it
+    names (keys rotate); return (seals checked, problems)."""
+    by_id = {key_id_of(key): key for key in trusted_keys}
     seals = list(LedgerSeal.objects.order_by("pk").defer("chunks"))
     if not every:
         seals = seals[-1:]
     problems: list[ChainBreak] = []
     for seal in seals:
-        problems += seal_check(seal, trusted_key)
+        problems += seal_check(seal, by_id.get(seal.key_id, trusted_keys[0]))
     return len(seals), problems
 
 

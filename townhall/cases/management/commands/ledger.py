@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from townhall.cases.seals import SealRefused, seals_check, seals_compare, trusted_public_key
+from townhall.cases.seals import SealRefused, seals_check, seals_compare, trusted_public_keys
 from townhall.cases.selectors import ledger_proof, ledger_verify
 from townhall.cases.services import ledger_seal
 from townhall.core.security import SecurityEventKind, security_event
@@ -49,7 +49,10 @@ class Command(BaseCommand):
         )
         verify.add_argument(
             "--public-key",
-            help="The seals' public key (hex); default: the signing key file's.",
+            action="append",
+            dest="public_keys",
+            help="A trusted public key of the seals (hex; repeatable, e.g. a key rotated "
+            "out), besides the signing key file's.",
         )
         proof = sub.add_parser("proof", help="Print a case's inclusion proof in the latest seal.")
         proof.add_argument("case_id", type=int)
@@ -81,17 +84,17 @@ class Command(BaseCommand):
         checked, breaks = ledger_verify(case_ids=case_ids)
         seals_line = ""
         if case_ids is None:
-            key, source = trusted_public_key(options.get("public_key"))
+            keys, source = trusted_public_keys(options.get("public_keys"))
             if options.get("seals_file"):
                 kept = json.loads(options["seals_file"].read_text())
                 breaks += seals_compare(kept["seals"] if isinstance(kept, dict) else kept)
-            if key is None:
+            if not keys:
                 self.stderr.write("No public key to check seals with: chains checked only.")
             else:
-                count, problems = seals_check(key, every=options["all_seals"])
+                count, problems = seals_check(keys, every=options["all_seals"])
                 breaks += problems
                 if count:
-                    seals_line = f", {count} seal(s) checked with the key from {source}"
+                    seals_line = f", {count} seal(s) checked with the key(s) from {source}"
         for b in breaks:
             where = f"seal {b.seq}" if b.case_id == 0 else f"case {b.case_id} event #{b.seq}"
             self.stderr.write(f"BREAK {where}: {b.reason}")
