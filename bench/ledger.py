@@ -254,5 +254,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run(argv: list[str] | None = None) -> int:
+    """Run, then remove the scratch directories (the key, the smoke database)."""
+    import shutil
+
+    before = set(Path(tempfile.gettempdir()).glob("bench-ledger-*")) | set(
+        Path("/dev/shm").glob("bench-ledger-*")  # noqa: S108
+    )
+    try:
+        return main(argv)
+    finally:
+        after = set(Path(tempfile.gettempdir()).glob("bench-ledger-*")) | set(
+            Path("/dev/shm").glob("bench-ledger-*")  # noqa: S108
+        )
+        for path in after - before:
+            shutil.rmtree(path, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())
