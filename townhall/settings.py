@@ -457,3 +457,14 @@ TOWNHALL_PERIODIC_TASKS.append(
         env.int("RETENTION_PURGE_SECONDS", default=86400),
     )
 )
+# --- ledger seals (issue 15) ---
+# The Ed25519 key that signs the daily seal of every case chain (PKCS#8 PEM), kept outside
+# the database. In development a key is generated there (mode 0600) on the first seal;
+# production never generates one and refuses to seal until TOWNHALL_LEDGER_KEY_FILE is set.
+TOWNHALL_LEDGER_KEY_FILE: str | None = env.str(
+    "TOWNHALL_LEDGER_KEY_FILE",
+    default=None if PRODUCTION else str(VAR_DIR / "ledger-seal.key"),
+)
+TOWNHALL_PERIODIC_TASKS.append(
+    ("townhall.cases.tasks.ledger_seal_task", env.int("LEDGER_SEAL_SECONDS", default=86400))
+)

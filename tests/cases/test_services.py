@@ -203,7 +203,7 @@ def test_awaiting_the_citizen_pauses_the_clock_and_replying_resumes_it(
         "status_changed",
         "resumed",
     ]
-    assert case.events.get(seq=3).data == {
+    assert case.events.get(seq=3).content == {
         "from": "acknowledged",
         "to": "awaiting_citizen",
         "note": "Which side of the road?",

@@ -173,7 +173,7 @@ def test_an_agent_takes_a_case_from_the_queue_to_resolution_with_a_public_update
     assert case.resolved_at is not None
     update = CaseEvent.objects.get(case=case, kind=CaseEventKind.PUBLIC_UPDATE)
     assert update.public and update.actor_id == agent.pk
-    assert update.data["text"] == "A crew is booked for Tuesday morning."
+    assert update.content["text"] == "A crew is booked for Tuesday morning."
     note = CaseEvent.objects.get(case=case, kind=CaseEventKind.NOTE)
     assert not note.public
 

@@ -132,8 +132,8 @@ def test_a_reply_with_the_reference_in_the_subject_is_added_to_the_case(
     assert body["reference"] == case.reference
     assert Case.objects.count() == 1
     note = CaseEvent.objects.filter(case=case, kind="note").get()
-    assert "It is getting bigger." in note.data["text"]
-    assert "We have received it" not in note.data["text"]  # quoted history dropped
+    assert "It is getting bigger." in note.content["text"]
+    assert "We have received it" not in note.content["text"]  # quoted history dropped
     # The resident hears that it was added, through the outbox.
     answer = Notification.objects.get(kind="reply")
     assert answer.to == "rosa@example.org"

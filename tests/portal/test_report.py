@@ -491,7 +491,7 @@ def test_not_fixed_reopens_within_the_window_and_reaches_staff(
     case.refresh_from_db()
     assert case.status == CaseStatus.REOPENED
     event = case.events.get(kind=CaseEventKind.REOPENED)
-    assert event.data["note"] == "Still a hole" and event.channel == "web"
+    assert event.content["note"] == "Still a hole" and event.channel == "web"
 
 
 def test_not_fixed_is_refused_after_the_window(client: Client, pothole: Any) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from townhall.cases.ledger import COMMITMENTS_KEY, personal_join
 from townhall.cases.lifecycle import OPEN_STATUSES, CaseStatus
 from townhall.catalog.models import Department, Priority, ServiceType
 from townhall.people.models import Channel, Citizen
@@ -211,6 +213,10 @@ class CaseEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
+    # Set on events just built (cases.services): their personal values, not yet stored.
+    _personal_values: dict[str, str] | None = None
+    _personal_rows: tuple[CaseEventPersonal, ...] = ()
+
     class Meta:
         constraints = [
             # Two writers appending to the same case cannot both take the same place.
@@ -220,6 +226,18 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}#{self.seq} {self.kind}"
+
+    @property
+    def content(self) -> dict[str, Any]:
+        """The payload as readers show it: personal values (kept apart from the hashed
+        `data`, see CaseEventPersonal) filled in, or "(removed)" once erased. Prefetch
+        `personal` when reading many events."""
+        if COMMITMENTS_KEY not in (self.data or {}):
+            return self.data or {}
+        values: dict[str, str] | None = getattr(self, "_personal_values", None)
+        if values is None:
+            values = {p.field: p.value for p in self.personal.all()}
+        return personal_join(self.data, values)
 
 
 def photo_path(instance: CasePhoto | None, filename: str) -> str:
@@ -349,3 +367,81 @@ class CaseWatcher(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} watches {self.case_id}"
+
+
+class CaseEventPersonal(models.Model):
+    """A personal value of an event's payload (what a resident wrote, a note quoting them),
+    kept out of the hash chain so it can be erased.
+
+    The event's hashed payload holds only H(salt || value) (see cases.ledger), so the chain
+    verifies with or without this row; erasure deletes the row, value and salt together.
+    """
+
+    event = models.ForeignKey(CaseEvent, on_delete=models.CASCADE, related_name="personal")
+    # The event's case, so erasure by case is one indexed DELETE.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=20)
+    value = models.TextField()
+    salt = models.CharField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "field"], name="unique_personal_field"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id}.{self.field}"
+
+
+class LedgerSeal(models.Model):
+    """A signed Merkle root over the heads of every case chain at one moment (daily).
+
+    The signature (Ed25519, key outside the database) covers the statement in
+    cases.ledger.SealStatement, which carries the previous seal's hash, so seals chain too.
+    `chunks` keeps the roots of the tree's 1024-leaf runs (8-byte first case id + 32-byte
+    root each) so an inclusion proof reads one run's leaves, not the whole tree; it is not
+    trusted: a proof built from altered chunks fails against the signed root.
+    """
+
+    date = models.DateField()
+    sealed_at = models.DateTimeField()
+    root = models.CharField(max_length=64)
+    tree_size = models.PositiveIntegerField()
+    signature = models.CharField(max_length=128)
+    key_id = models.CharField(max_length=16)
+    public_key = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+    chunks = models.BinaryField(default=b"")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"seal {self.pk} of {self.date} ({self.tree_size} cases)"
+
+
+class SealedHead(models.Model):
+    """The head (event count) of one case's chain as sealed, written only when it changed
+    since the previous seal: a case's sealed head at seal N is its row with the highest
+    seal id ≤ N. Not trusted either: the leaves rebuilt from it must give the signed root."""
+
+    # No database constraint: the first seal writes a row per case, and a foreign-key check
+    # per row would double its cost; rows are only ever written by the sealer.
+    seal = models.ForeignKey(
+        LedgerSeal,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    case_id = models.BigIntegerField()
+    seq = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case_id", "seal"], name="unique_sealed_head"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}#{self.seq} in seal {self.seal_id}"

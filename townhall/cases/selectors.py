@@ -7,15 +7,30 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from townhall.cases.errors import CaseNotFound
-from townhall.cases.ledger import ChainBreak, ChainLink, chain_verify
+from townhall.cases.ledger import (
+    COMMITMENTS_KEY,
+    ChainBreak,
+    ChainLink,
+    chain_verify,
+    personal_commitment,
+)
 from townhall.cases.lifecycle import OPEN_STATUSES
-from townhall.cases.models import Case, CaseEvent, FollowVia, TimeEntry
+from townhall.cases.models import (
+    Case,
+    CaseEvent,
+    CaseEventPersonal,
+    FollowVia,
+    LedgerSeal,
+    TimeEntry,
+)
+from townhall.cases.seals import inclusion_proof, seal_json
 from townhall.cases.tracking import token_matches, token_parts
 from townhall.catalog.models import ServiceType
 from townhall.places.selectors import EARTH_RADIUS_M, distance_m
@@ -86,9 +101,26 @@ def reference_set(references: list[str]) -> ReferenceSet:
     return ReferenceSet(years=years, foreign=frozenset(foreign))
 
 
-def case_public_timeline(*, case: Case) -> QuerySet[CaseEvent]:
-    """Return the events a resident may see, oldest first."""
-    return case.events.filter(public=True).order_by("seq")
+def case_public_timeline(*, case: Case) -> list[CaseEvent]:
+    """Return the events a resident may see, oldest first, their personal values attached."""
+    return case_events_personal_attach(list(case.events.filter(public=True).order_by("seq")))
+
+
+def case_events_personal_attach(events: list[CaseEvent]) -> list[CaseEvent]:
+    """Attach the kept personal values to `events` (one query, none if no event has any),
+    so `event.content` reads them without a query per event. Return `events`."""
+    wanted = {e.pk: e for e in events if COMMITMENTS_KEY in (e.data or {})}
+    for event in events:
+        event._personal_values = {}
+    if wanted:
+        rows = CaseEventPersonal.objects.filter(event_id__in=list(wanted)).values_list(
+            "event_id", "field", "value"
+        )
+        for event_id, name, value in rows:
+            values = wanted[event_id]._personal_values
+            if values is not None:
+                values[name] = value
+    return events
 
 
 def case_list_open(*, department_id: int | None = None) -> QuerySet[Case]:
@@ -126,6 +158,16 @@ def ledger_verify(
             yield ChainLink(*row)
 
     breaks = list(chain_verify(links()))
+    # Personal values kept apart must still match the commitments their events hold.
+    personal = CaseEventPersonal.objects.order_by("case_id", "event__seq")
+    if case_ids is not None:
+        personal = personal.filter(case_id__in=case_ids)
+    for case_id, seq, data, name, value, salt in personal.values_list(
+        "case_id", "event__seq", "event__data", "field", "value", "salt"
+    ).iterator(chunk_size=batch):
+        committed = (data or {}).get(COMMITMENTS_KEY, {}).get(name)
+        if committed != personal_commitment(salt, value):
+            breaks.append(ChainBreak(case_id, seq, f"personal value {name!r} does not match"))
     # A case whose whole history was deleted has no chain to break: report it too.
     empty = Case.objects.filter(events__isnull=True)
     if case_ids is not None:
@@ -276,3 +318,23 @@ def staff_hours_per_request(*, since: date, until: date) -> float | None:
     if not row["cases"]:
         return None
     return float(row["minutes"]) / 60.0 / float(row["cases"])
+
+
+# --- the published seals ---------------------------------------------------------------------
+
+
+def ledger_seals(*, limit: int = 400) -> list[dict[str, Any]]:
+    """The latest seals as published (newest first), each with what checks its signature."""
+    rows = LedgerSeal.objects.defer("chunks").order_by("-pk")[:limit]
+    return [seal_json(seal) for seal in rows]
+
+
+def ledger_seal_get(*, seal_id: int) -> dict[str, Any] | None:
+    seal = LedgerSeal.objects.defer("chunks").filter(pk=seal_id).first()
+    return seal_json(seal) if seal is not None else None
+
+
+def ledger_proof(*, case_id: int) -> dict[str, Any] | None:
+    """The inclusion proof of a case in the latest seal, as published; None if not sealed."""
+    proof = inclusion_proof(case_id)
+    return proof.as_json() if proof is not None else None

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from townhall.cases.assignment import Candidate, assignee_pick
 from townhall.cases.dispatch import case_event_publish, case_event_wanted
 from townhall.cases.errors import CaseNotFound, InvalidCaseInput, InvalidMerge
-from townhall.cases.ledger import GENESIS_HASH, event_hash
+from townhall.cases.ledger import GENESIS_HASH, event_hash, personal_split
 from townhall.cases.lifecycle import (
     FINISHED_STATUSES,
     OPEN_STATUSES,
@@ -43,6 +43,7 @@ from townhall.cases.models import (
     Case,
     CaseEvent,
     CaseEventKind,
+    CaseEventPersonal,
     CaseFollower,
     CasePhoto,
     CaseWatcher,
@@ -65,6 +66,7 @@ from townhall.catalog.selectors import (
 from townhall.core import clock
 from townhall.core.db import KeyReservations, rows_insert_together
 from townhall.core.errors import ValidationFailed
+from townhall.core.security import SecurityEventKind, security_event
 from townhall.core.tasks import enqueue_once_on_commit
 from townhall.people.models import Channel, Citizen
 from townhall.people.roles import StaffRole
@@ -94,8 +96,9 @@ def _event_build(
     """Return the next event of `case`'s chain after `previous` (its seq and hash), unsaved."""
     seq, prev_hash = previous[0] + 1, previous[1]
     actor_id = actor.pk if actor is not None else None
-    payload = data or {}
-    return CaseEvent(
+    # Personal values leave the hashed payload: it keeps their salted commitments.
+    payload, personal = personal_split(data or {})
+    event = CaseEvent(
         case=case,
         seq=seq,
         kind=kind,
@@ -118,6 +121,23 @@ def _event_build(
             data=payload,
         ),
     )
+    event._personal_values = {field: value for field, (value, _salt) in personal.items()}
+    event._personal_rows = tuple(
+        CaseEventPersonal(case=case, field=field, value=value, salt=salt)
+        for field, (value, salt) in personal.items()
+    )
+    return event
+
+
+def _personal_save(events: Sequence[CaseEvent]) -> None:
+    """Write the personal values of events just inserted (one statement, if any)."""
+    rows = []
+    for event in events:
+        for row in event._personal_rows:
+            row.event = event
+            rows.append(row)
+    if rows:
+        CaseEventPersonal.objects.bulk_create(rows)
 
 
 def _event_append(
@@ -151,6 +171,7 @@ def _event_append(
         public=public,
     )
     event.save(force_insert=True)
+    _personal_save([event])
     case_event_publish(event)
     return event
 
@@ -299,10 +320,13 @@ def case_open(
             case.save(force_insert=True)
             event = opened_event()
             event.save(force_insert=True)
+            _personal_save([event])
             case_event_publish(event)
     else:
         # The key is known before writing, so the case and its first event go in one
-        # atomic statement: no BEGIN/COMMIT round trips on the busiest write path.
+        # atomic statement: no BEGIN/COMMIT round trips on the busiest write path. (The
+        # opened event holds no personal values: the description and address stay on the
+        # case row, where erasure can redact them, so there is no third row to write.)
         event = opened_event()
         event.pk = _event_keys.take()
         rows_insert_together(case, event)
@@ -1305,6 +1329,7 @@ def case_sla_scan(*, now: datetime | None = None, batch: int = SCAN_BATCH) -> in
                 for user in escalated:
                     digest.setdefault(user.pk, (user, []))[1].append(shell.reference)
             CaseEvent.objects.bulk_create(events)
+            _personal_save(events)
             Case.objects.filter(pk__in=ids).update(breached_at=at)
             if case_event_wanted(CaseEventKind.SLA_BREACHED):
                 for event in events:
@@ -1572,3 +1597,35 @@ def follow_requests_forget(*, emails: Sequence[str]) -> int:
 def case_follows_anonymise(*, citizen_id: int) -> int:
     """Keep a resident's "me too" and follows as anonymous counts; return how many."""
     return CaseFollower.objects.filter(citizen_id=citizen_id).update(citizen=None)
+
+
+# --- the ledger: personal values and seals ---------------------------------------------------
+
+
+def personal_data_erase(case_ids: Sequence[int]) -> int:
+    """Delete the personal values (and their salts) of every event of these cases; return
+    how many values went. The chains still verify: they hold only commitments. Readers
+    show "(removed)" in their place. (The case row's own description and address are the
+    caller's to redact: they are not part of any chain.)"""
+    if not case_ids:
+        return 0
+    deleted, _ = CaseEventPersonal.objects.filter(case_id__in=list(case_ids)).delete()
+    return deleted
+
+
+def ledger_seal(*, now: datetime | None = None) -> Any:
+    """Seal every case chain's head into today's signed root (see cases.seals). A refusal
+    (no key, or a history that no longer matches the previous seal) goes on the security
+    log before it is raised."""
+    from townhall.cases.seals import SealRefused
+    from townhall.cases.seals import ledger_seal as seal
+
+    try:
+        return seal(now=now)
+    except SealRefused as exc:
+        security_event(
+            SecurityEventKind.OTHER,
+            subject="ledger seal refused",
+            detail={"reason": str(exc), "breaks": len(exc.breaks)},
+        )
+        raise

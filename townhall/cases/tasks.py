@@ -22,3 +22,9 @@ def case_acknowledge_pending_task() -> int:
 def case_sla_scan_task() -> int:
     """Record breaches on every case past its SLA due date."""
     return services.case_sla_scan()
+
+
+@task()
+def ledger_seal_task() -> int:
+    """Seal the heads of every case chain (daily); return the seal's id."""
+    return int(services.ledger_seal().pk)

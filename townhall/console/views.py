@@ -43,6 +43,7 @@ from townhall.cases.errors import CaseNotFound, InvalidCaseInput, InvalidMerge
 from townhall.cases.lifecycle import OPEN_STATUSES, CaseStatus, allowed_next
 from townhall.cases.models import Case, CaseEvent, CaseEventKind, CasePhoto, CaseWatcher
 from townhall.cases.selectors import (
+    case_events_personal_attach,
     case_get_by_reference,
     case_list_for_citizen,
     case_minutes_spent,
@@ -303,8 +304,8 @@ def _remaining(case: Case, now: datetime) -> dict[str, Any]:
 def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, Any]:
     now = clock.now()
     user = request.user
-    events = list(
-        CaseEvent.objects.filter(case=case).select_related("actor").order_by("-seq")[:200]
+    events = case_events_personal_attach(
+        list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("-seq")[:200])
     )
     can_work = access_can(user, Action.WORK, case) and case.status in OPEN_STATUSES
     triage = triage_review_pending(case=case) if can_work else None

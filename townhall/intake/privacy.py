@@ -13,7 +13,7 @@ writes in their tables:
 - here: the inbound messages as received and their attachments
 
 Case events are never updated or deleted: the hash chains keep verifying. Personal data
-inside event payloads is the ledger's to erase (see `_erase_event_personal_data`).
+inside event payloads is erased through the ledger (see `_erase_event_personal_data`).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from townhall.cases.services import (
     case_follows_anonymise,
     case_personal_data_clear,
     follow_requests_forget,
+    personal_data_erase,
 )
 from townhall.core import clock
 from townhall.core.errors import NotFound
@@ -491,14 +492,10 @@ def resident_erasure_plan(citizen_id: int) -> ErasureReport:
 
 
 def _erase_event_personal_data(case_ids: list[int]) -> None:
-    """Erase the personal data that case events refer to, without touching the events.
-
-    TODO(issue 15, ledger): call `townhall.cases.ledger.personal_data_erase(case_ids)` here
-    once the ledger keeps personal data out of the hashed payloads (in its own erasable
-    table). Until then event payloads (notes quoting a message) keep their text: events
-    are never updated or deleted, so the hash chains verify. This is the single call site.
-    """
-    return None
+    """Erase the personal values that case events refer to, without touching the events:
+    the hashed payloads hold only commitments to them (cases.ledger), so every chain and
+    seal still verifies. The single call site for erasure and the closed-case purge."""
+    personal_data_erase(case_ids)
 
 
 def messages_personal_data_clear(messages: Any, *, coord_decimals: int) -> tuple[int, int]:
@@ -578,12 +575,13 @@ def resident_erase(
         messages = InboundMessage.objects.filter(_messages_of(citizen.pk, case_ids))
         messages_personal_data_clear(messages, coord_decimals=decimals)
         progress("messages", 1, steps)
+        # First the events' personal values, so the erasure note written next stays legible.
+        _erase_event_personal_data(case_ids)
+        progress("events", 2, steps)
         case_personal_data_clear(
             case_ids=case_ids, actor=actor, reason="erasure request", coord_decimals=decimals
         )
-        progress("cases", 2, steps)
-        _erase_event_personal_data(case_ids)
-        progress("events", 3, steps)
+        progress("cases", 3, steps)
         case_follows_anonymise(citizen_id=citizen.pk)
         follow_requests_forget(
             emails=list(

@@ -220,10 +220,10 @@ def retention_purge(
                     messages_personal_data_clear(
                         InboundMessage.objects.filter(case_id__in=ids), coord_decimals=decimals
                     )
+                    _erase_event_personal_data(ids)
                     done = case_personal_data_clear(
                         case_ids=ids, actor=None, reason="retention", coord_decimals=decimals
                     )
-                    _erase_event_personal_data(ids)
                 item.purged += done["cases"]
                 progress(item.kind, item.purged, item.due)
     items.append(item)

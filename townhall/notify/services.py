@@ -178,7 +178,8 @@ def _notification_queue(
     language = citizen.preferred_language or settings.LANGUAGE_CODE
     key = f"case-event:{event.pk}:citizen:{citizen.pk}:{channel}"
     template = notification_template_get(kind=kind, channel=channel, language=language)
-    note = str(event.data.get("note") or event.data.get("text") or "")
+    content = event.content
+    note = str(content.get("note") or content.get("text") or "")
     values = _values(case, citizen, channel, template.language, note)
     if private:
         values["tracking_url"] = public_url(track_path(case))

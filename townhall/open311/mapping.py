@@ -22,7 +22,13 @@ from django.db.models.functions import Coalesce, ExtractYear
 from django.http import HttpRequest
 
 from townhall.cases.lifecycle import OPEN_STATUSES
-from townhall.cases.models import Case, CaseEvent, CaseEventKind, reference_for
+from townhall.cases.models import (
+    Case,
+    CaseEvent,
+    CaseEventKind,
+    CaseEventPersonal,
+    reference_for,
+)
 from townhall.catalog.models import AttributeDefinition, Jurisdiction, ServiceType
 from townhall.catalog.selectors import CatalogLabels, catalog_labels
 from townhall.open311.render import Open311Error
@@ -157,7 +163,14 @@ NOTE_KINDS = (CaseEventKind.STATUS_CHANGED, CaseEventKind.PUBLIC_UPDATE, CaseEve
 
 
 def _note_text() -> Coalesce:
-    return Coalesce(KeyTextTransform("note", "data"), KeyTextTransform("text", "data"))
+    # The words are kept apart from the hashed payload (erasable, see cases.ledger); events
+    # written before that keep them in `data`.
+    kept = CaseEventPersonal.objects.filter(
+        event=OuterRef("pk"), field__in=("note", "text")
+    ).values("value")[:1]
+    return Coalesce(
+        Subquery(kept), KeyTextTransform("note", "data"), KeyTextTransform("text", "data")
+    )
 
 
 def request_from_case(

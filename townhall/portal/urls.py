@@ -1,6 +1,6 @@
 from django.urls import path
 
-from townhall.portal import accounts, knowledge_urls, rules_urls, views, waste_urls
+from townhall.portal import accounts, knowledge_urls, ledger_views, rules_urls, views, waste_urls
 
 app_name = "portal"
 urlpatterns = [
@@ -18,6 +18,10 @@ urlpatterns = [
     path("follow/confirm/<str:token>/", views.follow_confirm_view, name="follow-confirm"),
     path("requests/<str:token>/reopen/", views.reopen_view, name="reopen"),
     path("track/", views.track_view, name="track"),
+    path("ledger/", ledger_views.seals_view, name="ledger"),
+    path("ledger/seals.json", ledger_views.seals_json_view, name="ledger-seals"),
+    path("ledger/seals/<int:seal_id>.json", ledger_views.seal_json_view, name="ledger-seal"),
+    path("ledger/proofs/<str:reference>.json", ledger_views.proof_json_view, name="ledger-proof"),
     path("account/", accounts.account_view, name="account"),
     path("account/profile/", accounts.profile_view, name="profile"),
     path("account/phone/", accounts.phone_view, name="phone"),

@@ -39,6 +39,8 @@ from townhall.cases.selectors import (
     case_nearby_open,
     case_public_get,
     case_public_text,
+    case_public_timeline,
+    ledger_proof,
     service_shows_nearby,
 )
 from townhall.cases.services import (
@@ -96,7 +98,7 @@ _index: list[tuple[float, list[finder.Indexed]]] = []
 
 def timeline_text(event: CaseEvent) -> str:
     """Return what a resident reads for one public event of their request."""
-    data = event.data
+    data = event.content
     if event.kind == CaseEventKind.OPENED:
         text = _("We received your request.")
     elif event.kind == CaseEventKind.ACKNOWLEDGED:
@@ -468,7 +470,7 @@ def confirmation_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _case_context(case: Case, *, private: bool, token: str = "") -> dict[str, Any]:
-    timeline = [(e.at, timeline_text(e)) for e in case.events.filter(public=True).order_by("seq")]
+    timeline = [(e.at, timeline_text(e)) for e in case_public_timeline(case=case)]
     context: dict[str, Any] = {
         "case": case,
         "timeline": timeline,
@@ -686,6 +688,8 @@ def track_view(request: HttpRequest) -> HttpResponse:
         else:
             context.update(_case_context(case, private=False))
             context.update(follow_form=FollowForm())
+            # The public page shows the case's inclusion proof in the latest signed seal.
+            context["proof"] = ledger_proof(case_id=case.pk)
             return render(request, "portal/request.html", context)
     elif request.GET:
         status = 400

@@ -97,7 +97,7 @@ def _status(value: object) -> str:
 @register.simple_tag
 def event_text(event: CaseEvent) -> str:
     """One line saying what the event did, with its text where it has one."""
-    data = event.data or {}
+    data = event.content
     kind = event.kind
     if kind in {CaseEventKind.NOTE, CaseEventKind.PUBLIC_UPDATE, CaseEventKind.REOPENED}:
         text = str(data.get("text") or data.get("reason") or "")
