@@ -365,3 +365,38 @@ TOWNHALL_CHANNEL_RATE_LIMITS = {
     "sms": env.float("SMS_RATE_LIMIT", default=0),
     "email": env.float("EMAIL_RATE_LIMIT", default=0),
 }
+
+# --- rate limits (issue 15): townhall/core/ratelimit.py, docs/security/ratelimit.md ---
+# Limits in the `limits` notation ("10/minute;100/hour"); NAME counts per client address,
+# NAME.target per target (an e-mail address, an API key). "off" turns one off. Override
+# some with TOWNHALL_RATE_LIMITS="report=5/minute;20/hour sign_in.target=3/hour".
+TOWNHALL_RATE_LIMITS_ENABLED = env.bool("TOWNHALL_RATE_LIMITS_ENABLED", default=True)
+TOWNHALL_RATE_LIMITS = {
+    "report": "10/minute;40/hour",  # the portal's report form (POST)
+    "report.target": "10/hour",  # ... per e-mail address given on it
+    "sign_in": "10/minute;30/hour",  # sign-in link requests
+    "sign_in.target": "5/hour",  # ... per e-mail address asked for
+    "follow": "20/minute;100/hour",  # follow and "me too"
+    "follow.target": "10/hour",  # ... per e-mail address given
+    "rules": "60/minute;600/hour",  # /check/ and /permits/
+    "open311_read": "300/minute",  # Open311 GET
+    "open311_write": "60/minute",  # Open311 POST (each API key also has its own rate)
+    "hooks": "1200/minute",  # inbound hooks: SMS, e-mail, partner webhooks
+} | dict(
+    entry.split("=", 1) for entry in env.str("TOWNHALL_RATE_LIMITS", default="").split() if entry
+)
+# Counted in Redis (shared by every process) when REDIS_URL is set; in process memory
+# otherwise, which production refuses: each process would count on its own.
+TOWNHALL_RATE_LIMIT_STORAGE = REDIS_URL or "memory://"
+TOWNHALL_RATE_LIMIT_PREFIX = env.str("CACHE_KEY_PREFIX", default="townhall") + ":limits"
+# Seconds to wait for Redis before letting the request through (the limiter fails open).
+TOWNHALL_RATE_LIMIT_TIMEOUT = env.float("TOWNHALL_RATE_LIMIT_TIMEOUT", default=0.25)
+# Proxies in front of Townhall that append to X-Forwarded-For (0: use the peer address).
+TOWNHALL_TRUSTED_PROXIES = env.int("TOWNHALL_TRUSTED_PROXIES", default=0)
+if PRODUCTION and not REDIS_URL:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "TOWNHALL_ENV=production needs REDIS_URL: rate limits must be shared by every "
+        "process (and counted in one place)."
+    )

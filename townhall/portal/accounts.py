@@ -30,14 +30,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from townhall.cases.selectors import case_list_for_citizen
 from townhall.cases.tracking import track_path
-from townhall.core.cache import counter_hit
 from townhall.core.errors import ValidationFailed
 from townhall.notify.links import public_url
 from townhall.people.models import Channel, Citizen
 from townhall.people.services import citizen_account_for_email, citizen_profile_update
+from townhall.portal.throttle import portal_rate_limited, posted_email
 
 _SALT = "townhall.portal.sign-in"
-SIGN_IN_REQUESTS_PER_HOUR = 5
 CONTACT_CHANNELS = [Channel.EMAIL, Channel.SMS, Channel.PHONE]
 
 
@@ -98,26 +97,25 @@ def _citizen(request: HttpRequest) -> Citizen | None:
 
 
 @require_http_methods(["GET", "POST"])
+@portal_rate_limited("sign_in", targets=posted_email)  # per client and per address asked for
 def sign_in_view(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
             email = form.cleaned_data["email"]
-            key = "portal:sign-in:" + hashlib.sha256(email.lower().encode()).hexdigest()
-            if counter_hit(key, ttl_seconds=3600) <= SIGN_IN_REQUESTS_PER_HOUR:
-                link = public_url(reverse("portal:sign-in-link", args=[sign_in_token(email)]))
-                with translation.override(get_language()):
-                    send_mail(
-                        subject=_("Your sign-in link"),
-                        message=_(
-                            "Use this link to sign in and see your requests. It works once, "
-                            "for %(minutes)s minutes:\n\n%(link)s\n\nIf you did not ask "
-                            "for it, ignore this email: nobody can sign in without the link."
-                        )
-                        % {"minutes": settings.TOWNHALL_SIGN_IN_LINK_MINUTES, "link": link},
-                        from_email=None,
-                        recipient_list=[email],
+            link = public_url(reverse("portal:sign-in-link", args=[sign_in_token(email)]))
+            with translation.override(get_language()):
+                send_mail(
+                    subject=_("Your sign-in link"),
+                    message=_(
+                        "Use this link to sign in and see your requests. It works once, "
+                        "for %(minutes)s minutes:\n\n%(link)s\n\nIf you did not ask "
+                        "for it, ignore this email: nobody can sign in without the link."
                     )
+                    % {"minutes": settings.TOWNHALL_SIGN_IN_LINK_MINUTES, "link": link},
+                    from_email=None,
+                    recipient_list=[email],
+                )
             return render(request, "portal/sign_in_sent.html", {"email": email})
         return render(request, "portal/sign_in.html", {"form": form}, status=400)
     return render(request, "portal/sign_in.html", {"form": form})

@@ -60,6 +60,7 @@ from townhall.portal.staging import (
     staged_photo_name,
     staged_photos_discard,
 )
+from townhall.portal.throttle import portal_rate_limited, posted_email
 
 _STATUS_LABELS = dict(CaseStatus.choices)
 POPULAR_COUNT = 6
@@ -301,6 +302,7 @@ def staged_photo_view(request: HttpRequest, token: str) -> FileResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@portal_rate_limited("report", targets=posted_email)
 def report_view(request: HttpRequest, code: str) -> HttpResponse:
     service = _service_or_404(code)
     specs = attribute_specs_for(service_type=service)
@@ -471,6 +473,7 @@ def photo_view(request: HttpRequest, token: str, photo_id: int) -> FileResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@portal_rate_limited("follow", targets=posted_email)
 def me_too_view(request: HttpRequest, token: str) -> HttpResponse:
     case = _case_for_token(token)
     form = MeTooForm(request.POST or None)
@@ -498,6 +501,7 @@ def me_too_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["POST"])
+@portal_rate_limited("follow", targets=posted_email)
 def follow_view(request: HttpRequest, token: str) -> HttpResponse:
     case = _case_for_token(token)
     form = FollowForm(request.POST)
