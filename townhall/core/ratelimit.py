@@ -152,8 +152,9 @@ def _checks(request: HttpRequest | None, name: str, targets: Iterable[str]) -> l
 
 
 def _count(storage: Storage, checks: Sequence[_Check]) -> list[int]:
-    """Add one to every check's window and return the counts, in one round trip."""
-    if isinstance(storage, RedisStorage):
+    """Add one to every check's window and return the counts, in one round trip: one
+    window through `limits`' own INCR-and-EXPIRE script, several in one MULTI/EXEC."""
+    if isinstance(storage, RedisStorage) and len(checks) > 1:
         pipe = storage.storage.pipeline(transaction=True)
         for check in checks:
             key = storage.prefixed_key(check.item.key_for(check.name, check.key))
