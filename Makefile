@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 SOURCES := townhall tests bench
 
-.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste clean
+.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-ratelimit clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -83,6 +83,9 @@ bench-waste: install-test ## waste schedules: a year generated for 100,000 addre
 
 bench-triage: install-test ## the triage classifier against TF-IDF + logistic regression on Boston's Open311 descriptions (needs ../shared/data)
 	$(BIN)/python bench/triage.py
+
+bench-ratelimit: install-test ## the rate limiter's cost per request on Redis against the same request without it (BENCH_REDIS_URL; default db 14)
+	$(BIN)/python bench/ratelimit.py
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

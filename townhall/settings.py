@@ -382,9 +382,7 @@ TOWNHALL_RATE_LIMITS = {
     "open311_read": "300/minute",  # Open311 GET
     "open311_write": "60/minute",  # Open311 POST (each API key also has its own rate)
     "hooks": "1200/minute",  # inbound hooks: SMS, e-mail, partner webhooks
-} | dict(
-    entry.split("=", 1) for entry in env.str("TOWNHALL_RATE_LIMITS", default="").split() if entry
-)
+} | dict(entry.partition("=")[::2] for entry in env.str("TOWNHALL_RATE_LIMITS", default="").split())
 # Counted in Redis (shared by every process) when REDIS_URL is set; in process memory
 # otherwise, which production refuses: each process would count on its own.
 TOWNHALL_RATE_LIMIT_STORAGE = REDIS_URL or "memory://"
@@ -393,9 +391,18 @@ TOWNHALL_RATE_LIMIT_PREFIX = env.str("CACHE_KEY_PREFIX", default="townhall") + "
 TOWNHALL_RATE_LIMIT_TIMEOUT = env.float("TOWNHALL_RATE_LIMIT_TIMEOUT", default=0.25)
 # Proxies in front of Townhall that append to X-Forwarded-For (0: use the peer address).
 TOWNHALL_TRUSTED_PROXIES = env.int("TOWNHALL_TRUSTED_PROXIES", default=0)
-if PRODUCTION and not REDIS_URL:
-    from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+from limits import parse_many  # noqa: E402
 
+for _name, _spec in TOWNHALL_RATE_LIMITS.items():
+    try:
+        if _spec.strip().lower() not in {"", "off", "none"}:
+            parse_many(_spec)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TOWNHALL_RATE_LIMITS: {_name}={_spec!r} is not a limit like 10/minute;100/hour"
+        ) from None
+if PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured(
         "TOWNHALL_ENV=production needs REDIS_URL: rate limits must be shared by every "
         "process (and counted in one place)."

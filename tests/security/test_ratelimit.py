@@ -217,16 +217,12 @@ def test_counts_are_shared_by_every_process(settings: Any) -> None:
         rate_limit_hit(request, "shared")
 
 
-def test_production_refuses_to_start_without_a_shared_cache(tmp_path: Path) -> None:
+def _start(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    """Start Django in a fresh process with these environment variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_URL", "DATABASE_URL"))}
-    env.update(
-        TOWNHALL_ENV="production",
-        SECRET_KEY="x" * 50,
-        ALLOWED_HOSTS="example.org",
-        DJANGO_SETTINGS_MODULE="townhall.settings",
-        TOWNHALL_VAR_DIR=str(tmp_path),
-    )
-    run = subprocess.run(
+    env.update(DJANGO_SETTINGS_MODULE="townhall.settings", TOWNHALL_VAR_DIR=str(tmp_path))
+    env.update(variables)
+    return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         env=env,
         cwd=ROOT,
@@ -234,5 +230,31 @@ def test_production_refuses_to_start_without_a_shared_cache(tmp_path: Path) -> N
         text=True,
         timeout=60,
     )
+
+
+def test_production_refuses_to_start_without_a_shared_cache(tmp_path: Path) -> None:
+    run = _start(
+        tmp_path, TOWNHALL_ENV="production", SECRET_KEY="x" * 50, ALLOWED_HOSTS="example.org"
+    )
     assert run.returncode != 0
     assert "ImproperlyConfigured" in run.stderr and "REDIS_URL" in run.stderr
+
+
+def test_a_mistyped_limit_stops_the_start_not_every_request(tmp_path: Path) -> None:
+    run = _start(tmp_path, TOWNHALL_RATE_LIMITS="report=5/minuet sign_in=off")
+    assert run.returncode != 0
+    assert "TOWNHALL_RATE_LIMITS: report='5/minuet'" in run.stderr
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="the benchmark needs REDIS_URL")
+def test_the_benchmark_runs_in_smoke_mode() -> None:
+    run = subprocess.run(
+        [sys.executable, "bench/ratelimit.py", "--smoke", "--redis-url", os.environ["REDIS_URL"]],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "limiter cost per request at p50" in run.stdout and "smoke: ok" in run.stdout
