@@ -7,7 +7,8 @@ Built on the `limits` library: limits are written as ``"10/minute;100/hour"``, n
 A named limit ``name`` counts per client (the client's address, IPv6 by /64); a limit
 ``name.target`` counts per target (an e-mail address, a case, an API key). Keys are keyed
 hashes: Redis never holds an address. Every limit a request touches is counted in one
-Redis round trip (a MULTI/EXEC pipeline of fixed windows in `limits`' own key layout).
+Redis round trip: fixed windows in `limits`' own key layout, one through `limits`' own
+INCR-and-EXPIRE script, several in one MULTI/EXEC pipeline (bench/ratelimit.py).
 
 A limiter failure (Redis down or slow) never locks anyone out: the request goes on, the
 outage is logged once, and the limiter is tried again after a few seconds.
