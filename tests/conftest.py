@@ -13,6 +13,7 @@ from django.core.cache import cache
 from tests.browser import chromium_launched
 from townhall.catalog.selectors import catalog_cache_clear
 from townhall.catalog.services import catalog_import
+from townhall.core.ratelimit import rate_limits_reset
 from townhall.core.tasks import scheduled_runs_forget
 from townhall.intake.selectors_triage import triage_classifier_cache_clear
 from townhall.open311.keys import api_key_cache_clear
@@ -93,6 +94,7 @@ SMALL_TOWN: dict[str, Any] = {
 @pytest.fixture(autouse=True)
 def _fresh_process_state() -> Iterator[None]:
     cache.clear()
+    rate_limits_reset()
     catalog_cache_clear()
     api_key_cache_clear()
     places_cache_clear()

@@ -468,3 +468,48 @@ TOWNHALL_LEDGER_KEY_FILE: str | None = env.str(
 TOWNHALL_PERIODIC_TASKS.append(
     ("townhall.cases.tasks.ledger_seal_task", env.int("LEDGER_SEAL_SECONDS", default=86400))
 )
+# --- rate limits (issue 15): townhall/core/ratelimit.py, docs/security/ratelimit.md ---
+# Limits in the `limits` notation ("10/minute;100/hour"); NAME counts per client address,
+# NAME.target per target (an e-mail address, an API key). "off" turns one off. Override
+# some with TOWNHALL_RATE_LIMITS="report=5/minute;20/hour sign_in.target=3/hour".
+TOWNHALL_RATE_LIMITS_ENABLED = env.bool("TOWNHALL_RATE_LIMITS_ENABLED", default=True)
+TOWNHALL_RATE_LIMITS = {
+    "report": "10/minute;40/hour",  # the portal's report form (POST)
+    "report.target": "10/hour",  # ... per e-mail address given on it
+    "sign_in": "10/minute;30/hour",  # sign-in link requests
+    "sign_in.target": "5/hour",  # ... per e-mail address asked for
+    "follow": "20/minute;100/hour",  # follow and "me too"
+    "follow.target": "10/hour",  # ... per e-mail address given
+    "rules": "60/minute;600/hour",  # /check/ and /permits/
+    "open311_read": "300/minute",  # Open311 GET
+    "open311_write": "60/minute",  # Open311 POST (each API key also has its own rate)
+    "hooks": "1200/minute",  # inbound hooks: SMS, e-mail, partner webhooks
+    "phone_code": "5/hour;10/day",  # texting a code to prove a phone number
+    "phone_code.target": "3/hour;5/day",  # ... per number
+    "export": "10/hour",  # a signed-in resident's "download your data"
+    "export.target": "5/hour",  # ... per resident
+} | dict(entry.partition("=")[::2] for entry in env.str("TOWNHALL_RATE_LIMITS", default="").split())
+# Counted in Redis (shared by every process) when REDIS_URL is set; in process memory
+# otherwise, which production refuses: each process would count on its own.
+TOWNHALL_RATE_LIMIT_STORAGE = REDIS_URL or "memory://"
+TOWNHALL_RATE_LIMIT_PREFIX = env.str("CACHE_KEY_PREFIX", default="townhall") + ":limits"
+# Seconds to wait for Redis before letting the request through (the limiter fails open).
+TOWNHALL_RATE_LIMIT_TIMEOUT = env.float("TOWNHALL_RATE_LIMIT_TIMEOUT", default=0.25)
+# Proxies in front of Townhall that append to X-Forwarded-For (0: use the peer address).
+TOWNHALL_TRUSTED_PROXIES = env.int("TOWNHALL_TRUSTED_PROXIES", default=0)
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+from limits import parse_many  # noqa: E402
+
+for _name, _spec in TOWNHALL_RATE_LIMITS.items():
+    try:
+        if _spec.strip().lower() not in {"", "off", "none"}:
+            parse_many(_spec)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TOWNHALL_RATE_LIMITS: {_name}={_spec!r} is not a limit like 10/minute;100/hour"
+        ) from None
+if PRODUCTION and not REDIS_URL:
+    raise ImproperlyConfigured(
+        "TOWNHALL_ENV=production needs REDIS_URL: rate limits must be shared by every "
+        "process (and counted in one place)."
+    )

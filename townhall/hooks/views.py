@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from townhall.core.errors import ValidationFailed
+from townhall.core.ratelimit import RateLimited, rate_limited
 from townhall.core.security import SecurityEventKind, security_event
 from townhall.hooks.replay import callback_claim, callback_release
 from townhall.intake.channels import (
@@ -63,6 +64,15 @@ def _replayed(request: HttpRequest, kind: str, signature: str | bytes, window: i
     return True
 
 
+def _too_many(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    message = f"Too many requests: try again in {exc.retry_after} seconds."
+    return JsonResponse({"errors": [{"field": None, "message": message}]}, status=429)
+
+
+# Every hook counts against the limit "hooks" per client, before its signature is checked.
+hooks_rate_limited = rate_limited("hooks", respond=_too_many, methods=None)
+
+
 def _authentic(request: HttpRequest) -> bool:
     gateway = channel_adapter("sms")
     if not isinstance(gateway, HttpSmsGateway):
@@ -78,6 +88,7 @@ def _authentic(request: HttpRequest) -> bool:
 
 @csrf_exempt
 @require_POST
+@hooks_rate_limited
 def sms_status_view(request: HttpRequest) -> HttpResponse:
     if not _authentic(request):
         return HttpResponse("bad signature", status=403, content_type="text/plain")
@@ -103,6 +114,7 @@ def sms_status_view(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+@hooks_rate_limited
 def sms_inbound_view(request: HttpRequest) -> HttpResponse:
     if not _authentic(request):
         return HttpResponse("bad signature", status=403, content_type="text/plain")
@@ -222,6 +234,7 @@ def _form_field(content_type: str, body: bytes, names: tuple[str, ...]) -> bytes
 
 @csrf_exempt
 @require_POST
+@hooks_rate_limited
 def email_inbound_view(request: HttpRequest) -> HttpResponse:
     """A provider posts one raw e-mail: the body itself (message/rfc822), or a form with
     the raw message in a field named `email` (SendGrid) or `body-mime` (Mailgun).
@@ -265,6 +278,7 @@ def email_inbound_view(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+@hooks_rate_limited
 def intake_webhook_view(request: HttpRequest, slug: str) -> HttpResponse:
     """A partner system or social-media bridge posts a message as signed JSON."""
     source = WebhookSource.objects.filter(slug=slug, active=True).first()

@@ -88,7 +88,11 @@ class Notification(models.Model):
         max_length=12, choices=NotificationStatus.choices, default=NotificationStatus.QUEUED
     )
     attempts = models.PositiveIntegerField(default=0)
+    # While sending: the lease's end, renewed before each message is handed over.
     next_attempt_at = models.DateTimeField(default=timezone.now)
+    # The claim that holds the row while `sending`: a sender writes only rows that still
+    # carry its own claim (fencing), so one whose lease ran out cannot send or overwrite.
+    lease_token = models.CharField(max_length=16, blank=True, editable=False)
     last_error = models.CharField(max_length=500, blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -6,11 +6,13 @@ import hashlib
 import secrets
 import time
 
+from django.http import HttpRequest
 from django.utils import timezone
+from limits import RateLimitItemPerMinute
 
-from townhall.core.cache import counter_hit
+from townhall.core.ratelimit import RateLimited, rate_limit_hit
 from townhall.open311.models import ApiKey
-from townhall.open311.render import Open311Error
+from townhall.open311.render import Open311Error, too_many
 
 
 def api_key_issue(
@@ -51,17 +53,24 @@ def _key_for(key_hash: str) -> ApiKey | None:
     return key
 
 
-def api_key_check(raw: str) -> ApiKey:
-    """Return the active key for `raw`; raise Open311Error 403 if it is missing, unknown,
-    revoked or over its rate for this minute."""
+def api_key_check(raw: str, request: HttpRequest | None = None) -> ApiKey:
+    """Return the active key for `raw`; raise Open311Error 403 if it is missing, unknown
+    or revoked, 429 if the client (limit "open311_write") or the key (its own
+    requests_per_minute) is over its rate. Both are counted in one round trip."""
+    key = _key_for(hashlib.sha256(raw.encode()).hexdigest()) if raw else None
+    if key is not None and key.revoked_at is not None and key.revoked_at <= timezone.now():
+        key = None
+    per_key = (
+        [("open311_key", RateLimitItemPerMinute(key.requests_per_minute), key.key_hash)]
+        if key is not None
+        else []
+    )
+    try:
+        rate_limit_hit(request, "open311_write", extra=per_key)
+    except RateLimited as exc:
+        raise too_many(exc) from None
     if not raw:
         raise Open311Error(403, "api_key is required to submit requests.")
-    key = _key_for(hashlib.sha256(raw.encode()).hexdigest())
-    if key is None or (key.revoked_at is not None and key.revoked_at <= timezone.now()):
+    if key is None:
         raise Open311Error(403, "api_key is not valid.")
-    bucket = f"open311:rate:{key.key_hash[:16]}:{int(time.time() // 60)}"
-    if counter_hit(bucket, ttl_seconds=120) > key.requests_per_minute:
-        raise Open311Error(
-            429, f"Rate limit of {key.requests_per_minute} requests per minute reached."
-        )
     return key

@@ -10,6 +10,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 import orjson
 from django.http import HttpRequest, HttpResponse
 
+from townhall.core.ratelimit import RateLimited, rate_limit_hit
 from townhall.intake.normalise import xml_clean
 
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
@@ -18,11 +19,28 @@ FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=
 class Open311Error(Exception):
     """An error answered as GeoReport's `[{code, description}]` with an HTTP status."""
 
-    def __init__(self, status: int, description: str, *, code: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        *,
+        code: int | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.code = code if code is not None else status
         self.description = description
+        self.retry_after = retry_after  # seconds, sent as Retry-After (429)
+
+
+def too_many(exc: RateLimited) -> Open311Error:
+    """A rate limit refusal as the spec's error, with the wait in Retry-After."""
+    return Open311Error(
+        429,
+        f"Too many requests: try again in {exc.retry_after} seconds.",
+        retry_after=exc.retry_after,
+    )
 
 
 def _xml_value(parent: Element, name: str, value: Any, item_names: Mapping[str, str]) -> None:
@@ -78,7 +96,10 @@ def respond(
 def error_response(fmt: str, errors: Sequence[Open311Error]) -> HttpResponse:
     """Return the spec's error list; the HTTP status is the first error's."""
     data = [{"code": e.code, "description": e.description} for e in errors]
-    return respond(fmt, data, root="errors", item="error", status=errors[0].status)
+    response = respond(fmt, data, root="errors", item="error", status=errors[0].status)
+    if errors[0].retry_after is not None:
+        response["Retry-After"] = str(errors[0].retry_after)
+    return response
 
 
 View = Callable[..., HttpResponse]
@@ -108,8 +129,12 @@ def open311_view(view: View) -> View:
                 "json", [Open311Error(404, f"Unknown format {fmt!r}: use .json or .xml.")]
             )
         try:
+            if request.method != "POST":  # POSTs count with their API key (keys.py)
+                rate_limit_hit(request, "open311_read")
             _refuse_nul(request, kwargs)
             return view(request, *args, fmt=fmt, **kwargs)
+        except RateLimited as limited:
+            return error_response(fmt, [too_many(limited)])
         except Open311Error as exc:
             return error_response(fmt, [exc])
 

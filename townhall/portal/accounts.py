@@ -13,7 +13,6 @@ docs/security/identity.md); a phone is proven with a one-time code sent by SMS.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django import forms
@@ -32,8 +31,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from townhall.cases.selectors import case_list_for_citizen
 from townhall.cases.tracking import track_path
-from townhall.core.cache import counter_hit
 from townhall.core.errors import ValidationFailed
+from townhall.core.ratelimit import RateLimited, rate_limit_hit
 from townhall.core.security import SecurityEventKind, security_event
 from townhall.intake.privacy import resident_erase, resident_export_file
 from townhall.notify.links import public_url
@@ -50,10 +49,8 @@ from townhall.people.services import (
     sign_in_link_redeem,
 )
 from townhall.portal.context import brand
+from townhall.portal.throttle import portal_rate_limited, posted_email
 
-SIGN_IN_REQUESTS_PER_HOUR = 5
-# A ZIP of every photo is heavy to build: a few downloads an hour are plenty for anyone.
-EXPORTS_PER_HOUR = 5
 CONTACT_CHANNELS = [Channel.EMAIL, Channel.SMS, Channel.PHONE]
 
 
@@ -108,27 +105,26 @@ def signed_in_citizen(request: HttpRequest) -> Citizen | None:
 
 
 @require_http_methods(["GET", "POST"])
+@portal_rate_limited("sign_in", targets=posted_email)  # per client and per address asked for
 def sign_in_view(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
             email = form.cleaned_data["email"]
-            key = "portal:sign-in:" + hashlib.sha256(email.lower().encode()).hexdigest()
-            if counter_hit(key, ttl_seconds=3600) <= SIGN_IN_REQUESTS_PER_HOUR:
-                link = public_url(reverse("portal:sign-in-link", args=[sign_in_token(email)]))
-                security_event(SecurityEventKind.SIGN_IN_LINK_SENT, request=request)
-                with translation.override(get_language()):
-                    send_mail(
-                        subject=_("Your sign-in link"),
-                        message=_(
-                            "Use this link to sign in and see your requests. It works once, "
-                            "for %(minutes)s minutes:\n\n%(link)s\n\nIf you did not ask "
-                            "for it, ignore this email: nobody can sign in without the link."
-                        )
-                        % {"minutes": settings.TOWNHALL_SIGN_IN_LINK_MINUTES, "link": link},
-                        from_email=None,
-                        recipient_list=[email],
+            link = public_url(reverse("portal:sign-in-link", args=[sign_in_token(email)]))
+            security_event(SecurityEventKind.SIGN_IN_LINK_SENT, request=request)
+            with translation.override(get_language()):
+                send_mail(
+                    subject=_("Your sign-in link"),
+                    message=_(
+                        "Use this link to sign in and see your requests. It works once, "
+                        "for %(minutes)s minutes:\n\n%(link)s\n\nIf you did not ask "
+                        "for it, ignore this email: nobody can sign in without the link."
                     )
+                    % {"minutes": settings.TOWNHALL_SIGN_IN_LINK_MINUTES, "link": link},
+                    from_email=None,
+                    recipient_list=[email],
+                )
             return render(request, "portal/sign_in_sent.html", {"email": email})
         return render(request, "portal/sign_in.html", {"form": form}, status=400)
     return render(request, "portal/sign_in.html", {"form": form})
@@ -211,6 +207,7 @@ class PhoneCodeForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
+@portal_rate_limited("phone_code", targets=lambda request: [request.POST.get("phone", "")])
 def phone_view(request: HttpRequest) -> HttpResponse:
     """Add a phone number: text it a one-time code (through the outbox)."""
     citizen = _citizen(request)
@@ -295,15 +292,12 @@ def data_export_view(request: HttpRequest) -> HttpResponseBase:
     citizen = _citizen(request)
     if citizen is None:
         return redirect("portal:sign-in")
-    if counter_hit(f"portal:data-export:{citizen.pk}", ttl_seconds=3600) > EXPORTS_PER_HOUR:
-        security_event(
-            SecurityEventKind.RATE_LIMITED,
-            request=request,
-            subject=f"citizen:{citizen.pk}",
-            detail={"what": "data export"},
-        )
+    try:
+        # A ZIP of every photo is heavy to build: a few downloads an hour are plenty.
+        rate_limit_hit(request, "export", targets=[f"citizen:{citizen.pk}"])
+    except RateLimited as exc:
         refused = render(request, "portal/too_many_exports.html", status=429)
-        refused["Retry-After"] = "3600"
+        refused["Retry-After"] = str(exc.retry_after)
         return refused
     handle = resident_export_file(citizen_id=citizen.pk, request=request, via="resident")
     response = FileResponse(

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from townhall.core.errors import DomainError, NotFound, ValidationFailed
+from townhall.portal.throttle import portal_rate_limited
 from townhall.rules.evaluation import (
     NotInForce,
     Outcome,
@@ -118,6 +119,7 @@ def _programme_or_404(rule_id: str) -> Programme:
 
 
 @require_GET
+@portal_rate_limited("rules", methods=None)
 def check_list_view(request: HttpRequest) -> HttpResponse:
     """List the programmes a resident can check."""
     language = _language()
@@ -129,6 +131,7 @@ def check_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@portal_rate_limited("rules", methods=None)
 def check_programme_view(request: HttpRequest, rule_id: str) -> HttpResponse:
     """Ask the programme's questions; once answered, show the outcome and why."""
     programme = _programme_or_404(rule_id)
@@ -192,6 +195,7 @@ def _tree(request: HttpRequest) -> PermitTree:
 
 
 @require_GET
+@portal_rate_limited("rules", methods=None)
 def permits_view(request: HttpRequest) -> HttpResponse:
     """One question per step; the answers so far ride along in the query string."""
     tree = _tree(request)

@@ -86,6 +86,7 @@ from townhall.portal.staging import (
     staged_photo_name,
     staged_photos_discard,
 )
+from townhall.portal.throttle import portal_rate_limited, posted_email
 
 _STATUS_LABELS = dict(CaseStatus.choices)
 POPULAR_COUNT = 6
@@ -333,6 +334,7 @@ def staged_photo_view(request: HttpRequest, token: str) -> FileResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@portal_rate_limited("report", targets=posted_email)
 def report_view(request: HttpRequest, code: str) -> HttpResponse:
     service = _service_or_404(code)
     specs = attribute_specs_for(service_type=service)
@@ -522,6 +524,7 @@ def _voice(request: HttpRequest, case: Case) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@portal_rate_limited("follow", targets=posted_email)
 def me_too_view(request: HttpRequest, reference: str) -> HttpResponse:
     """ "This is my problem too", reached by reference from the nearby list: the page shows
     what the public page shows, and leads back to the public page, never a private one."""
@@ -585,6 +588,7 @@ def _follow(request: HttpRequest, case: Case, form: FollowForm) -> Case | None:
 
 
 @require_http_methods(["POST"])
+@portal_rate_limited("follow", targets=posted_email)
 def follow_view(request: HttpRequest, token: str) -> HttpResponse:
     """Updates by e-mail from the private page."""
     case = _case_for_token(token)
@@ -597,6 +601,7 @@ def follow_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["POST"])
+@portal_rate_limited("follow", targets=posted_email)
 def follow_public_view(request: HttpRequest, reference: str) -> HttpResponse:
     """Updates by e-mail from the public page (by reference)."""
     case = _case_for_reference(reference)

@@ -48,7 +48,7 @@ def _answers(request: HttpRequest) -> dict[str, object]:
 @require_POST
 @open311_view
 def request_create_view(request: HttpRequest, *, fmt: str) -> HttpResponse:
-    api_key_check(request.POST.get("api_key", ""))
+    api_key_check(request.POST.get("api_key", ""), request)
     jurisdiction = jurisdiction_for(request)
     post = request.POST
     code = post.get("service_code", "").strip()
