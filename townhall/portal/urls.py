@@ -1,6 +1,6 @@
 from django.urls import path
 
-from townhall.portal import accounts, knowledge_urls, rules_urls, views, waste_urls
+from townhall.portal import accounts, knowledge_urls, pages_urls, rules_urls, views, waste_urls
 
 app_name = "portal"
 urlpatterns = [
@@ -26,3 +26,5 @@ urlpatterns = [
 # Answers before a request: help articles (/help/), bin days (/bins/), eligibility and
 # permits (/check/, /permits/). Each app's public pages live in their own module.
 urlpatterns += [*knowledge_urls.urlpatterns, *waste_urls.urlpatterns, *rules_urls.urlpatterns]
+# The pages a council must publish (privacy, accessibility, cookies, contact, security.txt).
+urlpatterns += pages_urls.urlpatterns
