@@ -469,3 +469,12 @@ def test_error_reports_mask_the_posted_answers(rf: Any, path: str) -> None:
     assert request.sensitive_post_parameters == "__ALL__"
     cleaned = SafeExceptionReporterFilter().get_post_parameters(request)
     assert "41234" not in str(cleaned) and "extension" not in str(cleaned)
+
+
+def test_help_articles_align_table_columns_without_inline_styles() -> None:
+    from townhall.knowledge.rendering import article_html
+
+    html = article_html("| Bin | Day |\n|:--|--:|\n| Green | Monday |\n")
+    assert "style=" not in html  # the policy would refuse it, and the browser report it
+    assert '<th class="th-align-left">Bin</th>' in html
+    assert '<td class="th-align-right">Monday</td>' in html
