@@ -82,10 +82,13 @@ MIDDLEWARE = [
 ROOT_URLCONF = "townhall.urls"
 WSGI_APPLICATION = "townhall.wsgi.application"
 
+# A folder of templates that replace Townhall's own (e.g. portal/pages/privacy.html for the
+# council's privacy notice); empty: Townhall's templates only.
+TOWNHALL_TEMPLATES_DIR = env.str("TOWNHALL_TEMPLATES_DIR", default="")
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [TOWNHALL_TEMPLATES_DIR] if TOWNHALL_TEMPLATES_DIR else [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -93,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "townhall.portal.context.brand",
+                "townhall.core.web.csp_nonce",  # csp_nonce for inline <script>/<style>
             ],
         },
     },
@@ -513,3 +517,72 @@ if PRODUCTION and not REDIS_URL:
         "TOWNHALL_ENV=production needs REDIS_URL: rate limits must be shared by every "
         "process (and counted in one place)."
     )
+# --- platform (issue 15): CSP, HTTPS, key rotation, public pages (docs/security/platform.md) ---
+from urllib.parse import urlsplit  # noqa: E402
+
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+
+def url_origin(url: str) -> str | None:
+    """The CSP source for `url` (a ``{s}`` subdomain becomes ``*``); None for a local path."""
+    parts = urlsplit(url.replace("{s}", "*"))
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
+
+
+INSTALLED_APPS.append("csp")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "townhall.core.web.NonceCSPMiddleware",
+)
+# Content-Security-Policy: scripts and styles from this site or carrying the page's nonce;
+# images also from the map's tile server and the logo's host. Extra sources per directive
+# can be added (CSP_EXTRA_IMG_SRC); CSP_REPORT_ONLY sends the policy as report-only.
+_csp_images = [SELF, "data:", *env.list("CSP_EXTRA_IMG_SRC", default=[])]
+for _url in (TOWNHALL_MAP_TILE_URL, TOWNHALL_BRAND["logo"]):
+    if (_origin := url_origin(_url)) and _origin not in _csp_images:
+        _csp_images.append(_origin)
+_csp_forms = [SELF]
+if TOWNHALL_OIDC and (_origin := url_origin(OIDC_OP_AUTHORIZATION_ENDPOINT)):
+    _csp_forms.append(_origin)  # the sign-in redirect after the admin's form
+CSP_DIRECTIVES: dict[str, object] = {
+    "default-src": [SELF],
+    "script-src": [SELF, NONCE],
+    "style-src": [SELF, NONCE],
+    "img-src": _csp_images,
+    "font-src": [SELF, "data:"],
+    "connect-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": _csp_forms,
+    "frame-ancestors": [NONE],
+}
+if env.str("CSP_REPORT_URI", default=""):
+    CSP_DIRECTIVES["report-uri"] = [env.str("CSP_REPORT_URI")]
+if env.bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": CSP_DIRECTIVES}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": CSP_DIRECTIVES}
+# HTTPS: production redirects plain HTTP to HTTPS (off when a proxy already does) and sends
+# HSTS; includeSubDomains and preload only when every subdomain of the site serves HTTPS.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's probe speaks plain HTTP
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Where staff land after signing in when the `next` they came with is not one of our pages.
+LOGIN_REDIRECT_URL = "/console/"
+# Key rotation: the new key in SECRET_KEY, the old ones here (comma-separated) until links
+# signed with them (sign-in links, unsubscribe links, sessions) have run out.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# Answers to eligibility and permit questions are kept server-side (the cache), never in a
+# URL, for this many minutes after the last answer; "Change your answers" works meanwhile.
+TOWNHALL_ANSWERS_KEEP_MINUTES = env.int("TOWNHALL_ANSWERS_KEEP_MINUTES", default=30)
+# /.well-known/security.txt (RFC 9116): where to report a flaw, and the policy page.
+TOWNHALL_SECURITY_CONTACT = env.str(
+    "TOWNHALL_SECURITY_CONTACT", default="mailto:security@townhall.invalid"
+)
+# The policy page: empty for this site's own /security/ page.
+TOWNHALL_SECURITY_POLICY_URL = env.str("TOWNHALL_SECURITY_POLICY_URL", default="")
+# The security.txt's Expires field: this many days after the page is served.
+TOWNHALL_SECURITY_TXT_DAYS = env.int("TOWNHALL_SECURITY_TXT_DAYS", default=180)

@@ -12,7 +12,6 @@ pytestmark = pytest.mark.django_db
 
 ENERGY = "/check/energy_subsidy/"
 ELIGIBLE = {
-    "submitted": "1",
     "lives_in_town": "yes",
     "owner_occupier": "yes",
     "household_size": "2",
@@ -54,22 +53,24 @@ def test_the_form_asks_the_programme_questions_in_the_resident_language(client: 
 
 @time_machine.travel("2026-06-01 12:00Z", tick=False)
 def test_an_eligible_result_shows_amount_reasons_source_and_next_steps(client: Any) -> None:
-    response = client.get(ENERGY, ELIGIBLE)
+    response = client.post(ENERGY, ELIGIBLE, follow=True)
     page = text(response)
     assert response.status_code == 200
+    assert response.redirect_chain == [(ENERGY + "result/", 302)]
     assert 'data-outcome="eligible"' in page
     assert "<strong>$3,500</strong>" in page
     assert "within the limit of $52,000 for 2 people" in page
     assert "What to do next" in page
     assert 'href="https://council.example.org/demo/energy-grant/2026"' in page
-    assert "Change your answers" in page and "household_income=45%2C000" in page
+    assert "Change your answers" in page and f'href="{ENERGY}"' in page
+    assert "45,000" not in response.redirect_chain[0][0]
+    # "Change your answers": the questions again, filled in from the answers kept
+    assert 'value="45,000"' in text(client.get(ENERGY))
 
 
 @time_machine.travel("2026-06-01 12:00Z", tick=False)
 def test_a_not_eligible_result_explains_the_deciding_condition_in_spanish(client: Any) -> None:
-    response = client.get(
-        ENERGY, {"submitted": "1", "year_built": "2012"}, HTTP_ACCEPT_LANGUAGE="es"
-    )
+    response = client.post(ENERGY, {"year_built": "2012"}, HTTP_ACCEPT_LANGUAGE="es", follow=True)
     page = text(response)
     assert 'data-outcome="not_eligible"' in page
     assert "(la suya: 2012) ya cumplen la norma energética" in page
@@ -78,7 +79,7 @@ def test_a_not_eligible_result_explains_the_deciding_condition_in_spanish(client
 
 @time_machine.travel("2026-06-01 12:00Z", tick=False)
 def test_need_more_information_lists_the_missing_questions(client: Any) -> None:
-    page = text(client.get(ENERGY, {"submitted": "1", "lives_in_town": "yes"}))
+    page = text(client.post(ENERGY, {"lives_in_town": "yes"}, follow=True))
     assert 'data-outcome="need_more_information"' in page
     assert "Do you own the home and live in it?" in page
     assert "Answer the remaining questions" in page
@@ -96,7 +97,7 @@ def test_need_more_information_lists_the_missing_questions(client: Any) -> None:
 def test_bad_answers_are_form_errors_not_server_errors(
     client: Any, field: str, value: str, message: str
 ) -> None:
-    response = client.get(ENERGY, {"submitted": "1", field: value})
+    response = client.post(ENERGY, {field: value})
     page = text(response)
     assert response.status_code == 400
     assert "There is a problem" in page
@@ -110,33 +111,37 @@ def test_an_unknown_programme_is_404(client: Any) -> None:
 
 @time_machine.travel("2024-06-01 12:00Z", tick=False)
 def test_a_programme_not_in_force_says_so(client: Any) -> None:
-    response = client.get(ENERGY, {"submitted": "1"})
+    response = client.post(ENERGY, {}, follow=True)
     assert response.status_code == 404
     assert "not open at the moment" in text(response)
+
+
+def answer(client: Any, q: str, choice: str, **extra: str) -> Any:
+    data = {"tree": "home_improvements", "q": q, "choice": choice, **extra}
+    return client.post("/permits/", data, follow=True)
 
 
 def test_the_permit_finder_asks_one_question_at_a_time(client: Any) -> None:
     page = text(client.get("/permits/"))
     assert "What do you want to do?" in page
     assert 'name="q" value="what"' in page
-    page = text(
-        client.get("/permits/", {"tree": "home_improvements", "q": "what", "choice": "extension"})
-    )
+    assert 'method="post"' in page
+    response = answer(client, "what", "extension")
+    page = text(response)
+    assert response.redirect_chain == [("/permits/?tree=home_improvements", 302)]
     assert "How big is the extension?" in page
-    assert 'name="a" value="what:extension"' in page
-    assert 'class="govuk-back-link"' in page
+    assert 'name="step" value="1"' in page
+    assert 'href="/permits/?tree=home_improvements&amp;step=0" class="govuk-back-link"' in page
+    # back: the first question again; answering it afresh replaces the answers after it
+    assert "What do you want to do?" in text(client.get("/permits/?tree=home_improvements&step=0"))
+    page = text(answer(client, "what", "fence", step="0"))
+    assert "Will it be higher than 2 metres" in page
 
 
 def test_the_permit_finder_ends_with_permits_documents_fees_and_times(client: Any) -> None:
-    response = client.get(
-        "/permits/",
-        {
-            "tree": "home_improvements",
-            "a": ["what:extension", "extension_size:large"],
-            "q": "heritage",
-            "choice": "yes",
-        },
-    )
+    answer(client, "what", "extension")
+    answer(client, "extension_size", "large")
+    response = answer(client, "heritage", "yes")
     page = text(response)
     assert "You need 3 permits" in page
     assert "Fees come to $712 in total" in page
@@ -144,21 +149,26 @@ def test_the_permit_finder_ends_with_permits_documents_fees_and_times(client: An
     assert "A structural engineer" in page
     assert "Free" in page  # heritage consent has no fee
     assert "Is the building listed or in a conservation area?" in page  # the answers summary
+    # "Delete my answers now": gone, back to the first question
+    page = text(client.post("/permits/", {"tree": "home_improvements", "forget": "1"}, follow=True))
+    assert "What do you want to do?" in page
 
 
 def test_no_permit_needed_is_a_result_too(client: Any) -> None:
-    page = text(client.get("/permits/", {"a": ["what:fence"], "q": "fence_height", "choice": "no"}))
+    answer(client, "what", "fence")
+    page = text(answer(client, "fence_height", "no"))
     assert "You do not need a permit" in page
 
 
 def test_the_permit_finder_handles_missing_and_tampered_answers(client: Any) -> None:
-    response = client.get("/permits/", {"q": "what"})
+    response = client.post("/permits/", {"q": "what"})
     assert response.status_code == 400
     assert "Select an answer" in text(response)
-    response = client.get("/permits/", {"a": ["what:paint"]})
+    response = client.post("/permits/", {"q": "what", "choice": "paint"})
     assert response.status_code == 400
     assert "Start again" in text(response)
     assert client.get("/permits/", {"tree": "nope"}).status_code == 404
+    assert client.get("/permits/", {"step": "x"}).status_code == 200
 
 
 @time_machine.travel("2026-06-01 12:00Z", tick=False)
@@ -171,8 +181,8 @@ def test_a_council_rule_that_breaks_on_some_answers_is_a_form_error(client: Any)
     broken = copy.deepcopy(GRANT)
     broken["versions"][0]["values"] = {"cap": "limit[size]"}  # no row for 3 people
     programme_save(definition=broken)
-    response = client.get(
-        "/check/grant/", {"submitted": "1", "resident": "yes", "size": "3", "income": "1"}
+    response = client.post(
+        "/check/grant/", {"resident": "yes", "size": "3", "income": "1"}, follow=True
     )
     assert response.status_code == 422
     assert "We could not check these answers" in text(response)

@@ -40,13 +40,16 @@ class CasePhotoInline(admin.TabularInline):  # type: ignore[type-arg]
     fields = ("preview", "width", "height", "size", "lat", "long", "created_at")
     readonly_fields = fields
 
+    class Media:
+        css = {"all": ["core/admin.css"]}  # classes, not style attributes (CSP)
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     @admin.display(description="Photo")
     def preview(self, photo: CasePhoto) -> str:
         return format_html(
-            '<a href="{}"><img src="{}" alt="Photo {}" style="max-height:120px"></a>',
+            '<a href="{}"><img src="{}" alt="Photo {}" class="th-admin-thumb"></a>',
             reverse("admin:cases_case_photo", args=[photo.pk]),
             reverse("admin:cases_case_photo", args=[photo.pk]),
             photo.pk,

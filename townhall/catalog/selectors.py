@@ -196,3 +196,10 @@ def working_calendar_get(*, calendar_id: int) -> WorkingCalendar:
     )
     _calendars[calendar_id] = (time.monotonic() + _CACHE_SECONDS, calendar)
     return calendar
+
+
+def council_contact(*, jurisdiction: Jurisdiction) -> tuple[BusinessCalendar, list[Department]]:
+    """The council's opening hours and its departments (with their e-mail and phone), for
+    the public contact page."""
+    calendar = BusinessCalendar.objects.get(pk=jurisdiction.calendar_id)
+    return calendar, list(jurisdiction.departments.order_by("name"))

@@ -90,6 +90,7 @@ from townhall.core import clock
 from townhall.core.dates import long_date
 from townhall.core.errors import ValidationFailed
 from townhall.core.security import SecurityEventKind, security_event
+from townhall.core.web import safe_next
 from townhall.intake.messages import Dedupe, Message, Place, Sender
 from townhall.intake.models import DuplicateSuggestion, InboundAttachment, SuggestionStatus
 from townhall.intake.privacy import privacy_may_export, resident_export_file
@@ -203,9 +204,7 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
     data = request.POST.copy()
     data.setlist("cases", [str(c.pk) for c in visible])  # others are ignored, not reported
     form = BulkForm(data, case_ids=[c.pk for c in visible])
-    back = request.POST.get("next") or reverse("console:queue", args=["mine"])
-    if not back.startswith("/console/"):
-        back = reverse("console:queue", args=["mine"])
+    back = safe_next(request, request.POST.get("next"), reverse("console:queue", args=["mine"]))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -1050,7 +1049,7 @@ def call_update_view(request: HttpRequest, case_id: int) -> HttpResponse:
     form = CallUpdateForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Write down what the caller said."))
-        return redirect(request.POST.get("next") or reverse("console:call"))
+        return redirect(safe_next(request, request.POST.get("next"), reverse("console:call")))
     case_note_add(
         case=case,
         text=_("Phone call: %(text)s") % {"text": form.cleaned_data["text"]},

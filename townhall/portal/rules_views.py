@@ -1,7 +1,11 @@
 """Eligibility checks (/check/) and the permit finder (/permits/): no JavaScript needed.
 
-Answers travel in the query string (GET forms), so a result can be bookmarked or shared and
-the back button works; nothing is stored.
+Answers about income, savings, benefits or health never travel in a URL or a log: the
+forms post them, they are kept server-side for a short time (portal/answers.py) so that
+"Change your answers" and "Back" work, then they are gone; each answer page redirects to
+a GET page that reads them from there (post/redirect/get), so a reload re-posts nothing.
+Error reports mask every posted value (``sensitive_post_parameters``) and the pages are
+never cached by the browser.
 """
 
 from __future__ import annotations
@@ -9,16 +13,20 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods
 
 from townhall.core.errors import DomainError, NotFound, ValidationFailed
+from townhall.portal.answers import answers_forget, answers_get, answers_keep
 from townhall.portal.throttle import portal_rate_limited
 from townhall.rules.evaluation import (
     NotInForce,
@@ -49,8 +57,10 @@ def _language() -> str:
 class ProgrammeForm(forms.Form):
     """The programme's questions as a form; every answer may be left blank for now."""
 
-    def __init__(self, programme: Programme, data: Any = None) -> None:
-        super().__init__(data)
+    def __init__(
+        self, programme: Programme, data: Any = None, initial: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(data, initial=initial)
         self.programme = programme
         language = _language()
         for spec in programme.inputs.values():
@@ -130,23 +140,53 @@ def check_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/check/list.html", {"programmes": programmes})
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @portal_rate_limited("rules", methods=None)
+@sensitive_post_parameters()
+@never_cache
 def check_programme_view(request: HttpRequest, rule_id: str) -> HttpResponse:
-    """Ask the programme's questions; once answered, show the outcome and why."""
+    """Ask the programme's questions (with the answers kept so far); a post keeps the
+    answers and goes on to the result."""
     programme = _programme_or_404(rule_id)
+    if request.method == "POST" and "forget" in request.POST:
+        answers_forget(request, "check", programme.id)
+        return redirect("portal:check-programme", rule_id=programme.id)
+    if request.method == "POST":
+        form = ProgrammeForm(programme, request.POST)
+        if not form.is_valid():
+            return render(
+                request, "portal/check/form.html", _check_context(programme, form), status=400
+            )
+        kept = {k: str(v) for k, v in request.POST.items() if k in programme.inputs and v}
+        answers_keep(request, "check", programme.id, kept)
+        return redirect("portal:check-result", rule_id=programme.id)
+    form = ProgrammeForm(programme, initial=answers_get(request, "check", programme.id))
+    return render(request, "portal/check/form.html", _check_context(programme, form))
+
+
+def _check_context(programme: Programme, form: ProgrammeForm) -> dict[str, Any]:
     language = _language()
-    submitted = "submitted" in request.GET
-    form = ProgrammeForm(programme, request.GET if submitted else None)
-    context: dict[str, Any] = {
+    return {
         "programme": programme,
         "title": pick(programme.title, language),
         "summary": pick(programme.summary, language),
         "form": form,
     }
-    if not submitted:
-        return render(request, "portal/check/form.html", context)
-    if not form.is_valid():
+
+
+@require_GET
+@never_cache
+def check_result_view(request: HttpRequest, rule_id: str) -> HttpResponse:
+    """The outcome for the answers kept, and why; without answers (or once they have
+    expired), back to the questions."""
+    programme = _programme_or_404(rule_id)
+    language = _language()
+    kept = answers_get(request, "check", programme.id)
+    if not isinstance(kept, dict):
+        return redirect("portal:check-programme", rule_id=programme.id)
+    form = ProgrammeForm(programme, kept)
+    context = _check_context(programme, form)
+    if not form.is_valid():  # rules changed since the answers were kept
         return render(request, "portal/check/form.html", context, status=400)
     try:
         decision = programme_evaluate(
@@ -158,7 +198,6 @@ def check_programme_view(request: HttpRequest, rule_id: str) -> HttpResponse:
     except DomainError:  # a council's rule that breaks on these answers: say so, never a 500
         form.add_error(None, _("We could not check these answers. Please contact the council."))
         return render(request, "portal/check/form.html", context, status=422)
-    answers = [(k, str(v)) for k, v in request.GET.items() if k in programme.inputs and v]
     context.update(
         {
             "decision": decision,
@@ -173,16 +212,15 @@ def check_programme_view(request: HttpRequest, rule_id: str) -> HttpResponse:
                 pick(programme.inputs[name].question, language) for name in decision.missing
             ],
             "next_steps": pick(programme.next_steps, language),
-            "change_url": reverse("portal:check-programme", args=[programme.id])
-            + "?"
-            + urlencode(answers),
+            "change_url": reverse("portal:check-programme", args=[programme.id]),
+            "answers_minutes": settings.TOWNHALL_ANSWERS_KEEP_MINUTES,
         }
     )
     return render(request, "portal/check/result.html", context)
 
 
 def _tree(request: HttpRequest) -> PermitTree:
-    wanted = request.GET.get("tree")
+    wanted = request.POST.get("tree") or request.GET.get("tree")
     if wanted:
         try:
             return permit_tree_get(tree_id=wanted)
@@ -194,44 +232,65 @@ def _tree(request: HttpRequest) -> PermitTree:
     return trees[0]
 
 
-@require_GET
+def _step_number(raw: str | None, most: int) -> int:
+    """The question asked after this many answers (`most`, the last one, when not given)."""
+    try:
+        return max(0, min(int(raw or most), most))
+    except ValueError:
+        return most
+
+
+@require_http_methods(["GET", "POST"])
 @portal_rate_limited("rules", methods=None)
+@sensitive_post_parameters()
+@never_cache
 def permits_view(request: HttpRequest) -> HttpResponse:
-    """One question per step; the answers so far ride along in the query string."""
+    """One question per step. Answers are posted and kept server-side; the URL carries only
+    the tree and, for "Back", how many answers to go back to."""
     tree = _tree(request)
     language = _language()
-    answers = [tuple(a.split(":", 1)) for a in request.GET.getlist("a") if ":" in a]
+    here = reverse("portal:permits") + "?" + urlencode({"tree": tree.id})
+    stored = answers_get(request, "permits", tree.id)
+    kept_before = [(str(q), str(c)) for q, c in stored] if isinstance(stored, list) else []
     error = ""
     status = 200
-    asked = request.GET.get("q")
-    if asked:
-        choice = request.GET.get("choice")
-        if choice:
-            answers.append((asked, choice))
+    if request.method == "POST" and "forget" in request.POST:
+        answers_forget(request, "permits", tree.id)
+        return redirect(here)
+    if request.method == "POST":
+        answers = kept_before[: _step_number(request.POST.get("step"), len(kept_before))]
+        asked, choice = request.POST.get("q", ""), request.POST.get("choice", "")
+        if choice and asked:
+            try:
+                permit_tree_walk(tree, answers=[*answers, (asked, choice)])
+            except ValidationFailed:
+                answers_forget(request, "permits", tree.id)
+                answers = []
+                error, status = _("Those answers did not fit together. Start again."), 400
+            else:
+                answers_keep(request, "permits", tree.id, [*answers, (asked, choice)])
+                return redirect(here)
         else:
-            error = _("Select an answer")
-            status = 400
+            error, status = _("Select an answer"), 400
+    else:
+        answers = kept_before[: _step_number(request.GET.get("step"), len(kept_before))]
     try:
-        step = permit_tree_walk(tree, answers=[(q, c) for q, c in answers])
-    except ValidationFailed:
+        step = permit_tree_walk(tree, answers=answers)
+    except ValidationFailed:  # the tree changed under the answers kept
         step = permit_tree_walk(tree, answers=[])
         error, status = _("Those answers did not fit together. Start again."), 400
-    kept = [f"{q}:{c}" for q, c in step.answers]
     back = ""
     if step.answers:
-        back = (
-            reverse("portal:permits")
-            + "?"
-            + urlencode([("tree", tree.id), *(("a", a) for a in kept[:-1])])
-        )
+        back = here + "&" + urlencode({"step": len(step.answers) - 1})
     context: dict[str, Any] = {
         "tree": tree,
         "title": pick(tree.title, language),
         "summary": pick(tree.summary, language),
-        "kept": kept,
+        "step_number": len(step.answers),
         "error": error,
         "back_url": back,
-        "restart_url": reverse("portal:permits") + "?" + urlencode({"tree": tree.id}),
+        "restart_url": here + "&step=0",
+        "answers_minutes": settings.TOWNHALL_ANSWERS_KEEP_MINUTES,
     }
     if step.question is not None:
         question = step.question

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from townhall.portal import accounts, knowledge_urls, ledger_views, rules_urls, views, waste_urls
+from townhall.portal import (
+    accounts,
+    knowledge_urls,
+    ledger_views,
+    pages_urls,
+    rules_urls,
+    views,
+    waste_urls,
+)
 
 app_name = "portal"
 urlpatterns = [
@@ -37,3 +45,5 @@ urlpatterns = [
 # Answers before a request: help articles (/help/), bin days (/bins/), eligibility and
 # permits (/check/, /permits/). Each app's public pages live in their own module.
 urlpatterns += [*knowledge_urls.urlpatterns, *waste_urls.urlpatterns, *rules_urls.urlpatterns]
+# The pages a council must publish (privacy, accessibility, cookies, contact, security.txt).
+urlpatterns += pages_urls.urlpatterns

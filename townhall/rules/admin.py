@@ -49,6 +49,9 @@ class ProgrammeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["is_active"]
     search_fields = ["rule_id", "note"]
 
+    class Media:
+        css = {"all": ["core/admin.css"]}  # classes, not style attributes (CSP)
+
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ["definition_yaml", "note"]
@@ -78,7 +81,7 @@ class ProgrammeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def shown(self, obj: Programme) -> str:
         text = yaml.safe_dump(obj.definition, sort_keys=False, allow_unicode=True)
         return format_html(
-            '<pre style="white-space: pre-wrap">{}</pre><p><a href="../../add/?copy={}">'
+            '<pre class="th-admin-pre">{}</pre><p><a href="../../add/?copy={}">'
             "Start a new version from this one</a></p>",
             text,
             obj.pk,

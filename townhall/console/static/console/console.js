@@ -76,3 +76,15 @@
   };
   document.head.appendChild(js);
 }());
+/* The queue table refreshes itself every 30 seconds (htmx), but not while a row is ticked
+   for a bulk action nor while keyboard focus is in it: a refresh would lose either. Here
+   rather than in an hx-trigger filter, which htmx would run through eval (refused by the
+   Content-Security-Policy). */
+document.addEventListener("htmx:beforeRequest", function (event) {
+  "use strict";
+  var table = document.getElementById("queue-table");
+  if (!table || event.detail.elt !== table) { return; }
+  if (table.querySelector("input:checked") || table.contains(document.activeElement)) {
+    event.preventDefault();
+  }
+});

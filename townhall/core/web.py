@@ -1,0 +1,52 @@
+"""Web platform controls shared by every face: the Content-Security-Policy nonce and the
+check that a redirect stays on this site (docs/security/platform.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from csp.middleware import CSPMiddleware, PolicyParts
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from townhall.core.security import SecurityEventKind, security_event
+
+
+class NonceCSPMiddleware(CSPMiddleware):
+    """django-csp's middleware, with a nonce in the policy of every HTML page.
+
+    django-csp adds the nonce only when a template read it; a page whose templates did not
+    (the admin's) would then get a policy without one, and a script added to it later would
+    fail in production only. Every HTML page gets one, so the policy is the same everywhere.
+    """
+
+    def get_policy_parts(
+        self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
+    ) -> PolicyParts:
+        if response.get("Content-Type", "").startswith("text/html"):
+            str(getattr(request, "csp_nonce", ""))  # make the lazy nonce now
+        parts: PolicyParts = super().get_policy_parts(request, response, report_only)
+        return parts
+
+
+def csp_nonce(request: HttpRequest) -> dict[str, Any]:
+    """Template context: ``csp_nonce`` for inline <script>/<style> (django-htmx reads it too)."""
+    return {"csp_nonce": getattr(request, "csp_nonce", "")}
+
+
+def safe_next(request: HttpRequest, candidate: str | None, default: str) -> str:
+    """`candidate` if it is a page of this site (same host, our scheme), else `default`.
+
+    Every ``next`` a browser sends goes through here before a redirect: ``//evil.example``,
+    ``https://evil.example``, ``/\\evil.example`` and ``javascript:`` are all refused.
+    """
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    if candidate:
+        security_event(
+            SecurityEventKind.OTHER, request=request, detail={"refused": "redirect off site"}
+        )
+    return default
