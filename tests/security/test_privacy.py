@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axes.models import AccessLog
 from django.apps import apps
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
@@ -32,10 +33,15 @@ from django.utils import timezone
 from PIL import Image
 
 from townhall.cases.lifecycle import CaseStatus
-from townhall.cases.models import Case, CaseEvent, CasePhoto, FollowVia
+from townhall.cases.models import Case, CaseEvent, CasePhoto, FollowRequest, FollowVia
 from townhall.cases.photos import photo_clean
 from townhall.cases.selectors import ledger_verify
-from townhall.cases.services import case_acknowledge_pending, case_follow, case_transition
+from townhall.cases.services import (
+    case_acknowledge_pending,
+    case_follow,
+    case_transition,
+    follow_request_create,
+)
 from townhall.catalog.models import Department
 from townhall.catalog.services import department_member_add
 from townhall.core.models import SecurityEvent
@@ -194,7 +200,7 @@ def test_a_neighbours_report_joined_to_the_case_is_not_in_the_export(town: Any) 
         )
     )
     assert joined.case == case  # Bob's report joined Rosa's case, quoted in a note
-    assert any(BOB["name"] in str(e.data) for e in CaseEvent.objects.filter(case=case))
+    assert any(BOB["name"] in str(e.content) for e in CaseEvent.objects.filter(case=case))
 
     everything = b"\n".join(zip_members(export_bytes(rosa)).values())
     for secret in (BOB["name"], BOB["email"]):
@@ -492,6 +498,11 @@ def test_retention_purges_only_what_is_past_its_period(
     old_attachment = InboundAttachment.objects.get(message=messages[0])
     new_attachment = InboundAttachment.objects.get(message=messages[1])
     cases = list(Case.objects.filter(reporter=rosa).order_by("pk"))
+    follows = [
+        follow_request_create(case=cases[1], email=f"{who}@example.org")[0]
+        for who in ("old", "new")
+    ]
+    FollowRequest.objects.filter(pk=follows[0].pk).update(created_at=old)
     for case in cases:
         case_transition(case=case, to=CaseStatus.RESOLVED, actor=None)
         case_transition(case=case, to=CaseStatus.CLOSED, actor=None)
@@ -501,6 +512,11 @@ def test_retention_purges_only_what_is_past_its_period(
     SecurityEvent.objects.all().delete()
     events = [SecurityEvent.objects.create(kind="other", subject=s) for s in ("old", "new")]
     SecurityEvent.objects.filter(pk=events[0].pk).update(at=old)
+    accesses = [
+        AccessLog.objects.create(username=who, ip_address="192.0.2.1", user_agent="x")
+        for who in ("old", "new")
+    ]
+    AccessLog.objects.filter(pk=accesses[0].pk).update(attempt_time=old)
     staged_old = default_storage.save(f"{STAGED_FOLDER}/old.jpg", ContentFile(b"x"))
     staged_new = default_storage.save(f"{STAGED_FOLDER}/new.jpg", ContentFile(b"y"))
     stamp = time.time() - 3 * 86400
@@ -517,6 +533,8 @@ def test_retention_purges_only_what_is_past_its_period(
         "staged_files": 1,
         "closed_cases": 1,
         "security_events": 1,
+        "staff_access_log": 1,
+        "follow_confirmations": 1,
     }
     assert all(i.purged == 0 for i in dry.values())
     out = io.StringIO()
@@ -533,6 +551,8 @@ def test_retention_purges_only_what_is_past_its_period(
     assert InboundAttachment.objects.filter(pk=new_attachment.pk).exists()
     assert list(SearchLog.objects.values_list("query", flat=True)) == ["new query"]
     assert list(SecurityEvent.objects.values_list("subject", flat=True)) == ["new"]
+    assert list(AccessLog.objects.values_list("username", flat=True)) == ["new"]
+    assert list(FollowRequest.objects.values_list("email", flat=True)) == ["new@example.org"]
     assert not default_storage.exists(staged_old) and default_storage.exists(staged_new)
     cases[0].refresh_from_db()
     cases[1].refresh_from_db()

@@ -145,7 +145,7 @@ def test_following_floods_one_address_at_most_ten_times_an_hour(
     ]
     assert 429 not in statuses[:10] and statuses[10:] == [429, 429]
     me_too = client.post(
-        f"/requests/{track_token(case)}/me-too/",
+        f"/track/{case.reference}/me-too/",
         {"email": "Victim@example.org"},
         REMOTE_ADDR="10.9.9.9",
     )

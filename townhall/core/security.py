@@ -39,10 +39,11 @@ class SecurityEventKind(models.TextChoices):
 
 
 def client_key(request: Any) -> str:
-    """A short, non-reversible key for the client's address (never the address itself)."""
-    addr = ""
-    if request is not None:
-        addr = str(request.META.get("REMOTE_ADDR", ""))
+    """A short, non-reversible key for the client's address (never the address itself):
+    the address the trusted proxies saw, as the rate limits count it."""
+    from townhall.core.ratelimit import client_address  # it records security events
+
+    addr = client_address(request) if request is not None else ""
     digest = hashlib.blake2b(
         addr.encode(), key=settings.SECRET_KEY.encode()[:64], digest_size=8
     ).hexdigest()

@@ -38,6 +38,7 @@ from django.db.models import Q
 
 from townhall.cases.access import access_department_ids, access_is_staff
 from townhall.cases.models import Case, CaseEvent, CaseFollower, CasePhoto
+from townhall.cases.selectors import case_events_personal_attach
 from townhall.cases.services import (
     case_follows_anonymise,
     case_personal_data_clear,
@@ -261,7 +262,9 @@ def resident_export(
         for photo in photos:
             photos_by_case.setdefault(photo.case_id, []).append(photo)
         events_by_case: dict[int, list[CaseEvent]] = {}
-        for event in CaseEvent.objects.filter(case_id__in=case_ids).order_by("case_id", "seq"):
+        events = list(CaseEvent.objects.filter(case_id__in=case_ids).order_by("case_id", "seq"))
+        # The texts kept apart from the hash chain, filled in (one query).
+        for event in case_events_personal_attach(events):
             events_by_case.setdefault(event.case_id, []).append(event)
         case_rows = []
         for case in cases:
@@ -277,7 +280,7 @@ def resident_export(
                     # Internal events can quote other people (a neighbour's report that
                     # joined this case, a message from someone else): their contents are
                     # given after staff review, never automatically.
-                    "data": e.data if e.public else {},
+                    "data": e.content if e.public else {},
                 }
                 for e in events_by_case.get(case.pk, [])
             ]

@@ -14,6 +14,8 @@ keeps that kind forever. `retention_purge` runs daily from the scheduler
 | staged_files | photos kept for report forms never sent (``staging/`` in media) |
 | closed_cases | personal data on cases closed longer ago (as erasure, case by case) |
 | security_events | security event log rows |
+| staff_access_log | django-axes' log of staff sign-ins, as long as security events |
+| follow_confirmations | follow confirmations (an e-mail address) once their link expired |
 
 Everything goes in batches, so a first run over years of data neither holds long locks
 nor loads everything into memory. A dry run counts what would go and writes nothing.
@@ -27,12 +29,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from axes.models import AccessLog
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from townhall.cases.models import Case
+from townhall.cases.models import Case, FollowRequest
 from townhall.cases.services import case_personal_data_clear
 from townhall.core import clock
 from townhall.core.models import SecurityEvent
@@ -236,5 +239,24 @@ def retention_purge(
         item.due = qs_events.count()
         if not dry_run:
             item.purged = _delete_in_batches(qs_events, progress, item.kind, item.due)
+    items.append(item)
+
+    # django-axes' log of staff sign-ins (address and browser): as long as the security log.
+    item = RetentionItem("staff_access_log", f"{policy.security_event_days} days", c, 0)
+    if c is not None:
+        qs_access = AccessLog.objects.filter(attempt_time__lt=c)
+        item.due = qs_access.count()
+        if not dry_run:
+            item.purged = _delete_in_batches(qs_access, progress, item.kind, item.due)
+    items.append(item)
+
+    # Follow confirmations hold an e-mail address: gone once their link can no longer work.
+    hours = settings.TOWNHALL_FOLLOW_CONFIRM_HOURS
+    c = now - hours * hour
+    item = RetentionItem("follow_confirmations", f"{hours} hours", c, 0)
+    qs_follow = FollowRequest.objects.filter(created_at__lt=c)
+    item.due = qs_follow.count()
+    if not dry_run:
+        item.purged = _delete_in_batches(qs_follow, progress, item.kind, item.due)
     items.append(item)
     return items
