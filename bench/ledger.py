@@ -105,10 +105,10 @@ def seed(cases: int) -> None:
                 cur.execute(
                     """
                     WITH new AS (
-                      INSERT INTO cases_case (service_type_id, description, answers, address,
-                        address_id, media_url, channel, priority, department_id, status, opened_at,
-                        updated_at)
-                      SELECT %s, '', '{}'::jsonb, '', '', '', 'web', 'normal', %s,
+                      INSERT INTO cases_case (service_type_id, description, public_description,
+                        public_summary, track_key, answers, address, address_id, media_url,
+                        channel, priority, department_id, status, opened_at, updated_at)
+                      SELECT %s, '', '', '', '', '{}'::jsonb, '', '', '', 'web', 'normal', %s,
                         CASE WHEN g %% 20 < 3 THEN 'acknowledged' ELSE 'closed' END, now(), now()
                       FROM generate_series(1, %s) AS g
                       RETURNING id, status),
@@ -134,10 +134,10 @@ def seed(cases: int) -> None:
         now = datetime.now(UTC).isoformat()
         with connection.cursor() as cur:
             cur.executemany(
-                "INSERT INTO cases_case (service_type_id, description, answers, address, "
-                "address_id, media_url, channel, priority, department_id, status, opened_at, "
-                "updated_at) VALUES (%s, '', '{}', '', '', '', 'web', 'normal', %s, 'closed', "
-                "%s, %s)",
+                "INSERT INTO cases_case (service_type_id, description, public_description, "
+                "public_summary, track_key, answers, address, address_id, media_url, channel, "
+                "priority, department_id, status, opened_at, updated_at) VALUES (%s, '', '', "
+                "'', '', '{}', '', '', '', 'web', 'normal', %s, 'closed', %s, %s)",
                 [(service, department, now, now)] * missing,
             )
             cur.execute(

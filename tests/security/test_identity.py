@@ -248,7 +248,7 @@ def test_a_stranger_quoting_a_reference_does_not_write_as_the_resident(awaiting:
     assert result.message.outcome == Outcome.ABOUT and result.message.case_id == awaiting.pk
     new = list(CaseEvent.objects.filter(case=awaiting).order_by("seq")[events:])
     assert [e.kind for e in new] == [CaseEventKind.NOTE]
-    assert not new[0].public and "not known as its resident" in new[0].data["text"]
+    assert not new[0].public and "not known as its resident" in new[0].content["text"]
     # The resident's own address, given with the report, still threads as the resident.
     intake_email_receive(_email("rosa@example.org", f"Re: {awaiting.reference}", "North."))
     awaiting.refresh_from_db()

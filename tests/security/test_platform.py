@@ -267,7 +267,7 @@ def test_security_txt_follows_rfc_9116(client: Any, settings: Any) -> None:
     expires = datetime.strptime(fields["Expires"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert datetime.now(UTC) < expires < datetime.now(UTC) + timedelta(days=366)
     assert fields["Policy"] == "https://council.example.org/security/"
-    assert fields["Preferred-Languages"] == "en, es, pt"
+    assert fields["Preferred-Languages"] == "en, es"
     assert fields["Canonical"] == "https://council.example.org/.well-known/security.txt"
     assert client.get("/security/").status_code == 200
 
