@@ -575,6 +575,12 @@ LOGIN_REDIRECT_URL = "/console/"
 # Key rotation: the new key in SECRET_KEY, the old ones here (comma-separated) until links
 # signed with them (sign-in links, unsubscribe links, sessions) have run out.
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# Reply addresses already sent keep threading after a rotation: the old reply-address
+# secrets, or, while that secret is the secret key, the old secret keys.
+TOWNHALL_REPLY_ADDRESS_SECRET_FALLBACKS = env.list(
+    "TOWNHALL_REPLY_ADDRESS_SECRET_FALLBACKS",
+    default=[] if env.str("TOWNHALL_REPLY_ADDRESS_SECRET", default="") else SECRET_KEY_FALLBACKS,
+)
 # Answers to eligibility and permit questions are kept server-side (the cache), never in a
 # URL, for this many minutes after the last answer; "Change your answers" works meanwhile.
 TOWNHALL_ANSWERS_KEEP_MINUTES = env.int("TOWNHALL_ANSWERS_KEEP_MINUTES", default=30)

@@ -249,6 +249,25 @@ def test_a_link_signed_with_the_old_key_still_works_after_rotation(
     assert client.post(old_link).status_code == 404
 
 
+def test_a_reply_address_sent_before_a_rotation_still_threads(settings: Any) -> None:
+    from townhall.intake.channels import email_message
+    from townhall.notify.reply_address import reply_address_make
+
+    old_key, new_key = "the-old-key-" + "x" * 40, "the-new-key-" + "y" * 40
+    address = reply_address_make("TH-26-000042", domain="in.example.org", secret=old_key)
+    raw = (
+        f"From: rosa@example.org\r\nTo: {address}\r\nSubject: still broken\r\n"
+        "Message-ID: <1@example.org>\r\n\r\nThe pothole is still there.\r\n"
+    ).encode()
+    settings.TOWNHALL_REPLY_ADDRESS_SECRET = new_key
+    settings.TOWNHALL_REPLY_ADDRESS_SECRET_FALLBACKS = [old_key]
+    message = email_message(raw)
+    assert message.thread_hint == "TH-26-000042" and message.thread_signed
+    # once the old secret is dropped, its addresses no longer speak for the resident
+    settings.TOWNHALL_REPLY_ADDRESS_SECRET_FALLBACKS = []
+    assert not email_message(raw).thread_signed
+
+
 # --- security.txt and the pages a council must publish ------------------------------------
 
 

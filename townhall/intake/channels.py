@@ -44,8 +44,13 @@ def email_message(raw: bytes, *, source: str = "webhook") -> Message:
     parsed = email_parse(raw, max_bytes=settings.TOWNHALL_INBOUND_EMAIL_MAX_BYTES, own_domains=own)
     prefix = settings.TOWNHALL_REFERENCE_PREFIX
     hint = ""
+    # The current secret first, then those of before a rotation (addresses already sent).
+    secrets = [
+        settings.TOWNHALL_REPLY_ADDRESS_SECRET,
+        *settings.TOWNHALL_REPLY_ADDRESS_SECRET_FALLBACKS,
+    ]
     for address in parsed.to:
-        hint = reply_address_parse(address, secret=settings.TOWNHALL_REPLY_ADDRESS_SECRET) or ""
+        hint = next((h for s in secrets if (h := reply_address_parse(address, secret=s))), "")
         if hint:
             break
     signed = bool(hint)
