@@ -249,6 +249,15 @@ def test_a_link_signed_with_the_old_key_still_works_after_rotation(
     assert client.post(old_link).status_code == 404
 
 
+def test_answers_that_are_not_pages_load_nothing_and_cannot_be_framed(
+    client: Any, town: Any
+) -> None:
+    for url in ("/open311/v2/services.json", "/open311/v2/services.xml"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
 def test_a_reply_address_sent_before_a_rotation_still_threads(settings: Any) -> None:
     from townhall.intake.channels import email_message
     from townhall.notify.reply_address import reply_address_make

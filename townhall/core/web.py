@@ -21,6 +21,20 @@ class NonceCSPMiddleware(CSPMiddleware):
     fail in production only. Every HTML page gets one, so the policy is the same everywhere.
     """
 
+    # What a response that is not a page gets (Open311 JSON and XML, feeds, files): it
+    # loads nothing and may not be framed. One constant header, not a policy built per
+    # response (django-csp builds two, measured at ~0.15 ms of a 0.3 ms minimal request).
+    NOT_A_PAGE = "default-src 'none'; frame-ancestors 'none'"
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if response.get("Content-Type", "").startswith("text/html"):
+            return super().process_response(request, response)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = self.NOT_A_PAGE
+        return response
+
     def get_policy_parts(
         self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
     ) -> PolicyParts:
