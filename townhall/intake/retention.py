@@ -173,15 +173,23 @@ def retention_purge(
                 progress(item.kind, item.purged, item.due)
     items.append(item)
 
+    def rows(kind: str, period: str, c: datetime | None, of: Callable[[datetime], Any]) -> None:
+        """Rows deleted outright once older than `c` (none with a period of 0)."""
+        item = RetentionItem(kind, period, c, 0)
+        if c is not None:
+            qs = of(c)
+            item.due = qs.count()
+            if not dry_run:
+                item.purged = _delete_in_batches(qs, progress, kind, item.due)
+        items.append(item)
+
     # Knowledge search logs.
-    c = cutoff(policy.search_log_days, day)
-    item = RetentionItem("search_logs", f"{policy.search_log_days} days", c, 0)
-    if c is not None:
-        qs = SearchLog.objects.filter(created_at__lt=c)
-        item.due = qs.count()
-        if not dry_run:
-            item.purged = _delete_in_batches(qs, progress, item.kind, item.due)
-    items.append(item)
+    rows(
+        "search_logs",
+        f"{policy.search_log_days} days",
+        cutoff(policy.search_log_days, day),
+        lambda c: SearchLog.objects.filter(created_at__lt=c),
+    )
 
     # Staged report photos.
     c = cutoff(policy.staged_file_hours, hour)
@@ -231,32 +239,24 @@ def retention_purge(
                 progress(item.kind, item.purged, item.due)
     items.append(item)
 
-    # The security event log.
-    c = cutoff(policy.security_event_days, day)
-    item = RetentionItem("security_events", f"{policy.security_event_days} days", c, 0)
-    if c is not None:
-        qs_events = SecurityEvent.objects.filter(at__lt=c)
-        item.due = qs_events.count()
-        if not dry_run:
-            item.purged = _delete_in_batches(qs_events, progress, item.kind, item.due)
-    items.append(item)
-
-    # django-axes' log of staff sign-ins (address and browser): as long as the security log.
-    item = RetentionItem("staff_access_log", f"{policy.security_event_days} days", c, 0)
-    if c is not None:
-        qs_access = AccessLog.objects.filter(attempt_time__lt=c)
-        item.due = qs_access.count()
-        if not dry_run:
-            item.purged = _delete_in_batches(qs_access, progress, item.kind, item.due)
-    items.append(item)
+    # The security event log, and django-axes' log of staff sign-ins (address and browser)
+    # as long.
+    days = policy.security_event_days
+    c = cutoff(days, day)
+    rows("security_events", f"{days} days", c, lambda c: SecurityEvent.objects.filter(at__lt=c))
+    rows(
+        "staff_access_log",
+        f"{days} days",
+        c,
+        lambda c: AccessLog.objects.filter(attempt_time__lt=c),
+    )
 
     # Follow confirmations hold an e-mail address: gone once their link can no longer work.
     hours = settings.TOWNHALL_FOLLOW_CONFIRM_HOURS
-    c = now - hours * hour
-    item = RetentionItem("follow_confirmations", f"{hours} hours", c, 0)
-    qs_follow = FollowRequest.objects.filter(created_at__lt=c)
-    item.due = qs_follow.count()
-    if not dry_run:
-        item.purged = _delete_in_batches(qs_follow, progress, item.kind, item.due)
-    items.append(item)
+    rows(
+        "follow_confirmations",
+        f"{hours} hours",
+        now - hours * hour,
+        lambda c: FollowRequest.objects.filter(created_at__lt=c),
+    )
     return items
