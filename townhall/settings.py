@@ -492,6 +492,7 @@ TOWNHALL_RATE_LIMITS = {
     "phone_code.target": "3/hour;5/day",  # ... per number
     "export": "10/hour",  # a signed-in resident's "download your data"
     "export.target": "5/hour",  # ... per resident
+    "staff_sign_in": "20/minute;100/hour",  # staff sign-in posts (axes locks per account too)
 } | dict(entry.partition("=")[::2] for entry in env.str("TOWNHALL_RATE_LIMITS", default="").split())
 # Counted in Redis (shared by every process) when REDIS_URL is set; in process memory
 # otherwise, which production refuses: each process would count on its own.

@@ -65,6 +65,22 @@ def _code(device: TOTPDevice, drift: int = 0) -> str:
 # --- brute force ------------------------------------------------------------------------
 
 
+def test_guesses_spread_over_many_accounts_from_one_address_are_slowed(
+    staff: dict[str, Any], settings: Any
+) -> None:
+    settings.TOWNHALL_RATE_LIMITS = {**settings.TOWNHALL_RATE_LIMITS, "staff_sign_in": "5/minute"}
+    attacker = Client()
+    # one guess per account: django-axes never locks any of them
+    statuses = [_sign_in(attacker, f"user{i}", "guess").status_code for i in range(6)]
+    assert statuses == [200] * 5 + [429]
+    refused = _sign_in(attacker, "keisha", PASSWORD)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "Too many sign-in attempts" in refused.content.decode()
+    assert attacker.get("/console/").status_code == 302  # not signed in
+    # staff elsewhere still sign in
+    assert _sign_in(Client(), "keisha", PASSWORD, ip="10.0.0.9").status_code == 302
+
+
 def test_guessing_a_staff_password_locks_that_account_from_that_address(
     staff: dict[str, Any], settings: Any
 ) -> None:

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +26,7 @@ from django.contrib.auth import get_user_model, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from townhall.core.ratelimit import RateLimited, too_many
 from townhall.core.security import SecurityEventKind, security_event
 
 SESSION_STARTED = "townhall_staff_started"
@@ -141,3 +143,9 @@ def on_signed_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: 
     request.session[SESSION_STARTED] = now
     request.session[SESSION_SEEN] = now
     request.session.pop(SESSION_ENDED, None)
+
+
+def too_many_sign_ins(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    """Too many sign-in attempts from this client (the per-client limit "staff_sign_in")."""
+    minutes = max(1, math.ceil(exc.retry_after / 60))
+    return too_many(render(request, "console/too_many_sign_ins.html", {"minutes": minutes}), exc)

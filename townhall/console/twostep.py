@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user, user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm
 
+from townhall.core.ratelimit import RateLimited, rate_limit_hit
 from townhall.core.security import SecurityEventKind, security_event
 from townhall.people.roles import StaffRole
 
@@ -141,7 +142,15 @@ class StaffAdminSite(admin.AdminSite):
     login_template = "console/staff_login.html"
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
-        from townhall.console.signin import SESSION_ENDED
+        from townhall.console.signin import SESSION_ENDED, too_many_sign_ins
+
+        if request.method == "POST":
+            # Per client, on top of django-axes' lock per account and address: guesses
+            # spread over many accounts from one address are slowed too.
+            try:
+                rate_limit_hit(request, "staff_sign_in")
+            except RateLimited as exc:
+                return too_many_sign_ins(request, exc)
 
         context = {
             "single_sign_on": settings.TOWNHALL_OIDC,
