@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from townhall.cases.errors import CaseNotFound
 from townhall.cases.lifecycle import OPEN_STATUSES
@@ -93,7 +94,7 @@ def access_case_get(user: Any, case_id: int, *, for_update: bool = False) -> Cas
         qs = qs.select_for_update()
     found = qs.filter(pk=case_id).first()
     if found is None:
-        raise CaseNotFound(f"No case {case_id}.")
+        raise CaseNotFound(_("No case %(id)s.") % {"id": case_id})
     return found
 
 
