@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -18,6 +18,9 @@ from townhall.cases.photos import CleanPhoto
 from townhall.cases.services.chain import Actor, case_change
 from townhall.core import clock
 from townhall.people.models import Channel
+
+if TYPE_CHECKING:
+    from townhall.core.users import StaffUser
 
 
 def case_note_add(
@@ -101,7 +104,7 @@ def case_photos_add(
 
 
 def case_time_log(
-    *, case: Case, user: Any, minutes: int, note: str = "", now: datetime | None = None
+    *, case: Case, user: StaffUser, minutes: int, note: str = "", now: datetime | None = None
 ) -> TimeEntry:
     """Record `minutes` of `user`'s time on `case` (1 minute to 24 hours per entry)."""
     if not 1 <= minutes <= 24 * 60:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
@@ -15,6 +15,10 @@ from townhall.cases.services.chain import Actor, case_change, iso
 from townhall.cases.services.deadlines import case_sla, sla_columns
 from townhall.catalog.models import ServiceType
 from townhall.core import clock
+
+if TYPE_CHECKING:
+    from townhall.catalog.models import Department
+    from townhall.core.users import StaffUser
 
 
 def case_assign(
@@ -54,7 +58,7 @@ def _move_refuse(locked: Case, problems: dict[str, list[str]], *, field: str, ti
 
 
 def case_transfer(
-    *, case: Case, department: Any, reason: str, actor: Actor, now: datetime | None = None
+    *, case: Case, department: Department, reason: str, actor: Actor, now: datetime | None = None
 ) -> Case:
     """Hand an open case to another department of the same council; it joins their queue.
 
@@ -142,7 +146,7 @@ def case_service_change(
     return case
 
 
-def case_watch(*, case: Case, user: Any, watching: bool = True) -> bool:
+def case_watch(*, case: Case, user: StaffUser, watching: bool = True) -> bool:
     """Start (or stop) `user` watching `case`; return whether they watch it now."""
     if watching:
         CaseWatcher.objects.get_or_create(case=case, user=user)
