@@ -219,6 +219,7 @@ def _build(message: Message) -> InboundMessage:
         thread_hint=message.thread_hint[:300],
         thread_signed=message.thread_signed,
         service_code=(message.service.code if message.service else message.service_code)[:60],
+        jurisdiction_id=message.jurisdiction_id,
         lat=place.lat,
         long=place.long,
         address=place.address[:300],
@@ -273,6 +274,7 @@ def _message_from_row(inbound: InboundMessage) -> Message:
         thread_hint=inbound.thread_hint,
         thread_signed=inbound.thread_signed,
         service_code=inbound.service_code,
+        jurisdiction_id=inbound.jurisdiction_id,
         external_id=inbound.external_id,
         source=inbound.source,
         received_at=inbound.received_at,
@@ -645,6 +647,32 @@ def _status_reply(inbound: InboundMessage, reference: str) -> IntakeResult:
 # --- triage --------------------------------------------------------------------------
 
 
+def _service_by_code(code: str, jurisdiction_id: int | None) -> ServiceType:
+    """The active service `code` of the message's council; without a council, the only
+    council's that has it. Raise InvalidCaseInput when there is none, or when several
+    councils share the code and the message does not say which one it is for."""
+    found = ServiceType.objects.filter(code=code, active=True)
+    if jurisdiction_id is not None:
+        found = found.filter(jurisdiction_id=jurisdiction_id)
+    services = list(found.order_by("pk")[:2])
+    if not services:
+        raise InvalidCaseInput(
+            "The request could not be accepted.",
+            details={"service_code": [f"Unknown service {code!r}."]},
+        )
+    if len(services) > 1:
+        raise InvalidCaseInput(
+            "The request could not be accepted.",
+            details={
+                "service_code": [
+                    f"Service {code!r} is offered by several councils: the message must "
+                    "say which council it is for (set the webhook source's jurisdiction)."
+                ]
+            },
+        )
+    return services[0]
+
+
 def _service_for(
     message: Message, inbound: InboundMessage
 ) -> tuple[ServiceType, TriageReview | None]:
@@ -653,14 +681,8 @@ def _service_for(
         inbound.triage = {"routed": "chosen"}
         return message.service, None
     if message.service_code:
-        service = ServiceType.objects.filter(code=message.service_code, active=True).first()
-        if service is None:
-            raise InvalidCaseInput(
-                "The request could not be accepted.",
-                details={"service_code": [f"Unknown service {message.service_code!r}."]},
-            )
         inbound.triage = {"routed": "chosen"}
-        return service, None
+        return _service_by_code(message.service_code, message.jurisdiction_id), None
     ranked: list[tuple[str, float]] = []
     model_id = None
     active: dict[str, ServiceType] = {}
