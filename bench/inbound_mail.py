@@ -13,7 +13,8 @@ are written by hand in tests/intake/test_email_in.py:
 Each candidate that can be imported is scored: "right" is the expected text after
 whitespace is normalised (trailing spaces, runs of blank lines); "words" only asks for the
 same words in the same order (markup such as list markers or ``**`` ignored), i.e. nothing
-lost and nothing left over. Time is per message, the mean over --repeat runs.
+lost and nothing left over; "samples" counts the right answers on the real messages of
+tests/intake/samples alone. Time is per message, the mean over --repeat runs.
 
 The candidates are not Townhall dependencies: install them in a folder of their own and
 point --candidates-path (or BENCH_INBOUND_PATH) at it, e.g.
@@ -53,7 +54,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--candidates-path",
         default=os.environ.get("BENCH_INBOUND_PATH", ""),
-        help="folder the candidate packages are installed in (pip install --target)",
+        help="folder(s) the candidate packages are installed in (pip install --target), "
+        "separated by the path separator (talon needs one of its own)",
     )
     parser.add_argument("--repeat", type=int, default=20, help="timed runs per case (20)")
     parser.add_argument("--smoke", action="store_true", help="one timed run: a quick check")
@@ -100,8 +102,9 @@ def strippers() -> dict[str, Stripper]:
         from talon import quotations
 
         found["talon"] = lambda text, fwd: quotations.extract_from_plain(text)
-    except Exception:  # talon's old dependencies fail in many ways on new Pythons
-        pass
+    except Exception as exc:  # talon's old dependencies fail in many ways on new Pythons
+        if not isinstance(exc, ImportError):
+            print(f"talon left out: {type(exc).__name__}: {exc}", file=sys.stderr)
     return found
 
 
@@ -164,6 +167,9 @@ def score(
     name: str, cases: list[tuple[str, tuple[Any, ...], str]], function: Any, repeat: int
 ) -> dict[str, Any]:
     right, same_words, seconds, wrong = 0, 0, 0.0, []
+    samples = [
+        case_name for case_name, _args, _expected in cases if case_name.startswith("sample:")
+    ]
     for case_name, args, expected in cases:
         answer, took = run(function, args, repeat)
         seconds += took
@@ -179,6 +185,7 @@ def score(
         "right": right,
         "words": same_words,
         "cases": len(cases),
+        "samples": f"{len([n for n in samples if n not in wrong])}/{len(samples)}",
         "ms_per_message": 1000 * seconds / max(len(cases), 1),
         "wrong": wrong,
     }
@@ -186,29 +193,35 @@ def score(
 
 def table(title: str, rows: list[dict[str, Any]]) -> None:
     print(f"\n{title}")
-    print(f"  {'candidate':26} {'right':>7} {'words':>7} {'ms/message':>11}  wrong")
+    print(f"  {'candidate':26} {'right':>7} {'words':>7} {'samples':>7} {'ms/message':>11}  wrong")
     for row in rows:
         wrong = ", ".join(row["wrong"][:6]) + (" …" if len(row["wrong"]) > 6 else "")
         print(
             f"  {row['candidate']:26} {row['right']:>3}/{row['cases']:<3} {row['words']:>3}/"
-            f"{row['cases']:<3} {row['ms_per_message']:>11.3f}  {wrong}"
+            f"{row['cases']:<3} {row['samples']:>7} {row['ms_per_message']:>11.3f}  {wrong}"
         )
 
 
 def main() -> int:
     args = parse_args()
-    if args.candidates_path:
-        sys.path.append(str(Path(args.candidates_path).resolve()))
+    for folder in filter(None, args.candidates_path.split(os.pathsep)):
+        sys.path.append(str(Path(folder).resolve()))
     sys.path.insert(0, str(ROOT))
     corpus = json.loads(CORPUS.read_text(encoding="utf-8"))
     from townhall.intake.email_in import email_new_text
 
-    reply_cases = [(c["name"], (c["text"], c["forwarded"]), c["expected"]) for c in corpus["replies"]]
+    reply_cases = [
+        (c["name"], (c["text"], c["forwarded"]), c["expected"]) for c in corpus["replies"]
+    ]
     html_cases = []
     for case in corpus["html_to_text"]:
         html = case["html"]
         if case.get("generate") == "pasted_image":
-            html = '<p>See photo:</p><img src="data:image/png;base64,' + "A" * 3_000_000 + '"><p>End</p>'
+            html = (
+                '<p>See photo:</p><img src="data:image/png;base64,'
+                + "A" * 3_000_000
+                + '"><p>End</p>'
+            )
         html_cases.append((case["name"], (html,), case["expected"]))
     print(
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.machine()}, "

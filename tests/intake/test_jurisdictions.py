@@ -12,6 +12,7 @@ import orjson
 import pytest
 from django.test import Client
 
+from tests.conftest import SMALL_TOWN
 from townhall.cases.models import Case
 from townhall.catalog.services import catalog_import
 from townhall.intake import services as intake_services
@@ -19,7 +20,6 @@ from townhall.intake.messages import Message, Sender
 from townhall.intake.models import InboundMessage, Outcome, WebhookSource
 from townhall.intake.services import intake_accept, intake_process_pending
 from townhall.notify.channels.webhook import webhook_signature
-from tests.conftest import SMALL_TOWN
 
 
 @pytest.fixture
@@ -41,9 +41,7 @@ def post_json(client: Client, source: WebhookSource, payload: Any) -> Any:
         body,
         content_type="application/json",
         HTTP_X_TOWNHALL_TIMESTAMP=str(now),
-        HTTP_X_TOWNHALL_SIGNATURE=webhook_signature(
-            secret=source.secret, timestamp=now, body=body
-        ),
+        HTTP_X_TOWNHALL_SIGNATURE=webhook_signature(secret=source.secret, timestamp=now, body=body),
     )
 
 
