@@ -70,6 +70,20 @@ def test_a_partner_bound_to_a_council_gets_that_councils_service(
         assert case.service_type.code == "pothole"
 
 
+def test_a_message_without_a_service_goes_to_its_councils_fallback_service(
+    client: Client, town: Any, otherton: Any, settings: Any
+) -> None:
+    settings.TOWNHALL_INTAKE_FALLBACK_SERVICE = "pothole"
+    source = WebhookSource.objects.create(
+        slug="bridge-otherton", name="Bridge", secret="s3cret", jurisdiction=otherton
+    )
+    response = post_json(client, source, {"text": "Something is wrong on Main Street"})
+    assert response.status_code == 202, response.content
+    case = InboundMessage.objects.get(pk=response.json()["id"]).case
+    assert case is not None
+    assert (case.service_type.jurisdiction_id, case.service_type.code) == (otherton.pk, "pothole")
+
+
 def test_a_shared_code_without_a_council_is_refused_clearly(
     client: Client, town: Any, otherton: Any
 ) -> None:

@@ -61,6 +61,10 @@ def _service_for(
     if message.service_code:
         inbound.triage = {"routed": "chosen"}
         return _service_by_code(message.service_code, message.jurisdiction_id), None
+    # The message's council's services when it names one (two councils may share codes).
+    offered = ServiceType.objects.filter(active=True)
+    if message.jurisdiction_id is not None:
+        offered = offered.filter(jurisdiction_id=message.jurisdiction_id)
     ranked: list[tuple[str, float]] = []
     model_id = None
     active: dict[str, ServiceType] = {}
@@ -73,7 +77,7 @@ def _service_for(
         # Only the services the classifier ranks near the top are read (a retired service
         # it still knows is skipped).
         wanted = [code for code, _p in top[:8]]
-        active = {s.code: s for s in ServiceType.objects.filter(active=True, code__in=wanted)}
+        active = {s.code: s for s in offered.filter(code__in=wanted)}
         ranked = [(code, round(float(p), 4)) for code, p in top if code in active][:3]
     threshold: float = settings.TOWNHALL_TRIAGE_THRESHOLD
     inbound.triage = {"model": model_id, "suggestions": ranked}
@@ -83,10 +87,8 @@ def _service_for(
     service = active[ranked[0][0]] if ranked else None
     if service is None:
         service = (
-            ServiceType.objects.filter(
-                active=True, code=settings.TOWNHALL_INTAKE_FALLBACK_SERVICE or ""
-            ).first()
-            or ServiceType.objects.filter(active=True).order_by("name").first()
+            offered.filter(code=settings.TOWNHALL_INTAKE_FALLBACK_SERVICE or "").first()
+            or offered.order_by("name").first()
         )
     if service is None:
         raise InvalidCaseInput(
