@@ -55,7 +55,13 @@ class InboundMessage(models.Model):
     # The council the message was sent to, when the channel knows it: a service code is
     # looked up in it (two councils may use the same code).
     jurisdiction = models.ForeignKey(
-        "catalog.Jurisdiction", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "catalog.Jurisdiction",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("council"),
+        help_text=_("The council it was sent to, when the channel knows it."),
     )
     lat = models.FloatField(null=True, blank=True)
     long = models.FloatField(null=True, blank=True)
@@ -195,7 +201,16 @@ class WebhookSource(models.Model):
     # The council its messages are for: their service codes are looked up there. Needed
     # when several councils share a code; empty means the only council that has the code.
     jurisdiction = models.ForeignKey(
-        "catalog.Jurisdiction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "catalog.Jurisdiction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("council"),
+        help_text=_(
+            "The council its messages are for: their service codes are looked up there. "
+            "Needed when several councils use the same code."
+        ),
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
