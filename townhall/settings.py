@@ -340,6 +340,9 @@ TOWNHALL_PERIODIC_TASKS = [
         "townhall.intake.tasks.intake_process_pending_task",
         env.int("INTAKE_SWEEP_SECONDS", default=120),
     ),
+    # Duplicate suggestions whose after-commit run was lost (a crash between commit and
+    # enqueue): the same sweep every burst of reports schedules.
+    ("townhall.intake.tasks.duplicate_suggestions_pending_task", 300),
     # Tomorrow's bin reminders, queued from the council's reminder time (safe to repeat).
     ("townhall.notify.waste_reminders.waste_reminders_queue_task", 600),
 ]

@@ -74,12 +74,21 @@ class InboundMessage(models.Model):
     )
     triage = models.JSONField(default=dict, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Opened a case whose possible duplicates staff should be shown, not yet searched for:
+    # the search runs after the request (duplicate_suggestions_pending), not while the
+    # caller waits, and this flag is its queue.
+    suggestions_pending = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
             models.Index(fields=["sender_key", "-received_at"], name="inbound_sender_recent"),
             models.Index(fields=["channel", "external_id"], name="inbound_external"),
             models.Index(fields=["outcome", "-received_at"], name="inbound_outcome"),
+            models.Index(
+                fields=["id"],
+                condition=models.Q(suggestions_pending=True),
+                name="inbound_suggestions_pending",
+            ),
         ]
 
     def __str__(self) -> str:

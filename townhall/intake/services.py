@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from townhall.cases.models import Case
 from townhall.cases.photos import CleanPhoto, photo_clean
 from townhall.cases.services import (
     case_open,
@@ -32,6 +33,7 @@ from townhall.cases.services import (
 )
 from townhall.catalog.models import Priority
 from townhall.core import clock
+from townhall.core.db import KeyReservations
 from townhall.core.errors import ValidationFailed
 from townhall.intake.messages import Attachment, Dedupe, Message, Place, Sender
 from townhall.intake.models import (
@@ -49,6 +51,7 @@ from townhall.intake.services_duplicates import (
     _suggestions_save,
     duplicate_suggestion_decide,
     duplicate_suggestions_find,
+    duplicate_suggestions_pending,
 )
 from townhall.intake.services_result import (
     ASYNC_CHANNELS,
@@ -56,6 +59,7 @@ from townhall.intake.services_result import (
     TEXT_MAX,
     IntakeResult,
     _finish,
+    _outcome_set,
 )
 from townhall.intake.services_routing import _service_for, triage_review_decide
 from townhall.intake.services_thread import (
@@ -80,6 +84,7 @@ __all__ = [
     "IntakeResult",
     "duplicate_suggestion_decide",
     "duplicate_suggestions_find",
+    "duplicate_suggestions_pending",
     "intake_accept",
     "intake_process_pending",
     "intake_quarantine",
@@ -90,6 +95,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # "thanks", "ok!", "yes": nothing to act on without a place or a photo.
+_inbound_keys = KeyReservations(InboundMessage)
 _SHORT = re.compile(r"^\W*[^\W\d]*\W*(?:\s+[^\W\d]+\W*)?$")
 
 
@@ -342,7 +348,21 @@ def _process_known(
     ):
         return _follow(inbound, message, best, citizen, photos)
 
+    if later and service.duplicate_radius_m and place.has_point:
+        # Queued on the message row itself: no extra statement per report.
+        inbound.suggestions_pending = True
+        _suggest_after_commit()
+    # A message not stored yet (a person waits: intake_submit) is written in the case's
+    # own statement, with its outcome: one round trip fewer on the busiest path.
+    written = inbound.pk is None
+
+    def message_row(case: Case) -> list[InboundMessage]:
+        inbound.pk = _inbound_keys.take()
+        _outcome_set(inbound, Outcome.OPENED, case=case)
+        return [inbound]
+
     case = case_open(
+        with_rows=message_row if written else None,
         service_type=service,
         channel=message.channel,
         description=body[:TEXT_MAX],
@@ -367,13 +387,10 @@ def _process_known(
     if review is not None:
         review.case = case
         review.save()
-    if later:
-        if service.duplicate_radius_m and place.has_point:
-            _suggest_after_commit(case.pk)
-    else:
+    if not later:
         _suggestions_save(case, candidates, now)
     suggestions = [(code, p) for code, p in inbound.triage.get("suggestions", [])]
-    return _finish(inbound, Outcome.OPENED, case=case, suggestions=suggestions)
+    return _finish(inbound, Outcome.OPENED, case=case, suggestions=suggestions, written=written)
 
 
 def _reason_of(exc: ValidationFailed) -> str:

@@ -25,7 +25,7 @@ from townhall.cases.services import (
 )
 from townhall.catalog.models import ServiceType
 from townhall.core import clock
-from townhall.core.tasks import enqueue_with_transaction
+from townhall.core.tasks import enqueue_once_on_commit
 from townhall.intake.messages import Message, Place
 from townhall.intake.models import (
     DuplicateSuggestion,
@@ -148,10 +148,28 @@ def _suggestions_save(
     return len(worth)
 
 
-def _suggest_after_commit(case_id: int) -> None:
-    from townhall.intake.tasks import duplicate_suggestions_task
+def _suggest_after_commit() -> None:
+    """Make sure a run of duplicate_suggestions_pending starts after this commit (one task
+    row per second per process, however many reports arrive: core.tasks)."""
+    from townhall.intake.tasks import duplicate_suggestions_pending_task
 
-    enqueue_with_transaction(duplicate_suggestions_task, case_id)
+    enqueue_once_on_commit(duplicate_suggestions_pending_task)
+
+
+def duplicate_suggestions_pending(*, limit: int = 500) -> int:
+    """Search duplicates for the cases queued by `suggestions_pending`; return how many
+    cases were searched. Run after each burst of reports and by the scheduler (a lost
+    enqueue only delays it); two runs at once may search a case twice, which is harmless."""
+    rows = list(
+        InboundMessage.objects.filter(suggestions_pending=True)
+        .order_by("pk")
+        .values_list("pk", "case_id")[:limit]
+    )
+    for _pk, case_id in rows:
+        if case_id is not None:
+            duplicate_suggestions_find(case_id=case_id)
+    InboundMessage.objects.filter(pk__in=[pk for pk, _ in rows]).update(suggestions_pending=False)
+    return len(rows)
 
 
 def duplicate_suggestions_find(*, case_id: int) -> int:

@@ -29,6 +29,15 @@ class IntakeResult:
         return self.message.outcome
 
 
+def _outcome_set(
+    inbound: InboundMessage, outcome: str, *, case: Case | None = None, reason: str = ""
+) -> None:
+    inbound.outcome = outcome
+    inbound.case = case
+    inbound.reason = reason[:300]
+    inbound.processed_at = clock.now()
+
+
 def _finish(
     inbound: InboundMessage,
     outcome: str,
@@ -37,15 +46,25 @@ def _finish(
     reason: str = "",
     reply: str = "",
     suggestions: list[tuple[str, float]] | None = None,
+    written: bool = False,
 ) -> IntakeResult:
-    inbound.outcome = outcome
-    inbound.case = case
-    inbound.reason = reason[:300]
-    inbound.processed_at = clock.now()
+    """Record what became of the message; `written`: it was already stored with its
+    outcome, together with the case it opened (`_outcome_set`, `case_open(with_rows=…)`)."""
+    if written:
+        return IntakeResult(message=inbound, case=case, reply=reply, suggestions=suggestions or [])
+    _outcome_set(inbound, outcome, case=case, reason=reason)
     if inbound.pk is None:
         inbound.save(force_insert=True)
     else:
         inbound.save(
-            update_fields=["outcome", "case", "reason", "processed_at", "citizen", "triage"]
+            update_fields=[
+                "outcome",
+                "case",
+                "reason",
+                "processed_at",
+                "citizen",
+                "triage",
+                "suggestions_pending",
+            ]
         )
     return IntakeResult(message=inbound, case=case, reply=reply, suggestions=suggestions or [])

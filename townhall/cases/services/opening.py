@@ -3,14 +3,14 @@ handled (`case_import`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import Field
+from django.db.models import Field, Model
 from django.utils.translation import gettext as _
 
 from townhall.cases.dispatch import case_event_publish, case_event_wanted
@@ -136,6 +136,7 @@ def case_open(
     actor: Actor = None,
     opened_at: datetime | None = None,
     answers_partial: bool = False,
+    with_rows: Callable[[Case], Sequence[Model]] | None = None,
 ) -> Case:
     """Open a case with its OPENED event and SLA due date, written atomically.
 
@@ -143,6 +144,9 @@ def case_open(
     not fit the service's questions, the location is out of range, a text is too long or
     the request says nothing at all. `answers_partial` lets required questions go
     unanswered, for channels that cannot ask them (e-mail, SMS, partners' messages).
+    `with_rows(case)` returns new rows of the caller's (the message that opened the case)
+    to write in the same atomic write as the case, once its key is known; on PostgreSQL
+    their keys must be set (core.db.KeyReservations): one statement writes them all.
     """
     clean_answers = _open_check(
         service_type=service_type,
@@ -180,13 +184,15 @@ def case_open(
     if sla is not None:
         for name, value in sla_columns(sla, sla.start(now)).items():
             setattr(case, name, value)
-    _opened_write(case, actor=actor)
+    _opened_write(case, actor=actor, with_rows=with_rows)
     _dispatch_opened(case)
     return case
 
 
-def _opened_write(case: Case, *, actor: Actor) -> None:
-    """Insert a new case and its OPENED event, atomically."""
+def _opened_write(
+    case: Case, *, actor: Actor, with_rows: Callable[[Case], Sequence[Model]] | None
+) -> None:
+    """Insert a new case, its OPENED event and the caller's `with_rows`, atomically."""
     case.pk = _case_keys.take()
     if case.pk is None or case_event_wanted(CaseEventKind.OPENED):
         with transaction.atomic():
@@ -195,6 +201,8 @@ def _opened_write(case: Case, *, actor: Actor) -> None:
             opened.save(force_insert=True)
             personal_save([opened])
             case_event_publish(opened)
+            for row in with_rows(case) if with_rows is not None else ():
+                row.save(force_insert=True)
     else:
         # The key is known before writing, so the case and its first event go in one
         # atomic statement: no BEGIN/COMMIT round trips on the busiest write path. (The
@@ -202,7 +210,8 @@ def _opened_write(case: Case, *, actor: Actor) -> None:
         # case row, where erasure can redact them, so there is no third row to write.)
         opened = _opened_event(case, actor=actor)
         opened.pk = _event_keys.take()
-        rows_insert_together(case, opened)
+        extra = with_rows(case) if with_rows is not None else ()
+        rows_insert_together(case, opened, *extra)
 
 
 def _opened_event(case: Case, *, actor: Actor) -> CaseEvent:
