@@ -24,11 +24,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from townhall.console.forms import TwoStepForm, VerifyForm
 from townhall.console.queues import QUEUES
+from townhall.console.selectors import authenticator_active, backup_codes_left
 from townhall.console.services import (
     authenticator_confirm,
     authenticator_pending,
@@ -72,7 +71,7 @@ def two_step_view(request: HttpRequest) -> HttpResponse:
     """Set up (or turn off) the authenticator app that gives the sign-in code."""
     user: Any = request.user
     form = TwoStepForm(request.POST or None)
-    active = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    active = authenticator_active(user)
     if active is not None:
         if request.method == "POST" and form.is_valid():
             wants_codes = request.POST.get("action") == "backup-codes"
@@ -102,7 +101,7 @@ def two_step_view(request: HttpRequest) -> HttpResponse:
                 "queues": QUEUES,
                 "form": form,
                 "active": True,
-                "backup_left": StaticToken.objects.filter(device__user=user).count(),
+                "backup_left": backup_codes_left(user),
                 "required": second_step_required(user),
             },
             status=status,

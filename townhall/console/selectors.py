@@ -328,3 +328,19 @@ def case_attachment_get(case: Case, attachment_id: int) -> Any:
     from townhall.intake.models import InboundAttachment
 
     return InboundAttachment.objects.filter(pk=attachment_id, message__case_id=case.pk).first()
+
+
+# --- the sign-in code ---------------------------------------------------------------------
+
+
+def authenticator_active(user: Any) -> Any:
+    """`user`'s confirmed authenticator (a django-otp TOTP device), or None."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def backup_codes_left(user: Any) -> int:
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    return int(StaticToken.objects.filter(device__user=user).count())
