@@ -22,11 +22,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from townhall.cases.selectors import case_nearby_open, case_public_text, service_shows_nearby
 from townhall.catalog.models import ServiceType
 from townhall.catalog.selectors import attribute_specs_for, service_type_get
+from townhall.core import clock
 from townhall.core.errors import ValidationFailed
 from townhall.places.selectors import place_nearest, place_search
 from townhall.portal.forms import AddressForm, ReportForm
 from townhall.portal.links import track_token
-from townhall.portal.selectors import place_get
+from townhall.portal.selectors import missed_collection_refusal, place_get
 from townhall.portal.services import Location, report_submit
 from townhall.portal.staging import (
     StagedPhotoGone,
@@ -193,6 +194,11 @@ def report_view(request: HttpRequest, code: str) -> HttpResponse:
         context["step"] = "where"
         return render(request, "portal/report.html", context, status=shown.get("status", 200))
     location = chosen or Location()
+    refusal = missed_collection_refusal(service_type=service, location=location, now=clock.now())
+    if refusal is not None:
+        # Said at the address step, before the resident types the rest (the post refuses too).
+        context.update(step="refused", refusal=refusal, location=location)
+        return render(request, "portal/report.html", context)
     context["step"] = "details"
     context["location"] = location
     if location.lat is not None and location.long is not None and service_shows_nearby(service):
