@@ -493,6 +493,8 @@ TOWNHALL_RATE_LIMITS = {
     "export": "10/hour",  # a signed-in resident's "download your data"
     "export.target": "5/hour",  # ... per resident
     "staff_sign_in": "20/minute;100/hour",  # staff sign-in posts (axes locks per account too)
+    "resident_case": "10/minute;30/hour",  # a resident's update or withdrawal of their report
+    "resident_case.target": "20/hour",  # ... per signed-in account
 } | dict(entry.partition("=")[::2] for entry in env.str("TOWNHALL_RATE_LIMITS", default="").split())
 # Counted in Redis (shared by every process) when REDIS_URL is set; in process memory
 # otherwise, which production refuses: each process would count on its own.

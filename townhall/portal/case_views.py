@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from townhall.cases.errors import CaseNotFound, InvalidCaseInput
 from townhall.cases.lifecycle import OPEN_STATUSES, CaseStatus
 from townhall.cases.models import Case, CaseEvent, CaseEventKind
+from townhall.cases.resident import case_owned_by_resident
 from townhall.cases.selectors import (
     case_for_token,
     case_public_get,
@@ -46,6 +47,7 @@ from townhall.people.models import Channel
 from townhall.portal.accounts import signed_in_citizen
 from townhall.portal.forms import FollowForm, MeTooForm, ReopenForm, TrackForm
 from townhall.portal.links import track_token, track_url
+from townhall.portal.owner_forms import ResidentUpdateForm, WithdrawForm
 from townhall.portal.selectors import case_photo_get, case_photos_list
 from townhall.portal.services import follow_confirm, me_too, updates_subscribe, voice_key
 from townhall.portal.throttle import portal_rate_limited, posted_email
@@ -87,7 +89,7 @@ def timeline_text(event: CaseEvent) -> str:
     return f"{text} {note}".strip()
 
 
-def _case_for_token(token: str) -> Case:
+def case_for_token_or_404(token: str) -> Case:
     try:
         return case_for_token(token)
     except CaseNotFound:
@@ -118,7 +120,7 @@ def _late(case: Case) -> bool:
 
 @require_GET
 def confirmation_view(request: HttpRequest, token: str) -> HttpResponse:
-    case = _case_for_token(token)
+    case = case_for_token_or_404(token)
     return render(
         request,
         "portal/confirmation.html",
@@ -145,17 +147,29 @@ def _case_context(case: Case, *, private: bool, token: str = "") -> dict[str, An
     return context
 
 
-@require_GET
-def request_view(request: HttpRequest, token: str) -> HttpResponse:
-    case = _case_for_token(token)
+def private_context(request: HttpRequest, case: Case, token: str) -> dict[str, Any]:
+    """What the private page shows, with empty forms; the update and withdraw forms only
+    for the report's proven owner, signed in (cases.resident)."""
     context = _case_context(case, private=True, token=token)
     context.update(follow_form=FollowForm(), reopen_form=ReopenForm())
-    return render(request, "portal/request.html", context)
+    citizen = signed_in_citizen(request)
+    owner = case_owned_by_resident(case=case, citizen=citizen)
+    context["owner"] = owner
+    context["signed_in"] = citizen is not None
+    if owner and case.status in OPEN_STATUSES:
+        context.update(update_form=ResidentUpdateForm(), withdraw_form=WithdrawForm())
+    return context
+
+
+@require_GET
+def request_view(request: HttpRequest, token: str) -> HttpResponse:
+    case = case_for_token_or_404(token)
+    return render(request, "portal/request.html", private_context(request, case, token))
 
 
 @require_GET
 def photo_view(request: HttpRequest, token: str, photo_id: int) -> FileResponse:
-    case = _case_for_token(token)  # a replaced link shows no photos either
+    case = case_for_token_or_404(token)  # a replaced link shows no photos either
     photo = case_photo_get(case=case, photo_id=photo_id)
     if photo is None:
         raise Http404
@@ -246,12 +260,12 @@ def _follow(request: HttpRequest, case: Case, form: FollowForm) -> Case | None:
 @portal_rate_limited("follow", targets=posted_email)
 def follow_view(request: HttpRequest, token: str) -> HttpResponse:
     """Updates by e-mail from the private page."""
-    case = _case_for_token(token)
+    case = case_for_token_or_404(token)
     form = FollowForm(request.POST)
     if form.is_valid() and _follow(request, case, form) is not None:
         return redirect("portal:request", token=token)
-    context = _case_context(case, private=True, token=token)
-    context.update(follow_form=form, reopen_form=ReopenForm())
+    context = private_context(request, case, token)
+    context["follow_form"] = form
     return render(request, "portal/request.html", context, status=400)
 
 
@@ -291,7 +305,7 @@ def follow_confirm_view(request: HttpRequest, token: str) -> HttpResponse:
 def link_rotate_view(request: HttpRequest, token: str) -> HttpResponse:
     """The resident replaces their private link (they shared it by mistake): the old one
     stops working at once and they are taken to the new one."""
-    case = _case_for_token(token)
+    case = case_for_token_or_404(token)
     rotated = case_link_rotate(case=case, channel=Channel.WEB)
     security_event(
         SecurityEventKind.PRIVATE_LINK_ROTATED,
@@ -311,7 +325,7 @@ def link_rotate_view(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["POST"])
 def reopen_view(request: HttpRequest, token: str) -> HttpResponse:
-    case = _case_for_token(token)
+    case = case_for_token_or_404(token)
     form = ReopenForm(request.POST)
     if form.is_valid():
         try:
@@ -324,8 +338,8 @@ def reopen_view(request: HttpRequest, token: str) -> HttpResponse:
                 request, _("We have reopened your request. A member of staff will look at it.")
             )
             return redirect("portal:request", token=token)
-    context = _case_context(case, private=True, token=token)
-    context.update(follow_form=FollowForm(), reopen_form=form)
+    context = private_context(request, case, token)
+    context["reopen_form"] = form
     return render(request, "portal/request.html", context, status=400)
 
 
@@ -354,5 +368,3 @@ def track_view(request: HttpRequest) -> HttpResponse:
     elif request.GET:
         status = 400
     return render(request, "portal/track.html", context, status=status)
-
-

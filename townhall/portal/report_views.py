@@ -248,5 +248,3 @@ def _errors_onto(form: ReportForm, exc: ValidationFailed) -> None:
 
 def _map_centre(service: ServiceType) -> tuple[float, float]:
     return service.jurisdiction.centre_lat or 0.0, service.jurisdiction.centre_long or 0.0
-
-

@@ -2,6 +2,7 @@ from django.urls import path
 
 from townhall.portal import (
     accounts,
+    case_owner_views,
     case_views,
     knowledge_urls,
     ledger_views,
@@ -27,6 +28,10 @@ urlpatterns = [
     path("track/<str:reference>/follow/", case_views.follow_public_view, name="follow-public"),
     path("follow/confirm/<str:token>/", case_views.follow_confirm_view, name="follow-confirm"),
     path("requests/<str:token>/reopen/", case_views.reopen_view, name="reopen"),
+    path("requests/<str:token>/update/", case_owner_views.case_update_view, name="case-update"),
+    path(
+        "requests/<str:token>/withdraw/", case_owner_views.case_withdraw_view, name="case-withdraw"
+    ),
     path("track/", case_views.track_view, name="track"),
     path("ledger/", ledger_views.seals_view, name="ledger"),
     path("ledger/seals.json", ledger_views.seals_json_view, name="ledger-seals"),
