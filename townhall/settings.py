@@ -150,6 +150,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", "English"), ("es", "Español")]  # a language is offered once translated
+# One spelling per council: LANGUAGE_CODE en-gb or en-us offers English as that variant.
+# The portal's strings are in US spelling ("en", "en-us"); portal/locale/en_GB has the UK one.
+if LANGUAGE_CODE.lower().startswith("en-"):
+    LANGUAGES[0] = (LANGUAGE_CODE.lower(), "English")
 TIME_ZONE = env.str("TIME_ZONE", default="America/New_York")
 USE_I18N = True
 USE_TZ = True
