@@ -10,10 +10,8 @@ import pytest
 import time_machine
 from django.test import Client
 
-from tests.waste.conftest import import_excerpt
 from townhall.cases.models import Case
 from townhall.places.models import Place
-from townhall.waste.services import waste_config_set
 
 pytestmark = pytest.mark.django_db
 URL = "/report/pothole/"
@@ -23,24 +21,8 @@ TWO_DAYS_LATER = datetime(2024, 12, 20, 14, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def home(town: Any, settings: Any) -> Place:
-    """An address in a Toronto zone; the test town's pothole service stands in for a
-    missed organics bin service."""
-    from townhall.waste.models import Zone, ZonePlace
-
-    settings.TOWNHALL_MISSED_COLLECTION_SERVICES = {"pothole": "organics"}
-    waste_config_set(country="CA", subdivision="ON", timezone="America/Toronto")
-    import_excerpt(2024)
-    place = Place.objects.create(
-        property_id="TO-1",
-        address="100 Queen Street West",
-        postcode="M5H 2N2",
-        lat=43.6525,
-        long=-79.3839,
-        search_text="100 queen street west",
-    )
-    ZonePlace.objects.create(place=place, zone=Zone.objects.get(code="Wednesday1"))
-    return place
+def home(bin_home: Place) -> Place:
+    return bin_home
 
 
 def page(response: Any) -> str:
