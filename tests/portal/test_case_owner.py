@@ -109,6 +109,27 @@ def test_the_owner_withdraws_and_staff_see_why(owner: Client, report: Case) -> N
     assert "Withdraw this request" not in html and "Add an update" not in html
 
 
+def test_staff_see_the_update_and_the_withdrawal_on_the_console_case_page(
+    owner: Client, report: Case
+) -> None:
+    from townhall.people.roles import StaffRole
+    from townhall.people.services import staff_user_create
+
+    token = track_token(report)
+    owner.post(f"/requests/{token}/update/", {"text": "It is getting deeper after the rain"})
+    owner.post(f"/requests/{token}/withdraw/", {"reason": "A neighbour filled it in"})
+    admin = staff_user_create(
+        username="ada", role=StaffRole.COUNCIL_ADMIN, password="pw-for-tests-1"
+    )
+    staff = Client()
+    staff.force_login(admin)
+    response = staff.get(f"/console/cases/{report.pk}/")
+    html = response.content.decode()
+    assert response.status_code == 200, html[:500]
+    assert "It is getting deeper after the rain" in html
+    assert "Withdrawn by the resident" in html and "A neighbour filled it in" in html
+
+
 def test_a_finished_request_cannot_be_withdrawn_or_updated(owner: Client, report: Case) -> None:
     owner.post(f"/requests/{track_token(report)}/withdraw/", {"reason": ""})
     again = owner.post(f"/requests/{track_token(report)}/withdraw/", {"reason": ""})
@@ -177,10 +198,11 @@ def test_a_forged_or_old_link_is_404_even_for_the_owner(owner: Client, report: C
     assert owner.get(f"/requests/{track_token(report)}/update/").status_code == 405
 
 
-def test_the_posts_need_the_csrf_token(report: Case) -> None:
+def test_the_posts_need_the_csrf_token(owner: Client, report: Case) -> None:
+    # the owner's session, in a client that checks CSRF like a browser would
     client = Client(enforce_csrf_checks=True)
-    _sign_in_token = sign_in_token("maria@example.com")
-    client.get(f"/account/sign-in/{_sign_in_token}/")
+    client.cookies = owner.cookies
+    assert "Withdraw this request" in _page(client, report)  # signed in as the owner
     response = client.post(f"/requests/{track_token(report)}/withdraw/", {"reason": ""})
     assert response.status_code == 403
     report.refresh_from_db()
