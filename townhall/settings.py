@@ -150,6 +150,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", "English"), ("es", "Español")]  # a language is offered once translated
+# One spelling per council: LANGUAGE_CODE en-gb or en-us offers English as that variant.
+# The portal's strings are in US spelling ("en", "en-us"); portal/locale/en_GB has the UK one.
+if LANGUAGE_CODE.lower().startswith("en-"):
+    LANGUAGES[0] = (LANGUAGE_CODE.lower(), "English")
 TIME_ZONE = env.str("TIME_ZONE", default="America/New_York")
 USE_I18N = True
 USE_TZ = True
@@ -501,6 +505,8 @@ TOWNHALL_RATE_LIMITS = {
     "export": "10/hour",  # a signed-in resident's "download your data"
     "export.target": "5/hour",  # ... per resident
     "staff_sign_in": "20/minute;100/hour",  # staff sign-in posts (axes locks per account too)
+    "resident_case": "10/minute;30/hour",  # a resident's update or withdrawal of their report
+    "resident_case.target": "20/hour",  # ... per signed-in account
 } | dict(entry.partition("=")[::2] for entry in env.str("TOWNHALL_RATE_LIMITS", default="").split())
 # Counted in Redis (shared by every process) when REDIS_URL is set; in process memory
 # otherwise, which production refuses: each process would count on its own.
