@@ -33,8 +33,10 @@ __all__ = [
     "box_around",
     "contains",
     "contains_many",
+    "corner_count",
     "distance_m",
     "distance_to_m",
+    "hull_around",
     "point",
     "polygon_from_lat_long",
     "prepared",
@@ -144,6 +146,11 @@ def contains_many(
     return [bool(v) for v in found]
 
 
+def corner_count(geometry: BaseGeometry) -> int:
+    """Return how many corners (coordinate pairs) the shape is drawn with."""
+    return int(shapely.get_num_coordinates(geometry))
+
+
 def shape_box(geometry: BaseGeometry) -> Box:
     """Return the shape's bounding box."""
     min_long, min_lat, max_long, max_lat = geometry.bounds
@@ -170,6 +177,26 @@ def _metres_around(geometry: BaseGeometry, *, lat: float, long: float) -> BaseGe
     scale = np.array([math.radians(1) * EARTH_RADIUS_M * k, math.radians(1) * EARTH_RADIUS_M])
     origin = np.array([long, lat])
     return shapely.transform(geometry, lambda xy: (xy - origin) * scale)
+
+
+def _degrees_around(geometry: BaseGeometry, *, lat: float, long: float) -> BaseGeometry:
+    k = math.cos(math.radians(lat))
+    scale = np.array([math.radians(1) * EARTH_RADIUS_M * k, math.radians(1) * EARTH_RADIUS_M])
+    origin = np.array([long, lat])
+    return shapely.transform(geometry, lambda xy: xy / scale + origin)
+
+
+def hull_around(
+    *, lats: Sequence[float], longs: Sequence[float], margin_m: float
+) -> BaseGeometry | None:
+    """Return the smallest convex area holding every point, widened by `margin_m` metres
+    (rounded corners); None for no points."""
+    if not lats:
+        return None
+    lat0, long0 = float(np.mean(lats)), float(np.mean(longs))
+    points = shapely.multipoints(np.column_stack([np.asarray(longs), np.asarray(lats)]))
+    hull = _metres_around(points, lat=lat0, long=long0).convex_hull.buffer(margin_m, quad_segs=4)
+    return _degrees_around(hull, lat=lat0, long=long0)
 
 
 def distance_to_m(geometry: BaseGeometry, *, lat: float, long: float) -> float:

@@ -54,6 +54,7 @@ from townhall.catalog.selectors import attribute_specs_for, service_type_get, se
 from townhall.core.dates import long_date
 from townhall.core.errors import NotFound, ValidationFailed
 from townhall.core.security import SecurityEventKind, security_event
+from townhall.intake.boundary import boundary_refusal
 from townhall.notify.services import opt_out_by_token
 from townhall.people.models import Channel
 from townhall.places.models import Place
@@ -374,6 +375,14 @@ def report_view(request: HttpRequest, code: str) -> HttpResponse:
 
     chosen, shown = _location_from_query(request)
     context.update(shown)
+    if chosen is not None and chosen.lat is not None and chosen.long is not None:
+        # Outside the council's boundary: say who to contact at once, not after the form.
+        context["outside"] = boundary_refusal(
+            jurisdiction_id=service.jurisdiction_id, lat=chosen.lat, long=chosen.long
+        )
+        if context["outside"]:
+            context["step"] = "where"
+            return render(request, "portal/report.html", context, status=400)
     if wants_place and chosen is None and not request.GET.get("skip_place"):
         context["step"] = "where"
         return render(request, "portal/report.html", context, status=shown.get("status", 200))
