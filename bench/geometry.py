@@ -5,7 +5,8 @@ A waste zone as councils draw it: a wobbly ring of --vertices corners (default 2
 1.5 km across with a hole, and --points addresses (default 10,000) scattered over its box.
 Times, per point: the old `waste/geo.py` function; the new one (as `zone_for_place` calls
 it: the GeoJSON serialised to find the shape kept for it); a prepared shape tested point by point (the
-boundary check at intake); and the vectorised test `zone_places_assign` uses. Checks all
+boundary check at intake, also with a 5,000-corner outline); and the vectorised test
+`zone_places_assign` uses. Checks all
 four give the same answers. No database.
 
     python bench/geometry.py --help
@@ -125,6 +126,12 @@ def main() -> int:
     many_s, new_many = timed(
         "new contains_many, all points at once (zone_places_assign)",
         lambda: geometry.contains_many(shape, lats=lats, longs=longs),
+        args.points,
+    )
+    outline = geometry.prepared(geometry.area_from_geojson(zone(5000, args.seed)))  # type: ignore[arg-type]
+    timed(
+        "new prepared shape of 5,000 corners (a council outline)",
+        lambda: [geometry.contains(outline, lat=a, long=o) for a, o in pairs],
         args.points,
     )
     differ = sum(

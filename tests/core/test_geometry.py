@@ -66,7 +66,7 @@ def test_holes_multipolygons_and_features_are_honoured() -> None:
     ],
 )
 def test_a_malformed_polygon_is_a_value_error_and_no_zone(bad: dict[str, object]) -> None:
-    with pytest.raises(ValueError, match="malformed|finite"):
+    with pytest.raises(ValueError, match=r"malformed|finite"):
         geometry.area_from_geojson(bad)
     assert zone_area(bad) is None
     assert not geometry_contains(bad, **INSIDE)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import Point, Polygon, mapping, shape
+from shapely.geometry import LineString, Point, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 EARTH_RADIUS_M = 6_371_000.0
@@ -37,6 +37,7 @@ __all__ = [
     "distance_m",
     "distance_to_m",
     "hull_around",
+    "line_through",
     "point",
     "polygon_from_lat_long",
     "prepared",
@@ -73,6 +74,11 @@ def _valid(geometry: BaseGeometry) -> BaseGeometry:
     # A self-crossing ring (a bow tie drawn by hand) becomes the parts it encloses: the
     # even-odd reading residents and the old code gave it.
     return geometry if geometry.is_valid else shapely.make_valid(geometry)
+
+
+def line_through(*, lats: Sequence[float], longs: Sequence[float]) -> BaseGeometry:
+    """Return the line through the points in order (two or more)."""
+    return LineString(list(zip(longs, lats, strict=True)))
 
 
 def polygon_from_lat_long(corners: Sequence[Sequence[float]]) -> BaseGeometry:

@@ -12,6 +12,7 @@ from rapidfuzz import fuzz, process
 from townhall.core import geometry
 from townhall.core.geometry import EARTH_RADIUS_M as EARTH_RADIUS_M  # cases read it here
 from townhall.places.models import Place
+from townhall.places.streets import streets_cache_clear
 from townhall.places.text import address_fold, house_number
 
 # The folded addresses are kept in each process for a few minutes: a council's gazetteer
@@ -27,8 +28,10 @@ class PlaceMatch:
 
 
 def places_cache_clear() -> None:
-    """Forget the folded addresses this process holds (after an import, between tests)."""
+    """Forget the folded addresses and drawn streets this process holds (after an import,
+    between tests)."""
     _index.clear()
+    streets_cache_clear()
 
 
 def _folded() -> dict[int, str]:

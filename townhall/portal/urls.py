@@ -4,6 +4,7 @@ from townhall.portal import (
     accounts,
     knowledge_urls,
     ledger_views,
+    map_urls,
     pages_urls,
     rules_urls,
     views,
@@ -47,3 +48,5 @@ urlpatterns = [
 urlpatterns += [*knowledge_urls.urlpatterns, *waste_urls.urlpatterns, *rules_urls.urlpatterns]
 # The pages a council must publish (privacy, accessibility, cookies, contact, security.txt).
 urlpatterns += pages_urls.urlpatterns
+# The maps' own layer of streets, for when no tile server is set or reachable.
+urlpatterns += map_urls.urlpatterns
