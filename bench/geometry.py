@@ -89,7 +89,10 @@ def main() -> int:
     parser.add_argument("--points", type=int, default=10_000)
     parser.add_argument("--vertices", type=int, default=240)
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--smoke", action="store_true", help="a few hundred points: it runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.points = 300
 
     import shapely
 
