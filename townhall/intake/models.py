@@ -52,6 +52,17 @@ class InboundMessage(models.Model):
     # thread_hint came from the case's signed reply address (see Message.thread_signed).
     thread_signed = models.BooleanField(default=False)
     service_code = models.CharField(max_length=60, blank=True, help_text=_("As the sender chose."))
+    # The council the message was sent to, when the channel knows it: a service code is
+    # looked up in it (two councils may use the same code).
+    jurisdiction = models.ForeignKey(
+        "catalog.Jurisdiction",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("council"),
+        help_text=_("The council it was sent to, when the channel knows it."),
+    )
     lat = models.FloatField(null=True, blank=True)
     long = models.FloatField(null=True, blank=True)
     address = models.CharField(max_length=300, blank=True)
@@ -187,6 +198,20 @@ class WebhookSource(models.Model):
         max_length=200, help_text=_("Shared secret for the X-Townhall-Signature HMAC.")
     )
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.SOCIAL)
+    # The council its messages are for: their service codes are looked up there. Needed
+    # when several councils share a code; empty means the only council that has the code.
+    jurisdiction = models.ForeignKey(
+        "catalog.Jurisdiction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("council"),
+        help_text=_(
+            "The council its messages are for: their service codes are looked up there. "
+            "Needed when several councils use the same code."
+        ),
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
