@@ -256,14 +256,12 @@ TOWNHALL_MISSED_COLLECTION_SERVICES = {"missed_trash": "garbage", "missed_recycl
 TOWNHALL_SIGN_IN_LINK_MINUTES = env.int("TOWNHALL_SIGN_IN_LINK_MINUTES", default=30)
 # A resident may say "not fixed" this many days after their request was resolved.
 TOWNHALL_REOPEN_DAYS = env.int("TOWNHALL_REOPEN_DAYS", default=28)
-# Map tiles for the optional map (Leaflet): the council's own tile server in production.
-TOWNHALL_MAP_TILE_URL = env.str(
-    "TOWNHALL_MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-)
-TOWNHALL_MAP_ATTRIBUTION = env.str(
-    "TOWNHALL_MAP_ATTRIBUTION",
-    default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
-)
+# Map tiles for the portal's and the console's maps (Leaflet): a {z}/{x}/{y} URL of the
+# council's tile server and its attribution (HTML). Empty (the default): no tiles are
+# fetched; the maps draw the town's streets from the gazetteer (/map/streets.geojson), as
+# they also do when the tile server cannot be reached.
+TOWNHALL_MAP_TILE_URL = env.str("TOWNHALL_MAP_TILE_URL", default="")
+TOWNHALL_MAP_ATTRIBUTION = env.str("TOWNHALL_MAP_ATTRIBUTION", default="")
 # The council's look: name, logo (a static path or URL) and colours (CSS colours).
 TOWNHALL_BRAND = {
     "name": env.str("TOWNHALL_BRAND_NAME", default=""),  # empty: the jurisdiction's name
@@ -364,8 +362,9 @@ TOWNHALL_CASE_EVENT_SUBSCRIBERS = {
 }
 
 # --- notifications ---
-# Base address of the public site, used in links sent to residents.
-TOWNHALL_PUBLIC_URL = env.str("TOWNHALL_PUBLIC_URL", default="http://127.0.0.1:8000")
+# Base address of the public site, used in links sent to residents. Empty: this machine's
+# port 8000 (`townhall demo` sets it to the address it serves on, `--addr`).
+TOWNHALL_PUBLIC_URL = env.str("TOWNHALL_PUBLIC_URL", default="") or "http://127.0.0.1:8000"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Townhall <noreply@townhall.local>")
 # E-mail: Django's backends; django-anymail's for providers. In development messages are
 # written to files under var/mail instead of being sent.

@@ -7,12 +7,15 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 
 from townhall.catalog import models as m
+from townhall.catalog.boundary import boundary_clean
 from townhall.catalog.selectors import catalog_cache_clear
+from townhall.core.errors import ValidationFailed
 
 
 class CacheClearingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -57,9 +60,42 @@ class BusinessCalendarAdmin(CacheClearingAdmin):
     inlines = [ClosureInline]
 
 
+def _https_by_default(field: models.Field[Any, Any], **kwargs: Any) -> Any:
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
+class JurisdictionForm(ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = m.Jurisdiction
+        formfield_callback = _https_by_default
+        fields = [
+            "slug",
+            "name",
+            "open311_id",
+            "timezone",
+            "calendar",
+            "centre_lat",
+            "centre_long",
+            "website",
+            "boundary",
+            "outside_message",
+            "outside_url",
+        ]
+
+    def clean_boundary(self) -> dict[str, Any] | None:
+        try:
+            return boundary_clean(self.cleaned_data.get("boundary"))
+        except ValidationFailed as exc:
+            raise ValidationError(exc.details["boundary"]) from None
+
+
 @admin.register(m.Jurisdiction)
 class JurisdictionAdmin(CacheClearingAdmin):
+    form = JurisdictionForm
     list_display = ["name", "slug", "open311_id", "timezone", "calendar"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 def _own_departments(request: HttpRequest) -> QuerySet[m.Department] | None:

@@ -35,6 +35,7 @@ from townhall.catalog.models import Priority
 from townhall.core import clock
 from townhall.core.db import KeyReservations
 from townhall.core.errors import ValidationFailed
+from townhall.intake.boundary import boundary_check
 from townhall.intake.messages import Attachment, Dedupe, Message, Place, Sender
 from townhall.intake.models import (
     InboundAttachment,
@@ -330,6 +331,7 @@ def _process_known(
             )
 
     service, review = _service_for(message, inbound)
+    boundary_check(service=service, lat=place.lat, long=place.long)
     if message.dedupe == Dedupe.AUTO and citizen is not None:
         repeat = _repeat_of(citizen, service, body, now)
         if repeat is not None:  # the same report sent twice (two addresses, a resend)

@@ -24,6 +24,7 @@ from townhall.catalog.models import ServiceType
 from townhall.catalog.selectors import attribute_specs_for, service_type_get
 from townhall.core import clock
 from townhall.core.errors import ValidationFailed
+from townhall.intake.boundary import boundary_refusal
 from townhall.places.selectors import place_nearest, place_search
 from townhall.portal.forms import AddressForm, ReportForm
 from townhall.portal.links import track_token
@@ -190,6 +191,14 @@ def report_view(request: HttpRequest, code: str) -> HttpResponse:
 
     chosen, shown = _location_from_query(request)
     context.update(shown)
+    if chosen is not None and chosen.lat is not None and chosen.long is not None:
+        # Outside the council's boundary: say who to contact at once, not after the form.
+        context["outside"] = boundary_refusal(
+            jurisdiction_id=service.jurisdiction_id, lat=chosen.lat, long=chosen.long
+        )
+        if context["outside"]:
+            context["step"] = "where"
+            return render(request, "portal/report.html", context, status=400)
     if wants_place and chosen is None and not request.GET.get("skip_place"):
         context["step"] = "where"
         return render(request, "portal/report.html", context, status=shown.get("status", 200))

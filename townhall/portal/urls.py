@@ -6,6 +6,7 @@ from townhall.portal import (
     case_views,
     knowledge_urls,
     ledger_views,
+    map_urls,
     pages_urls,
     report_views,
     rules_urls,
@@ -54,3 +55,5 @@ urlpatterns = [
 urlpatterns += [*knowledge_urls.urlpatterns, *waste_urls.urlpatterns, *rules_urls.urlpatterns]
 # The pages a council must publish (privacy, accessibility, cookies, contact, security.txt).
 urlpatterns += pages_urls.urlpatterns
+# The maps' own layer of streets, for when no tile server is set or reachable.
+urlpatterns += map_urls.urlpatterns
