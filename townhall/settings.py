@@ -593,3 +593,6 @@ TOWNHALL_SECURITY_CONTACT = env.str(
 TOWNHALL_SECURITY_POLICY_URL = env.str("TOWNHALL_SECURITY_POLICY_URL", default="")
 # The security.txt's Expires field: this many days after the page is served.
 TOWNHALL_SECURITY_TXT_DAYS = env.int("TOWNHALL_SECURITY_TXT_DAYS", default=180)
+# --- every message through the outbox (issue 16) ---
+# Who queues the SLA scan's escalation digests (cases cannot import notify).
+TOWNHALL_SLA_ESCALATION_HANDLER = "townhall.notify.staff_mail.sla_escalation_queue"

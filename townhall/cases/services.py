@@ -21,7 +21,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
@@ -1344,22 +1343,17 @@ def case_sla_scan(*, now: datetime | None = None, batch: int = SCAN_BATCH) -> in
 
 
 def _escalation_mail(user: Any, references: list[str]) -> None:
-    if not user.email:
+    # Through the outbox: cases cannot import notify, so notify names its handler in
+    # settings (notify.staff_mail.sla_escalation_queue), as for case-event subscribers.
+    from django.utils.module_loading import import_string
+
+    handler = getattr(settings, "TOWNHALL_SLA_ESCALATION_HANDLER", "")
+    if not handler:
         return
-    lines = "\n".join(f"- {ref}" for ref in references[:200])
-    more = f"\n… and {len(references) - 200} more" if len(references) > 200 else ""
     try:
-        send_mail(
-            subject=f"{len(references)} case(s) breached their SLA",
-            message=(
-                f"These cases in your departments are now past their due date:\n\n"
-                f"{lines}{more}\n\nOpen the console's Breached queue to act on them."
-            ),
-            from_email=None,
-            recipient_list=[user.email],
-        )
+        import_string(handler)(user=user, references=references)
     except Exception:  # the escalation is on record in each case; the mail is a courtesy
-        logger.exception("could not e-mail the SLA escalation to %s", user.get_username())
+        logger.exception("could not queue the SLA escalation to %s", user.get_username())
 
 
 def case_acknowledge_pending(*, limit: int = 500, now: datetime | None = None) -> int:

@@ -21,7 +21,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -455,28 +454,15 @@ def _mentions(request: HttpRequest, case: Case, text: str) -> set[int]:
 
 def _tell_watchers(case: Case, actor: Any, what: str, *, mentioned: set[int] | None = None) -> None:
     """E-mail everyone watching `case` (but the one who acted) what just happened."""
-    watchers = [
-        w.user
-        for w in CaseWatcher.objects.filter(case=case).select_related("user")
-        if w.user_id != actor.pk and w.user.email and w.user.is_active
-    ]
-    link = settings.TOWNHALL_PUBLIC_URL.rstrip("/") + reverse("console:case", args=[case.pk])
-    who = actor.get_full_name() or actor.get_username()
-    for user in watchers:
-        if mentioned and user.pk in mentioned:
-            lead = _("%(who)s mentioned you on %(reference)s")
-        else:
-            lead = _("%(who)s on %(reference)s")
-        lead = lead % {"who": who, "reference": case.reference}
-        try:
-            send_mail(
-                subject=f"{case.reference}: {lead}",
-                message=f"{lead}\n\n{what}\n\n{link}",
-                from_email=None,
-                recipient_list=[user.email],
-            )
-        except Exception:  # a courtesy: the note is saved whatever the mail server says
-            logger.exception("could not e-mail watcher %s", user.get_username())
+    # Through the outbox (notify.staff_mail): retried, with delivery status, in the
+    # language the console is in.
+    from django.utils.translation import get_language
+
+    from townhall.notify.services import case_watchers_tell
+
+    case_watchers_tell(
+        case=case, actor=actor, what=what, mentioned=mentioned, language=get_language()
+    )
 
 
 @require_POST

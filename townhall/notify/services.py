@@ -36,6 +36,7 @@ from townhall.notify.models import (
 )
 from townhall.notify.rendering import sms_fit, template_render
 from townhall.notify.reply_address import reply_address_make
+from townhall.notify.secret_links import sign_in_link_queue
 from townhall.notify.selectors import default_templates, notification_template_get
 from townhall.notify.sending import (
     notification_retry,
@@ -44,6 +45,7 @@ from townhall.notify.sending import (
     retry_delay,
     senders_wake,
 )
+from townhall.notify.staff_mail import case_watchers_tell, sla_escalation_queue
 from townhall.notify.webhooks import webhooks_queue_for_case_event
 from townhall.people.models import Channel, Citizen, ContactKind
 from townhall.people.selectors import case_contacts, citizen_by_contact, citizen_contact
@@ -51,6 +53,7 @@ from townhall.people.selectors import case_contacts, citizen_by_contact, citizen
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "case_watchers_tell",
     "follow_confirmation_queue",
     "notification_for_case_event",
     "notification_phone_code",
@@ -65,6 +68,8 @@ __all__ = [
     "opt_out_token",
     "quiet_hours_end",
     "retry_delay",
+    "sign_in_link_queue",
+    "sla_escalation_queue",
     "sms_inbound_keyword",
 ]
 
