@@ -35,6 +35,7 @@ from townhall.core.ratelimit import RateLimited, rate_limit_hit
 from townhall.core.security import SecurityEventKind, security_event
 from townhall.intake.privacy import resident_erase, resident_export_file
 from townhall.notify.services import notification_phone_code, sign_in_link_queue
+from townhall.notify.subscriptions import subscriptions_of
 from townhall.people.models import Channel, Citizen, ContactKind
 from townhall.people.selectors import cases_proven_for, citizen_verified_contacts
 from townhall.people.services import (
@@ -171,7 +172,12 @@ def account_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/account.html",
-        {"citizen": citizen, "rows": rows, "phones": _phones(citizen)},
+        {
+            "citizen": citizen,
+            "rows": rows,
+            "phones": _phones(citizen),
+            "subscriptions": subscriptions_of(citizen),
+        },
     )
 
 

@@ -6,6 +6,7 @@ from townhall.portal import (
     ledger_views,
     pages_urls,
     rules_urls,
+    subscription_urls,
     views,
     waste_urls,
 )
@@ -47,3 +48,5 @@ urlpatterns = [
 urlpatterns += [*knowledge_urls.urlpatterns, *waste_urls.urlpatterns, *rules_urls.urlpatterns]
 # The pages a council must publish (privacy, accessibility, cookies, contact, security.txt).
 urlpatterns += pages_urls.urlpatterns
+# Bin reminders and alerts near an address: sign up, confirm, stop (issue 16).
+urlpatterns += subscription_urls.urlpatterns
