@@ -224,3 +224,24 @@ def test_unconfirmed_wishes_are_forgotten(client: Client, home: Place) -> None:
     notification_send_due()
     assert len(mail.outbox) == 1
     assert Notification.objects.filter(status="dead", kind="subscribe_confirm").count() == 1
+
+
+def test_erasure_takes_the_reminders_sign_ups_and_mail_sent_to_the_address(
+    client: Client, home: Place
+) -> None:
+    from townhall.intake.privacy import resident_erase
+
+    client.post(f"/bins/{home.pk}/reminders/", {"email": "gone@example.org"})
+    client.post(_confirm_link())
+    client.post(f"/alerts/{home.pk}/", {"email": "gone@example.org", "radius_m": "1000"})
+    client.post("/account/sign-in/", {"email": "gone@example.org"})
+    notification_send_due()
+    citizen = Citizen.objects.get(contact_points__value="gone@example.org")
+    assert WasteReminder.objects.exists() and SubscriptionRequest.objects.exists()
+    sent = Notification.objects.filter(to="gone@example.org").count()
+    assert sent == 3  # two confirmations and a sign-in link, none tied to a resident
+    resident_erase(citizen_id=citizen.pk, via="resident")
+    assert not WasteReminder.objects.exists() and not SubscriptionRequest.objects.exists()
+    assert Notification.objects.count() == sent  # kept for statistics, without the address
+    assert not Notification.objects.filter(to="gone@example.org").exists()
+    assert not Notification.objects.exclude(body="").exists()

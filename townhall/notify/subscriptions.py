@@ -143,7 +143,7 @@ def subscription_confirm(*, token: str) -> Confirmed:
     since = clock.now() - timedelta(hours=CONFIRM_HOURS)
     with transaction.atomic():
         request = (
-            SubscriptionRequest.objects.select_for_update()
+            SubscriptionRequest.objects.select_for_update(of=("self",))
             .select_related("place", "topic")
             .filter(token_hash=token_digest(token), created_at__gt=since)
             .first()
