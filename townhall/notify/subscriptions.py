@@ -281,7 +281,7 @@ def subscriptions_of(citizen: Citizen) -> list[Held]:
         Held(
             What.ALERTS,
             s.address or (s.topic.name if s.topic else ""),
-            s.channel,
+            str(s.get_channel_display()),
             subscription_stop_token(what=What.ALERTS, pk=s.pk),
         )
         for s in AlertSubscription.objects.filter(citizen=citizen, active=True)

@@ -66,7 +66,9 @@ class SubscribeForm(forms.Form):
         initial=1000,
     )
 
-    def __init__(self, *args: Any, contacts: list[tuple[int, str]], alerts: bool, **kw: Any):
+    def __init__(
+        self, *args: Any, contacts: list[tuple[int, str]], alerts: bool, **kw: Any
+    ) -> None:
         super().__init__(*args, **kw)
         if contacts:
             del self.fields["email"]
