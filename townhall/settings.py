@@ -340,6 +340,9 @@ TOWNHALL_PERIODIC_TASKS = [
         "townhall.intake.tasks.intake_process_pending_task",
         env.int("INTAKE_SWEEP_SECONDS", default=120),
     ),
+    # Duplicate suggestions whose after-commit run was lost (a crash between commit and
+    # enqueue): the same sweep every burst of reports schedules.
+    ("townhall.intake.tasks.duplicate_suggestions_pending_task", 300),
     # Tomorrow's bin reminders, queued from the council's reminder time (safe to repeat).
     ("townhall.notify.waste_reminders.waste_reminders_queue_task", 600),
 ]
@@ -419,6 +422,11 @@ TOWNHALL_FOLLOW_CONFIRM_HOURS = env.int("TOWNHALL_FOLLOW_CONFIRM_HOURS", default
 # --- input that must never break anything (issue 15; docs/security/input.md) ---
 # Signed SMS callbacks carry no time: each signature is remembered this long (replays refused).
 TOWNHALL_SMS_REPLAY_SECONDS = env.int("TOWNHALL_SMS_REPLAY_SECONDS", default=7 * 86400)
+# Inbound e-mail from providers (/hooks/anymail/<provider>/inbound/): each delivery's id is
+# remembered this long; the same delivery again is refused (409).
+TOWNHALL_INBOUND_EMAIL_REPLAY_SECONDS = env.int(
+    "TOWNHALL_INBOUND_EMAIL_REPLAY_SECONDS", default=7 * 86400
+)
 # django-anymail accepts unauthenticated tracking webhooks (with a warning) when no secret
 # is set: in production an anymail e-mail backend needs ANYMAIL_WEBHOOK_SECRET, and without
 # it the tracking URLs are not served at all (townhall/urls.py).
