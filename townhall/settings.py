@@ -506,6 +506,8 @@ TOWNHALL_RATE_LIMITS = {
     "staff_sign_in": "20/minute;100/hour",  # staff sign-in posts (axes locks per account too)
     "resident_case": "10/minute;30/hour",  # a resident's update or withdrawal of their report
     "resident_case.target": "20/hour",  # ... per signed-in account
+    "subscribe": "10/minute;30/hour",  # bin reminder and alert sign-ups
+    "subscribe.target": "5/hour",  # ... per e-mail address given
 } | dict(entry.partition("=")[::2] for entry in env.str("TOWNHALL_RATE_LIMITS", default="").split())
 # Counted in Redis (shared by every process) when REDIS_URL is set; in process memory
 # otherwise, which production refuses: each process would count on its own.
@@ -606,3 +608,7 @@ TOWNHALL_SECURITY_CONTACT = env.str(
 TOWNHALL_SECURITY_POLICY_URL = env.str("TOWNHALL_SECURITY_POLICY_URL", default="")
 # The security.txt's Expires field: this many days after the page is served.
 TOWNHALL_SECURITY_TXT_DAYS = env.int("TOWNHALL_SECURITY_TXT_DAYS", default=180)
+# --- every message through the outbox (issue 16) ---
+# Who queues the SLA scan's escalation digests (cases cannot import notify).
+TOWNHALL_SLA_ESCALATION_HANDLER = "townhall.notify.staff_mail.sla_escalation_queue"
+TOWNHALL_PERIODIC_TASKS += [("townhall.notify.tasks.subscription_requests_purge_task", 3600)]

@@ -14,6 +14,7 @@ from townhall.cases.selectors import staff_hours_per_request
 from townhall.cases.services import case_acknowledge, case_open, case_transition
 from townhall.console.models import CannedResponse
 from townhall.core import clock
+from townhall.notify.services import notification_send_due
 from townhall.people.services import citizen_resolve
 
 pytestmark = pytest.mark.django_db
@@ -214,6 +215,7 @@ def test_a_breach_is_escalated_to_the_departments_supervisors_once_per_scan(
         due_at=clock.now() - timedelta(minutes=5)
     )
     assert case_sla_scan() == 2
+    notification_send_due()  # the digests go through the outbox
     event = late[0].events.get(kind=CaseEventKind.SLA_BREACHED)
     assert sorted(event.data["escalated_to"]) == ["dora", "frank"]
     assert sorted(m.to[0] for m in mailoutbox) == [
@@ -223,7 +225,8 @@ def test_a_breach_is_escalated_to_the_departments_supervisors_once_per_scan(
     body = mailoutbox[0].body
     assert late[0].reference in body and late[1].reference in body
     assert on_time.reference not in body
-    assert case_sla_scan() == 0 and len(mailoutbox) == 2  # nothing new, nobody mailed again
+    assert case_sla_scan() == 0 and notification_send_due() == 0
+    assert len(mailoutbox) == 2  # nothing new, nobody mailed again
 
 
 def test_mentions_bring_colleagues_in_and_watchers_hear_of_changes(
@@ -245,22 +248,26 @@ def test_mentions_bring_colleagues_in_and_watchers_hear_of_changes(
     page = response.content.decode()
     assert "@daniel was not told" in page and "@nobody was not told" in page  # other dept
     assert set(CaseWatcher.objects.values_list("user__username", flat=True)) == {"frank"}
+    notification_send_due()  # watcher mail goes through the outbox
     [mail] = mailoutbox
     assert mail.to == ["frank@council.example.org"]
     assert "Keisha mentioned you on" in mail.subject and "overtime" in mail.body
     assert f"/console/cases/{case.pk}/" in mail.body
     # Frank watches now: Keisha's status change reaches him, his own does not reach himself
     client.post(f"/console/cases/{case.pk}/status/", {"to": "in_progress"})
+    notification_send_due()
     assert len(mailoutbox) == 2 and "In progress" in mailoutbox[1].body
     signed_in(frank).post(
         f"/console/cases/{case.pk}/note/", {"text": "OK", "visibility": "internal"}
     )
+    notification_send_due()
     assert len(mailoutbox) == 2
     # Keisha chooses to watch too, then Frank's note reaches her
     client.post(f"/console/cases/{case.pk}/watch/", {"watch": "1"})
     signed_in(frank).post(
         f"/console/cases/{case.pk}/note/", {"text": "Done", "visibility": "internal"}
     )
+    notification_send_due()
     assert mailoutbox[-1].to == ["keisha@council.example.org"]
     client.post(f"/console/cases/{case.pk}/watch/", {"watch": "0"})
     assert not CaseWatcher.objects.filter(user=keisha).exists()
@@ -269,6 +276,7 @@ def test_mentions_bring_colleagues_in_and_watchers_hear_of_changes(
         f"/console/cases/{case.pk}/note/",
         {"text": "wrote to ops@frank.org", "visibility": "internal"},
     )
+    notification_send_due()
     assert "ops" not in " ".join(m.subject for m in mailoutbox[3:])
 
 

@@ -24,6 +24,7 @@ from townhall.intake.channels import intake_email_receive, intake_sms_receive
 from townhall.intake.models import InboundMessage, Outcome
 from townhall.notify.models import Notification, NotificationKind
 from townhall.notify.reply_address import reply_address_make
+from townhall.notify.services import notification_send_due
 from townhall.open311.keys import api_key_issue
 from townhall.people.models import Citizen, ContactPoint, PhoneProof, SignInLink
 from townhall.people.selectors import citizen_duplicates_likely
@@ -55,6 +56,7 @@ def _open311(client: Client, **fields: str) -> Case:
 def _sign_in(client: Client, email: str) -> None:
     """Ask for a link by e-mail and follow it, as the owner of `email` would."""
     assert client.post("/account/sign-in/", {"email": email}).status_code == 200
+    notification_send_due()  # through the outbox
     match = re.search(r"https?://\S+/account/sign-in/(\S+)/", mail.outbox[-1].body)
     assert match and mail.outbox[-1].to == [email]
     response = client.post(f"/account/sign-in/{match.group(1)}/")

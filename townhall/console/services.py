@@ -9,15 +9,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from townhall.cases.models import Case, CaseWatcher
+from townhall.cases.models import Case
 from townhall.console.models import SavedView
 
 logger = logging.getLogger(__name__)
@@ -81,25 +78,12 @@ def authenticator_remove(*, user: Any) -> None:
 
 def watchers_tell(case: Case, actor: Any, what: str, *, mentioned: set[int] | None = None) -> None:
     """E-mail everyone watching `case` (but the one who acted) what just happened."""
-    watchers = [
-        w.user
-        for w in CaseWatcher.objects.filter(case=case).select_related("user")
-        if w.user_id != actor.pk and w.user.email and w.user.is_active
-    ]
-    link = settings.TOWNHALL_PUBLIC_URL.rstrip("/") + reverse("console:case", args=[case.pk])
-    who = actor.get_full_name() or actor.get_username()
-    for user in watchers:
-        if mentioned and user.pk in mentioned:
-            lead = _("%(who)s mentioned you on %(reference)s")
-        else:
-            lead = _("%(who)s on %(reference)s")
-        lead = lead % {"who": who, "reference": case.reference}
-        try:
-            send_mail(
-                subject=f"{case.reference}: {lead}",
-                message=f"{lead}\n\n{what}\n\n{link}",
-                from_email=None,
-                recipient_list=[user.email],
-            )
-        except Exception:  # a courtesy: the note is saved whatever the mail server says
-            logger.exception("could not e-mail watcher %s", user.get_username())
+    # Through the outbox (notify.staff_mail): retried, with delivery status, in the
+    # language the console is in.
+    from django.utils.translation import get_language
+
+    from townhall.notify.services import case_watchers_tell
+
+    case_watchers_tell(
+        case=case, actor=actor, what=what, mentioned=mentioned, language=get_language()
+    )

@@ -41,6 +41,17 @@ SAMPLE_VALUES = {
     "address": "12 Elm Street",
     "title": "Road closure on Main Street",
     "message": "Main Street is closed between Elm and Oak until 6pm.",
+    "confirm_url": "https://townhall.example.org/subscriptions/confirm/…/",
+    "subscription": "bin day reminders for 12 Elm Street",
+    "day": "Friday 27 November 2026",
+    "streams": "Garbage, Recycling",
+    "time": "07:00",
+    "minutes": "30",
+    "sign_in_url": "https://townhall.example.org/account/sign-in/…/",
+    "actor": "Keisha Brown",
+    "count": "2",
+    "references": "- TH-26-004211\n- TH-26-004212",
+    "case_url": "https://townhall.example.org/console/cases/4211/",
 }
 
 

@@ -16,6 +16,7 @@ from townhall.core import clock
 from townhall.core.errors import ValidationFailed
 from townhall.core.tasks import enqueue_once_on_commit
 from townhall.notify.geo import Area, area_from, areas_meet
+from townhall.notify.links import subscription_stop_url
 from townhall.notify.models import (
     Alert,
     AlertSubscription,
@@ -211,7 +212,9 @@ class _Texts:
             t = notification_template_get(
                 kind=NotificationKind.ALERT, channel=candidate.channel, language=candidate.language
             )
-            personal = "name" in placeholders_used(t.subject + t.body)
+            used = placeholders_used(t.subject + t.body)
+            # A link that stops this one subscription is per resident, as a name is.
+            personal = bool({"name", "unsubscribe_url"} & used)
             self._templates[key] = (t.subject, t.body, t.language, personal)
         subject_t, body_t, language, personal = self._templates[key]
         if personal or key not in self._rendered:
@@ -219,6 +222,7 @@ class _Texts:
                 "title": self.alert.title,
                 "message": self.alert.message,
                 "name": candidate.name,
+                "unsubscribe_url": subscription_stop_url(what="alerts", pk=candidate.pk),
             }
             body = template_render(body_t, values)
             rendered = (

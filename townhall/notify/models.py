@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,20 @@ class NotificationKind(models.TextChoices):
     REPLY = "reply", _("Answer to a message")
     PHONE_CODE = "phone_code", _("One-time code proving a contact")
     FOLLOW_CONFIRM = "follow_confirm", _("Confirm an address to follow a request")
+    SIGN_IN_LINK = "sign_in_link", _("Link to sign in to the portal")
+    SUBSCRIBE_CONFIRM = "subscribe_confirm", _("Confirm an address for reminders or alerts")
+    BIN_REMINDER = "bin_reminder", _("Bin day tomorrow")
+    # To staff (Notification.user), not residents:
+    SLA_ESCALATION = "sla_escalation", _("Cases past their due date (supervisors)")
+    CASE_WATCH = "case_watch", _("Change on a case you watch (staff)")
+    STAFF_MENTION = "staff_mention", _("A colleague mentioned you (staff)")
+
+
+# Kinds sent to a staff user's own address: no resident opt-out applies (the work is
+# theirs; a watcher stops by no longer watching the case).
+STAFF_KINDS = frozenset(
+    {NotificationKind.SLA_ESCALATION, NotificationKind.CASE_WATCH, NotificationKind.STAFF_MENTION}
+)
 
 
 class NotifyChannel(models.TextChoices):
@@ -78,6 +93,14 @@ class Notification(models.Model):
     citizen = models.ForeignKey(
         Citizen, on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
     )
+    # A message to a member of staff (escalations, watched cases) names them here.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
     case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     to = models.CharField(max_length=500, blank=True)
     # E-mail about a case: its signed reply address, so an answer joins the case.
@@ -110,7 +133,8 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.kind} to {self.to or self.citizen_id} by {self.channel} ({self.status})"
+        who = self.to or self.citizen_id or self.user_id
+        return f"{self.kind} to {who} by {self.channel} ({self.status})"
 
 
 class DeliveryAttempt(models.Model):
@@ -246,3 +270,30 @@ class WebhookSubscriber(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SubscriptionRequest(models.Model):
+    """A wish for bin reminders or alerts near an address, made with an e-mail address not
+    yet proven: nothing but one confirmation goes to that address until its link is opened.
+
+    Only a hash of the link's secret is kept; the row goes once confirmed or expired
+    (`subscription_requests_purge`).
+    """
+
+    class What(models.TextChoices):
+        BINS = "bins", _("Bin day reminders")
+        ALERTS = "alerts", _("Alerts near an address")
+
+    what = models.CharField(max_length=10, choices=What.choices)
+    email = models.EmailField()
+    language = models.CharField(max_length=10, default="en")
+    place = models.ForeignKey("places.Place", on_delete=models.CASCADE, related_name="+")
+    topic = models.ForeignKey(
+        AlertTopic, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    radius_m = models.PositiveIntegerField(default=1000)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.what} at {self.place_id} (waiting for confirmation)"

@@ -30,6 +30,16 @@ PLACEHOLDERS: dict[str, str] = {
     "message": "an alert's text",
     "code": "a one-time code proving a phone number (phone_code only)",
     "confirm_url": "link that confirms an e-mail address before it follows a request",
+    "subscription": "what a resident asked for: bin reminders or alerts, and where",
+    "day": "a collection day, written out in the resident's language",
+    "streams": "what goes out on that day (rubbish, recycling…)",
+    "time": "when to put the bins out by",
+    "minutes": "how many minutes a link keeps working",
+    "sign_in_url": "the sign-in link, made only when the message is sent (sign_in_link)",
+    "actor": "the colleague who acted (staff messages)",
+    "count": "how many cases (sla_escalation)",
+    "references": "the cases' references, one a line (sla_escalation)",
+    "case_url": "link to the case in the console (staff messages)",
 }
 
 # `{{`, optional spaces, anything without braces, optional spaces, `}}`. What is inside is

@@ -26,10 +26,12 @@ def default_templates() -> dict[tuple[str, str, str], TemplateText]:
     """Return the packaged default templates keyed by (kind, channel, language)."""
     data = resources.files("townhall.notify").joinpath("data")
     # templates.json: what case events send; confirmations.json: e-mails that confirm an
-    # address before anything else is sent to it (one channel only).
+    # address before anything else is sent to it (one channel only); staff.json: mail to
+    # staff (escalations, watched cases); subscriptions.json: sign-in links, reminders and
+    # their confirmations.
     rows = [
         t
-        for name in ("templates.json", "confirmations.json")
+        for name in ("templates.json", "confirmations.json", "staff.json", "subscriptions.json")
         for t in json.loads(data.joinpath(name).read_text("utf-8"))
     ]
     return {

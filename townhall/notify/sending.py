@@ -19,6 +19,7 @@ from townhall.core.tasks import enqueue_once_on_commit
 from townhall.notify.channels import ChannelError, OutgoingMessage, channel_adapter
 from townhall.notify.links import opt_out_url, public_url
 from townhall.notify.models import DeliveryAttempt, Notification, NotificationStatus, NotifyChannel
+from townhall.notify.secret_links import secret_link_make
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +247,8 @@ def _message(notification: Notification) -> OutgoingMessage:
         channel=notification.channel,
         to=notification.to,
         subject=notification.subject,
-        body=notification.body,
+        # A sign-in or confirmation link is made now, never stored (secret_links.py).
+        body=secret_link_make(notification),
         unsubscribe_url=_unsubscribe_url(notification),
         reply_to=notification.reply_to or None,
         status_callback_url=public_url("/hooks/sms/status/")

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 
 from townhall.cases.lifecycle import CaseStatus
@@ -33,9 +34,11 @@ from townhall.notify.models import (
     NotificationTemplate,
     NotifyChannel,
     OptOut,
+    SubscriptionRequest,
 )
 from townhall.notify.rendering import sms_fit, template_render
 from townhall.notify.reply_address import reply_address_make
+from townhall.notify.secret_links import sign_in_link_queue
 from townhall.notify.selectors import default_templates, notification_template_get
 from townhall.notify.sending import (
     notification_retry,
@@ -44,13 +47,16 @@ from townhall.notify.sending import (
     retry_delay,
     senders_wake,
 )
+from townhall.notify.staff_mail import case_watchers_tell, sla_escalation_queue
 from townhall.notify.webhooks import webhooks_queue_for_case_event
-from townhall.people.models import Channel, Citizen, ContactKind
+from townhall.people.models import Channel, Citizen, ContactKind, ContactPoint
 from townhall.people.selectors import case_contacts, citizen_by_contact, citizen_contact
+from townhall.waste.models import WasteReminder
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "case_watchers_tell",
     "follow_confirmation_queue",
     "notification_for_case_event",
     "notification_phone_code",
@@ -65,6 +71,8 @@ __all__ = [
     "opt_out_token",
     "quiet_hours_end",
     "retry_delay",
+    "sign_in_link_queue",
+    "sla_escalation_queue",
     "sms_inbound_keyword",
 ]
 
@@ -440,10 +448,16 @@ def sms_inbound_keyword(*, from_number: str, body: str) -> str | None:
 
 def notifications_personal_data_clear(*, citizen_id: int) -> int:
     """Blank what was sent to a resident (address, subject, rendered body, provider
-    details) and drop their opt-outs and alert subscriptions; the rows of sent
-    notifications stay, with kind, channel, status and dates, for statistics."""
+    details), also what went to their addresses before they were known (sign-in links,
+    confirmations), and drop their opt-outs, alert and bin reminder subscriptions and
+    unconfirmed sign-ups; the rows of sent notifications stay, with kind, channel, status
+    and dates, for statistics."""
+    values = list(
+        ContactPoint.objects.filter(citizen_id=citizen_id).values_list("value", flat=True)
+    )
     with transaction.atomic():
-        ids = list(Notification.objects.filter(citizen_id=citizen_id).values_list("pk", flat=True))
+        mine = Q(citizen_id=citizen_id) | Q(to__in=values, citizen__isnull=True, user__isnull=True)
+        ids = list(Notification.objects.filter(mine).values_list("pk", flat=True))
         # Nothing still waiting goes out to an address that is no longer there.
         Notification.objects.filter(
             pk__in=ids, status__in=[NotificationStatus.QUEUED, NotificationStatus.SENDING]
@@ -454,6 +468,8 @@ def notifications_personal_data_clear(*, citizen_id: int) -> int:
         DeliveryAttempt.objects.filter(notification_id__in=ids).update(detail="")
         OptOut.objects.filter(citizen_id=citizen_id).delete()
         AlertSubscription.objects.filter(citizen_id=citizen_id).delete()
+        SubscriptionRequest.objects.filter(email__in=values).delete()
+        WasteReminder.objects.filter(Q(email__in=values) | Q(phone__in=values)).delete()
     return len(ids)
 
 

@@ -24,3 +24,11 @@ def alert_fan_out_task(*, alert_id: int) -> int:
     from townhall.notify.alerts import alert_fan_out
 
     return alert_fan_out(alert_id=alert_id)
+
+
+@task()
+def subscription_requests_purge_task() -> int:
+    """Forget sign-up wishes whose confirmation link expired (unproven e-mail addresses)."""
+    from townhall.notify.subscriptions import subscription_requests_purge
+
+    return subscription_requests_purge()

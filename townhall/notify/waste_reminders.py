@@ -1,6 +1,7 @@
 """Evening-before bin reminders: queue one message per subscription and collection day.
 
-Each message goes through the notification outbox (`notification_reply`) with the key
+Each message goes through the notification outbox (kind `bin_reminder`, templates per
+language, a link that stops the reminder in every message) with the key
 ``waste:<subscription>:<date>``, so running the sweep again (it runs every few minutes
 from the council's reminder time on) never queues a second message for the same day.
 """
@@ -11,12 +12,14 @@ import datetime as dt
 import logging
 
 from django.utils import translation
-from django.utils.translation import gettext as _
 from django_tasks import task
 
 from townhall.core import clock, dates
-from townhall.notify.models import NotifyChannel
-from townhall.notify.services import notification_reply
+from townhall.notify.links import subscription_stop_url
+from townhall.notify.models import NotificationKind, NotifyChannel
+from townhall.notify.queueing import templated_queue
+from townhall.people.models import ContactKind
+from townhall.people.selectors import citizen_by_contact
 from townhall.waste.models import WasteReminder, Zone, ZonePlace
 from townhall.waste.selectors import (
     collections_for_zone,
@@ -60,23 +63,26 @@ def waste_reminders_queue(*, now: dt.datetime) -> int:
         if not streams:
             continue
         with translation.override(reminder.language):
-            body = _(
-                "Bin day tomorrow, %(day)s, at %(address)s: %(streams)s. Put them out by %(time)s."
-            ) % {
-                "day": dates.long_date(tomorrow),
+            day = dates.long_date(tomorrow)
+        channel = NotifyChannel.EMAIL if reminder.email else NotifyChannel.SMS
+        to = reminder.email or reminder.phone
+        kind = ContactKind.EMAIL if reminder.email else ContactKind.PHONE
+        templated_queue(
+            key=f"waste:{reminder.pk}:{tomorrow.isoformat()}",
+            kind=NotificationKind.BIN_REMINDER,
+            channel=channel,
+            to=to,
+            language=reminder.language,
+            # The resident who proved this contact, if any: their opt-outs (a STOP reply,
+            # the e-mail's unsubscribe header) stop reminders too.
+            citizen=citizen_by_contact(kind=kind, value=to),
+            values={
+                "day": day,
                 "address": reminder.place.address,
                 "streams": ", ".join(names.get(s, s) for s in streams),
                 "time": config.bins_out_by.strftime("%H:%M"),
-            }
-            subject = _("Bin day tomorrow")
-        channel = NotifyChannel.EMAIL if reminder.email else NotifyChannel.SMS
-        notification_reply(
-            key=f"waste:{reminder.pk}:{tomorrow.isoformat()}",
-            channel=channel,
-            to=reminder.email or reminder.phone,
-            subject=str(subject),
-            body=body,
-            language=reminder.language,
+                "unsubscribe_url": subscription_stop_url(what="bins", pk=reminder.pk),
+            },
         )
         count += 1
     return count

@@ -19,7 +19,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.core.mail import send_mail
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -35,8 +34,8 @@ from townhall.core.errors import ValidationFailed
 from townhall.core.ratelimit import RateLimited, rate_limit_hit
 from townhall.core.security import SecurityEventKind, security_event
 from townhall.intake.privacy import resident_erase, resident_export_file
-from townhall.notify.links import public_url
-from townhall.notify.services import notification_phone_code
+from townhall.notify.services import notification_phone_code, sign_in_link_queue
+from townhall.notify.subscriptions import subscriptions_of
 from townhall.people.models import Channel, Citizen, ContactKind
 from townhall.people.selectors import cases_proven_for, citizen_verified_contacts
 from townhall.people.services import (
@@ -111,20 +110,12 @@ def sign_in_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             email = form.cleaned_data["email"]
-            link = public_url(reverse("portal:sign-in-link", args=[sign_in_token(email)]))
             security_event(SecurityEventKind.SIGN_IN_LINK_SENT, request=request)
-            with translation.override(get_language()):
-                send_mail(
-                    subject=_("Your sign-in link"),
-                    message=_(
-                        "Use this link to sign in and see your requests. It works once, "
-                        "for %(minutes)s minutes:\n\n%(link)s\n\nIf you did not ask "
-                        "for it, ignore this email: nobody can sign in without the link."
-                    )
-                    % {"minutes": settings.TOWNHALL_SIGN_IN_LINK_MINUTES, "link": link},
-                    from_email=None,
-                    recipient_list=[email],
-                )
+            # Through the outbox; the link itself is made when the e-mail is sent, so no
+            # working link is ever stored (notify.secret_links).
+            sign_in_link_queue(
+                email=email, language=get_language(), council=brand(request)["brand"]["name"]
+            )
             return render(request, "portal/sign_in_sent.html", {"email": email})
         return render(request, "portal/sign_in.html", {"form": form}, status=400)
     return render(request, "portal/sign_in.html", {"form": form})
@@ -181,7 +172,12 @@ def account_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/account.html",
-        {"citizen": citizen, "rows": rows, "phones": _phones(citizen)},
+        {
+            "citizen": citizen,
+            "rows": rows,
+            "phones": _phones(citizen),
+            "subscriptions": subscriptions_of(citizen),
+        },
     )
 
 

@@ -10,6 +10,7 @@ from townhall.portal import (
     pages_urls,
     report_views,
     rules_urls,
+    subscription_urls,
     views,
     waste_urls,
 )
@@ -57,3 +58,5 @@ urlpatterns += [*knowledge_urls.urlpatterns, *waste_urls.urlpatterns, *rules_url
 urlpatterns += pages_urls.urlpatterns
 # The maps' own layer of streets, for when no tile server is set or reachable.
 urlpatterns += map_urls.urlpatterns
+# Bin reminders and alerts near an address: sign up, confirm, stop (issue 16).
+urlpatterns += subscription_urls.urlpatterns

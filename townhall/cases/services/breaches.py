@@ -7,7 +7,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
@@ -132,19 +131,15 @@ def _breaches_record(
 
 
 def _escalation_mail(user: Any, references: list[str]) -> None:
-    if not user.email:
+    # Through the outbox: cases cannot import notify, so notify names its handler in
+    # settings (notify.staff_mail.sla_escalation_queue), as for case-event subscribers.
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    handler = getattr(settings, "TOWNHALL_SLA_ESCALATION_HANDLER", "")
+    if not handler:
         return
-    lines = "\n".join(f"- {ref}" for ref in references[:200])
-    more = f"\n… and {len(references) - 200} more" if len(references) > 200 else ""
     try:
-        send_mail(
-            subject=f"{len(references)} case(s) breached their SLA",
-            message=(
-                f"These cases in your departments are now past their due date:\n\n"
-                f"{lines}{more}\n\nOpen the console's Breached queue to act on them."
-            ),
-            from_email=None,
-            recipient_list=[user.email],
-        )
+        import_string(handler)(user=user, references=references)
     except Exception:  # the escalation is on record in each case; the mail is a courtesy
-        logger.exception("could not e-mail the SLA escalation to %s", user.get_username())
+        logger.exception("could not queue the SLA escalation to %s", user.get_username())
