@@ -11,9 +11,10 @@ type) are worded by the caller's `messages`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from townhall.core.errors import ValidationFailed
 
@@ -24,6 +25,28 @@ MESSAGES: Mapping[str, str] = {
     "missing": "is required",
     "extra_forbidden": "is not a known field",
 }
+
+
+def problem(kind: str, message: str) -> PydanticCustomError:
+    """An error a validator raises in the project's words (`message` is not a template)."""
+    return PydanticCustomError(kind, "{message}", {"message": message})
+
+
+def problems_error(
+    problems: Sequence[tuple[tuple[int | str, ...], str]],
+    *,
+    value: Any = None,
+    kind: str = "invalid",
+) -> ValidationError:
+    """Several problems at once, each at its location under the validated value: a validator
+    raises this to report more than one problem, or one beside the value (`("text",)`)."""
+    return ValidationError.from_exception_data(
+        "input",
+        [
+            InitErrorDetails(type=problem(kind, message), loc=loc, input=value)
+            for loc, message in problems
+        ],
+    )
 
 
 def location_path(location: Sequence[int | str], *, prefix: str = "") -> str:
