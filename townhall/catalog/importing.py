@@ -50,10 +50,6 @@ def _translations(kind: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-def _translations_of(kind: str) -> Any:
-    return Annotated[Any, _translations(kind)]
-
-
 class _Row(BaseModel):
     # Files carry more than the import reads (the demo's streets, staff and residents).
     model_config = ConfigDict(extra="ignore")
@@ -106,7 +102,7 @@ class DepartmentSpec(_Row):
     description: str = ""
     email: str | None = ""
     phone: str | None = ""
-    translations: _translations_of("department") = None
+    translations: Annotated[Any, _translations("department")] = None
     auto_assign: bool = False
 
 
@@ -114,7 +110,7 @@ class GroupSpec(_Row):
     code: str
     name: str
     description: str = ""
-    translations: _translations_of("group") = None
+    translations: Annotated[Any, _translations("group")] = None
 
 
 def _duplicates(value: Any) -> Any:
@@ -196,7 +192,7 @@ class ServiceTypeSpec(_Row):
     keywords: list[str] = []
     open311_type: str = Open311Type.REALTIME
     active: bool = True
-    translations: _translations_of("service") = None
+    translations: Annotated[Any, _translations("service")] = None
     duplicates: Annotated[dict[str, Any], BeforeValidator(_duplicates)] = {}
     personal: bool = False
     sla: list[SlaRule] = []

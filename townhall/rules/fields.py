@@ -237,4 +237,4 @@ Flag = Annotated[bool, PlainValidator(flag_check), json_schema(type="boolean")]
 def days_check(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise problem("days", "must be a whole number of days")
-    return value
+    return int(value)
