@@ -4,7 +4,7 @@ Times `params_parse(RequestCreateParams, post)` (pydantic) and the hand-written 
 replaced (kept here, verbatim but for its errors, as the reference), alternating rounds in
 the same process over the same form, the shape bench/open311.py posts:
 
-    python bench/open311_params.py [--number 100000] [--rounds 7]
+    python bench/open311_params.py [--number 100000] [--rounds 7] [--smoke]
 """
 
 from __future__ import annotations
@@ -79,7 +79,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--number", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--smoke", action="store_true", help="A quick run (tests use it).")
     args = parser.parse_args()
+    if args.smoke:
+        args.number, args.rounds = 1_000, 1
     import django
 
     django.setup()
