@@ -150,6 +150,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", "English"), ("es", "Español")]  # a language is offered once translated
+# One spelling per council: LANGUAGE_CODE en-gb or en-us offers English as that variant.
+# The portal's strings are in US spelling ("en", "en-us"); portal/locale/en_GB has the UK one.
+if LANGUAGE_CODE.lower().startswith("en-"):
+    LANGUAGES[0] = (LANGUAGE_CODE.lower(), "English")
 TIME_ZONE = env.str("TIME_ZONE", default="America/New_York")
 USE_I18N = True
 USE_TZ = True
@@ -340,6 +344,9 @@ TOWNHALL_PERIODIC_TASKS = [
         "townhall.intake.tasks.intake_process_pending_task",
         env.int("INTAKE_SWEEP_SECONDS", default=120),
     ),
+    # Duplicate suggestions whose after-commit run was lost (a crash between commit and
+    # enqueue): the same sweep every burst of reports schedules.
+    ("townhall.intake.tasks.duplicate_suggestions_pending_task", 300),
     # Tomorrow's bin reminders, queued from the council's reminder time (safe to repeat).
     ("townhall.notify.waste_reminders.waste_reminders_queue_task", 600),
 ]
@@ -419,6 +426,11 @@ TOWNHALL_FOLLOW_CONFIRM_HOURS = env.int("TOWNHALL_FOLLOW_CONFIRM_HOURS", default
 # --- input that must never break anything (issue 15; docs/security/input.md) ---
 # Signed SMS callbacks carry no time: each signature is remembered this long (replays refused).
 TOWNHALL_SMS_REPLAY_SECONDS = env.int("TOWNHALL_SMS_REPLAY_SECONDS", default=7 * 86400)
+# Inbound e-mail from providers (/hooks/anymail/<provider>/inbound/): each delivery's id is
+# remembered this long; the same delivery again is refused (409).
+TOWNHALL_INBOUND_EMAIL_REPLAY_SECONDS = env.int(
+    "TOWNHALL_INBOUND_EMAIL_REPLAY_SECONDS", default=7 * 86400
+)
 # django-anymail accepts unauthenticated tracking webhooks (with a warning) when no secret
 # is set: in production an anymail e-mail backend needs ANYMAIL_WEBHOOK_SECRET, and without
 # it the tracking URLs are not served at all (townhall/urls.py).
@@ -493,6 +505,8 @@ TOWNHALL_RATE_LIMITS = {
     "export": "10/hour",  # a signed-in resident's "download your data"
     "export.target": "5/hour",  # ... per resident
     "staff_sign_in": "20/minute;100/hour",  # staff sign-in posts (axes locks per account too)
+    "resident_case": "10/minute;30/hour",  # a resident's update or withdrawal of their report
+    "resident_case.target": "20/hour",  # ... per signed-in account
 } | dict(entry.partition("=")[::2] for entry in env.str("TOWNHALL_RATE_LIMITS", default="").split())
 # Counted in Redis (shared by every process) when REDIS_URL is set; in process memory
 # otherwise, which production refuses: each process would count on its own.

@@ -319,7 +319,7 @@ class SlaPolicy(TimeStampedModel):
                 condition=models.Q(target_hours__gt=0), name="sla_target_positive"
             ),
         ]
-        verbose_name_plural = "SLA policies"
+        verbose_name_plural = _("SLA policies")
 
     def __str__(self) -> str:
         return f"{self.service_type.code} / {self.priority}: {self.target_hours} h ({self.clock})"
