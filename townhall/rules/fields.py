@@ -163,7 +163,13 @@ TEXT_SCHEMA = json_schema(
 Identifier = Annotated[
     str, PlainValidator(identifier_check), json_schema(type="string", pattern=IDENTIFIER.pattern)
 ]
-Text = Annotated[dict[str, str], PlainValidator(text_check), TEXT_SCHEMA]
+
+
+def _plain_text(value: Any) -> dict[str, str]:
+    return text_check(value)  # no placeholders in titles, questions, labels
+
+
+Text = Annotated[dict[str, str], PlainValidator(_plain_text), TEXT_SCHEMA]
 ExplainText = Annotated[dict[str, str], explain_text(), TEXT_SCHEMA]
 Url = Annotated[str, PlainValidator(url_check), json_schema(type="string", pattern=URL.pattern)]
 Day = Annotated[date, PlainValidator(day_check), json_schema(type="string", format="date")]
