@@ -23,6 +23,7 @@ ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "pos
 LOCAL = {
     "geometry": "ratio old/prepared",
     "knowledge": "mrr@10",
+    "open311_params": "per post",
     "triage": "accuracy",
     "waste": "ratio naive",
 }

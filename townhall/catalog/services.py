@@ -11,9 +11,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from townhall.catalog.i18n import translations_check
+from townhall.catalog.importing import catalogue_check
 from townhall.catalog.models import (
-    AttributeDatatype,
     AttributeDefinition,
     BusinessCalendar,
     CalendarClosure,
@@ -21,16 +20,12 @@ from townhall.catalog.models import (
     DepartmentMember,
     Jurisdiction,
     Open311Type,
-    Priority,
     ServiceGroup,
     ServiceType,
-    SlaClockKind,
     SlaPolicy,
 )
 from townhall.catalog.selectors import catalog_cache_clear
 from townhall.core.errors import ValidationFailed
-
-LIST_TYPES = {AttributeDatatype.SINGLEVALUELIST, AttributeDatatype.MULTIVALUELIST}
 
 
 @dataclass
@@ -45,59 +40,6 @@ class ImportSummary:
         bucket[kind] = bucket.get(kind, 0) + 1
 
 
-def _check(spec: Mapping[str, Any]) -> None:
-    problems: dict[str, list[str]] = {}
-    departments = {d["code"] for d in spec.get("departments", [])}
-    groups = {g["code"] for g in spec.get("groups", [])}
-    for section, kind in (("departments", "department"), ("groups", "group")):
-        for row in spec.get(section, []):
-            found = translations_check(row.get("translations"), kind=kind)
-            if found:
-                problems.setdefault(f"{section}.{row.get('code', '?')}", []).extend(found)
-    for s in spec.get("service_types", []):
-        where = f"service_types.{s.get('code', '?')}"
-        problems_here = translations_check(s.get("translations"), kind="service")
-        if problems_here:
-            problems.setdefault(where, []).extend(problems_here)
-        if s.get("department") not in departments:
-            problems.setdefault(where, []).append(f"unknown department {s.get('department')!r}")
-        if s.get("group") not in groups:
-            problems.setdefault(where, []).append(f"unknown group {s.get('group')!r}")
-        if s.get("open311_type", "realtime") not in Open311Type.values:
-            problems.setdefault(where, []).append(
-                "open311_type must be realtime, batch or blackbox"
-            )
-        duplicates = s.get("duplicates", {})
-        if not isinstance(duplicates, dict) or any(
-            not isinstance(duplicates.get(k, 0), int) or duplicates.get(k, 0) < 0
-            for k in ("radius_m", "window_days")
-        ):
-            problems.setdefault(where, []).append(
-                'duplicates must be {"radius_m": whole metres, "window_days": whole days}'
-            )
-        if not isinstance(s.get("personal", False), bool):
-            problems.setdefault(where, []).append("personal must be true or false")
-        for rule in s.get("sla", []):
-            if (
-                rule.get("priority") not in Priority.values
-                or rule.get("clock") not in SlaClockKind.values
-            ):
-                problems.setdefault(where, []).append(f"bad SLA rule {rule!r}")
-            elif not float(rule.get("hours", 0)) > 0:
-                problems.setdefault(where, []).append("SLA hours must be positive")
-        for a in s.get("attributes", []):
-            for problem in translations_check(a.get("translations"), kind="attribute"):
-                problems.setdefault(where, []).append(f"attribute {a.get('code')}: {problem}")
-            if a.get("datatype") not in AttributeDatatype.values:
-                problems.setdefault(where, []).append(f"attribute {a.get('code')}: bad datatype")
-            elif a["datatype"] in LIST_TYPES and len(a.get("values") or []) < 1:
-                problems.setdefault(where, []).append(
-                    f"attribute {a.get('code')}: a list needs values"
-                )
-    if problems:
-        raise ValidationFailed("The catalogue file has problems.", details=problems)
-
-
 def catalog_import(*, spec: Mapping[str, Any]) -> tuple[Jurisdiction, ImportSummary]:
     """Create or update a jurisdiction's catalogue from `spec`, matching rows by code.
 
@@ -105,7 +47,7 @@ def catalog_import(*, spec: Mapping[str, Any]) -> tuple[Jurisdiction, ImportSumm
     Raise ValidationFailed (nothing written) if the spec refers to unknown codes or
     breaks a rule.
     """
-    _check(spec)
+    catalogue_check(spec)
     summary = ImportSummary()
     j = spec["jurisdiction"]
     cal = spec["calendar"]

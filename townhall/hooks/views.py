@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from townhall.core.errors import ValidationFailed
 from townhall.core.ratelimit import RateLimited, rate_limited
 from townhall.core.security import SecurityEventKind, security_event
+from townhall.hooks.payloads import partner_message_check
 from townhall.hooks.replay import callback_claim, callback_release
 from townhall.intake.channels import (
     intake_email_receive,
@@ -310,6 +311,10 @@ def intake_webhook_view(request: HttpRequest, slug: str) -> HttpResponse:
         return JsonResponse(
             {"errors": [{"field": "body", "message": "The body is not JSON."}]}, status=400
         )
+    try:
+        partner_message_check(payload)
+    except ValidationFailed as exc:
+        return _errors_json(exc)
     kind, signature = f"intake:{source.pk}", request.headers.get("X-Townhall-Signature", "")
     if _replayed(request, kind, signature, REPLAY_WINDOW):
         return JsonResponse({"errors": [{"field": None, "message": REPLAYED}]}, status=409)

@@ -13,6 +13,7 @@ from django.utils.text import slugify
 
 from townhall.core.errors import NotFound, ValidationFailed
 from townhall.knowledge.embeddings import embedder_get, texts_encode, vectors_pack
+from townhall.knowledge.importing import article_rows
 from townhall.knowledge.models import (
     Article,
     ArticleFeedback,
@@ -217,9 +218,6 @@ class ImportResult:
     updated: int
 
 
-REQUIRED_IMPORT_FIELDS = ("id", "title", "body")
-
-
 @transaction.atomic
 def articles_import(
     *,
@@ -232,16 +230,7 @@ def articles_import(
 
     Raise ValidationFailed (nothing imported) if a row lacks a field or has a bad value.
     """
-    rows = list(rows)
-    problems: dict[str, list[str]] = {}
-    for number, row in enumerate(rows, start=1):
-        missing = [f for f in REQUIRED_IMPORT_FIELDS if not str(row.get(f) or "").strip()]
-        if missing:
-            problems[f"line {number}"] = [f"missing {', '.join(missing)}"]
-        elif not isinstance(row.get("tags", []), list):
-            problems[f"line {number}"] = ["tags must be a list"]
-    if problems:
-        raise ValidationFailed("The import file is not valid.", details=problems)
+    rows = [row.model_dump() for row in article_rows(list(rows))]
     existing = {
         a.external_id: a
         for a in Article.objects.filter(external_id__in=[str(r["id"]) for r in rows])

@@ -31,7 +31,7 @@ from townhall.cases.models import (
 )
 from townhall.catalog.models import AttributeDefinition, Jurisdiction, ServiceType
 from townhall.catalog.selectors import CatalogLabels, catalog_labels
-from townhall.open311.render import Open311Error
+from townhall.open311.params import RequestListParams, params_parse
 
 
 def open311_status(status: str) -> str:
@@ -261,9 +261,6 @@ ITEM_NAMES = {"notes": "note"}
 
 def extensions_wanted(request: HttpRequest) -> bool:
     """Return whether the caller asked for the extended attributes (`extensions=true`)."""
-    raw = request.GET.get("extensions", "").strip().lower()
-    if raw in {"", "false", "0", "no"}:
-        return False
-    if raw in {"true", "1", "yes"}:
-        return True
-    raise Open311Error(400, "extensions must be true or false.")
+    return params_parse(
+        RequestListParams, {"extensions": request.GET.get("extensions", "")}
+    ).extensions

@@ -34,6 +34,15 @@ class Open311Error(Exception):
         self.retry_after = retry_after  # seconds, sent as Retry-After (429)
 
 
+class Open311Errors(Exception):
+    """Several errors answered together (every bad parameter at once); the HTTP status is
+    the first one's."""
+
+    def __init__(self, errors: Sequence[Open311Error]) -> None:
+        super().__init__("; ".join(e.description for e in errors))
+        self.errors = list(errors)
+
+
 def too_many(exc: RateLimited) -> Open311Error:
     """A rate limit refusal as the spec's error, with the wait in Retry-After."""
     return Open311Error(
@@ -137,5 +146,7 @@ def open311_view(view: View) -> View:
             return error_response(fmt, [too_many(limited)])
         except Open311Error as exc:
             return error_response(fmt, [exc])
+        except Open311Errors as exc:
+            return error_response(fmt, exc.errors)
 
     return wrapper

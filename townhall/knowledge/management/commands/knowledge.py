@@ -9,10 +9,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
-from townhall.core.errors import DomainError, ValidationFailed
+from townhall.core.errors import DomainError
 from townhall.knowledge.clustering import gaps_cluster
 from townhall.knowledge.embeddings import embedder_get
 from townhall.knowledge.evaluation import EvalCase, ranking_evaluate, report_table
+from townhall.knowledge.importing import eval_rows
 from townhall.knowledge.jsonl import jsonl_read
 from townhall.knowledge.models import Article
 from townhall.knowledge.selectors import knowledge_index_get, search_gaps
@@ -69,23 +70,12 @@ class Command(BaseCommand):
         self.stdout.write(f"{result.created} created, {result.updated} updated")
 
     def _eval(self, path: Path) -> None:
-        rows = _jsonl(path)
+        rows = eval_rows(_jsonl(path), where=str(path))
         ids = dict(Article.objects.values_list("external_id", "pk"))
-        problems = {
-            f"line {n}": ["needs query and expected_id"]
-            for n, row in enumerate(rows, start=1)
-            if not row.get("query") or "expected_id" not in row
-        }
-        if problems:
-            raise ValidationFailed(f"{path} is not valid.", details=problems)
-        unknown = sorted({str(r["expected_id"]) for r in rows} - set(ids))
+        unknown = sorted({r.expected_id for r in rows} - set(ids))
         if unknown:
             self.stderr.write(f"{len(unknown)} expected ids are not imported: {unknown[:5]}")
-        cases = [
-            EvalCase(str(r["query"]), ids[str(r["expected_id"])])
-            for r in rows
-            if str(r["expected_id"]) in ids
-        ]
+        cases = [EvalCase(r.query, ids[r.expected_id]) for r in rows if r.expected_id in ids]
         index = knowledge_index_get()
         if len(index.modes) == 1:
             self.stdout.write("embedding model unavailable: BM25 only")

@@ -1,4 +1,5 @@
-"""`townhall rules test|check|eval`: run rule test cases, validate rule files, evaluate one."""
+"""`townhall rules test|check|eval|schema`: run rule test cases, validate rule files, evaluate
+one, write the rule files' JSON Schema."""
 
 from __future__ import annotations
 
@@ -22,12 +23,14 @@ from townhall.rules.library import (
     rules_files,
 )
 from townhall.rules.selectors import programme_get
+from townhall.rules.spec import SCHEMA_FILE, rules_json_schema_text
 
 
 class Command(BaseCommand):
     help = (
         "Eligibility and permit rules. Sub-commands: test [FILE...] runs the YAML test cases; "
-        "check FILE... validates rule files; eval ID --input key=value evaluates a programme."
+        "check FILE... validates rule files; eval ID --input key=value evaluates a programme; "
+        "schema [--check] writes the JSON Schema of rule files for editors."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -47,6 +50,11 @@ class Command(BaseCommand):
         )
         run.add_argument("--date", help="Evaluate on this date (YYYY-MM-DD); default today.")
         run.add_argument("--language", default="en", help="en or es (default en).")
+        schema = sub.add_parser("schema", help="Write the rule files' JSON Schema for editors.")
+        schema.add_argument("--output", type=Path, default=SCHEMA_FILE, help="Where to write it.")
+        schema.add_argument(
+            "--check", action="store_true", help="Only fail if the file is not up to date."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -54,6 +62,8 @@ class Command(BaseCommand):
                 self._test([Path(f) for f in options["files"]])
             elif options["action"] == "check":
                 self._check([Path(f) for f in options["files"]])
+            elif options["action"] == "schema":
+                self._schema(options["output"], check=options["check"])
             else:
                 self._eval(options)
         except OSError as error:
@@ -103,6 +113,17 @@ class Command(BaseCommand):
                 self.stdout.write(f"OK {path}: {rule.id}")
         if bad:
             raise CommandError(f"{bad} invalid rule file(s).")
+
+    def _schema(self, output: Path, *, check: bool) -> None:
+        text = rules_json_schema_text()
+        if check:
+            if not output.exists() or output.read_text(encoding="utf-8") != text:
+                raise CommandError(f"{output} is out of date: run `townhall rules schema`.")
+            self.stdout.write(f"OK {output}")
+            return
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        self.stdout.write(f"Wrote {output}")
 
     def _eval(self, options: dict[str, Any]) -> None:
         programme = programme_get(rule_id=options["rule_id"])
