@@ -463,20 +463,22 @@ def test_the_case_page_shows_where_on_a_map(
 def test_a_caseworker_triages_a_case_and_settles_a_suggested_duplicate(
     live_server: Any, page: Any, staff: dict[str, Any], pothole: Any, settings: Any
 ) -> None:
-    from townhall.intake.messages import Message, Place, Sender
+    from townhall.intake.messages import IncomingMessage, Location, Sender
     from townhall.intake.services import intake_accept
 
     settings.TOWNHALL_INTAKE_FALLBACK_SERVICE = "pothole"
     unsure = intake_accept(
-        Message(channel="social", sender=Sender(handle="x:@jo"), text="Cold radiators since Friday")
+        IncomingMessage(
+            channel="social", sender=Sender(handle="x:@jo"), text="Cold radiators since Friday"
+        )
     ).case
 
     def near(text: str, lat: float, email: str) -> Any:
-        message = Message(
+        message = IncomingMessage(
             channel="social",
             sender=Sender(email=email),
             text=text,
-            place=Place(lat=lat, long=-71.09),
+            place=Location(lat=lat, long=-71.09),
             service_code="pothole",
         )
         return intake_accept(message).case

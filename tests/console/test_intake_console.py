@@ -9,7 +9,7 @@ import pytest
 from tests.console.conftest import signed_in
 from townhall.cases.lifecycle import CaseStatus
 from townhall.cases.models import CaseEvent, CaseEventKind
-from townhall.intake.messages import Message, Place, Sender
+from townhall.intake.messages import IncomingMessage, Location, Sender
 from townhall.intake.models import DuplicateSuggestion, ReviewStatus, TriageReview
 from townhall.intake.selectors import duplicate_suggestions_open
 from townhall.intake.services import intake_accept
@@ -22,7 +22,7 @@ def unsure(staff: dict[str, Any], settings: Any) -> Any:
     """A partner's message no classifier could place: filed under the fallback, for triage."""
     settings.TOWNHALL_INTAKE_FALLBACK_SERVICE = "pothole"
     result = intake_accept(
-        Message(
+        IncomingMessage(
             channel="social",
             sender=Sender(handle="x:@jo"),
             text="The radiators in my flat have been cold since Friday",
@@ -84,11 +84,11 @@ def test_another_department_cannot_triage_a_case_it_cannot_see(
 
 def _near(text: str, lat: float, email: str) -> Any:
     result = intake_accept(
-        Message(
+        IncomingMessage(
             channel="social",
             sender=Sender(email=email),
             text=text,
-            place=Place(lat=lat, long=-71.09),
+            place=Location(lat=lat, long=-71.09),
             service_code="pothole",
         )
     )

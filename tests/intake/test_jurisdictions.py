@@ -16,7 +16,7 @@ from tests.conftest import SMALL_TOWN
 from townhall.cases.models import Case
 from townhall.catalog.services import catalog_import
 from townhall.intake import services as intake_services
-from townhall.intake.messages import Message, Sender
+from townhall.intake.messages import IncomingMessage, Sender
 from townhall.intake.models import InboundMessage, Outcome, WebhookSource
 from townhall.intake.services import intake_accept, intake_process_pending
 from townhall.notify.channels.webhook import webhook_signature
@@ -45,9 +45,9 @@ def post_json(client: Client, source: WebhookSource, payload: Any) -> Any:
     )
 
 
-def report(**kwargs: Any) -> Message:
+def report(**kwargs: Any) -> IncomingMessage:
     kwargs.setdefault("service_code", "pothole")
-    return Message(
+    return IncomingMessage(
         channel="social",
         sender=Sender(handle="social:ann", name="Ann"),
         text="A deep pothole outside number 12 on Main Street",

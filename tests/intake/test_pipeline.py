@@ -18,7 +18,7 @@ from townhall.cases.lifecycle import CaseStatus
 from townhall.cases.models import Case, CaseEvent, CaseFollower, CasePhoto
 from townhall.cases.services import case_acknowledge, case_transition
 from townhall.intake import services as intake_services
-from townhall.intake.messages import Dedupe, Message, Place, Sender
+from townhall.intake.messages import Dedupe, IncomingMessage, Location, Sender
 from townhall.intake.models import (
     DuplicateSuggestion,
     InboundAttachment,
@@ -344,12 +344,12 @@ def test_bad_partner_requests_get_clear_errors(client: Client, partner: WebhookS
 # --- duplicates -------------------------------------------------------------------------
 
 
-def located(text: str, lat: float, long: float, **kw: Any) -> Message:
-    return Message(
+def located(text: str, lat: float, long: float, **kw: Any) -> IncomingMessage:
+    return IncomingMessage(
         channel="social",
         sender=Sender(email=kw.pop("email", "a@example.org")),
         text=text,
-        place=Place(lat=lat, long=long),
+        place=Location(lat=lat, long=long),
         service_code="pothole",
         **kw,
     )
@@ -396,11 +396,11 @@ def test_where_the_resident_saw_nearby_reports_duplicates_are_only_suggested(
     first = intake_submit(located("Deep pothole outside the library", 42.36, -71.09))
     with django_capture_on_commit_callbacks(execute=True):
         again = intake_submit(
-            Message(
+            IncomingMessage(
                 channel="web",
                 sender=Sender(email="b@example.org"),
                 text="Deep pothole outside the library",
-                place=Place(lat=42.36, long=-71.09),
+                place=Location(lat=42.36, long=-71.09),
                 service_code="pothole",
                 answers={"size": "large"},
                 dedupe=Dedupe.SUGGEST,
@@ -524,7 +524,7 @@ def test_a_clear_message_is_routed_by_the_classifier_and_an_unclear_one_waits(
 
     settings.TOWNHALL_TRIAGE_THRESHOLD = 0.6
     clear = intake_accept(
-        Message(
+        IncomingMessage(
             channel="sms",
             sender=Sender(phone="+16175550101"),
             text="No heat and no hot water at 4 Oak St, boiler broken",
@@ -539,7 +539,7 @@ def test_a_clear_message_is_routed_by_the_classifier_and_an_unclear_one_waits(
     # Nothing the classifier knows: filed under its best guess, with a review to do.
     settings.TOWNHALL_TRIAGE_THRESHOLD = 0.99
     unclear = intake_accept(
-        Message(
+        IncomingMessage(
             channel="sms",
             sender=Sender(phone="+16175550102"),
             text="Please call me back about the thing on Tuesday",

@@ -25,7 +25,7 @@ from townhall.intake.channels import (
 )
 from townhall.intake.email_in import email_parse
 from townhall.intake.imap import mailbox_poll
-from townhall.intake.messages import Dedupe, Message, Place, Sender
+from townhall.intake.messages import Dedupe, IncomingMessage, Location, Sender
 from townhall.intake.models import InboundMessage, Outcome, WebhookSource
 from townhall.intake.services import intake_accept, intake_submit
 from townhall.notify.channels.webhook import webhook_signature
@@ -233,7 +233,7 @@ def test_the_imap_poller_takes_every_message_whatever_it_is(
     raw=anything,
 )
 def test_any_message_through_the_asynchronous_pipeline_is_kept(inbound: Any, **fields: str) -> None:
-    message = Message(
+    message = IncomingMessage(
         channel="social",
         sender=Sender(
             email=fields["email"],
@@ -243,7 +243,7 @@ def test_any_message_through_the_asynchronous_pipeline_is_kept(inbound: Any, **f
         ),
         text=fields["text"],
         subject=fields["subject"],
-        place=Place(address=fields["address"]),
+        place=Location(address=fields["address"]),
         thread_hint=fields["thread"],
         external_id=fields["external"],
         source="fuzz",
@@ -263,11 +263,11 @@ def test_a_waiting_channel_opens_a_case_or_refuses_with_nothing_written(
     from townhall.cases.models import Case
 
     before = Case.objects.count()
-    message = Message(
+    message = IncomingMessage(
         channel="phone",
         sender=Sender(email=email, phone=phone, name=name),
         text=text,
-        place=Place(lat=42.36, long=-71.09),
+        place=Location(lat=42.36, long=-71.09),
         service=pothole,
         answers={"size": answer},
         dedupe=Dedupe.SUGGEST,

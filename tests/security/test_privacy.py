@@ -46,7 +46,7 @@ from townhall.catalog.models import Department
 from townhall.catalog.services import department_member_add
 from townhall.core.models import SecurityEvent
 from townhall.core.security import SecurityEventKind
-from townhall.intake.messages import Attachment, Message, Place, Sender
+from townhall.intake.messages import Attachment, IncomingMessage, Location, Sender
 from townhall.intake.models import InboundAttachment, InboundMessage, RetentionPolicy
 from townhall.intake.privacy import resident_erase, resident_export
 from townhall.intake.retention import STAGED_FOLDER, retention_policy, retention_purge
@@ -96,7 +96,7 @@ def report(person: dict[str, Any], *, n: int = 1, lat: float = 42.36, **kw: Any)
     citizen = None
     for i in range(n):
         result = intake_accept(
-            Message(
+            IncomingMessage(
                 channel="email",
                 sender=Sender(email=person["email"], phone=person["phone"], name=person["name"]),
                 subject=f"Report {i}",
@@ -104,7 +104,7 @@ def report(person: dict[str, Any], *, n: int = 1, lat: float = 42.36, **kw: Any)
                 raw=f"From: {person['name']} <{person['email']}>\n\n{person['text']}",
                 attachments=(Attachment("notes.txt", "text/plain", person["attachment"]),),
                 photos=(photo_clean(jpeg((10 * i % 255, 60, 40)), filename="p.jpg"),),
-                place=Place(lat=lat + i * 0.05, long=-71.09, address=person["address"]),
+                place=Location(lat=lat + i * 0.05, long=-71.09, address=person["address"]),
                 service_code="pothole",
                 answers={"size": "large"},
                 external_id=f"<{person['email']}-{i}@mail>",
@@ -191,11 +191,11 @@ def test_a_neighbours_report_joined_to_the_case_is_not_in_the_export(town: Any) 
     rosa = report(ROSA)
     case = Case.objects.get(reporter=rosa)
     joined = intake_accept(
-        Message(
+        IncomingMessage(
             channel="email",
             sender=Sender(email=BOB["email"], name=BOB["name"]),
             text=f"{ROSA['text']}, signed {BOB['name']}",
-            place=Place(lat=42.36, long=-71.09),
+            place=Location(lat=42.36, long=-71.09),
             service_code="pothole",
         )
     )
@@ -279,7 +279,7 @@ def test_console_export_only_for_staff_who_may_see_all_of_the_residents_cases(
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     # Once Rosa also has a housing case, Public Works would see a case it may not: refused.
     intake_accept(
-        Message(
+        IncomingMessage(
             channel="email",
             sender=Sender(email=ROSA["email"]),
             text="No heat in the flat since Monday",

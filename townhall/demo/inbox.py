@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from townhall.intake.messages import Message, Place, Sender
+from townhall.intake.messages import IncomingMessage, Location, Sender
 from townhall.intake.models import ReviewStatus, TriageReview
 from townhall.intake.services import intake_accept
 from townhall.people.models import Channel
@@ -39,7 +39,7 @@ def demo_triage_seed(
     ):
         place = rng.choice(places)
         intake_accept(
-            Message(
+            IncomingMessage(
                 channel=channel,
                 sender=Sender(
                     email=person["email"] if channel == Channel.EMAIL else "",
@@ -48,7 +48,7 @@ def demo_triage_seed(
                 ),
                 subject=subject,
                 text=text,
-                place=Place(
+                place=Location(
                     lat=float(place["lat"]), long=float(place["long"]), address=place["address"]
                 ),
             )

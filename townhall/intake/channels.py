@@ -24,7 +24,7 @@ from townhall.intake.email_in import (
     reference_find,
     reply_address_parse,
 )
-from townhall.intake.messages import Attachment, Message, Place, Sender
+from townhall.intake.messages import Attachment, IncomingMessage, Location, Sender
 from townhall.intake.models import Outcome, WebhookSource
 from townhall.intake.services import IntakeResult, intake_accept
 from townhall.notify.channels.webhook import webhook_verify
@@ -38,7 +38,7 @@ TEXT_MAX = 10_000
 # --- e-mail --------------------------------------------------------------------------
 
 
-def email_message(raw: bytes, *, source: str = "webhook") -> Message:
+def email_message(raw: bytes, *, source: str = "webhook") -> IncomingMessage:
     """The Message for a raw RFC 5322 e-mail. Raise EmailTooLarge above the size limit."""
     own = [d for d in (settings.TOWNHALL_INBOUND_EMAIL_DOMAIN,) if d]
     parsed = email_parse(raw, max_bytes=settings.TOWNHALL_INBOUND_EMAIL_MAX_BYTES, own_domains=own)
@@ -56,7 +56,7 @@ def email_message(raw: bytes, *, source: str = "webhook") -> Message:
     signed = bool(hint)
     if not hint:
         hint = reference_find(parsed.subject, prefix=prefix) or ""
-    return Message(
+    return IncomingMessage(
         channel=Channel.EMAIL,
         sender=Sender(
             email=parsed.from_address, name=parsed.from_name, language=parsed.language_hint
@@ -127,7 +127,7 @@ def intake_sms_receive(
     case; other texts continue the sender's conversation or open a case.
     """
     prefix = settings.TOWNHALL_REFERENCE_PREFIX
-    message = Message(
+    message = IncomingMessage(
         channel=Channel.SMS,
         sender=Sender(phone=from_number),
         text=body.strip()[:TEXT_MAX],
@@ -187,7 +187,7 @@ def _float_or_none(value: Any, name: str, errors: dict[str, list[str]]) -> float
     return number
 
 
-def webhook_message(source: WebhookSource, payload: Any, *, raw: str) -> Message:
+def webhook_message(source: WebhookSource, payload: Any, *, raw: str) -> IncomingMessage:
     """The Message for a partner's JSON payload; raise ValidationFailed listing every
     problem (the partner gets them back as a JSON error list).
 
@@ -234,7 +234,7 @@ def webhook_message(source: WebhookSource, payload: Any, *, raw: str) -> Message
     handle = clean["sender.handle"]
     if handle and ":" not in handle:
         handle = f"{source.slug}:{handle}"  # handles are only unique per network
-    return Message(
+    return IncomingMessage(
         channel=source.channel,
         sender=Sender(
             email=clean["sender.email"],
@@ -244,7 +244,7 @@ def webhook_message(source: WebhookSource, payload: Any, *, raw: str) -> Message
         ),
         text=clean["text"],
         subject=clean["subject"],
-        place=Place(lat=lat, long=long, address=clean["location.address"]),
+        place=Location(lat=lat, long=long, address=clean["location.address"]),
         thread_hint=clean["thread"],
         external_id=f"{source.slug}:{clean['id']}" if clean["id"] else "",
         service_code=clean["service_code"],

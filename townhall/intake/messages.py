@@ -1,4 +1,10 @@
-"""The one shape every channel adapter turns what arrives into."""
+"""The one shape every channel adapter turns what arrives into.
+
+`IncomingMessage` is what a channel hands to intake (kept as an `InboundMessage` row);
+`Location` is where a report says the problem is: a point and/or an address as given.
+Neither is the gazetteer's `places.Place` (an address the council knows) nor
+`notify.channels.OutgoingMessage` (what we send).
+"""
 
 from __future__ import annotations
 
@@ -40,7 +46,9 @@ class Sender:
 
 
 @dataclass(frozen=True)
-class Place:
+class Location:
+    """Where a report says the problem is (`address_id`: the gazetteer's id, when chosen)."""
+
     lat: float | None = None
     long: float | None = None
     address: str = ""
@@ -60,7 +68,7 @@ class Attachment:
 
 
 @dataclass(frozen=True)
-class Message:
+class IncomingMessage:
     """A normalised message from any channel.
 
     `thread_hint` is a case reference the channel found (in a subject, a signed reply
@@ -76,7 +84,7 @@ class Message:
     subject: str = ""
     attachments: tuple[Attachment, ...] = ()
     photos: tuple[CleanPhoto, ...] = ()
-    place: Place = Place()
+    place: Location = Location()
     thread_hint: str = ""
     # The hint came from the case's signed reply address (only the people we wrote to
     # have it), so the message may speak for the resident; a reference in a subject or a

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from townhall.intake.messages import Attachment, Message, Place, Sender
+from townhall.intake.messages import Attachment, IncomingMessage, Location, Sender
 
 # C0 controls but tab and newline (CR is folded into newline first), DEL, C1 controls.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -83,7 +83,7 @@ def _answer_clean(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def message_normalise(message: Message) -> Message:
+def message_normalise(message: IncomingMessage) -> IncomingMessage:
     """`message` with every text field cleaned as above; nothing else changes."""
     sender = message.sender
     place = message.place
@@ -107,7 +107,7 @@ def message_normalise(message: Message) -> Message:
             )
             for a in message.attachments
         ),
-        place=Place(
+        place=Location(
             lat=place.lat,
             long=place.long,
             address=line_clean(place.address),

@@ -36,7 +36,7 @@ from townhall.core import clock
 from townhall.core.db import KeyReservations
 from townhall.core.errors import ValidationFailed
 from townhall.intake.boundary import boundary_check
-from townhall.intake.messages import Attachment, Dedupe, Message, Place, Sender
+from townhall.intake.messages import Attachment, Dedupe, IncomingMessage, Location, Sender
 from townhall.intake.models import (
     InboundAttachment,
     InboundMessage,
@@ -103,7 +103,7 @@ _SHORT = re.compile(r"^\W*[^\W\d]*\W*(?:\s+[^\W\d]+\W*)?$")
 # --- entry points --------------------------------------------------------------------
 
 
-def intake_accept(message: Message) -> IntakeResult:
+def intake_accept(message: IncomingMessage) -> IntakeResult:
     """Keep `message` (committed), then process it; return what became of it.
 
     A redelivery of a message already received (same channel and provider id) returns
@@ -136,7 +136,7 @@ def intake_accept(message: Message) -> IntakeResult:
 
 
 def intake_submit(
-    message: Message, *, then: Callable[[IntakeResult], None] | None = None
+    message: IncomingMessage, *, then: Callable[[IntakeResult], None] | None = None
 ) -> IntakeResult:
     """Process `message` from a channel where a person waits, in one transaction.
 
@@ -199,7 +199,7 @@ def intake_process_pending(*, older_than: timedelta = timedelta(minutes=2)) -> i
 # --- the steps -----------------------------------------------------------------------
 
 
-def _earlier_delivery(message: Message) -> InboundMessage | None:
+def _earlier_delivery(message: IncomingMessage) -> InboundMessage | None:
     if not message.external_id:
         return None
     # No ORDER BY: the (channel, external_id) index answers it alone.
@@ -209,7 +209,7 @@ def _earlier_delivery(message: Message) -> InboundMessage | None:
     return next(iter(found), None)
 
 
-def _build(message: Message) -> InboundMessage:
+def _build(message: IncomingMessage) -> InboundMessage:
     place = message.place
     return InboundMessage(
         channel=message.channel,
@@ -234,7 +234,7 @@ def _build(message: Message) -> InboundMessage:
     )
 
 
-def _attachments_save(inbound: InboundMessage, message: Message) -> None:
+def _attachments_save(inbound: InboundMessage, message: IncomingMessage) -> None:
     for attachment in message.attachments:
         stored = InboundAttachment(
             message=inbound,
@@ -246,7 +246,7 @@ def _attachments_save(inbound: InboundMessage, message: Message) -> None:
         stored.file.save(attachment.filename or "attachment", ContentFile(attachment.data))
 
 
-def _store(message: Message) -> InboundMessage:
+def _store(message: IncomingMessage) -> InboundMessage:
     with transaction.atomic():
         inbound = _build(message)
         inbound.save(force_insert=True)
@@ -254,7 +254,7 @@ def _store(message: Message) -> InboundMessage:
     return inbound
 
 
-def _message_from_row(inbound: InboundMessage) -> Message:
+def _message_from_row(inbound: InboundMessage) -> IncomingMessage:
     attachments = []
     for stored in inbound.attachments.all():
         with stored.file.open("rb") as handle:
@@ -266,7 +266,7 @@ def _message_from_row(inbound: InboundMessage) -> Message:
                     inline=stored.inline,
                 )
             )
-    return Message(
+    return IncomingMessage(
         channel=inbound.channel,
         sender=Sender(
             email=inbound.sender_email,
@@ -277,7 +277,7 @@ def _message_from_row(inbound: InboundMessage) -> Message:
         text=inbound.text,
         subject=inbound.subject,
         attachments=tuple(attachments),
-        place=Place(lat=inbound.lat, long=inbound.long, address=inbound.address),
+        place=Location(lat=inbound.lat, long=inbound.long, address=inbound.address),
         thread_hint=inbound.thread_hint,
         thread_signed=inbound.thread_signed,
         service_code=inbound.service_code,
@@ -288,7 +288,7 @@ def _message_from_row(inbound: InboundMessage) -> Message:
     )
 
 
-def _process(inbound: InboundMessage, message: Message) -> IntakeResult:
+def _process(inbound: InboundMessage, message: IncomingMessage) -> IntakeResult:
     now = message.received_at or clock.now()
     if message.automatic:
         return _finish(inbound, Outcome.IGNORED, reason=message.automatic)
@@ -304,7 +304,7 @@ def _process(inbound: InboundMessage, message: Message) -> IntakeResult:
 
 
 def _process_known(
-    inbound: InboundMessage, message: Message, citizen: Citizen | None, now: datetime
+    inbound: InboundMessage, message: IncomingMessage, citizen: Citizen | None, now: datetime
 ) -> IntakeResult:
     photos = list(message.photos) + _photos_from(message.attachments)
     place = _place_with_photos(message.place, photos)
@@ -402,7 +402,7 @@ def _reason_of(exc: ValidationFailed) -> str:
     return (details or str(exc.message))[:300]
 
 
-def _flooding(inbound: InboundMessage, message: Message, now: datetime) -> bool:
+def _flooding(inbound: InboundMessage, message: IncomingMessage, now: datetime) -> bool:
     key = message.sender.key
     if not key:
         return False
@@ -417,7 +417,7 @@ def _flooding(inbound: InboundMessage, message: Message, now: datetime) -> bool:
     return recent >= limit
 
 
-def _identify(message: Message) -> Citizen | None:
+def _identify(message: IncomingMessage) -> Citizen | None:
     sender = message.sender
     if not sender.given:
         return None
@@ -452,12 +452,12 @@ def _photos_from(attachments: Sequence[Attachment]) -> list[CleanPhoto]:
     return photos
 
 
-def _place_with_photos(place: Place, photos: Sequence[CleanPhoto]) -> Place:
+def _place_with_photos(place: Location, photos: Sequence[CleanPhoto]) -> Location:
     if place.has_point:
         return place
     located = next((p for p in photos if p.lat is not None and p.long is not None), None)
     if located is None:
         return place
-    return Place(
+    return Location(
         lat=located.lat, long=located.long, address=place.address, address_id=place.address_id
     )

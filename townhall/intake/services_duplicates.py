@@ -26,7 +26,7 @@ from townhall.cases.services import (
 from townhall.catalog.models import ServiceType
 from townhall.core import clock
 from townhall.core.tasks import enqueue_once_on_commit
-from townhall.intake.messages import Message, Place
+from townhall.intake.messages import IncomingMessage, Location
 from townhall.intake.models import (
     DuplicateSuggestion,
     InboundMessage,
@@ -91,7 +91,7 @@ def _repeat_of(citizen: Citizen, service: ServiceType, text: str, now: datetime)
 
 
 def _duplicates(
-    service: ServiceType, place: Place, text: str, now: datetime
+    service: ServiceType, place: Location, text: str, now: datetime
 ) -> list[DuplicateCandidate]:
     """Open cases of the same service near `place`, ranked by distance and wording."""
     radius = service.duplicate_radius_m
@@ -181,7 +181,7 @@ def duplicate_suggestions_find(*, case_id: int) -> int:
     case = Case.objects.select_related("service_type").filter(pk=case_id).first()
     if case is None or case.status not in OPEN_STATUSES:
         return 0
-    place = Place(lat=case.lat, long=case.long)
+    place = Location(lat=case.lat, long=case.long)
     candidates = [
         c
         for c in _duplicates(case.service_type, place, case.description, case.opened_at)
@@ -192,7 +192,7 @@ def duplicate_suggestions_find(*, case_id: int) -> int:
 
 def _follow(
     inbound: InboundMessage,
-    message: Message,
+    message: IncomingMessage,
     best: DuplicateCandidate,
     citizen: Citizen | None,
     photos: Sequence[CleanPhoto],

@@ -15,7 +15,7 @@ from townhall.cases.services import (
 )
 from townhall.catalog.models import ServiceType
 from townhall.core import clock
-from townhall.intake.messages import Message
+from townhall.intake.messages import IncomingMessage
 from townhall.intake.models import (
     InboundMessage,
     ReviewStatus,
@@ -52,7 +52,7 @@ def _service_by_code(code: str, jurisdiction_id: int | None) -> ServiceType:
 
 
 def _service_for(
-    message: Message, inbound: InboundMessage
+    message: IncomingMessage, inbound: InboundMessage
 ) -> tuple[ServiceType, TriageReview | None]:
     """The service the resident chose, or the classifier's; a review if it was unsure."""
     if message.service is not None:

@@ -20,7 +20,7 @@ from townhall.cases.services import (
     case_transition,
 )
 from townhall.core.errors import ValidationFailed
-from townhall.intake.messages import Message
+from townhall.intake.messages import IncomingMessage
 from townhall.intake.models import (
     InboundMessage,
     Outcome,
@@ -46,7 +46,7 @@ def _case_by_reference(reference: str) -> Case | None:
     return case
 
 
-def _thread_case(message: Message, citizen: Citizen | None, now: datetime) -> Case | None:
+def _thread_case(message: IncomingMessage, citizen: Citizen | None, now: datetime) -> Case | None:
     """The case this message continues, if any: a reference it carries, or for a text
     message, the sender's case that is waiting for them or that they texted just now."""
     if message.thread_hint:
@@ -78,7 +78,7 @@ def _thread_case(message: Message, citizen: Citizen | None, now: datetime) -> Ca
     return last.case if last is not None else None
 
 
-def _report_contacts(case: Case, message: Message) -> None:
+def _report_contacts(case: Case, message: IncomingMessage) -> None:
     """Record the contacts given with the report that opened `case` (self-given for it),
     then make sure its acknowledgement goes only where it may."""
     sender = message.sender
@@ -94,7 +94,7 @@ def _report_contacts(case: Case, message: Message) -> None:
         notification_reporter_recheck(case=case)
 
 
-def _sender_point(message: Message) -> tuple[str, str] | None:
+def _sender_point(message: IncomingMessage) -> tuple[str, str] | None:
     sender = message.sender
     try:
         if sender.email:
@@ -110,7 +110,7 @@ def _sender_point(message: Message) -> tuple[str, str] | None:
     return None
 
 
-def _speaks_for_reporter(message: Message, case: Case) -> bool:
+def _speaks_for_reporter(message: IncomingMessage, case: Case) -> bool:
     """Whether `message` may write into `case` as its resident: it came to the case's
     signed reply address, or from one of the reporter's verified contacts, or from a
     contact given with that very report. A reference anyone can read on a letter or a
@@ -126,7 +126,7 @@ def _speaks_for_reporter(message: Message, case: Case) -> bool:
     )
 
 
-def _about_case(inbound: InboundMessage, message: Message, case: Case) -> IntakeResult:
+def _about_case(inbound: InboundMessage, message: IncomingMessage, case: Case) -> IntakeResult:
     """A message about `case` from someone not known as its resident: kept with the case
     for staff (its messages list and an internal note), without writing into it as the
     resident, changing its status or restarting its clock."""
@@ -163,7 +163,7 @@ def _only_reference(body: str, reference: str) -> bool:
 
 def _add_to_case(
     inbound: InboundMessage,
-    message: Message,
+    message: IncomingMessage,
     case: Case,
     citizen: Citizen | None,
     photos: Sequence[CleanPhoto],

@@ -25,11 +25,12 @@ from townhall.catalog.selectors import attribute_specs_for, service_type_get
 from townhall.core import clock
 from townhall.core.errors import ValidationFailed
 from townhall.intake.boundary import boundary_refusal
+from townhall.intake.messages import Location
 from townhall.places.selectors import place_nearest, place_search
 from townhall.portal.forms import AddressForm, ReportForm
 from townhall.portal.links import track_token
 from townhall.portal.selectors import missed_collection_refusal, place_get
-from townhall.portal.services import Location, report_submit
+from townhall.portal.services import report_submit
 from townhall.portal.staging import (
     StagedPhotoGone,
     owner_key,

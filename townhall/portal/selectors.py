@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from townhall.cases.models import Case, CasePhoto
 from townhall.catalog.models import ServiceType
-from townhall.intake.messages import Place as Location
+from townhall.intake.messages import Location
 from townhall.places.models import Place
 from townhall.places.selectors import place_by_property_id
 from townhall.waste.selectors import (

@@ -27,7 +27,7 @@ from townhall.catalog.models import ServiceType
 from townhall.core import clock
 from townhall.core.errors import ValidationFailed
 from townhall.core.security import SecurityEventKind, security_event
-from townhall.intake.messages import Dedupe, Message, Place, Sender
+from townhall.intake.messages import Dedupe, IncomingMessage, Location, Sender
 from townhall.intake.services import intake_submit
 from townhall.notify.services import follow_confirmation_queue
 from townhall.people.contacts import email_normalise
@@ -37,7 +37,6 @@ from townhall.people.services import citizen_email_prove, citizen_resolve
 from townhall.portal.selectors import missed_collection_refusal
 
 # Where a report is: a map point and/or an address, the intake pipeline's own shape.
-Location = Place
 
 
 def reporter_resolve(
@@ -99,7 +98,7 @@ def report_submit(
         default=str,
     ).decode()
     result = intake_submit(
-        Message(
+        IncomingMessage(
             channel=Channel.WEB,
             sender=Sender(email=email, phone=phone, name=name, language=language),
             text=description,

@@ -35,7 +35,7 @@ from townhall.console.views.common import errors_onto, require, staff_of, staff_
 from townhall.core.errors import ValidationFailed
 from townhall.core.security import SecurityEventKind, security_event
 from townhall.core.web import safe_next
-from townhall.intake.messages import Dedupe, Message, Place, Sender
+from townhall.intake.messages import Dedupe, IncomingMessage, Location, Sender
 from townhall.intake.services import intake_submit
 from townhall.people.contacts import email_normalise, phone_normalise
 from townhall.people.models import Channel
@@ -143,11 +143,11 @@ def _call_case_open(
 
     The agent has the caller's history in front of them, so duplicates are suggested."""
     result = intake_submit(
-        Message(
+        IncomingMessage(
             channel=Channel.PHONE,
             sender=Sender(email=data["email"], phone=data["phone"], name=data["name"]),
             text=data["description"],
-            place=Place(address=data["address"]),
+            place=Location(address=data["address"]),
             service=service,
             answers=answers,
             actor=staff_of(request),

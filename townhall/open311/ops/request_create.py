@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from townhall.catalog.models import Open311Type, ServiceType
 from townhall.catalog.selectors import service_type_get
 from townhall.core.errors import ValidationFailed
-from townhall.intake.messages import Dedupe, Message, Place, Sender
+from townhall.intake.messages import Dedupe, IncomingMessage, Location, Sender
 from townhall.intake.services import IntakeResult, intake_submit
 from townhall.open311.jurisdiction import jurisdiction_for
 from townhall.open311.keys import api_key_check
@@ -49,11 +49,11 @@ def request_create_view(request: HttpRequest, *, fmt: str) -> HttpResponse:
 
     try:
         result = intake_submit(
-            Message(
+            IncomingMessage(
                 channel=Channel.OPEN311,
                 sender=Sender(email=params.email, phone=params.phone, name=params.name),
                 text=params.description,
-                place=Place(
+                place=Location(
                     lat=params.lat,
                     long=params.long,
                     address=params.address_string,
