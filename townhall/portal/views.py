@@ -54,6 +54,7 @@ from townhall.catalog.selectors import attribute_specs_for, service_type_get, se
 from townhall.core.dates import long_date
 from townhall.core.errors import NotFound, ValidationFailed
 from townhall.core.security import SecurityEventKind, security_event
+from townhall.intake.selectors_finder import FinderAnswer, service_find
 from townhall.notify.services import opt_out_by_token
 from townhall.people.models import Channel
 from townhall.places.models import Place
@@ -204,22 +205,22 @@ def home_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def services_view(request: HttpRequest) -> HttpResponse:
     form = ServiceSearchForm(request.GET or None)
-    results: list[ServiceType] = []
+    answer = FinderAnswer(services=[], articles=[], scores={})
     status = 200
     if form.is_valid():
-        services = _services()
-        by_code = {s.code: s for s in services}
-        counts = _popularity()
-        found = finder.search(form.cleaned_data["q"], _finder_index(services), limit=10)
-        # Equal scores: the service more people use first.
-        found.sort(key=lambda f: (-f.score, -counts.get(by_code[f.code].pk, 0), f.code))
-        results = [by_code[f.code] for f in found if f.code in by_code]
+        answer = service_find(query=form.cleaned_data["q"], language=get_language(), limit=10)
     elif request.GET:
         status = 400
     return render(
         request,
         "portal/services.html",
-        {"search_form": form, "results": results, "searched": form.is_bound},
+        {
+            "search_form": form,
+            "results": answer.services,
+            "help_results": answer.articles,
+            "ask_service": answer.ask,
+            "searched": form.is_bound,
+        },
         status=status,
     )
 
