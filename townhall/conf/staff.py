@@ -11,7 +11,8 @@ class StaffSignInSettings(NamedTuple):
     # Who must sign in with a code from an authenticator app (or a backup code) as well as
     # a password: "admins" (council administrators and superusers), "all" staff, or
     # "none". Production defaults to "admins"; development and tests to "none".
-    require_2fa: str  # TOWNHALL_STAFF_REQUIRE_2FA
+    # (typed with bool: a test or an older configuration may still set True or False)
+    require_2fa: str | bool  # TOWNHALL_STAFF_REQUIRE_2FA
     # Does a sign-in through the council's single sign-on count as the second step? Off:
     # staff who have an authenticator give its code after single sign-on too.
     sso_skips_second_step: bool  # TOWNHALL_SSO_SKIPS_SECOND_STEP

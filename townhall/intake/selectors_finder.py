@@ -10,7 +10,8 @@ Three readings of the words, each already shipped, are combined per service:
 * the catalogue word matcher (`catalog.finder`: names, keywords and translations, everyday
   synonyms, spelling slips), squashed to [0, 1).
 
-score = 0.4 x triage + 0.4 x embeddings + 0.2 x words. A service fits from FIT_SCORE; the
+score = 0.4 x triage + 0.4 x embeddings + 0.2 x words (words alone for a reader in a
+language other than English, see `service_scores`). A service fits from FIT_SCORE; the
 finder lists the services that fit, best first. When none fits (words about something the
 council does not take reports on, such as council tax), it returns the best help articles
 instead (`knowledge` search in the reader's language) and the portal points to asking a
@@ -35,7 +36,8 @@ from townhall.catalog.i18n import language_words
 from townhall.catalog.models import ServiceType
 from townhall.catalog.selectors import service_type_list
 from townhall.intake.selectors_triage import triage_classifier_active
-from townhall.knowledge.embeddings import Vectors, embedder_get, texts_encode
+from townhall.knowledge.analysis import language_base
+from townhall.knowledge.embeddings import MODEL_LANGUAGES, Vectors, embedder_get, texts_encode
 from townhall.knowledge.models import Article
 from townhall.knowledge.selectors import article_search, gap_threshold
 
@@ -145,19 +147,22 @@ def _words(query: str, catalogue: _Catalogue) -> np.ndarray[Any, np.dtype[np.flo
     return np.asarray(raw / (raw + WORDS_SQUASH))
 
 
-def service_scores(*, query: str) -> dict[str, float]:
+def service_scores(*, query: str, language: str | None = None) -> dict[str, float]:
     """The combined score of every active service for `query` (0 to 1), by service code.
 
     A reading that is not available (no triage model trained yet, embeddings off or
     missing) is left out and the others' weights scaled up to sum to 1, so the catalogue
-    words alone still find "graffiti"."""
+    words alone still find "graffiti". A reader whose language the embedding model does not
+    read (MODEL_LANGUAGES; Spanish) is matched on the catalogue's words alone, which hold
+    every translation: the classifier and the embeddings learnt English."""
     catalogue = _catalogue()
     codes = [s.code for s in catalogue.services]
     if not codes or not query.strip():
         return {}
+    models = language_base(language) in MODEL_LANGUAGES if language else True
     readings = {
-        "triage": _triage(query, codes),
-        "embeddings": _embeddings(query, catalogue),
+        "triage": _triage(query, codes) if models else None,
+        "embeddings": _embeddings(query, catalogue) if models else None,
         "words": _words(query, catalogue),
     }
     present = {name: r for name, r in readings.items() if r is not None}
@@ -174,7 +179,7 @@ def service_find(*, query: str, language: str | None = None, limit: int = 10) ->
     that answer the words well. With no service, `ask` is the general enquiry service
     (TOWNHALL_INTAKE_FALLBACK_SERVICE) when it is active."""
     catalogue = _catalogue()
-    scores = service_scores(query=query)
+    scores = service_scores(query=query, language=language)
     by_code = {s.code: s for s in catalogue.services}
     ranked = sorted(
         (code for code, score in scores.items() if score >= FIT_SCORE),
