@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 SOURCES := townhall tests bench
 
-.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit clean
+.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -91,6 +91,9 @@ bench-triage: install-test ## the triage classifier against TF-IDF + logistic re
 
 bench-ratelimit: install-test ## the rate limiter's cost per request on Redis against the same request without it (BENCH_REDIS_URL; default db 14)
 	$(BIN)/python bench/ratelimit.py
+
+bench-inbound-mail: install-test ## reply strippers and HTML-to-text converters against Townhall's own on the test corpus (candidates: BENCH_INBOUND_PATH)
+	$(BIN)/python bench/inbound_mail.py
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

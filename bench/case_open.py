@@ -25,6 +25,8 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/townhall_bench"
 
 
 def parse_args() -> argparse.Namespace:
+    from smoke import add_smoke, apply_smoke  # bench/smoke.py (the script's own folder)
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -36,7 +38,10 @@ def parse_args() -> argparse.Namespace:
         "--cases", type=int, default=3000, help="cases to open per side (default 3000)"
     )
     parser.add_argument("--rounds", type=int, default=6, help="alternating rounds (default 6)")
-    return parser.parse_args()
+    add_smoke(parser)
+    args = parser.parse_args()
+    apply_smoke(args, DEFAULT_URL, existing=300, cases=20, rounds=1)
+    return args
 
 
 def ensure_database(url: str) -> None:
@@ -94,10 +99,12 @@ def seed(existing: int) -> None:
                     WITH s AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[]) WITH ORDINALITY
                                AS t(service_id, department_id, k)),
                     new AS (
-                      INSERT INTO cases_case (service_type_id, description, answers, lat, long, address,
-                        address_id, channel, priority, department_id, status, opened_at, updated_at)
-                      SELECT s.service_id, 'seeded case ' || g, '{}'::jsonb, 42.36 + random() / 50,
-                        -71.09 + random() / 50, '', '', 'web', 'normal', s.department_id, 'closed',
+                      INSERT INTO cases_case (service_type_id, description, public_description,
+                        public_summary, track_key, answers, lat, long, address, address_id, media_url,
+                        channel, priority, department_id, status, opened_at, updated_at)
+                      SELECT s.service_id, 'seeded case ' || g, 'seeded case ' || g, '', '',
+                        '{}'::jsonb, 42.36 + random() / 50, -71.09 + random() / 50, '', '', '', 'web',
+                        'normal', s.department_id, 'closed',
                         now() - random() * interval '730 days', now()
                       FROM generate_series(1, %s) AS g
                       JOIN s ON s.k = 1 + (g %% %s)
@@ -170,9 +177,11 @@ def main() -> int:
             for i in range(per_round):
                 t0 = time.perf_counter()
                 cur.execute(
-                    "INSERT INTO cases_case (service_type_id, description, answers, lat, long, address,"
-                    " address_id, channel, priority, department_id, status, opened_at, updated_at)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, '', 'web', 'normal', %s, 'new', now(), now())"
+                    "INSERT INTO cases_case (service_type_id, description, public_description,"
+                    " public_summary, track_key, answers, lat, long, address, address_id, media_url,"
+                    " channel, priority, department_id, status, opened_at, updated_at)"
+                    " VALUES (%s, %s, '', '', '', %s, %s, %s, %s, '', '', 'web', 'normal', %s, 'new',"
+                    " now(), now())"
                     " RETURNING id",
                     [
                         service.pk,

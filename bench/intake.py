@@ -42,6 +42,8 @@ SECRET = "bench-inbound-secret"  # noqa: S105 - a bench-only shared secret
 
 
 def parse_args() -> argparse.Namespace:
+    from smoke import add_smoke, apply_smoke  # bench/smoke.py (the script's own folder)
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -49,7 +51,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--existing", type=int, default=1_000_000, help="cases already stored")
     parser.add_argument("--messages", type=int, default=300, help="timed messages per variant")
-    return parser.parse_args()
+    add_smoke(parser)
+    args = parser.parse_args()
+    apply_smoke(args, DEFAULT_URL, existing=500, messages=10)
+    return args
 
 
 def setup(args: argparse.Namespace) -> None:

@@ -35,14 +35,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "townhall.settings")
 
 
 def parse_args() -> argparse.Namespace:
+    from smoke import add_smoke, apply_smoke  # bench/smoke.py (the script's own folder)
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    data = Path("/work/shared/data")
+    data = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
     parser.add_argument("--deepset", type=Path, default=data / "faq_deepset_covid_official")
     parser.add_argument("--jhu", type=Path, default=data / "faq_jhu_covid_official_sources")
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads")
-    return parser.parse_args()
+    add_smoke(parser)
+    args = parser.parse_args()
+    apply_smoke(args, articles=300, queries=20)
+    return args
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -88,6 +93,8 @@ def main() -> None:
     ]
     number = {a["id"]: n for n, a in enumerate(articles)}
     cases = [EvalCase(q["query"], number[q["expected_id"]]) for q in queries]
+    if args.smoke:  # a few questions and no search over fusion weights: it runs
+        cases = cases[: args.queries]
     index = HybridIndex(docs, embedder)
     reports = [ranking_evaluate(index=index, cases=cases, mode=m) for m in reversed(index.modes)]
     ids = list(range(len(articles)))
@@ -109,7 +116,7 @@ def main() -> None:
         f"hybrid - embeddings = {hybrid.mrr_at_10 - dense.mrr_at_10:+.3f}"
     )
     print("\nfusion candidates (MRR@10 hybrid):")
-    for weights in [
+    candidates = [
         FusionWeights(sparse=0.0),
         FusionWeights(sparse=0.1),
         FusionWeights(sparse=0.3),
@@ -117,7 +124,8 @@ def main() -> None:
         FusionWeights(sparse=1.0),
         FusionWeights(title_dense=1.0),
         FusionWeights(title_dense=0.5),
-    ]:
+    ]
+    for weights in candidates[:1] if args.smoke else candidates:
         candidate = HybridIndex(docs, embedder, weights)
         result = ranking_evaluate(index=candidate, cases=cases, mode=SearchMode.HYBRID)
         print(f"  {weights}: {result.mrr_at_10:.3f}")

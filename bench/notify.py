@@ -27,6 +27,8 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/townhall_bench"
 
 
 def parse_args() -> argparse.Namespace:
+    from smoke import add_smoke, apply_smoke  # bench/smoke.py (the script's own folder)
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -34,7 +36,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-delivery", action="store_true")
-    return parser.parse_args()
+    add_smoke(parser)
+    args = parser.parse_args()
+    apply_smoke(args, DEFAULT_URL, subscribers=300)
+    return args
 
 
 def main() -> int:
@@ -51,6 +56,7 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+    from psycopg.types.json import Json
     from rich.progress import Progress
 
     from townhall.notify.alerts import alert_fan_out, alert_publish
@@ -88,31 +94,22 @@ def main() -> int:
     queued = alert_fan_out(alert_id=alert.pk)
     fan_out_s = time.perf_counter() - t0
     # The ceiling: the same rows, raw multi-row INSERTs of 5,000 through the same connection.
-    rows = list(
-        Notification.objects.values_list(
-            "kind",
-            "channel",
-            "language",
-            "citizen_id",
-            "to",
-            "subject",
-            "body",
-            "status",
-            "attempts",
-            "next_attempt_at",
-            "created_at",
-            "key",
-        )
-    )
-    columns = 'kind, channel, language, citizen_id, "to", subject, body, status, attempts, next_attempt_at, created_at, key, last_error, provider_message_id'
+    # Every stored column (so a new field cannot break the reference), keys made unique.
+    fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
+    rows = list(Notification.objects.values_list(*(f.attname for f in fields)))
+    key_at = [f.attname for f in fields].index("key")
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
     t0 = time.perf_counter()
     with connection.cursor() as cur:
         for i in range(0, len(rows), 5000):
             chunk = rows[i : i + 5000]
-            values = ", ".join(
-                ["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', '')"] * len(chunk)
-            )
-            params = [v for r in chunk for v in (*r[:-1], "raw:" + r[-1])]
+            values = ", ".join([placeholder] * len(chunk))
+            params = [
+                "raw:" + v if j == key_at else (Json(v) if isinstance(v, dict | list) else v)
+                for r in chunk
+                for j, v in enumerate(r)
+            ]
             cur.execute(f"INSERT INTO notify_notification ({columns}) VALUES {values}", params)
     raw_s = time.perf_counter() - t0
     with connection.cursor() as cur:

@@ -17,6 +17,7 @@ loopback (wrk, from Debian's package; `apt-get install wrk`):
 Prints throughput, latency percentiles and the servers' peak memory (VmHWM of workers).
 
     python bench/open311.py --help
+    python bench/open311.py --smoke     # a few hundred cases, one second a run: it runs
 """
 
 from __future__ import annotations
@@ -102,7 +103,19 @@ def parse_args() -> argparse.Namespace:
         help="helpdesk list requests, one after another (default 3: each takes minutes at 1M)",
     )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
-    return parser.parse_args()
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="500 cases in a database of its own, 1 s runs at 1 and 4 clients, no helpdesk: "
+        "checks the bench still runs (make test)",
+    )
+    args = parser.parse_args()
+    if args.smoke:
+        if args.database_url == DEFAULT_URL:
+            args.database_url = DEFAULT_URL + "_smoke"
+        args.existing, args.duration, args.rounds = min(args.existing, 500), 1, 1
+        args.concurrency, args.no_helpdesk = "1,4", True
+    return args
 
 
 # --- the Townhall side ----------------------------------------------------------------------
@@ -160,10 +173,11 @@ def seed(existing: int) -> None:
                     WITH s AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[]) WITH ORDINALITY
                                AS t(service_id, department_id, k)),
                     new AS (
-                      INSERT INTO cases_case (service_type_id, description, answers, lat, long, address,
-                        address_id, media_url, channel, priority, department_id, status, opened_at,
-                        updated_at)
-                      SELECT s.service_id, 'seeded case ' || g, '{}'::jsonb, 42.33 + random() / 20,
+                      INSERT INTO cases_case (service_type_id, description, public_description,
+                        public_summary, track_key, answers, lat, long, address, address_id,
+                        media_url, channel, priority, department_id, status, opened_at, updated_at)
+                      SELECT s.service_id, 'seeded case ' || g, 'seeded case ' || g, '', '',
+                        '{}'::jsonb, 42.33 + random() / 20,
                         -71.12 + random() / 20, g || ' Main Street', '', '', 'web', 'normal',
                         s.department_id,
                         CASE WHEN g %% 20 < 3 THEN (ARRAY['new','acknowledged','in_progress'])[1 + g %% 3]

@@ -37,13 +37,18 @@ SHORT = {"Street": "St", "Road": "Rd", "Avenue": "Ave", "Lane": "Ln", "Drive": "
 
 
 def parse_args() -> argparse.Namespace:
+    from smoke import add_smoke, apply_smoke  # bench/smoke.py (the script's own folder)
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--database-url", default=os.environ.get("BENCH_PLACES_URL", DEFAULT_URL))
     parser.add_argument("--places", type=int, default=100_000, help="addresses (default 100,000)")
     parser.add_argument("--queries", type=int, default=300, help="searches (default 300)")
-    return parser.parse_args()
+    add_smoke(parser)
+    args = parser.parse_args()
+    apply_smoke(args, DEFAULT_URL, places=500, queries=10)
+    return args
 
 
 def percentiles(samples: list[float]) -> str:

@@ -39,6 +39,8 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/townhall_bench_open311"
 
 
 def parse_args() -> argparse.Namespace:
+    from smoke import add_smoke, apply_smoke  # bench/smoke.py (the script's own folder)
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -47,7 +49,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--existing", type=int, default=1_000_000, help="cases already stored")
     parser.add_argument("--requests", type=int, default=300, help="timed requests per page")
     parser.add_argument("--posts", type=int, default=150, help="timed report POSTs per variant")
-    return parser.parse_args()
+    add_smoke(parser)
+    args = parser.parse_args()
+    apply_smoke(args, DEFAULT_URL, existing=500, requests=5, posts=5)
+    return args
 
 
 def setup(args: argparse.Namespace) -> None:

@@ -34,6 +34,8 @@ DEFAULT_CSV = ROOT.parent / "shared/data/311_boston_open311/boston_open311_reque
 
 
 def parse_args() -> argparse.Namespace:
+    from smoke import add_smoke, apply_smoke  # bench/smoke.py (the script's own folder)
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -44,7 +46,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--train-rows", type=int, default=100_000, help="0 to skip")
     parser.add_argument("--latency-samples", type=int, default=2_000)
-    return parser.parse_args()
+    add_smoke(parser)
+    args = parser.parse_args()
+    apply_smoke(args, train_rows=0, latency_samples=50)
+    return args
 
 
 def machine() -> str:
@@ -83,6 +88,8 @@ def main() -> int:
                 labels.append(label)
             else:
                 skipped += 1
+    if args.smoke:  # every 20th row (all labels kept): it runs in seconds
+        texts, labels = texts[::20], labels[::20]
     print(
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}, scikit-learn {sklearn.__version__}"
     )

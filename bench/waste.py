@@ -42,6 +42,8 @@ from townhall.waste.schedule import (
 
 
 def parse_args() -> argparse.Namespace:
+    from smoke import add_smoke, apply_smoke  # bench/smoke.py (the script's own folder)
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -51,7 +53,10 @@ def parse_args() -> argparse.Namespace:
         "--sample", type=int, default=2000, help="addresses for the per-address references"
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best is kept")
-    return parser.parse_args()
+    add_smoke(parser)
+    args = parser.parse_args()
+    apply_smoke(args, addresses=500, sample=50, repeat=1)
+    return args
 
 
 def toronto_zones() -> dict[str, list[Rule]]:

@@ -134,6 +134,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", "English"), ("es", "Español")]  # a language is offered once translated
+# One spelling per council: LANGUAGE_CODE en-gb or en-us offers English as that variant.
+# The portal's strings are in US spelling ("en", "en-us"); portal/locale/en_GB has the UK one.
+if LANGUAGE_CODE.lower().startswith("en-"):
+    LANGUAGES[0] = (LANGUAGE_CODE.lower(), "English")
 TIME_ZONE = env.str("TIME_ZONE", default="America/New_York")
 USE_I18N = True
 USE_TZ = True
@@ -236,14 +240,12 @@ TOWNHALL_MISSED_COLLECTION_SERVICES = {"missed_trash": "garbage", "missed_recycl
 TOWNHALL_SIGN_IN_LINK_MINUTES = env.int("TOWNHALL_SIGN_IN_LINK_MINUTES", default=30)
 # A resident may say "not fixed" this many days after their request was resolved.
 TOWNHALL_REOPEN_DAYS = env.int("TOWNHALL_REOPEN_DAYS", default=28)
-# Map tiles for the optional map (Leaflet): the council's own tile server in production.
-TOWNHALL_MAP_TILE_URL = env.str(
-    "TOWNHALL_MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-)
-TOWNHALL_MAP_ATTRIBUTION = env.str(
-    "TOWNHALL_MAP_ATTRIBUTION",
-    default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
-)
+# Map tiles for the portal's and the console's maps (Leaflet): a {z}/{x}/{y} URL of the
+# council's tile server and its attribution (HTML). Empty (the default): no tiles are
+# fetched; the maps draw the town's streets from the gazetteer (/map/streets.geojson), as
+# they also do when the tile server cannot be reached.
+TOWNHALL_MAP_TILE_URL = env.str("TOWNHALL_MAP_TILE_URL", default="")
+TOWNHALL_MAP_ATTRIBUTION = env.str("TOWNHALL_MAP_ATTRIBUTION", default="")
 # The council's look: name, logo (a static path or URL) and colours (CSS colours).
 TOWNHALL_BRAND = {
     "name": env.str("TOWNHALL_BRAND_NAME", default=""),  # empty: the jurisdiction's name
@@ -300,6 +302,9 @@ TOWNHALL_PERIODIC_TASKS = [
         "townhall.intake.tasks.intake_process_pending_task",
         env.int("INTAKE_SWEEP_SECONDS", default=120),
     ),
+    # Duplicate suggestions whose after-commit run was lost (a crash between commit and
+    # enqueue): the same sweep every burst of reports schedules.
+    ("townhall.intake.tasks.duplicate_suggestions_pending_task", 300),
     # Tomorrow's bin reminders, queued from the council's reminder time (safe to repeat).
     ("townhall.notify.waste_reminders.waste_reminders_queue_task", 600),
 ]
@@ -317,8 +322,9 @@ TOWNHALL_CASE_EVENT_SUBSCRIBERS = {
 }
 
 # --- notifications ---
-# Base address of the public site, used in links sent to residents.
-TOWNHALL_PUBLIC_URL = env.str("TOWNHALL_PUBLIC_URL", default="http://127.0.0.1:8000")
+# Base address of the public site, used in links sent to residents. Empty: this machine's
+# port 8000 (`townhall demo` sets it to the address it serves on, `--addr`).
+TOWNHALL_PUBLIC_URL = env.str("TOWNHALL_PUBLIC_URL", default="") or "http://127.0.0.1:8000"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Townhall <noreply@townhall.local>")
 # E-mail: Django's backends; django-anymail's for providers. In development messages are
 # written to files under var/mail instead of being sent.
@@ -379,6 +385,11 @@ TOWNHALL_FOLLOW_CONFIRM_HOURS = env.int("TOWNHALL_FOLLOW_CONFIRM_HOURS", default
 # --- input that must never break anything (issue 15; docs/security/input.md) ---
 # Signed SMS callbacks carry no time: each signature is remembered this long (replays refused).
 TOWNHALL_SMS_REPLAY_SECONDS = env.int("TOWNHALL_SMS_REPLAY_SECONDS", default=7 * 86400)
+# Inbound e-mail from providers (/hooks/anymail/<provider>/inbound/): each delivery's id is
+# remembered this long; the same delivery again is refused (409).
+TOWNHALL_INBOUND_EMAIL_REPLAY_SECONDS = env.int(
+    "TOWNHALL_INBOUND_EMAIL_REPLAY_SECONDS", default=7 * 86400
+)
 # django-anymail accepts unauthenticated tracking webhooks (with a warning) when no secret
 # is set: in production an anymail e-mail backend needs ANYMAIL_WEBHOOK_SECRET, and without
 # it the tracking URLs are not served at all (townhall/urls.py).

@@ -156,7 +156,7 @@ def test_an_agent_takes_a_case_from_the_queue_to_resolution_with_a_public_update
     page.wait_for_url(live_server.url + path + "#actions")
     assert "Status is now Resolved." in _banner(page)
     assert "Resolved" in page.get_by_role("heading", level=1).inner_text()
-    assert page.get_by_label("Note or update").count() == 0  # a finished case takes no notes
+    assert page.get_by_label("Note or update").count() == 1  # notes go on once resolved
     history = _history(page)
     assert history[0].endswith("Status: In progress → Resolved. Filled and rolled.")
     assert history[1].endswith("Status: Acknowledged → In progress")
@@ -379,12 +379,14 @@ def test_every_queue_and_the_error_states_pass_axe(
     assert not CaseEvent.objects.filter(case=unassigned, kind=CaseEventKind.NOTE).exists()
     assert_accessible(page)
 
-    # a finished case: no actions on it (one may still watch it, and still choose what
-    # the public sees of it or replace the resident's private link), its history kept
+    # a finished case: no actions on it (one may still watch it, add a note, and still
+    # choose what the public sees of it or replace the resident's private link), its
+    # history kept
     page.goto(f"{live_server.url}/console/cases/{closed.pk}/")
     assert "Closed" in page.get_by_role("heading", level=1).inner_text()
     assert "This case is finished." in page.locator("main").inner_text()
-    kept = ("/watch/", "/public-summary/", "/new-link/")
+    assert page.locator("main form[action$='/note/']").count() == 1
+    kept = ("/watch/", "/note/", "/public-summary/", "/new-link/")
     others = "".join(f":not([action$='{a}'])" for a in kept)
     assert page.locator(f"main form{others}").count() == 0
     assert _history(page)[0].endswith("Status: Resolved → Closed")

@@ -337,11 +337,11 @@ def test_answers_are_checked_next_to_their_questions(client: Client, pothole: An
     )
     html = response.content.decode()
     assert response.status_code == 400
-    assert "Select a valid choice" in html  # the unknown list value
+    assert "Select one of the answers given for" in html  # the unknown list value
     assert "Enter a number, like 3 or 2.5." in html
     assert "Enter an email address like name@example.com." in html
     assert "Enter a phone number like" in html
-    assert "Describe the problem." in html
+    assert "Enter a description of the problem" in html
     assert html.count('class="govuk-error-message"') >= 5
     assert not Case.objects.exists()
 

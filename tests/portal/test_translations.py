@@ -69,7 +69,9 @@ def test_there_are_spanish_catalogues() -> None:
 @pytest.mark.parametrize("po", CATALOGUES, ids=lambda po: f"{po.parts[-5]}-{po.parts[-3]}")
 def test_every_message_is_translated_and_compiled(po: Path) -> None:
     entries = _entries(po)
-    assert len(entries) > FEWEST_MESSAGES.get(po.parts[-5], 30)
+    # An English variant (portal/locale/en_GB) lists only the words spelled differently.
+    fewest = 3 if po.parts[-3].startswith("en_") else FEWEST_MESSAGES.get(po.parts[-5], 30)
+    assert len(entries) > fewest
     with po.with_suffix(".mo").open("rb") as mo:
         compiled = gettext.GNUTranslations(mo)
     for entry in entries:

@@ -176,11 +176,15 @@ def test_the_admin_sign_in_page_and_the_results_have_the_policy(client: Any, tow
     _assert_strict_page(response)
 
 
-def test_the_map_tile_server_is_allowed_for_images_only(client: Any, settings: Any) -> None:
+def test_without_a_tile_server_the_maps_load_nothing_from_elsewhere(
+    client: Any, settings: Any
+) -> None:
+    # The default: no tile server (the maps draw the gazetteer's streets from this site).
+    # A configured one is allowed for images only (see the environment test below).
+    assert settings.TOWNHALL_MAP_TILE_URL == ""
     policy = _policy(client.get("/privacy/"))
-    assert "https://tile.openstreetmap.org" in policy["img-src"]
-    assert "https://tile.openstreetmap.org" not in policy["script-src"]
-    assert "https://tile.openstreetmap.org" not in policy["connect-src"]
+    assert not [src for src in policy["img-src"] if src.startswith("http")]
+    assert policy["connect-src"] == ["'self'"]
 
 
 # --- HTTPS settings and key rotation -------------------------------------------------------
@@ -207,6 +211,8 @@ def test_https_options_come_from_the_environment(monkeypatch: Any) -> None:
         assert loaded.SECURE_HSTS_PRELOAD is True
         assert loaded.SECURE_SSL_REDIRECT is True
         assert "https://*.tiles.council.example.org" in loaded.CSP_DIRECTIVES["img-src"]
+        for directive in ("script-src", "connect-src", "style-src"):
+            assert "https://*.tiles.council.example.org" not in loaded.CSP_DIRECTIVES[directive]
         monkeypatch.delenv("SECURE_SSL_REDIRECT")
         assert importlib.reload(module).SECURE_SSL_REDIRECT is False  # development's default
     finally:

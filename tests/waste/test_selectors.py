@@ -154,3 +154,19 @@ def test_the_zones_command_reads_geojson_and_assigns_addresses(tmp_path: Any, db
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [{"properties": {}}]}))
     with pytest.raises(CommandError, match="cannot be imported"):
         call_command("waste", "zones", str(path), verbosity=0)
+
+
+def test_zone_polygons_are_read_long_then_lat(db: None) -> None:
+    # One degree of latitude (0..1) by one of longitude (10..11): the address at lat 0.5,
+    # long 10.5 is in it; one at the swapped position (lat 10.5, long 0.5) is not.
+    box = {"type": "Polygon", "coordinates": [[[10, 0], [11, 0], [11, 1], [10, 1], [10, 0]]]}
+    zone = Zone.objects.create(code="box", name="Box", geometry=box)
+    inside = Place.objects.create(
+        property_id="in", address="a", lat=0.5, long=10.5, search_text="a"
+    )
+    swapped = Place.objects.create(
+        property_id="sw", address="b", lat=10.5, long=0.5, search_text="b"
+    )
+    assert zone_places_assign() == 1
+    assert ZonePlace.objects.get().place == inside
+    assert zone_for_place(place=inside) == zone and zone_for_place(place=swapped) is None

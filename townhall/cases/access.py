@@ -10,15 +10,19 @@ console never confirms that a case it will not show exists.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, TypeGuard
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from townhall.cases.errors import CaseNotFound
 from townhall.cases.lifecycle import OPEN_STATUSES
 from townhall.cases.models import Case, CaseFollower
 from townhall.catalog.models import DepartmentMember
 from townhall.people.models import Citizen
+
+if TYPE_CHECKING:
+    from townhall.core.users import SiteUser, StaffUser
 
 _CACHE_ATTR = "_townhall_department_ids"
 
@@ -30,11 +34,11 @@ class Action(StrEnum):
     LOG_CALL = "cases.log_call"
 
 
-def access_is_staff(user: Any) -> bool:
+def access_is_staff(user: SiteUser) -> TypeGuard[StaffUser]:
     return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False))
 
 
-def access_department_ids(user: Any) -> frozenset[int] | None:
+def access_department_ids(user: SiteUser) -> frozenset[int] | None:
     """The departments whose cases `user` sees; None means all (council admins)."""
     if not access_is_staff(user):
         return frozenset()
@@ -49,7 +53,7 @@ def access_department_ids(user: Any) -> frozenset[int] | None:
     return cached
 
 
-def access_cases(user: Any) -> QuerySet[Case]:
+def access_cases(user: SiteUser) -> QuerySet[Case]:
     """Every case `user` may see (none for anyone not on staff)."""
     departments = access_department_ids(user)
     qs = Case.objects.all()
@@ -58,7 +62,7 @@ def access_cases(user: Any) -> QuerySet[Case]:
     return qs.filter(department_id__in=departments) if departments else qs.none()
 
 
-def access_citizens(user: Any) -> QuerySet[Citizen]:
+def access_citizens(user: SiteUser) -> QuerySet[Citizen]:
     """The residents `user` may see: those who reported or follow a case they may see.
 
     Council admins see everyone; staff see nobody whose only cases are in other departments
@@ -80,11 +84,11 @@ def access_citizens(user: Any) -> QuerySet[Citizen]:
     )
 
 
-def access_open_cases(user: Any) -> QuerySet[Case]:
+def access_open_cases(user: SiteUser) -> QuerySet[Case]:
     return access_cases(user).filter(status__in=OPEN_STATUSES)
 
 
-def access_case_get(user: Any, case_id: int, *, for_update: bool = False) -> Case:
+def access_case_get(user: SiteUser, case_id: int, *, for_update: bool = False) -> Case:
     """The case with `case_id` if `user` may see it; CaseNotFound otherwise."""
     qs = access_cases(user).select_related(
         "service_type", "department", "assignee", "reporter", "merged_into"
@@ -93,17 +97,17 @@ def access_case_get(user: Any, case_id: int, *, for_update: bool = False) -> Cas
         qs = qs.select_for_update()
     found = qs.filter(pk=case_id).first()
     if found is None:
-        raise CaseNotFound(f"No case {case_id}.")
+        raise CaseNotFound(_("No case %(id)s.") % {"id": case_id})
     return found
 
 
-def access_case_visible(user: Any, case: Case) -> bool:
+def access_case_visible(user: SiteUser, case: Case) -> bool:
     """May `user` see `case` (already loaded)?"""
     departments = access_department_ids(user)
     return departments is None or case.department_id in departments
 
 
-def access_can(user: Any, action: Action, case: Case | None = None) -> bool:
+def access_can(user: SiteUser, action: Action, case: Case | None = None) -> bool:
     """May `user` do `action` (on `case`, which they must be able to see)?"""
     if not access_is_staff(user) or not user.has_perm(action.value):
         return False
@@ -113,7 +117,7 @@ def access_can(user: Any, action: Action, case: Case | None = None) -> bool:
     return departments is None or case.department_id in departments
 
 
-def access_can_be_assigned(user: Any, case: Case) -> bool:
+def access_can_be_assigned(user: SiteUser, case: Case) -> bool:
     """Can `case` be given to `user`: staff, active, and a member of its department."""
     if not access_is_staff(user) or not getattr(user, "is_active", False):
         return False

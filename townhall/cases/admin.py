@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy
 
 from townhall.cases.access import access_cases
 from townhall.cases.errors import CaseNotFound
@@ -46,7 +47,7 @@ class CasePhotoInline(admin.TabularInline):  # type: ignore[type-arg]
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="Photo")
+    @admin.display(description=gettext_lazy("Photo"))
     def preview(self, photo: CasePhoto) -> str:
         return format_html(
             '<a href="{}"><img src="{}" alt="Photo {}" class="th-admin-thumb"></a>',
@@ -136,7 +137,7 @@ class CaseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Verify the tamper-evident history of selected cases")
+    @admin.action(description=gettext_lazy("Verify the tamper-evident history of selected cases"))
     def verify_ledger(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
         checked, breaks = ledger_verify(case_ids=list(queryset.values_list("pk", flat=True)))
         if breaks:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from townhall.cases.errors import InvalidTransition
@@ -52,8 +53,14 @@ def transition_check(current: CaseStatus | str, target: CaseStatus | str) -> Cas
     source, dest = CaseStatus(current), CaseStatus(target)
     if dest not in TRANSITIONS[source]:
         raise InvalidTransition(
-            f"A case cannot go from {source.label} to {dest.label}.",
-            details={"status": [f"allowed from {source.value}: {allowed_next(source)}"]},
+            gettext("A case cannot go from %(from)s to %(to)s.")
+            % {"from": source.label, "to": dest.label},
+            details={
+                "status": [
+                    gettext("allowed from %(status)s: %(allowed)s")
+                    % {"status": source.value, "allowed": allowed_next(source)}
+                ]
+            },
         )
     return dest
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from townhall.cases.errors import CaseNotFound
 from townhall.cases.ledger import (
@@ -59,12 +60,12 @@ def case_get_by_reference(*, reference: str) -> Case:
     if parsed is None:
         case = qs.filter(external_id=reference.strip()).first() if reference.strip() else None
         if case is None:
-            raise CaseNotFound("No case has that reference.")
+            raise CaseNotFound(_("No case has that reference."))
         return case
     year, case_id = parsed
     case = qs.filter(pk=case_id).first()
     if case is None or not reference_matches(case, year):
-        raise CaseNotFound("No case has that reference.")
+        raise CaseNotFound(_("No case has that reference."))
     return case
 
 
@@ -211,7 +212,7 @@ def case_for_token(token: str) -> Case:
         .first()
     )
     if case is None or not token_matches(case, key):
-        raise CaseNotFound("No such request.")
+        raise CaseNotFound(_("No such request."))
     return case
 
 
@@ -225,7 +226,7 @@ def case_public_get(*, reference: str) -> Case:
         )
     ).first()
     if case is None:
-        raise CaseNotFound("No such request.")
+        raise CaseNotFound(_("No such request."))
     return case
 
 

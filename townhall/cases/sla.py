@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from townhall.catalog.calendars import WorkingCalendar, require_aware
 
@@ -142,3 +142,24 @@ def sla_time_left(
     if state.due_at is None:
         raise SlaError("an SLA clock that was never started has no time left")
     return _remaining(due=state.due_at, now=now, target=target, calendar=calendar)
+
+
+class CaseSla(NamedTuple):
+    """The SLA one case is held to: its service's target at the case's priority, counted on
+    its department's working calendar. `None` stands for "no SLA" wherever one is looked up.
+    """
+
+    target: SlaTarget
+    calendar: WorkingCalendar
+
+    def start(self, received_at: datetime) -> SlaState:
+        """Start the clock for a case received at `received_at` (see `sla_start`)."""
+        return sla_start(received_at=received_at, target=self.target, calendar=self.calendar)
+
+    def pause(self, state: SlaState, now: datetime) -> SlaState:
+        """Pause a running clock at `now` (see `sla_pause`)."""
+        return sla_pause(state=state, now=now, target=self.target, calendar=self.calendar)
+
+    def resume(self, state: SlaState, now: datetime) -> SlaState:
+        """Resume a paused clock at `now` (see `sla_resume`)."""
+        return sla_resume(state=state, now=now, target=self.target, calendar=self.calendar)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 
 from django.core import signing
+from django.utils.translation import gettext as _
 
 from townhall.cases.errors import CaseNotFound
 from townhall.cases.models import Case
@@ -40,7 +41,7 @@ def token_parts(token: str) -> tuple[int, str]:
         case_id, _sep, key = value.partition("-")
         return int(case_id), key
     except (signing.BadSignature, ValueError):
-        raise CaseNotFound("No such request.") from None
+        raise CaseNotFound(_("No such request.")) from None
 
 
 def token_matches(case: Case, key: str) -> bool:

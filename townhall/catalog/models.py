@@ -86,6 +86,27 @@ class Jurisdiction(TimeStampedModel):
     centre_lat = models.FloatField(null=True, blank=True)
     centre_long = models.FloatField(null=True, blank=True)
     website = models.URLField(blank=True)
+    # Reports placed outside the boundary are refused with `outside_message` (or a standard
+    # one) and `outside_url`; no boundary: reports are taken wherever they are placed.
+    boundary = models.JSONField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "The area the council covers: a GeoJSON Polygon or MultiPolygon, corners as "
+            "[longitude, latitude]. Leave empty to take reports wherever they are placed."
+        ),
+    )
+    outside_message = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "What a resident who reports a place outside the boundary is told; empty: "
+            "“This is outside <name>; report it to the council that covers it.”"
+        ),
+    )
+    outside_url = models.URLField(
+        blank=True, help_text=_("Where to report places outside the boundary, shown with it.")
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -319,7 +340,7 @@ class SlaPolicy(TimeStampedModel):
                 condition=models.Q(target_hours__gt=0), name="sla_target_positive"
             ),
         ]
-        verbose_name_plural = "SLA policies"
+        verbose_name_plural = _("SLA policies")
 
     def __str__(self) -> str:
         return f"{self.service_type.code} / {self.priority}: {self.target_hours} h ({self.clock})"

@@ -27,6 +27,8 @@ DEFAULT_RATE_LIMITS = {
     "export": "10/hour",  # a signed-in resident's "download your data"
     "export.target": "5/hour",  # ... per resident
     "staff_sign_in": "20/minute;100/hour",  # staff sign-in posts (axes locks per account too)
+    "resident_case": "10/minute;30/hour",  # a resident's update or withdrawal of their report
+    "resident_case.target": "20/hour",  # ... per signed-in account
 }
 
 

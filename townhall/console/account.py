@@ -24,22 +24,24 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from townhall.console.forms import TwoStepForm, VerifyForm
 from townhall.console.queues import QUEUES
+from townhall.console.selectors import authenticator_active, backup_codes_left
+from townhall.console.services import (
+    authenticator_confirm,
+    authenticator_pending,
+    authenticator_remove,
+    backup_codes_new,
+)
 from townhall.console.twostep import (
     needs_second_step,
     second_step_match,
     second_step_policy,
     second_step_required,
 )
-from townhall.console.views import staff_required
+from townhall.console.views.common import staff_required
 from townhall.core.security import SecurityEventKind, security_event
-
-BACKUP_CODES = 10
-BACKUP_DEVICE_NAME = "backup codes"
 
 
 def _key_groups(key: str) -> str:
@@ -52,15 +54,6 @@ def _qr_svg(url: str) -> str:
         scale=4, dark="#0b0c0c", light="#ffffff", title=_("QR code of the key")
     )
     return mark_safe(svg)  # noqa: S308 - drawn by segno from our own data
-
-
-def backup_codes_new(user: Any) -> list[str]:
-    """Replace `user`'s backup codes with ten new ones; the codes are returned once."""
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME, confirmed=True)
-    codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
-    return codes
 
 
 def _show_codes(request: HttpRequest, codes: list[str]) -> HttpResponse:
@@ -78,7 +71,7 @@ def two_step_view(request: HttpRequest) -> HttpResponse:
     """Set up (or turn off) the authenticator app that gives the sign-in code."""
     user: Any = request.user
     form = TwoStepForm(request.POST or None)
-    active = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    active = authenticator_active(user)
     if active is not None:
         if request.method == "POST" and form.is_valid():
             wants_codes = request.POST.get("action") == "backup-codes"
@@ -90,8 +83,7 @@ def two_step_view(request: HttpRequest) -> HttpResponse:
                         "code", _("The council requires a sign-in code of you: it stays on.")
                     )
                 else:
-                    TOTPDevice.objects.filter(user=user).delete()
-                    StaticDevice.objects.filter(user=user).delete()
+                    authenticator_remove(user=user)
                     messages.success(request, _("The authenticator is turned off."))
                     return redirect("console:two-step")
             else:
@@ -109,18 +101,15 @@ def two_step_view(request: HttpRequest) -> HttpResponse:
                 "queues": QUEUES,
                 "form": form,
                 "active": True,
-                "backup_left": StaticToken.objects.filter(device__user=user).count(),
+                "backup_left": backup_codes_left(user),
                 "required": second_step_required(user),
             },
             status=status,
         )
-    pending, _created = TOTPDevice.objects.get_or_create(
-        user=user, confirmed=False, defaults={"name": _("Authenticator app")}
-    )
+    pending = authenticator_pending(user)
     if request.method == "POST" and form.is_valid():
         if pending.verify_token(form.cleaned_data["code"]):
-            pending.confirmed = True
-            pending.save(update_fields=["confirmed"])
+            authenticator_confirm(device=pending)
             django_otp.login(request, pending)
             security_event(
                 SecurityEventKind.SECOND_STEP_SET_UP, request=request, subject=f"user:{user.pk}"

@@ -12,6 +12,7 @@ from townhall.cases.lifecycle import CaseStatus, allowed_next
 from townhall.catalog.attributes import AttributeSpec
 from townhall.catalog.forms import attribute_form_field, form_answers
 from townhall.catalog.models import Priority
+from townhall.console.labels import staff_status_choices
 
 
 class _Ids(forms.Form):
@@ -61,9 +62,9 @@ class StatusForm(_Ids):
 
     def __init__(self, *args: Any, current: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [
-            (s, CaseStatus(s).label) for s in allowed_next(current) if s != CaseStatus.DUPLICATE
-        ]
+        choices = staff_status_choices(
+            s for s in allowed_next(current) if s != CaseStatus.DUPLICATE
+        )
         field = self.fields["to"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", _("Choose a status")), *choices]

@@ -23,6 +23,8 @@ from townhall.cases.access import access_cases, access_open_cases
 from townhall.cases.lifecycle import OPEN_STATUSES, CaseStatus
 from townhall.cases.models import Case
 from townhall.catalog.models import Priority
+from townhall.console.labels import staff_status_choices
+from townhall.console.selectors import service_filter
 from townhall.people.models import Channel
 
 PAGE_SIZE = 50
@@ -122,7 +124,9 @@ class QueueFilterForm(forms.Form):
 
     service = forms.ChoiceField(required=False, label=_("Service"))
     status = forms.ChoiceField(
-        required=False, label=_("Status"), choices=[("", _("Any status")), *CaseStatus.choices]
+        required=False,
+        label=_("Status"),
+        choices=[("", _("Any status")), *staff_status_choices(CaseStatus.values)],
     )
     priority = forms.ChoiceField(
         required=False, label=_("Priority"), choices=[("", _("Any priority")), *Priority.choices]
@@ -148,7 +152,7 @@ class QueueFilterForm(forms.Form):
     def apply(self, qs: QuerySet[Case], *, now: datetime, default_sort: str) -> QuerySet[Case]:
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         if data.get("service"):
-            qs = qs.filter(service_type__code=data["service"])
+            qs = qs.filter(service_filter(data["service"]))
         if data.get("status"):
             qs = qs.filter(status=data["status"])
         if data.get("priority"):

@@ -155,6 +155,7 @@ class StaffAdminSite(admin.AdminSite):
         context = {
             "single_sign_on": settings.TOWNHALL_OIDC,
             "session_ended": request.session.pop(SESSION_ENDED, False),
+            "hide_menu": True,  # the console's look (console/base.html), without its menu
             **(extra_context or {}),
         }
         return super().login(request, extra_context=context)

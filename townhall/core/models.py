@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class TimeStampedModel(models.Model):
@@ -24,7 +25,9 @@ class SecurityEvent(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    client = models.CharField(max_length=32, blank=True, help_text="hashed client address")
+    client = models.CharField(
+        max_length=32, blank=True, help_text=gettext_lazy("hashed client address")
+    )
     subject = models.CharField(max_length=200, blank=True)
     detail = models.JSONField(default=dict, blank=True)
 

@@ -20,9 +20,11 @@ from django.db import transaction
 
 from townhall.cases import services as case_services
 from townhall.cases.lifecycle import CaseStatus
+from townhall.catalog.boundary import jurisdiction_boundary_set
 from townhall.catalog.models import AttributeDefinition, Department, Jurisdiction, ServiceType
 from townhall.catalog.services import catalog_import, department_member_add
 from townhall.core import clock
+from townhall.demo.inbox import demo_triage_seed
 from townhall.intake.demo_triage import demo_triage_train
 from townhall.intake.models import WebhookSource
 from townhall.knowledge.demo import demo_knowledge_load
@@ -31,11 +33,13 @@ from townhall.notify.services import notification_templates_install
 from townhall.people.models import Channel, Citizen
 from townhall.people.roles import StaffRole
 from townhall.people.services import citizen_resolve, staff_user_create
+from townhall.places.selectors import places_extent
 from townhall.places.services import places_import
 from townhall.waste.demo import demo_waste_load
 
 DEMO_PASSWORD = "townhall-demo"  # noqa: S105 - printed to the user; demo only
 DEMO_SLUG = "millbrook"
+BOUNDARY_MARGIN_M = 500.0
 DEMO_WEBHOOK_SECRET = "demo-bridge-secret"  # noqa: S105 - demo only; see docs/architecture.md
 
 # Share of cases per channel, close to what MyLA311 and Boston report.
@@ -97,6 +101,13 @@ def demo_load(
     places = demo_places(spec)
     places_import(places, columns={k: k for k in places[0]})
     jurisdiction = spec["jurisdiction"]
+    # The town covers its addresses and half a kilometre around them: a report placed
+    # further out is refused, pointing at the council that covers it.
+    jurisdiction_boundary_set(
+        jurisdiction=Jurisdiction.objects.get(slug=DEMO_SLUG),
+        boundary=places_extent(margin_m=BOUNDARY_MARGIN_M),
+        outside_url=jurisdiction.get("outside_url", ""),
+    )
     demo_waste_load(
         places,
         country=jurisdiction["country"],
@@ -125,6 +136,7 @@ def demo_load(
         if progress:
             progress(1)
     case_services.case_sla_scan(now=now)
+    demo_triage_seed(rng=rng, citizens=spec["citizens"], places=places)
     return DemoSummary(loaded=True, cases=cases, staff=staff)
 
 

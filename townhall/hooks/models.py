@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class CallbackSeen(models.Model):
@@ -15,8 +16,8 @@ class CallbackSeen(models.Model):
     seen_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
-        verbose_name = "callback seen"
-        verbose_name_plural = "callbacks seen"
+        verbose_name = gettext_lazy("callback seen")
+        verbose_name_plural = gettext_lazy("callbacks seen")
 
     def __str__(self) -> str:
         return f"{self.kind} callback at {self.seen_at:%Y-%m-%d %H:%M:%S}"

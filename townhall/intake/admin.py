@@ -73,7 +73,7 @@ class InboundMessageAdmin(CaseScopedAdmin):
 
 @admin.register(m.WebhookSource)
 class WebhookSourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["name", "slug", "channel", "active", "created_at"]
+    list_display = ["name", "slug", "channel", "jurisdiction", "active", "created_at"]
     list_filter = ["active", "channel"]
     prepopulated_fields = {"slug": ["name"]}
 

@@ -248,6 +248,7 @@ def webhook_message(source: WebhookSource, payload: Any, *, raw: str) -> Message
         thread_hint=clean["thread"],
         external_id=f"{source.slug}:{clean['id']}" if clean["id"] else "",
         service_code=clean["service_code"],
+        jurisdiction_id=source.jurisdiction_id,
         source=source.slug,
         raw=raw,
     )

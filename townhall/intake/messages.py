@@ -87,6 +87,9 @@ class Message:
     raw: str = ""
     automatic: str = ""
     service_code: str = ""
+    # The council the message was sent to, when the channel knows it (a partner webhook
+    # bound to one): `service_code` is looked up in it.
+    jurisdiction_id: int | None = None
     service: Any = None  # the ServiceType itself, when the caller already has it
     answers: Mapping[str, object] = field(default_factory=dict)
     media_url: str = ""

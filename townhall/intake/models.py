@@ -52,6 +52,17 @@ class InboundMessage(models.Model):
     # thread_hint came from the case's signed reply address (see Message.thread_signed).
     thread_signed = models.BooleanField(default=False)
     service_code = models.CharField(max_length=60, blank=True, help_text=_("As the sender chose."))
+    # The council the message was sent to, when the channel knows it: a service code is
+    # looked up in it (two councils may use the same code).
+    jurisdiction = models.ForeignKey(
+        "catalog.Jurisdiction",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("council"),
+        help_text=_("The council it was sent to, when the channel knows it."),
+    )
     lat = models.FloatField(null=True, blank=True)
     long = models.FloatField(null=True, blank=True)
     address = models.CharField(max_length=300, blank=True)
@@ -63,12 +74,21 @@ class InboundMessage(models.Model):
     )
     triage = models.JSONField(default=dict, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Opened a case whose possible duplicates staff should be shown, not yet searched for:
+    # the search runs after the request (duplicate_suggestions_pending), not while the
+    # caller waits, and this flag is its queue.
+    suggestions_pending = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
             models.Index(fields=["sender_key", "-received_at"], name="inbound_sender_recent"),
             models.Index(fields=["channel", "external_id"], name="inbound_external"),
             models.Index(fields=["outcome", "-received_at"], name="inbound_outcome"),
+            models.Index(
+                fields=["id"],
+                condition=models.Q(suggestions_pending=True),
+                name="inbound_suggestions_pending",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -187,6 +207,20 @@ class WebhookSource(models.Model):
         max_length=200, help_text=_("Shared secret for the X-Townhall-Signature HMAC.")
     )
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.SOCIAL)
+    # The council its messages are for: their service codes are looked up there. Needed
+    # when several councils share a code; empty means the only council that has the code.
+    jurisdiction = models.ForeignKey(
+        "catalog.Jurisdiction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("council"),
+        help_text=_(
+            "The council its messages are for: their service codes are looked up there. "
+            "Needed when several councils use the same code."
+        ),
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 

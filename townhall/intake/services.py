@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -25,72 +24,80 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
-from rapidfuzz import fuzz
 
-from townhall.cases.errors import CaseNotFound, InvalidCaseInput
-from townhall.cases.lifecycle import FINISHED_STATUSES, OPEN_STATUSES, CaseStatus
-from townhall.cases.models import Case, FollowVia
+from townhall.cases.models import Case
 from townhall.cases.photos import CleanPhoto, photo_clean
-from townhall.cases.selectors import case_get_by_reference, case_nearby_open
 from townhall.cases.services import (
-    Actor,
-    case_follow,
-    case_merge,
-    case_note_add,
     case_open,
     case_photos_add,
-    case_service_change,
-    case_transition,
 )
-from townhall.catalog.models import Priority, ServiceType
+from townhall.catalog.models import Priority
 from townhall.core import clock
+from townhall.core.db import KeyReservations
 from townhall.core.errors import ValidationFailed
-from townhall.core.tasks import enqueue_with_transaction
+from townhall.intake.boundary import boundary_check
 from townhall.intake.messages import Attachment, Dedupe, Message, Place, Sender
 from townhall.intake.models import (
-    DuplicateSuggestion,
     InboundAttachment,
     InboundMessage,
     Outcome,
-    ReviewStatus,
-    SuggestionStatus,
-    TriageReview,
 )
 from townhall.intake.normalise import line_clean, message_normalise, raw_clean
-from townhall.notify.services import notification_reporter_recheck
-from townhall.people.contacts import email_normalise, phone_normalise
-from townhall.people.models import Channel, Citizen, ContactKind
-from townhall.people.selectors import contact_trusted_for_case
-from townhall.people.services import citizen_resolve, report_contacts_record
+from townhall.intake.services_duplicates import (
+    DuplicateCandidate,
+    _duplicates,
+    _follow,
+    _repeat_of,
+    _suggest_after_commit,
+    _suggestions_save,
+    duplicate_suggestion_decide,
+    duplicate_suggestions_find,
+    duplicate_suggestions_pending,
+)
+from townhall.intake.services_result import (
+    ASYNC_CHANNELS,
+    RAW_MAX,
+    TEXT_MAX,
+    IntakeResult,
+    _finish,
+    _outcome_set,
+)
+from townhall.intake.services_routing import _service_for, triage_review_decide
+from townhall.intake.services_thread import (
+    _about_case,
+    _add_to_case,
+    _only_reference,
+    _report_contacts,
+    _speaks_for_reporter,
+    _status_reply,
+    _thread_case,
+)
+from townhall.people.models import Citizen
+from townhall.people.services import citizen_resolve
+
+# The pipeline's steps live in services_result, services_thread, services_routing and
+# services_duplicates; their public names are kept importable from here.
+__all__ = [
+    "ASYNC_CHANNELS",
+    "RAW_MAX",
+    "TEXT_MAX",
+    "DuplicateCandidate",
+    "IntakeResult",
+    "duplicate_suggestion_decide",
+    "duplicate_suggestions_find",
+    "duplicate_suggestions_pending",
+    "intake_accept",
+    "intake_process_pending",
+    "intake_quarantine",
+    "intake_submit",
+    "triage_review_decide",
+]
 
 logger = logging.getLogger(__name__)
 
-# Channels where nobody chose a service or saw the nearby reports before sending.
-ASYNC_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS, Channel.SOCIAL})
-RAW_MAX = 1_000_000  # characters of raw payload kept inline; attachments are files
-TEXT_MAX = 10_000
 # "thanks", "ok!", "yes": nothing to act on without a place or a photo.
+_inbound_keys = KeyReservations(InboundMessage)
 _SHORT = re.compile(r"^\W*[^\W\d]*\W*(?:\s+[^\W\d]+\W*)?$")
-
-
-@dataclass
-class DuplicateCandidate:
-    case: Case
-    distance_m: float
-    similarity: float
-    score: float
-
-
-@dataclass
-class IntakeResult:
-    message: InboundMessage
-    case: Case | None = None
-    reply: str = ""
-    suggestions: list[tuple[str, float]] = field(default_factory=list)
-
-    @property
-    def outcome(self) -> str:
-        return self.message.outcome
 
 
 # --- entry points --------------------------------------------------------------------
@@ -219,6 +226,7 @@ def _build(message: Message) -> InboundMessage:
         thread_hint=message.thread_hint[:300],
         thread_signed=message.thread_signed,
         service_code=(message.service.code if message.service else message.service_code)[:60],
+        jurisdiction_id=message.jurisdiction_id,
         lat=place.lat,
         long=place.long,
         address=place.address[:300],
@@ -273,32 +281,11 @@ def _message_from_row(inbound: InboundMessage) -> Message:
         thread_hint=inbound.thread_hint,
         thread_signed=inbound.thread_signed,
         service_code=inbound.service_code,
+        jurisdiction_id=inbound.jurisdiction_id,
         external_id=inbound.external_id,
         source=inbound.source,
         received_at=inbound.received_at,
     )
-
-
-def _finish(
-    inbound: InboundMessage,
-    outcome: str,
-    *,
-    case: Case | None = None,
-    reason: str = "",
-    reply: str = "",
-    suggestions: list[tuple[str, float]] | None = None,
-) -> IntakeResult:
-    inbound.outcome = outcome
-    inbound.case = case
-    inbound.reason = reason[:300]
-    inbound.processed_at = clock.now()
-    if inbound.pk is None:
-        inbound.save(force_insert=True)
-    else:
-        inbound.save(
-            update_fields=["outcome", "case", "reason", "processed_at", "citizen", "triage"]
-        )
-    return IntakeResult(message=inbound, case=case, reply=reply, suggestions=suggestions or [])
 
 
 def _process(inbound: InboundMessage, message: Message) -> IntakeResult:
@@ -344,6 +331,7 @@ def _process_known(
             )
 
     service, review = _service_for(message, inbound)
+    boundary_check(service=service, lat=place.lat, long=place.long)
     if message.dedupe == Dedupe.AUTO and citizen is not None:
         repeat = _repeat_of(citizen, service, body, now)
         if repeat is not None:  # the same report sent twice (two addresses, a resend)
@@ -362,7 +350,21 @@ def _process_known(
     ):
         return _follow(inbound, message, best, citizen, photos)
 
+    if later and service.duplicate_radius_m and place.has_point:
+        # Queued on the message row itself: no extra statement per report.
+        inbound.suggestions_pending = True
+        _suggest_after_commit()
+    # A message not stored yet (a person waits: intake_submit) is written in the case's
+    # own statement, with its outcome: one round trip fewer on the busiest path.
+    written = inbound.pk is None
+
+    def message_row(case: Case) -> list[InboundMessage]:
+        inbound.pk = _inbound_keys.take()
+        _outcome_set(inbound, Outcome.OPENED, case=case)
+        return [inbound]
+
     case = case_open(
+        with_rows=message_row if written else None,
         service_type=service,
         channel=message.channel,
         description=body[:TEXT_MAX],
@@ -387,13 +389,10 @@ def _process_known(
     if review is not None:
         review.case = case
         review.save()
-    if later:
-        if service.duplicate_radius_m and place.has_point:
-            _suggest_after_commit(case.pk)
-    else:
+    if not later:
         _suggestions_save(case, candidates, now)
     suggestions = [(code, p) for code, p in inbound.triage.get("suggestions", [])]
-    return _finish(inbound, Outcome.OPENED, case=case, suggestions=suggestions)
+    return _finish(inbound, Outcome.OPENED, case=case, suggestions=suggestions, written=written)
 
 
 def _reason_of(exc: ValidationFailed) -> str:
@@ -461,427 +460,4 @@ def _place_with_photos(place: Place, photos: Sequence[CleanPhoto]) -> Place:
         return place
     return Place(
         lat=located.lat, long=located.long, address=place.address, address_id=place.address_id
-    )
-
-
-# --- threading -----------------------------------------------------------------------
-
-
-def _case_by_reference(reference: str) -> Case | None:
-    try:
-        case = case_get_by_reference(reference=reference)
-    except CaseNotFound:
-        return None
-    hops = 0
-    while case.status == CaseStatus.DUPLICATE and case.merged_into_id and hops < 10:
-        case, hops = Case.objects.get(pk=case.merged_into_id), hops + 1
-    return case
-
-
-def _thread_case(message: Message, citizen: Citizen | None, now: datetime) -> Case | None:
-    """The case this message continues, if any: a reference it carries, or for a text
-    message, the sender's case that is waiting for them or that they texted just now."""
-    if message.thread_hint:
-        case = _case_by_reference(message.thread_hint)
-        if case is not None and case.status != CaseStatus.CLOSED:
-            return case
-    if message.channel != Channel.SMS or citizen is None:
-        return None
-    waiting = (
-        Case.objects.filter(reporter=citizen, status=CaseStatus.AWAITING_CITIZEN)
-        .order_by("-updated_at")
-        .first()
-    )
-    if waiting is not None:
-        return waiting
-    window = timedelta(minutes=settings.TOWNHALL_SMS_THREAD_MINUTES)
-    last = (
-        InboundMessage.objects.filter(
-            citizen=citizen,
-            channel=Channel.SMS,
-            case__isnull=False,
-            received_at__gte=now - window,
-            case__status__in=sorted(OPEN_STATUSES),
-        )
-        .select_related("case")
-        .order_by("-received_at")
-        .first()
-    )
-    return last.case if last is not None else None
-
-
-def _report_contacts(case: Case, message: Message) -> None:
-    """Record the contacts given with the report that opened `case` (self-given for it),
-    then make sure its acknowledgement goes only where it may."""
-    sender = message.sender
-    if not sender.given:
-        return
-    recorded = report_contacts_record(
-        case_id=case.pk,
-        email=sender.email or None,
-        phone=sender.phone or None,
-        handle=sender.handle or None,
-    )
-    if recorded:
-        notification_reporter_recheck(case=case)
-
-
-def _sender_point(message: Message) -> tuple[str, str] | None:
-    sender = message.sender
-    try:
-        if sender.email:
-            return ContactKind.EMAIL, email_normalise(sender.email)
-        if sender.phone:
-            return ContactKind.PHONE, phone_normalise(
-                sender.phone, region=settings.TOWNHALL_PHONE_REGION
-            )
-    except ValidationFailed:
-        return None
-    if sender.handle.strip():
-        return ContactKind.HANDLE, sender.handle.strip()[:254]
-    return None
-
-
-def _speaks_for_reporter(message: Message, case: Case) -> bool:
-    """Whether `message` may write into `case` as its resident: it came to the case's
-    signed reply address, or from one of the reporter's verified contacts, or from a
-    contact given with that very report. A reference anyone can read on a letter or a
-    public page proves nothing."""
-    if message.thread_signed or message.actor is not None:
-        return True
-    point = _sender_point(message)
-    if point is None:
-        return False
-    kind, value = point
-    return contact_trusted_for_case(
-        case_id=case.pk, reporter_id=case.reporter_id, kind=kind, value=value
-    )
-
-
-def _about_case(inbound: InboundMessage, message: Message, case: Case) -> IntakeResult:
-    """A message about `case` from someone not known as its resident: kept with the case
-    for staff (its messages list and an internal note), without writing into it as the
-    resident, changing its status or restarting its clock."""
-    body = message.body
-    if message.thread_hint and _only_reference(body, message.thread_hint):
-        return _status_reply(inbound, message.thread_hint)
-    if body.strip():
-        case_note_add(
-            case=case,
-            text=_(
-                "Message about this case from someone not known as its resident "
-                "(by %(channel)s; not added as theirs):\n%(text)s"
-            )
-            % {"channel": message.channel, "text": body[:TEXT_MAX]},
-            actor=None,
-            channel=message.channel,
-        )
-    reply = _("Thank you: we passed your message about %(reference)s to the team.") % {
-        "reference": case.reference
-    }
-    return _finish(
-        inbound,
-        Outcome.ABOUT,
-        case=case,
-        reason="sender not verified as the resident of this case",
-        reply=reply,
-    )
-
-
-def _only_reference(body: str, reference: str) -> bool:
-    rest = re.sub(re.escape(reference), "", body, flags=re.IGNORECASE)
-    return not re.sub(r"[\W_]+", "", rest)
-
-
-def _add_to_case(
-    inbound: InboundMessage,
-    message: Message,
-    case: Case,
-    citizen: Citizen | None,
-    photos: Sequence[CleanPhoto],
-) -> IntakeResult:
-    body = message.body
-    if message.thread_hint and _only_reference(body, message.thread_hint) and not photos:
-        return _status_reply(inbound, message.thread_hint)
-    who = citizen.display_name if citizen and citizen.display_name else _("the resident")
-    if body.strip():
-        case_note_add(
-            case=case,
-            text=_("Message from %(who)s by %(channel)s:\n%(text)s")
-            % {"who": who, "channel": message.channel, "text": body[:TEXT_MAX]},
-            actor=None,
-            channel=message.channel,
-        )
-    if photos:
-        case_photos_add(case=case, photos=photos, channel=message.channel)
-    if case.status == CaseStatus.AWAITING_CITIZEN:
-        # The resident answered what we asked: the clock runs again.
-        case_transition(case=case, to=CaseStatus.IN_PROGRESS, actor=None, channel=message.channel)
-    reply = _("Thank you: we added your message to %(reference)s.") % {"reference": case.reference}
-    return _finish(inbound, Outcome.ADDED, case=case, reply=reply)
-
-
-def _status_reply(inbound: InboundMessage, reference: str) -> IntakeResult:
-    case = _case_by_reference(reference)
-    if case is None:
-        return _finish(
-            inbound,
-            Outcome.ANSWERED,
-            reason="unknown reference",
-            reply=_("We have no request with the reference %(reference)s.")
-            % {"reference": reference},
-        )
-    status = str(CaseStatus(case.status).label)
-    reply = _("%(reference)s (%(service)s): %(status)s.") % {
-        "reference": case.reference,
-        "service": case.service_type.name,
-        "status": status,
-    }
-    if case.expected_on and case.status not in FINISHED_STATUSES:
-        reply += " " + _("Expected by %(date)s.") % {"date": case.expected_on.isoformat()}
-    return _finish(inbound, Outcome.ANSWERED, case=case, reason="status asked", reply=reply)
-
-
-# --- triage --------------------------------------------------------------------------
-
-
-def _service_for(
-    message: Message, inbound: InboundMessage
-) -> tuple[ServiceType, TriageReview | None]:
-    """The service the resident chose, or the classifier's; a review if it was unsure."""
-    if message.service is not None:
-        inbound.triage = {"routed": "chosen"}
-        return message.service, None
-    if message.service_code:
-        service = ServiceType.objects.filter(code=message.service_code, active=True).first()
-        if service is None:
-            raise InvalidCaseInput(
-                "The request could not be accepted.",
-                details={"service_code": [f"Unknown service {message.service_code!r}."]},
-            )
-        inbound.triage = {"routed": "chosen"}
-        return service, None
-    ranked: list[tuple[str, float]] = []
-    model_id = None
-    active: dict[str, ServiceType] = {}
-    from townhall.intake.selectors_triage import triage_classifier_active
-
-    loaded = triage_classifier_active()
-    if loaded is not None and message.body.strip():
-        model_id, classifier = loaded
-        top = classifier.predict_top([message.body], k=len(classifier.labels))[0]
-        # Only the services the classifier ranks near the top are read (a retired service
-        # it still knows is skipped).
-        wanted = [code for code, _p in top[:8]]
-        active = {s.code: s for s in ServiceType.objects.filter(active=True, code__in=wanted)}
-        ranked = [(code, round(float(p), 4)) for code, p in top if code in active][:3]
-    threshold: float = settings.TOWNHALL_TRIAGE_THRESHOLD
-    inbound.triage = {"model": model_id, "suggestions": ranked}
-    if ranked and ranked[0][1] >= threshold:
-        inbound.triage["routed"] = "auto"
-        return active[ranked[0][0]], None
-    service = active[ranked[0][0]] if ranked else None
-    if service is None:
-        service = (
-            ServiceType.objects.filter(
-                active=True, code=settings.TOWNHALL_INTAKE_FALLBACK_SERVICE or ""
-            ).first()
-            or ServiceType.objects.filter(active=True).order_by("name").first()
-        )
-    if service is None:
-        raise InvalidCaseInput(
-            "The request could not be accepted.",
-            details={"service_code": ["No service is taking requests."]},
-        )
-    inbound.triage["routed"] = "review"
-    confidence = ranked[0][1] if ranked else 0.0
-    return service, TriageReview(
-        suggestions=[[code, p] for code, p in ranked], confidence=confidence
-    )
-
-
-def triage_review_decide(*, review: TriageReview, service: ServiceType, actor: Actor) -> Case:
-    """A person chose the service of a case the classifier was unsure about.
-
-    Raise InvalidCaseInput if the case can no longer move (see case_service_change).
-    """
-    case = review.case
-    with transaction.atomic():
-        if service.pk != case.service_type_id:
-            case_service_change(
-                case=case,
-                service_type=service,
-                actor=actor,
-                reason=_("Triage"),
-            )
-            review.status = ReviewStatus.CORRECTED
-        else:
-            review.status = ReviewStatus.CONFIRMED
-        review.decided_at = clock.now()
-        review.decided_by = actor  # type: ignore[assignment]
-        review.save(update_fields=["status", "decided_at", "decided_by"])
-    return case  # case_service_change updated it in place
-
-
-def duplicate_suggestion_decide(
-    *, suggestion: DuplicateSuggestion, merge: bool, actor: Actor
-) -> Case:
-    """Staff decided on a suggested duplicate: merge the newer case into the open one, or
-    record that they are different problems. Return the case to show next.
-
-    Raise InvalidMerge or InvalidCaseInput if the merge is not possible any more.
-    """
-    with transaction.atomic():
-        if merge:
-            survivor = case_merge(case=suggestion.case, into=suggestion.candidate, actor=actor)
-            suggestion.status = SuggestionStatus.MERGED
-        else:
-            survivor = suggestion.case
-            suggestion.status = SuggestionStatus.DISMISSED
-        suggestion.save(update_fields=["status"])
-    return survivor
-
-
-# --- duplicates ----------------------------------------------------------------------
-
-
-def _similarity(a: str, b: str) -> float:
-    if not a.strip() or not b.strip():
-        return 0.5  # nothing to compare: neither for nor against
-    return float(fuzz.token_set_ratio(a.lower(), b.lower())) / 100.0
-
-
-def _repeat_of(citizen: Citizen, service: ServiceType, text: str, now: datetime) -> Case | None:
-    """An open case the same resident reported under the same service in the last two
-    days with (almost) the same words, or None."""
-    if not text.strip():
-        return None
-    recent = Case.objects.filter(
-        reporter=citizen,
-        service_type=service,
-        status__in=sorted(OPEN_STATUSES),
-        opened_at__gte=now - timedelta(days=2),
-    ).only("id", "description", "opened_at", "status", "service_type_id")
-    for case in recent.order_by("-opened_at")[:5]:
-        if case.description and fuzz.token_set_ratio(text.lower(), case.description.lower()) >= 90:
-            return case
-    return None
-
-
-def _duplicates(
-    service: ServiceType, place: Place, text: str, now: datetime
-) -> list[DuplicateCandidate]:
-    """Open cases of the same service near `place`, ranked by distance and wording."""
-    radius = service.duplicate_radius_m
-    if not radius or not place.has_point or place.lat is None or place.long is None:
-        return []
-    since = now - timedelta(days=service.duplicate_window_days)
-    found = []
-    for near in case_nearby_open(
-        service_type_id=service.pk,
-        lat=place.lat,
-        long=place.long,
-        radius_m=radius,
-        limit=11,  # one more: a case looking for its own duplicates finds itself
-        supporters=False,
-    ):
-        if near.case.opened_at < since:
-            continue
-        closeness = max(0.0, 1.0 - near.distance_m / radius)
-        similarity = _similarity(text, near.case.description)
-        score = 0.6 * closeness + 0.4 * similarity
-        found.append(DuplicateCandidate(near.case, near.distance_m, similarity, score))
-    found.sort(key=lambda c: -c.score)
-    return found[:5]
-
-
-def _suggestions_save(
-    case: Case, candidates: Sequence[DuplicateCandidate], now: datetime, *, fresh: bool = True
-) -> int:
-    """Store the candidates worth a person's look; `fresh`: the case was just opened, so
-    it has no suggestions yet."""
-    threshold: float = settings.TOWNHALL_DUPLICATE_SUGGEST_SCORE
-    worth = [c for c in candidates if c.score >= threshold and c.case.pk != case.pk]
-    if worth and not fresh:
-        known = set(
-            DuplicateSuggestion.objects.filter(case=case).values_list("candidate_id", flat=True)
-        )
-        worth = [c for c in worth if c.case.pk not in known]
-    if not worth:
-        return 0
-    DuplicateSuggestion.objects.bulk_create(
-        [
-            DuplicateSuggestion(
-                case=case,
-                candidate=c.case,
-                score=round(c.score, 4),
-                distance_m=round(c.distance_m, 1),
-                similarity=round(c.similarity, 4),
-                created_at=now,
-            )
-            for c in worth
-        ],
-        ignore_conflicts=True,
-    )
-    return len(worth)
-
-
-def _suggest_after_commit(case_id: int) -> None:
-    from townhall.intake.tasks import duplicate_suggestions_task
-
-    enqueue_with_transaction(duplicate_suggestions_task, case_id)
-
-
-def duplicate_suggestions_find(*, case_id: int) -> int:
-    """Suggest to staff the earlier open cases that `case_id` may repeat; return how many.
-
-    Idempotent (a pair is suggested once). Cases opened after it are left out: when they
-    were opened, this one was their candidate.
-    """
-    case = Case.objects.select_related("service_type").filter(pk=case_id).first()
-    if case is None or case.status not in OPEN_STATUSES:
-        return 0
-    place = Place(lat=case.lat, long=case.long)
-    candidates = [
-        c
-        for c in _duplicates(case.service_type, place, case.description, case.opened_at)
-        if c.case.pk != case.pk and c.case.opened_at <= case.opened_at
-    ]
-    return _suggestions_save(case, candidates, clock.now(), fresh=False)
-
-
-def _follow(
-    inbound: InboundMessage,
-    message: Message,
-    best: DuplicateCandidate,
-    citizen: Citizen | None,
-    photos: Sequence[CleanPhoto],
-) -> IntakeResult:
-    case, _added = case_follow(
-        case=best.case, citizen=citizen, via=FollowVia.ME_TOO, channel=message.channel
-    )
-    if message.body.strip():
-        case_note_add(
-            case=case,
-            text=_("Same problem reported again by %(channel)s (%(distance)d m away):\n%(text)s")
-            % {
-                "channel": message.channel,
-                "distance": round(best.distance_m),
-                "text": message.body[:TEXT_MAX],
-            },
-            actor=None,
-            channel=message.channel,
-        )
-    if photos:
-        case_photos_add(case=case, photos=photos, channel=message.channel)
-    reply = _(
-        "Thank you. This problem is already reported as %(reference)s; "
-        "we will keep you posted on it."
-    ) % {"reference": case.reference}
-    return _finish(
-        inbound,
-        Outcome.FOLLOWED,
-        case=case,
-        reason=f"duplicate of {case.reference} (score {best.score:.2f})",
-        reply=reply,
     )

@@ -15,8 +15,16 @@ def intake_process_pending_task() -> int:
 
 @task()
 def duplicate_suggestions_task(case_id: int) -> int:
-    """Suggest to staff the open cases a new one may repeat (after it was committed)."""
+    """Suggest to staff the open cases a new one may repeat (after it was committed).
+
+    Kept for task rows enqueued before duplicate_suggestions_pending_task replaced it."""
     return services.duplicate_suggestions_find(case_id=case_id)
+
+
+@task()
+def duplicate_suggestions_pending_task() -> int:
+    """Suggest to staff the open cases that newly opened ones may repeat."""
+    return services.duplicate_suggestions_pending()
 
 
 @task()

@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.translation import gettext_lazy
 
 from townhall.knowledge.clustering import gaps_cluster
 from townhall.knowledge.models import Article, ArticleFeedback, ArticleVersion, SearchLog
@@ -61,11 +62,11 @@ class ArticleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             no=Count("feedback", filter=Q(feedback__helpful=False)),
         )
 
-    @admin.display(description="Helpful")
+    @admin.display(description=gettext_lazy("Helpful"))
     def helpful(self, article: Any) -> int:
         return int(getattr(article, "yes", 0))
 
-    @admin.display(description="Not helpful")
+    @admin.display(description=gettext_lazy("Not helpful"))
     def unhelpful(self, article: Any) -> int:
         return int(getattr(article, "no", 0))
 

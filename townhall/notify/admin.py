@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, linebreaks
+from django.utils.translation import gettext_lazy
 
 from townhall.core.errors import NotFound, ValidationFailed
 from townhall.notify.alerts import alert_publish
@@ -67,7 +68,7 @@ class NotificationTemplateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["kind", "channel", "language", "active"]
     readonly_fields = ["preview"]
 
-    @admin.display(description="Preview with sample values")
+    @admin.display(description=gettext_lazy("Preview with sample values"))
     def preview(self, obj: NotificationTemplate) -> str:
         if obj.pk is None:
             return "Save to see a preview."
@@ -113,7 +114,7 @@ class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Retry selected dead or failed notifications")
+    @admin.action(description=gettext_lazy("Retry selected dead or failed notifications"))
     def retry(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         retried = 0
         for notification in queryset:

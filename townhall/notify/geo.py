@@ -1,7 +1,9 @@
-"""Town-scale geometry for alert areas: circles and drawn polygons, pure.
+"""Alert areas: circles and drawn polygons, on the shared geometry (`core/geometry.py`).
 
-Distances use an equirectangular projection around the shapes, accurate to well under
-a metre over the few kilometres of a town; good enough to decide who hears an alert.
+The polygon of an area is stored as its corners written [lat, long], as the map gives
+them; it becomes a shape (in the geometry module's one order) only here, through
+`polygon_from_lat_long`. Distances are in metres around the shapes, accurate to well
+under a metre over the few kilometres of a town: good enough to decide who hears an alert.
 """
 
 from __future__ import annotations
@@ -9,9 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
-EARTH_RADIUS_M = 6_371_000.0
-Point = tuple[float, float]  # (lat, long)
+from townhall.core import geometry
+from townhall.core.geometry import EARTH_RADIUS_M
+
+Point = tuple[float, float]  # (lat, long), as the area's fields store it
+
+__all__ = ["EARTH_RADIUS_M", "Area", "Point", "area_from", "areas_meet"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,17 @@ class Area:
     def is_everywhere(self) -> bool:
         return self.centre is None and not self.polygon
 
+    @cached_property
+    def shape(self) -> geometry.BaseGeometry | None:
+        """The polygon as a shape; None for a circle, everywhere, or corners that make no
+        polygon (such an area meets nothing but circles' centres never fall in it)."""
+        if not self.polygon:
+            return None
+        try:
+            return geometry.polygon_from_lat_long(self.polygon)
+        except ValueError:
+            return None
+
     def bbox(self) -> tuple[float, float, float, float] | None:
         """Return (min_lat, max_lat, min_long, max_long), or None for everywhere."""
         if self.polygon:
@@ -38,10 +56,8 @@ class Area:
             return min(lats), max(lats), min(longs), max(longs)
         if self.centre is None:
             return None
-        dlat = math.degrees(self.radius_m / EARTH_RADIUS_M)
-        dlong = dlat / max(math.cos(math.radians(self.centre[0])), 1e-6)
-        lat, long = self.centre
-        return lat - dlat, lat + dlat, long - dlong, long + dlong
+        box = geometry.box_around(lat=self.centre[0], long=self.centre[1], radius_m=self.radius_m)
+        return box.min_lat, box.max_lat, box.min_long, box.max_long
 
 
 def area_from(
@@ -59,47 +75,19 @@ def area_from(
     return Area.everywhere()
 
 
-def _xy(p: Point, origin: Point) -> tuple[float, float]:
-    k = math.cos(math.radians(origin[0]))
-    return (
-        math.radians(p[1] - origin[1]) * EARTH_RADIUS_M * k,
-        math.radians(p[0] - origin[0]) * EARTH_RADIUS_M,
-    )
+def _centres_apart_m(a: Point, b: Point) -> float:
+    # Equirectangular around the first centre, as the circles' radii are measured.
+    k = math.cos(math.radians(a[0]))
+    dx = math.radians(b[1] - a[1]) * EARTH_RADIUS_M * k
+    dy = math.radians(b[0] - a[0]) * EARTH_RADIUS_M
+    return math.hypot(dx, dy)
 
 
-def _inside(point: Point, polygon: Sequence[Point]) -> bool:
-    x, y = point[1], point[0]
-    inside = False
-    for (ay, ax), (by, bx) in zip(polygon, [*polygon[1:], polygon[0]], strict=True):
-        if (ay > y) != (by > y) and x < (bx - ax) * (y - ay) / (by - ay) + ax:
-            inside = not inside
-    return inside
-
-
-def _segment_distance(p: Point, a: Point, b: Point) -> float:
-    px, py = _xy(p, p)
-    ax, ay = _xy(a, p)
-    bx, by = _xy(b, p)
-    dx, dy = bx - ax, by - ay
-    length2 = dx * dx + dy * dy
-    t = 0.0 if length2 == 0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / length2))
-    return math.hypot(ax + t * dx - px, ay + t * dy - py)
-
-
-def _distance_to_polygon(p: Point, polygon: Sequence[Point]) -> float:
-    if _inside(p, polygon):
-        return 0.0
-    edges = zip(polygon, [*polygon[1:], polygon[0]], strict=True)
-    return min(_segment_distance(p, a, b) for a, b in edges)
-
-
-def _segments_cross(a: Point, b: Point, c: Point, d: Point) -> bool:
-    def orient(p: Point, q: Point, r: Point) -> float:
-        return (q[1] - p[1]) * (r[0] - p[0]) - (q[0] - p[0]) * (r[1] - p[1])
-
-    return (orient(a, b, c) > 0) != (orient(a, b, d) > 0) and (orient(c, d, a) > 0) != (
-        orient(c, d, b) > 0
-    )
+def _circle_meets(centre: Point, radius_m: float, area: Area) -> bool:
+    shape = area.shape
+    if shape is None:
+        return False
+    return geometry.distance_to_m(shape, lat=centre[0], long=centre[1]) <= radius_m
 
 
 def areas_meet(first: Area, second: Area) -> bool:
@@ -107,15 +95,10 @@ def areas_meet(first: Area, second: Area) -> bool:
     if first.is_everywhere or second.is_everywhere:
         return True
     if first.centre is not None and second.centre is not None:
-        a, b = _xy(first.centre, first.centre), _xy(second.centre, first.centre)
-        return math.hypot(a[0] - b[0], a[1] - b[1]) <= first.radius_m + second.radius_m
+        return _centres_apart_m(first.centre, second.centre) <= first.radius_m + second.radius_m
     if first.centre is not None:
-        return _distance_to_polygon(first.centre, second.polygon) <= first.radius_m
+        return _circle_meets(first.centre, first.radius_m, second)
     if second.centre is not None:
-        return _distance_to_polygon(second.centre, first.polygon) <= second.radius_m
-    p, q = first.polygon, second.polygon
-    if any(_inside(v, q) for v in p) or any(_inside(v, p) for v in q):
-        return True
-    p_edges = list(zip(p, [*p[1:], p[0]], strict=True))
-    q_edges = list(zip(q, [*q[1:], q[0]], strict=True))
-    return any(_segments_cross(a, b, c, d) for a, b in p_edges for c, d in q_edges)
+        return _circle_meets(second.centre, second.radius_m, first)
+    a, b = first.shape, second.shape
+    return a is not None and b is not None and geometry.shapes_meet(a, b)

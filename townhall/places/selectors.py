@@ -1,21 +1,24 @@
-"""Reads of the gazetteer: fuzzy address search and the nearest address to a point."""
+"""Reads of the gazetteer: fuzzy address search, the nearest address to a point, the area
+the addresses cover."""
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from townhall.core import geometry
+from townhall.core.geometry import EARTH_RADIUS_M as EARTH_RADIUS_M  # cases read it here
 from townhall.places.models import Place
+from townhall.places.streets import streets_cache_clear
 from townhall.places.text import address_fold, house_number
 
 # The folded addresses are kept in each process for a few minutes: a council's gazetteer
 # changes by import, a few times a year, and matching runs over all of it.
 _CACHE_SECONDS = 300.0
 _index: list[tuple[float, dict[int, str]]] = []
-EARTH_RADIUS_M = 6_371_000.0
 
 
 @dataclass(frozen=True)
@@ -25,8 +28,10 @@ class PlaceMatch:
 
 
 def places_cache_clear() -> None:
-    """Forget the folded addresses this process holds (after an import, between tests)."""
+    """Forget the folded addresses and drawn streets this process holds (after an import,
+    between tests)."""
     _index.clear()
+    streets_cache_clear()
 
 
 def _folded() -> dict[int, str]:
@@ -75,18 +80,14 @@ def place_search(query: str, *, limit: int = 5, min_score: float = 70.0) -> list
 
 def distance_m(lat1: float, long1: float, lat2: float, long2: float) -> float:
     """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(long2 - long1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+    return geometry.distance_m(lat1=lat1, long1=long1, lat2=lat2, long2=long2)
 
 
 def place_nearest(lat: float, long: float, *, within_m: float = 150.0) -> Place | None:
     """Return the address nearest to a map point, if one lies within `within_m` metres."""
-    dlat = math.degrees(within_m / EARTH_RADIUS_M)
-    dlong = dlat / max(math.cos(math.radians(lat)), 1e-6)
+    box = geometry.box_around(lat=lat, long=long, radius_m=within_m)
     candidates = Place.objects.filter(
-        lat__gte=lat - dlat, lat__lte=lat + dlat, long__gte=long - dlong, long__lte=long + dlong
+        lat__gte=box.min_lat, lat__lte=box.max_lat, long__gte=box.min_long, long__lte=box.max_long
     )
     best: tuple[float, Place] | None = None
     for place in candidates:
@@ -94,3 +95,13 @@ def place_nearest(lat: float, long: float, *, within_m: float = 150.0) -> Place 
         if d <= within_m and (best is None or d < best[0]):
             best = (d, place)
     return best[1] if best else None
+
+
+def places_extent(*, margin_m: float = 500.0) -> dict[str, Any] | None:
+    """Return the area the gazetteer's addresses cover, widened by `margin_m` metres, as a
+    GeoJSON Polygon (corners [long, lat]); None for an empty gazetteer."""
+    rows = list(Place.objects.values_list("lat", "long"))
+    shape = geometry.hull_around(
+        lats=[lat for lat, _ in rows], longs=[long for _, long in rows], margin_m=margin_m
+    )
+    return geometry.shape_to_geojson(shape) if shape is not None else None

@@ -23,14 +23,22 @@ class ServiceSearchForm(forms.Form):
         label=_("What do you want to report or ask about?"),
         help_text=_("For example: rubbish on the pavement, broken streetlight, missed bin."),
         max_length=200,
+        error_messages={
+            "required": _("Enter what you want to report or ask about"),
+            "max_length": _("What you are looking for must be 200 characters or fewer"),
+        },
     )
 
 
 class TrackForm(forms.Form):
     reference = forms.CharField(
         label=_("Your reference number"),
-        help_text=_("It looks like TH-26-004211 and is in your acknowledgement."),
+        help_text=_("It looks like TH-26-004211 and is in your acknowledgment."),
         max_length=40,
+        error_messages={
+            "required": _("Enter your reference number"),
+            "max_length": _("A reference number is shorter: it looks like TH-26-004211"),
+        },
     )
 
 
@@ -39,6 +47,10 @@ class AddressForm(forms.Form):
         label=_("Address or street"),
         help_text=_("For example: 12 Elm Street. You can also choose the place on the map."),
         max_length=200,
+        error_messages={
+            "required": _("Enter an address or the name of a street"),
+            "max_length": _("The address must be 200 characters or fewer"),
+        },
     )
 
 
@@ -107,7 +119,10 @@ class ReportForm(forms.Form):
         help_text=_("What is wrong, and anything that helps the crew find it."),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        error_messages={"required": _("Describe the problem.")},
+        error_messages={
+            "required": _("Enter a description of the problem"),
+            "max_length": _("The description must be 4,000 characters or fewer"),
+        },
     )
     photos = PhotosField(
         label=_("Photos (optional)"),
@@ -118,7 +133,12 @@ class ReportForm(forms.Form):
         required=False,
     )
     kept_photos = KeptPhotosField(required=False)
-    name = forms.CharField(label=_("Your name (optional)"), max_length=200, required=False)
+    name = forms.CharField(
+        label=_("Your name (optional)"),
+        max_length=200,
+        required=False,
+        error_messages={"max_length": _("Your name must be 200 characters or fewer")},
+    )
     email = forms.EmailField(
         label=_("Email address (optional)"),
         help_text=_("We will send your reference and tell you when it is fixed."),
@@ -130,6 +150,9 @@ class ReportForm(forms.Form):
         help_text=_("For text message updates instead of email."),
         max_length=40,
         required=False,
+        error_messages={
+            "max_length": _("Enter a phone number like 617 555 0142 or +1 617 555 0142.")
+        },
     )
 
     def __init__(
@@ -141,7 +164,7 @@ class ReportForm(forms.Form):
         self.notices = [s.description for s in worded if not s.variable]
         self.needs_location = needs_location
         for spec in self.specs:
-            self.fields[f"attribute_{spec.code}"] = attribute_form_field(spec)
+            self.fields[f"attribute_{spec.code}"] = _worded_errors(attribute_form_field(spec))
 
     @property
     def question_fields(self) -> list[forms.BoundField]:
@@ -215,6 +238,25 @@ class ReportForm(forms.Form):
 
     def answers(self) -> dict[str, object]:
         return form_answers(self, self.specs)
+
+
+def _worded_errors(field: forms.Field) -> forms.Field:
+    """Give a service's question errors that name the question and say what to do."""
+    question = {"question": field.label}
+    choosing = isinstance(field, forms.ChoiceField)
+    field.error_messages["required"] = (
+        _("Select an answer to “%(question)s”") if choosing else _("Answer “%(question)s”")
+    ) % question
+    # These two are formatted again with the value (a "%" in a question stays a "%").
+    field.error_messages["invalid_choice"] = (
+        _("Select one of the answers given for “%(question)s”") % question
+    ).replace("%", "%%")
+    if isinstance(field, forms.CharField):
+        field.error_messages["max_length"] = (
+            _("Your answer to “%(question)s” must be %(limit)s characters or fewer")
+            % {**question, "limit": f"{field.max_length:,}"}
+        ).replace("%", "%%")
+    return field
 
 
 class FollowForm(forms.Form):

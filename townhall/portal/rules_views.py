@@ -213,10 +213,20 @@ def check_result_view(request: HttpRequest, rule_id: str) -> HttpResponse:
             ],
             "next_steps": pick(programme.next_steps, language),
             "change_url": reverse("portal:check-programme", args=[programme.id]),
+            # "Answer the remaining questions" lands on the first one still unanswered.
+            "remaining_anchor": _field_anchor(programme, decision.missing),
             "answers_minutes": settings.TOWNHALL_ANSWERS_KEEP_MINUTES,
         }
     )
     return render(request, "portal/check/result.html", context)
+
+
+def _field_anchor(programme: Programme, names: tuple[str, ...]) -> str:
+    """The id of the first input of the first question in `names` ("" for none)."""
+    if not names:
+        return ""
+    radios = programme.inputs[names[0]].type in {"boolean", "choice"}
+    return f"id_{names[0]}_0" if radios else f"id_{names[0]}"
 
 
 def _tree(request: HttpRequest) -> PermitTree:

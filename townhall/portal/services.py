@@ -34,8 +34,7 @@ from townhall.people.contacts import email_normalise
 from townhall.people.models import Channel, Citizen, ContactKind
 from townhall.people.selectors import citizen_by_contact
 from townhall.people.services import citizen_email_prove, citizen_resolve
-from townhall.places.selectors import place_by_property_id
-from townhall.waste.selectors import collection_missed_report_allowed
+from townhall.portal.selectors import missed_collection_refusal
 
 # Where a report is: a map point and/or an address, the intake pipeline's own shape.
 Location = Place
@@ -118,14 +117,9 @@ def report_submit(
 
 def _missed_collection_refusal(service: ServiceType, location: Location) -> str:
     """For a missed-bin service, why it cannot be reported yet at this address ("" if it
-    can). An address the gazetteer does not know cannot be checked, so it is accepted for
-    staff to look at."""
-    stream = settings.TOWNHALL_MISSED_COLLECTION_SERVICES.get(service.code)
-    place = place_by_property_id(location.address_id) if stream else None
-    if not stream or place is None:
-        return ""
-    check = collection_missed_report_allowed(place=place, stream=stream, now=clock.now())
-    return "" if check.allowed else str(check.reason)
+    can); the report form says the same at its address step."""
+    refusal = missed_collection_refusal(service_type=service, location=location, now=clock.now())
+    return refusal.reason if refusal else ""
 
 
 def voice_key(session_voice: str, case: Case) -> str:

@@ -2,9 +2,13 @@ from django.urls import path
 
 from townhall.portal import (
     accounts,
+    case_owner_views,
+    case_views,
     knowledge_urls,
     ledger_views,
+    map_urls,
     pages_urls,
+    report_views,
     rules_urls,
     views,
     waste_urls,
@@ -14,18 +18,22 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home_view, name="home"),
     path("services/", views.services_view, name="services"),
-    path("report/<slug:code>/", views.report_view, name="report"),
-    path("report-photos/<str:token>/", views.staged_photo_view, name="staged-photo"),
-    path("requests/<str:token>/", views.request_view, name="request"),
-    path("requests/<str:token>/sent/", views.confirmation_view, name="confirmation"),
-    path("requests/<str:token>/photos/<int:photo_id>/", views.photo_view, name="photo"),
-    path("requests/<str:token>/follow/", views.follow_view, name="follow"),
-    path("requests/<str:token>/new-link/", views.link_rotate_view, name="link-rotate"),
-    path("track/<str:reference>/me-too/", views.me_too_view, name="me-too"),
-    path("track/<str:reference>/follow/", views.follow_public_view, name="follow-public"),
-    path("follow/confirm/<str:token>/", views.follow_confirm_view, name="follow-confirm"),
-    path("requests/<str:token>/reopen/", views.reopen_view, name="reopen"),
-    path("track/", views.track_view, name="track"),
+    path("report/<slug:code>/", report_views.report_view, name="report"),
+    path("report-photos/<str:token>/", report_views.staged_photo_view, name="staged-photo"),
+    path("requests/<str:token>/", case_views.request_view, name="request"),
+    path("requests/<str:token>/sent/", case_views.confirmation_view, name="confirmation"),
+    path("requests/<str:token>/photos/<int:photo_id>/", case_views.photo_view, name="photo"),
+    path("requests/<str:token>/follow/", case_views.follow_view, name="follow"),
+    path("requests/<str:token>/new-link/", case_views.link_rotate_view, name="link-rotate"),
+    path("track/<str:reference>/me-too/", case_views.me_too_view, name="me-too"),
+    path("track/<str:reference>/follow/", case_views.follow_public_view, name="follow-public"),
+    path("follow/confirm/<str:token>/", case_views.follow_confirm_view, name="follow-confirm"),
+    path("requests/<str:token>/reopen/", case_views.reopen_view, name="reopen"),
+    path("requests/<str:token>/update/", case_owner_views.case_update_view, name="case-update"),
+    path(
+        "requests/<str:token>/withdraw/", case_owner_views.case_withdraw_view, name="case-withdraw"
+    ),
+    path("track/", case_views.track_view, name="track"),
     path("ledger/", ledger_views.seals_view, name="ledger"),
     path("ledger/seals.json", ledger_views.seals_json_view, name="ledger-seals"),
     path("ledger/seals/<int:seal_id>.json", ledger_views.seal_json_view, name="ledger-seal"),
@@ -47,3 +55,5 @@ urlpatterns = [
 urlpatterns += [*knowledge_urls.urlpatterns, *waste_urls.urlpatterns, *rules_urls.urlpatterns]
 # The pages a council must publish (privacy, accessibility, cookies, contact, security.txt).
 urlpatterns += pages_urls.urlpatterns
+# The maps' own layer of streets, for when no tile server is set or reachable.
+urlpatterns += map_urls.urlpatterns

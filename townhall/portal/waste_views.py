@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from townhall.core import clock
 from townhall.places.models import Place
 from townhall.places.selectors import place_search
+from townhall.portal.selectors import place_get
 from townhall.waste.ical import collections_ical
 from townhall.waste.models import Zone
 from townhall.waste.schedule import Collection
@@ -38,7 +39,7 @@ class BinsSearchForm(forms.Form):
 
 
 def _place(place_id: int) -> Place:
-    place = Place.objects.filter(pk=place_id).first()
+    place = place_get(place_id=place_id)
     if place is None:
         raise Http404
     return place

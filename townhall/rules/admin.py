@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy
 
 from townhall.core.errors import ValidationFailed
 from townhall.rules.library import yaml_parse
@@ -20,10 +21,12 @@ from townhall.rules.services import programme_save
 
 class ProgrammeForm(forms.ModelForm):  # type: ignore[type-arg]
     definition_yaml = forms.CharField(
-        label="Definition (YAML)",
+        label=gettext_lazy("Definition (YAML)"),
         widget=forms.Textarea(attrs={"rows": 30, "cols": 100, "style": "font-family: monospace"}),
-        help_text="The same format as townhall/rules/programmes/*.yaml (see docs/rules.md). "
-        "Saving stores a new version; the newest active version wins over the shipped file.",
+        help_text=gettext_lazy(
+            "The same format as townhall/rules/programmes/*.yaml (see docs/rules.md). "
+            "Saving stores a new version; the newest active version wins over the shipped file."
+        ),
     )
 
     class Meta:
@@ -77,7 +80,7 @@ class ProgrammeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return {}
         return {"definition_yaml": yaml.safe_dump(row.definition, sort_keys=False)}
 
-    @admin.display(description="Definition")
+    @admin.display(description=gettext_lazy("Definition"))
     def shown(self, obj: Programme) -> str:
         text = yaml.safe_dump(obj.definition, sort_keys=False, allow_unicode=True)
         return format_html(
@@ -87,7 +90,7 @@ class ProgrammeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             obj.pk,
         )
 
-    @admin.display(description="Test cases")
+    @admin.display(description=gettext_lazy("Test cases"))
     def test_results(self, obj: Programme) -> str:
         try:
             results = programme_tests_run(programme=programme_compile(obj.definition))

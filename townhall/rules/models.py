@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class Programme(models.Model):
@@ -14,7 +15,8 @@ class Programme(models.Model):
     version = models.PositiveIntegerField()
     definition = models.JSONField()
     is_active = models.BooleanField(
-        default=True, help_text="Untick every version to fall back to the shipped rules."
+        default=True,
+        help_text=gettext_lazy("Untick every version to fall back to the shipped rules."),
     )
     note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -10,8 +10,9 @@ from typing import Any
 from django.db import transaction
 
 from townhall.core.errors import ValidationFailed
+from townhall.core.geometry import contains_many
 from townhall.places.models import Place
-from townhall.waste.geo import geometry_contains
+from townhall.waste.geo import zone_area
 from townhall.waste.inference import zones_infer
 from townhall.waste.models import (
     CollectionOverride,
@@ -26,6 +27,8 @@ from townhall.waste.models import (
 from townhall.waste.public_holidays import public_holidays
 from townhall.waste.toronto import COLUMN_FOR_STREAM, TorontoRow
 
+# Addresses tested against the zones' polygons at a time.
+ASSIGN_BATCH = 5000
 STREAM_NAMES = {
     "garbage": "Garbage",
     "recycling": "Recycling",
@@ -189,15 +192,30 @@ def zones_import_geojson(*, collection: dict[str, Any], code_property: str = "co
 def zone_places_assign(*, progress: Callable[[], object] | None = None) -> int:
     """Put every address in the first zone whose polygon holds it; return how many are in
     a zone. Addresses outside every polygon keep a zone set by hand."""
-    zones = list(Zone.objects.exclude(geometry=None).order_by("code"))
+    zones = [
+        (zone, shape)
+        for zone in Zone.objects.exclude(geometry=None).order_by("code")
+        if (shape := zone_area(zone.geometry)) is not None
+    ]
     links: list[ZonePlace] = []
-    for place in Place.objects.only("pk", "lat", "long").iterator(chunk_size=2000):
+    rows = list(Place.objects.values_list("pk", "lat", "long").order_by("pk"))
+    for start in range(0, len(rows), ASSIGN_BATCH):
+        chunk = rows[start : start + ASSIGN_BATCH]
+        # A batch of addresses tested against each prepared polygon at once (shapely).
+        left = chunk
+        for zone, shape in zones:
+            inside = contains_many(
+                shape, lats=[lat for _, lat, _ in left], longs=[long for _, _, long in left]
+            )
+            links += [
+                ZonePlace(place_id=pk, zone=zone)
+                for (pk, _, _), i in zip(left, inside, strict=True)
+                if i
+            ]
+            left = [row for row, i in zip(left, inside, strict=True) if not i]
         if progress is not None:
-            progress()
-        for zone in zones:
-            if geometry_contains(zone.geometry, lat=place.lat, long=place.long):
-                links.append(ZonePlace(place_id=place.pk, zone=zone))
-                break
+            for _ in chunk:
+                progress()
     with transaction.atomic():
         ZonePlace.objects.filter(place_id__in=[link.place_id for link in links]).delete()
         ZonePlace.objects.bulk_create(links, batch_size=2000)

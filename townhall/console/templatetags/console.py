@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 
 from townhall.cases.lifecycle import OPEN_STATUSES, CaseStatus
 from townhall.cases.models import CaseEvent, CaseEventKind
+from townhall.console.labels import staff_status_label
 
 register = template.Library()
 
@@ -88,10 +89,13 @@ def due(case: Any, now: datetime) -> SafeString | str:
 
 
 def _status(value: object) -> str:
-    try:
-        return str(CaseStatus(str(value)).label)
-    except ValueError:
-        return str(value)
+    return staff_status_label(value)
+
+
+@register.filter
+def staff_status(status: str) -> str:
+    """A case's status in staff's words ("Waiting for the resident")."""
+    return staff_status_label(status)
 
 
 @register.simple_tag

@@ -65,7 +65,34 @@
   js.onload = function () {
     var point = [parseFloat(box.dataset.lat), parseFloat(box.dataset.long)];
     var map = window.L.map(box, { keyboard: false, scrollWheelZoom: false }).setView(point, 16);
-    window.L.tileLayer(box.dataset.tiles, { maxZoom: 19, attribution: box.dataset.attribution }).addTo(map);
+    // No tile server set, or it cannot be reached: the town's streets from the gazetteer.
+    var streetsDrawn = false;
+    function drawStreets() {
+      if (streetsDrawn || !box.dataset.streets) { return; }
+      streetsDrawn = true;
+      window.fetch(box.dataset.streets, { credentials: "same-origin" }).then(function (response) {
+        return response.ok ? response.json() : null;
+      }).then(function (data) {
+        if (!data) { return; }
+        window.L.geoJSON(data, {
+          attribution: box.dataset.streetsAttribution,
+          style: function (feature) {
+            return feature.properties.kind === "boundary"
+              ? { className: "th-map-boundary", color: "#1d4e89", weight: 2, dashArray: "6 4", fill: false, interactive: false }
+              : { className: "th-map-street", color: "#6f777b", weight: 5, opacity: 0.8 };
+          },
+          onEachFeature: function (feature, layer) {
+            if (feature.properties.kind === "street") { layer.bindTooltip(feature.properties.name, { sticky: true }); }
+          }
+        }).addTo(map);
+      }).catch(function () { /* the address is on the page as text */ });
+    }
+    if (box.dataset.tiles) {
+      window.L.tileLayer(box.dataset.tiles, { maxZoom: 19, attribution: box.dataset.attribution })
+        .on("tileerror", drawStreets).addTo(map);
+    } else {
+      drawStreets();
+    }
     window.L.marker(point, {
       keyboard: false,
       icon: window.L.icon({

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from townhall.demo.loader import DEMO_PASSWORD, demo_is_loaded, demo_load
+from townhall.demo.setup import deliveries_described, public_url_for
 
 
 class Command(BaseCommand):
@@ -38,6 +40,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         console = Console()
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        if not os.environ.get("TOWNHALL_PUBLIC_URL"):
+            # Links in messages point at where this demo serves (unless set on purpose);
+            # the environment carries it to the worker and scheduler started below.
+            settings.TOWNHALL_PUBLIC_URL = public_url_for(options["addr"])
+            os.environ["TOWNHALL_PUBLIC_URL"] = settings.TOWNHALL_PUBLIC_URL
         call_command("migrate", interactive=False, verbosity=0)
         if demo_is_loaded():
             console.print("[green]Demo town already loaded: keeping existing data.[/]")
@@ -59,12 +66,15 @@ class Command(BaseCommand):
     def _welcome(self, console: Console, addr: str) -> None:
         from townhall.demo.loader import town_spec
 
-        base = f"http://{addr}"
+        base = settings.TOWNHALL_PUBLIC_URL.rstrip("/")
         console.print(f"\n[bold]Townhall demo[/] on {settings.DATABASES['default']['NAME']}")
         console.print(f"  Resident portal: {base}/")
         console.print(f"  Track a request: {base}/track/")
         console.print(f"  Staff console:   {base}/console/")
         console.print(f"  Staff admin:     {base}/admin/")
+        mail, texts = deliveries_described()
+        for label, where in (("E-mail to residents", mail), ("Texts (SMS)", texts)):
+            console.print(f"  {label + ':':<20} {where}", markup=False, soft_wrap=True)
         table = Table(title=f"Demo logins (password: {DEMO_PASSWORD})")
         table.add_column("username")
         table.add_column("role")

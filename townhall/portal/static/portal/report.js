@@ -40,10 +40,38 @@
     if (tag === "link" && done) { done(); }
   }
 
+  // The town's streets from the gazetteer, served by this site: the map's background when
+  // no tile server is set, and its fallback when the tile server cannot be reached.
+  function drawStreets() {
+    if (!box.dataset.streets || drawStreets.done) { return; }
+    drawStreets.done = true;
+    window.fetch(box.dataset.streets, { credentials: "same-origin" }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (data) {
+      if (!data || !map) { return; }
+      window.L.geoJSON(data, {
+        attribution: box.dataset.streetsAttribution,
+        style: function (feature) {
+          return feature.properties.kind === "boundary"
+            ? { className: "th-map-boundary", color: "#1d4e89", weight: 2, dashArray: "6 4", fill: false, interactive: false }
+            : { className: "th-map-street", color: "#6f777b", weight: 5, opacity: 0.8 };
+        },
+        onEachFeature: function (feature, layer) {
+          if (feature.properties.kind === "street") { layer.bindTooltip(feature.properties.name, { sticky: true }); }
+        }
+      }).addTo(map);
+    }).catch(function () { /* the address search still works */ });
+  }
+
   function showMap() {
     var centre = [parseFloat(box.dataset.lat) || 0, parseFloat(box.dataset.long) || 0];
     map = window.L.map("map").setView(centre, 15);
-    window.L.tileLayer(box.dataset.tiles, { maxZoom: 19, attribution: box.dataset.attribution }).addTo(map);
+    if (box.dataset.tiles) {
+      window.L.tileLayer(box.dataset.tiles, { maxZoom: 19, attribution: box.dataset.attribution })
+        .on("tileerror", drawStreets).addTo(map);
+    } else {
+      drawStreets();
+    }
     map.on("click", function (event) { choose(event.latlng.lat, event.latlng.lng, false); });
   }
 
