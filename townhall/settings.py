@@ -12,6 +12,13 @@ from pathlib import Path
 
 import environ
 
+from townhall.conf.log import logging_config
+from townhall.conf.ratelimits import rate_limit_settings
+from townhall.conf.retention import retention_defaults
+from townhall.conf.security import csp_directives
+from townhall.conf.staff import staff_sign_in_settings
+from townhall.conf.storage import cache_settings, database_settings, sqlite_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -103,36 +110,13 @@ TEMPLATES = [
 ]
 
 # --- database: SQLite (WAL) by default, anything dj-database-url understands via DATABASE_URL ---
-DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'townhall.sqlite3'}"
-DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].update(
-        {
-            # WAL lets the web server read while the worker writes; IMMEDIATE takes the write
-            # lock at BEGIN so two writers queue instead of failing half-way with "locked".
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-        }
-    )
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASE_URL = env.str("DATABASE_URL", default="") or sqlite_url(VAR_DIR)
+DATABASES = {"default": database_settings(env, database_url=DATABASE_URL)}  # conf/storage.py
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache: Redis when REDIS_URL is set, process memory otherwise ---
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="townhall"),
-        }
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = cache_settings(env, redis_url=REDIS_URL)
 
 # --- background work: Django's tasks API on the database-backed worker ---
 TASKS = {
@@ -276,41 +260,17 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-    },
-}
+LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"))
 
 # --- staff sign-in (issue 15) ---
-# Who must sign in with a code from an authenticator app (or a backup code) as well as a
-# password: "admins" (council administrators and superusers), "all" staff, or "none".
-# Production defaults to "admins"; development and tests to "none".
-_require_2fa = env.str("TOWNHALL_STAFF_REQUIRE_2FA", default="") or (
-    "admins" if PRODUCTION else "none"
-)
-TOWNHALL_STAFF_REQUIRE_2FA = {"true": "all", "1": "all", "false": "none", "0": "none"}.get(
-    _require_2fa.lower(), _require_2fa.lower()
-)
-if TOWNHALL_STAFF_REQUIRE_2FA not in {"admins", "all", "none"}:
-    raise ValueError("TOWNHALL_STAFF_REQUIRE_2FA must be admins, all or none")
-# Does a sign-in through the council's single sign-on count as the second step? Off: staff
-# who have an authenticator give its code after single sign-on too.
-TOWNHALL_SSO_SKIPS_SECOND_STEP = env.bool("TOWNHALL_SSO_SKIPS_SECOND_STEP", default=False)
-# Failed password sign-ins (one account from one address) before that pair is locked out,
-# and for how long. Administrators lift a lock early in the admin ("Access attempts").
-TOWNHALL_STAFF_SIGN_IN_ATTEMPTS = env.int("TOWNHALL_STAFF_SIGN_IN_ATTEMPTS", default=5)
-TOWNHALL_STAFF_LOCKOUT_MINUTES = env.int("TOWNHALL_STAFF_LOCKOUT_MINUTES", default=30)
-# A staff session ends after this long without a request, and this long after sign-in.
-TOWNHALL_STAFF_SESSION_IDLE_MINUTES = env.int("TOWNHALL_STAFF_SESSION_IDLE_MINUTES", default=30)
-TOWNHALL_STAFF_SESSION_MAX_HOURS = env.int("TOWNHALL_STAFF_SESSION_MAX_HOURS", default=12)
+(
+    TOWNHALL_STAFF_REQUIRE_2FA,
+    TOWNHALL_SSO_SKIPS_SECOND_STEP,
+    TOWNHALL_STAFF_SIGN_IN_ATTEMPTS,
+    TOWNHALL_STAFF_LOCKOUT_MINUTES,
+    TOWNHALL_STAFF_SESSION_IDLE_MINUTES,
+    TOWNHALL_STAFF_SESSION_MAX_HOURS,
+) = staff_sign_in_settings(env, production=PRODUCTION)  # conf/staff.py
 # django-axes: lockout by the username *and* address together; a success clears the count.
 AXES_FAILURE_LIMIT = TOWNHALL_STAFF_SIGN_IN_ATTEMPTS
 AXES_COOLOFF_TIME = timedelta(minutes=TOWNHALL_STAFF_LOCKOUT_MINUTES)
@@ -318,7 +278,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "townhall.console.signin.locked_out_response"
 AXES_VERBOSE = False
-LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # type: ignore[index]
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
 AUTHENTICATION_BACKENDS = [
     "townhall.console.signin.StaffAxesBackend",  # refuses while locked out
     *(["townhall.console.sso.StaffOIDCBackend"] if TOWNHALL_OIDC else []),
@@ -454,18 +414,8 @@ TOWNHALL_STAGED_PHOTOS_MAX = env.int("TOWNHALL_STAGED_PHOTOS_MAX", default=2000)
 # --- privacy: erasure and retention (issue 15) ---
 # An erased case keeps its location rounded to this many decimals (2: about a kilometre).
 TOWNHALL_ERASURE_COORD_DECIMALS = env.int("ERASURE_COORD_DECIMALS", default=2)
-# How long each kind of data is kept (0: forever). These are the defaults of the retention
-# policy that council admins see and change in the admin (Intake, Retention policy).
-TOWNHALL_RETENTION = {
-    "raw_message_days": env.int("RETENTION_RAW_MESSAGE_DAYS", default=90),
-    "attachment_days": env.int("RETENTION_ATTACHMENT_DAYS", default=365),
-    "search_log_days": env.int("RETENTION_SEARCH_LOG_DAYS", default=180),
-    "staged_file_hours": env.int(
-        "RETENTION_STAGED_FILE_HOURS", default=TOWNHALL_STAGED_PHOTO_HOURS
-    ),
-    "closed_case_years": env.int("RETENTION_CLOSED_CASE_YEARS", default=3),
-    "security_event_days": env.int("RETENTION_SECURITY_EVENT_DAYS", default=365),
-}
+# How long each kind of data is kept by default (conf/retention.py; admins change it).
+TOWNHALL_RETENTION = retention_defaults(env, staged_file_hours=TOWNHALL_STAGED_PHOTO_HOURS)
 TOWNHALL_PERIODIC_TASKS.append(
     (
         "townhall.intake.tasks.retention_purge_task",
@@ -483,99 +433,28 @@ TOWNHALL_LEDGER_KEY_FILE: str | None = env.str(
 TOWNHALL_PERIODIC_TASKS.append(
     ("townhall.cases.tasks.ledger_seal_task", env.int("LEDGER_SEAL_SECONDS", default=86400))
 )
-# --- rate limits (issue 15): townhall/core/ratelimit.py, docs/security/ratelimit.md ---
-# Limits in the `limits` notation ("10/minute;100/hour"); NAME counts per client address,
-# NAME.target per target (an e-mail address, an API key). "off" turns one off. Override
-# some with TOWNHALL_RATE_LIMITS="report=5/minute;20/hour sign_in.target=3/hour".
-TOWNHALL_RATE_LIMITS_ENABLED = env.bool("TOWNHALL_RATE_LIMITS_ENABLED", default=True)
-TOWNHALL_RATE_LIMITS = {
-    "report": "10/minute;40/hour",  # the portal's report form (POST)
-    "report.target": "10/hour",  # ... per e-mail address given on it
-    "sign_in": "10/minute;30/hour",  # sign-in link requests
-    "sign_in.target": "5/hour",  # ... per e-mail address asked for
-    "follow": "20/minute;100/hour",  # follow and "me too"
-    "follow.target": "10/hour",  # ... per e-mail address given
-    "rules": "60/minute;600/hour",  # /check/ and /permits/
-    "open311_read": "300/minute",  # Open311 GET
-    "open311_write": "60/minute",  # Open311 POST (each API key also has its own rate)
-    "hooks": "1200/minute",  # inbound hooks: SMS, e-mail, partner webhooks
-    "phone_code": "5/hour;10/day",  # texting a code to prove a phone number
-    "phone_code.target": "3/hour;5/day",  # ... per number
-    "export": "10/hour",  # a signed-in resident's "download your data"
-    "export.target": "5/hour",  # ... per resident
-    "staff_sign_in": "20/minute;100/hour",  # staff sign-in posts (axes locks per account too)
-    "resident_case": "10/minute;30/hour",  # a resident's update or withdrawal of their report
-    "resident_case.target": "20/hour",  # ... per signed-in account
-    "subscribe": "10/minute;30/hour",  # bin reminder and alert sign-ups
-    "subscribe.target": "5/hour",  # ... per e-mail address given
-} | dict(entry.partition("=")[::2] for entry in env.str("TOWNHALL_RATE_LIMITS", default="").split())
-# Counted in Redis (shared by every process) when REDIS_URL is set; in process memory
-# otherwise, which production refuses: each process would count on its own.
-TOWNHALL_RATE_LIMIT_STORAGE = REDIS_URL or "memory://"
-TOWNHALL_RATE_LIMIT_PREFIX = env.str("CACHE_KEY_PREFIX", default="townhall") + ":limits"
-# Seconds to wait for Redis before letting the request through (the limiter fails open).
-TOWNHALL_RATE_LIMIT_TIMEOUT = env.float("TOWNHALL_RATE_LIMIT_TIMEOUT", default=0.25)
-# Proxies in front of Townhall that append to X-Forwarded-For (0: use the peer address).
-TOWNHALL_TRUSTED_PROXIES = env.int("TOWNHALL_TRUSTED_PROXIES", default=0)
-from django.core.exceptions import ImproperlyConfigured  # noqa: E402
-from limits import parse_many  # noqa: E402
-
-for _name, _spec in TOWNHALL_RATE_LIMITS.items():
-    try:
-        if _spec.strip().lower() not in {"", "off", "none"}:
-            parse_many(_spec)
-    except ValueError:
-        raise ImproperlyConfigured(
-            f"TOWNHALL_RATE_LIMITS: {_name}={_spec!r} is not a limit like 10/minute;100/hour"
-        ) from None
-if PRODUCTION and not REDIS_URL:
-    raise ImproperlyConfigured(
-        "TOWNHALL_ENV=production needs REDIS_URL: rate limits must be shared by every "
-        "process (and counted in one place)."
-    )
+# --- rate limits (issue 15): townhall/conf/ratelimits.py, docs/security/ratelimit.md ---
+(
+    TOWNHALL_RATE_LIMITS_ENABLED,
+    TOWNHALL_RATE_LIMITS,
+    TOWNHALL_RATE_LIMIT_STORAGE,
+    TOWNHALL_RATE_LIMIT_PREFIX,
+    TOWNHALL_RATE_LIMIT_TIMEOUT,
+    TOWNHALL_TRUSTED_PROXIES,
+) = rate_limit_settings(env, production=PRODUCTION, redis_url=REDIS_URL)
 # --- platform (issue 15): CSP, HTTPS, key rotation, public pages (docs/security/platform.md) ---
-from urllib.parse import urlsplit  # noqa: E402
-
-from csp.constants import NONCE, NONE, SELF  # noqa: E402
-
-
-def url_origin(url: str) -> str | None:
-    """The CSP source for `url` (a ``{s}`` subdomain becomes ``*``); None for a local path."""
-    parts = urlsplit(url.replace("{s}", "*"))
-    if not parts.scheme or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
-
-
 INSTALLED_APPS.append("csp")
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "townhall.core.web.NonceCSPMiddleware",
 )
-# Content-Security-Policy: scripts and styles from this site or carrying the page's nonce;
-# images also from the map's tile server and the logo's host. Extra sources per directive
-# can be added (CSP_EXTRA_IMG_SRC); CSP_REPORT_ONLY sends the policy as report-only.
-_csp_images = [SELF, "data:", *env.list("CSP_EXTRA_IMG_SRC", default=[])]
-for _url in (TOWNHALL_MAP_TILE_URL, TOWNHALL_BRAND["logo"]):
-    if (_origin := url_origin(_url)) and _origin not in _csp_images:
-        _csp_images.append(_origin)
-_csp_forms = [SELF]
-if TOWNHALL_OIDC and (_origin := url_origin(OIDC_OP_AUTHORIZATION_ENDPOINT)):
-    _csp_forms.append(_origin)  # the sign-in redirect after the admin's form
-CSP_DIRECTIVES: dict[str, object] = {
-    "default-src": [SELF],
-    "script-src": [SELF, NONCE],
-    "style-src": [SELF, NONCE],
-    "img-src": _csp_images,
-    "font-src": [SELF, "data:"],
-    "connect-src": [SELF],
-    "object-src": [NONE],
-    "base-uri": [SELF],
-    "form-action": _csp_forms,
-    "frame-ancestors": [NONE],
-}
-if env.str("CSP_REPORT_URI", default=""):
-    CSP_DIRECTIVES["report-uri"] = [env.str("CSP_REPORT_URI")]
+# Content-Security-Policy (townhall/conf/security.py): images also from the map's tile server
+# and the logo's host (and CSP_EXTRA_IMG_SRC); CSP_REPORT_ONLY sends it as report-only.
+CSP_DIRECTIVES = csp_directives(
+    env,
+    image_urls=[TOWNHALL_MAP_TILE_URL, TOWNHALL_BRAND["logo"]],
+    form_urls=[OIDC_OP_AUTHORIZATION_ENDPOINT] if TOWNHALL_OIDC else [],
+)
 if env.bool("CSP_REPORT_ONLY", default=False):
     CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": CSP_DIRECTIVES}
 else:

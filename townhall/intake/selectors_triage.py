@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from townhall.intake.models import TriageModel
 from townhall.intake.triage import TriageClassifier
+from townhall.intake.triage_storage import ModelFormatError
+
+logger = logging.getLogger(__name__)
 
 # A classifier takes a few hundred milliseconds to load and a few megabytes to hold, so each
 # process keeps the active one; one indexed query per call tells when another was activated.
@@ -20,7 +24,9 @@ def triage_classifier_cache_clear() -> None:
 
 
 def triage_classifier_active() -> tuple[int, TriageClassifier] | None:
-    """The id of the newest active TriageModel and its classifier, or None if there is none."""
+    """The id of the newest active TriageModel and its classifier, or None if there is none
+    or it cannot be read (a model stored as a pickle before issue 16: it is logged, and
+    reports wait for a person until a model is trained again)."""
     model_id = (
         TriageModel.objects.filter(active=True)
         .order_by("-created_at", "-id")
@@ -35,7 +41,11 @@ def triage_classifier_active() -> tuple[int, TriageClassifier] | None:
         blob = TriageModel.objects.filter(id=model_id).values_list("blob", flat=True).first()
         if blob is None:  # deleted in between
             return None
-        classifier = TriageClassifier.from_bytes(bytes(blob))
+        try:
+            classifier = TriageClassifier.from_bytes(bytes(blob))
+        except ModelFormatError as error:
+            logger.warning("triage model %s not loaded: %s", model_id, error)
+            return None
         with _lock:
             _loaded.clear()
             _loaded[model_id] = classifier

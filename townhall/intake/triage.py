@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import itertools
 import math
-import pickle
 import re
 import time
-import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +32,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
+from townhall.intake.triage_storage import classifier_dump, classifier_parts
+
 # Texts are cut to this many characters before anything else: a pasted e-mail thread must not
 # cost more than a long report, and the first 2,000 characters say what the problem is.
 MAX_CHARS = 2_000
@@ -44,7 +44,6 @@ MIN_PER_LABEL = 5
 SMALL_SET = 2_000
 # From this many rows on, calibration holds out one fifth instead of cross-validating.
 LARGE_SET = 20_000
-_FORMAT = b"townhall-triage-1\n"
 _DIGIT = re.compile(r"\d")
 _BATCH = 4_096
 CHAR_NGRAMS = (3, 5)
@@ -91,22 +90,20 @@ class TriageClassifier:
         ]
 
     def to_bytes(self) -> bytes:
-        """Serialise for the TriageModel blob: a format line, then zlib-compressed pickle.
-
-        Pickle is acceptable here because the blob only ever comes from our own database,
-        written by `triage_model_save`; never load one from anywhere else.
-        """
-        return _FORMAT + zlib.compress(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL), 3)
+        """Serialise for the TriageModel blob: words and numbers only (triage_storage)."""
+        return classifier_dump(
+            labels=self.labels,
+            normalise=self.normalise,
+            vectoriser=self.vectoriser,
+            model=self.model,
+        )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> TriageClassifier:
-        """The classifier `to_bytes` wrote (from our own database only: see there)."""
-        if not data.startswith(_FORMAT):
-            raise ValueError("Not a Townhall triage model.")
-        found = pickle.loads(zlib.decompress(data[len(_FORMAT) :]))  # noqa: S301 (our own blob)
-        if not isinstance(found, cls):
-            raise ValueError("Not a Townhall triage model.")
-        return found
+        """The classifier `to_bytes` wrote. Loading runs no code from `data`; raises
+        ModelFormatError (a ValueError) for anything else, including the old pickles."""
+        labels, normalise, vectoriser, model = classifier_parts(data)
+        return cls(labels=labels, vectoriser=vectoriser, model=model, normalise=normalise)
 
 
 def _checked(
@@ -132,7 +129,7 @@ def _checked(
     return list(texts), list(labels)
 
 
-class _WordsAndCharacters:
+class WordsAndCharacters:
     """Word 1–2-grams and in-word character 3–5-grams, each TF-IDF weighted, side by side.
 
     Word n-grams carry the phrasing ("blocking driveway"); character n-grams survive
@@ -144,6 +141,13 @@ class _WordsAndCharacters:
         common = {"sublinear_tf": True, "dtype": np.float32, "lowercase": False, "min_df": min_df}
         self.words = TfidfVectorizer(ngram_range=(1, 2), **common)
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, **common)
+
+    @classmethod
+    def fitted(cls, *, words: TfidfVectorizer, chars: TfidfVectorizer) -> WordsAndCharacters:
+        """The pair from two vectorisers already fitted (a stored model)."""
+        pair = cls(0)
+        pair.words, pair.chars = words, chars
+        return pair
 
     def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         joined = sp.hstack([self.words.fit_transform(texts), self.chars.fit_transform(texts)])
@@ -157,7 +161,7 @@ class _WordsAndCharacters:
         return joined.tocsr() * (1 / math.sqrt(2))
 
 
-class _CalibratedSvm:
+class CalibratedSvm:
     """A linear SVM whose decision scores a multinomial logistic regression turns into
     probabilities; the regression is fitted on scores for texts the SVM was not trained on."""
 
@@ -196,7 +200,7 @@ def classifier_train(
     prepared = [text_normalise(t) for t in texts]
     if progress:
         progress(f"Building word and character features for {len(prepared):,} texts")
-    vectoriser = _WordsAndCharacters(len(prepared))
+    vectoriser = WordsAndCharacters(len(prepared))
     features = vectoriser.fit_transform(prepared)
     target = np.asarray(labels)
     if progress:
@@ -217,7 +221,7 @@ def classifier_train(
         [_scores(svm, features[test]) for svm, (_, test) in zip(fitted[1:], folds, strict=True)]
     )
     calibrator = LogisticRegression(C=1.0, max_iter=1000).fit(scores, target[held_out])
-    model = _CalibratedSvm(fitted[0], calibrator)
+    model = CalibratedSvm(fitted[0], calibrator)
     return TriageClassifier(
         labels=[str(c) for c in model.classes_], vectoriser=vectoriser, model=model
     )

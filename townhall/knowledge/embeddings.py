@@ -23,6 +23,10 @@ TOKENIZER_PATH = Path(__file__).parent / "data" / "tokenizer.json"
 MAX_TOKENS = 256
 DIMENSIONS = 384
 MODEL_NAME = "all-MiniLM-L6-v2-int8"
+# The languages the model was trained on. Its vectors of other languages' texts rank worse
+# than BM25 alone (German and Spanish in docs/benchmarks.md), so a search in any other
+# language ranks by BM25 alone.
+MODEL_LANGUAGES = frozenset({"en"})
 
 Vectors = npt.NDArray[np.float32]
 

@@ -9,8 +9,7 @@ chosen by measurement (docs/knowledge.md).
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -18,65 +17,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from townhall.knowledge.embeddings import DIMENSIONS, Embedder, Vectors
+from townhall.knowledge.analysis import Analyser, analyser_for, language_base
+from townhall.knowledge.embeddings import DIMENSIONS, MODEL_LANGUAGES, Embedder, Vectors
 
 logger = logging.getLogger(__name__)
 
 Scores = npt.NDArray[np.float32]
-
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "can",
-        "do",
-        "does",
-        "for",
-        "from",
-        "has",
-        "have",
-        "how",
-        "i",
-        "if",
-        "in",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "our",
-        "should",
-        "so",
-        "that",
-        "the",
-        "their",
-        "there",
-        "this",
-        "to",
-        "was",
-        "we",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-        "you",
-        "your",
-    ]
-)
 
 
 class SearchMode(StrEnum):
@@ -105,17 +51,12 @@ class IndexedDoc:
     body_vector: Vectors | None = None
 
 
-def tokens(text: str) -> list[str]:
-    """Lower-cased word tokens without English stop words (BM25's analyser)."""
-    return [t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
-
-
 class _Bm25Field:
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], analyse: Analyser) -> None:
         import bm25s
 
         self._retriever: Any = bm25s.BM25()
-        corpus = [tokens(t) or ["\u2205"] for t in texts]
+        corpus = [analyse(t) or ["\u2205"] for t in texts]
         self._retriever.index(corpus, show_progress=False)
         self._vocab: dict[str, int] = self._retriever.vocab_dict
         self._size = len(texts)
@@ -128,17 +69,39 @@ class _Bm25Field:
         return result
 
 
+class _Bm25Language:
+    """BM25 over the titles and bodies of the articles in one language, analysed in it."""
+
+    def __init__(self, docs: Sequence[IndexedDoc], rows: Sequence[int], analyse: Analyser) -> None:
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.analyse = analyse
+        self.title = _Bm25Field([docs[i].title for i in rows], analyse)
+        self.body = _Bm25Field([docs[i].body for i in rows], analyse)
+
+
 @dataclass
 class HybridIndex:
+    """Articles in any number of languages. BM25 runs per language, each language's articles
+    analysed with its own stop words and stemmer (`analysis.analyser_for`, replaceable for
+    measurements), and a query analysed once per language it is scored against."""
+
     docs: list[IndexedDoc]
     embedder: Embedder | None
     weights: FusionWeights = field(default_factory=FusionWeights)
+    analysers: Callable[[str], Analyser] = analyser_for
+    # None: fuse dense and BM25 in every language (the behaviour before issue 16).
+    model_languages: frozenset[str] | None = MODEL_LANGUAGES
 
     def __post_init__(self) -> None:
         self.ids = np.array([d.article_id for d in self.docs], dtype=np.int64)
         self.languages = np.array([d.language for d in self.docs])
-        self._title = _Bm25Field([d.title for d in self.docs]) if self.docs else None
-        self._body = _Bm25Field([d.body for d in self.docs]) if self.docs else None
+        rows: dict[str, list[int]] = {}
+        for i, doc in enumerate(self.docs):
+            rows.setdefault(doc.language, []).append(i)
+        self._bm25 = {
+            language: _Bm25Language(self.docs, found, self.analysers(language))
+            for language, found in rows.items()
+        }
         self.has_vectors = self.embedder is not None and all(
             d.title_vector is not None and d.body_vector is not None for d in self.docs
         )
@@ -156,11 +119,14 @@ class HybridIndex:
             return [SearchMode.BM25, SearchMode.DENSE, SearchMode.HYBRID]
         return [SearchMode.BM25]
 
-    def _sparse(self, query: str) -> Scores:
-        assert self._title is not None
-        assert self._body is not None
-        q = tokens(query)
-        raw = self._title.scores(q) + self.weights.body_bm25 * self._body.scores(q)
+    def _sparse(self, query: str, language: str | None = None) -> Scores:
+        """Squashed BM25 per article; only `language`'s articles score when it is given."""
+        raw = np.zeros(len(self.docs), dtype=np.float32)
+        for found, group in self._bm25.items():
+            if language and found != language:
+                continue
+            q = group.analyse(query)
+            raw[group.rows] = group.title.scores(q) + self.weights.body_bm25 * group.body.scores(q)
         squashed: Scores = (raw / (raw + self.weights.squash_k)).astype(np.float32)
         return squashed
 
@@ -171,15 +137,25 @@ class HybridIndex:
         result: Scores = w * (self._title_m @ vector) + (1 - w) * (self._body_m @ vector)
         return result
 
-    def scores(self, query: str, mode: SearchMode = SearchMode.HYBRID) -> Scores:
-        """Return one score per document (higher is better)."""
+    def scores(
+        self, query: str, mode: SearchMode = SearchMode.HYBRID, language: str | None = None
+    ) -> Scores:
+        """Return one score per document (higher is better); with `language`, BM25 is
+        worked out only for that language's articles (the others are filtered anyway).
+        Hybrid fuses dense and BM25 scores, except in a search of one language the embedding
+        model does not read (`model_languages`): that one ranks by BM25 alone. A search of
+        every language fuses both for all, so that scores stay comparable across them."""
         if not self.docs:
             return np.zeros(0, dtype=np.float32)
         if not self.has_vectors or mode is SearchMode.BM25:
-            return self._sparse(query)
+            return self._sparse(query, language)
         if mode is SearchMode.DENSE:
             return self._dense(query)
-        fused: Scores = self._dense(query) + self.weights.sparse * self._sparse(query)
+        sparse = self._sparse(query, language)
+        reads = self.model_languages
+        if language and reads is not None and language_base(language) not in reads:
+            return sparse  # no query to encode
+        fused: Scores = self._dense(query) + self.weights.sparse * sparse
         return fused
 
     def search(
@@ -191,7 +167,7 @@ class HybridIndex:
         language: str | None = None,
     ) -> list[tuple[int, float]]:
         """Return up to `limit` (article id, score) pairs, best first."""
-        scores = self.scores(query, mode)
+        scores = self.scores(query, mode, language)
         if not len(scores):
             return []
         if language:

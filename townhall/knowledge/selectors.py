@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from townhall.core.errors import NotFound
+from townhall.knowledge.analysis import language_base
 from townhall.knowledge.embeddings import embedder_get, vectors_unpack
 from townhall.knowledge.index import HybridIndex, IndexedDoc, SearchMode
 from townhall.knowledge.models import Article, ArticleStatus, IndexState, SearchLog
@@ -117,8 +118,19 @@ def article_search(
     limit: int = 10,
     mode: SearchMode = SearchMode.HYBRID,
 ) -> list[SearchResult]:
-    """Return published articles that answer `query`, best first."""
-    hits = knowledge_index_get().search(query, limit=limit, mode=mode, language=language)
+    """Return published articles that answer `query`, best first.
+
+    `language` is the reader's ("es", "es-MX"): the query is analysed in it and only that
+    language's articles are ranked. When none of them matches at all (score 0: no shared
+    word, and no embedding for a language the model does not read), every language is
+    ranked instead, each analysed in its own, so a topic written up only in English still
+    reaches a Spanish reader. Without `language`, every language is ranked.
+    """
+    index = knowledge_index_get()
+    base = language_base(language) or None
+    hits = index.search(query, limit=limit, mode=mode, language=base)
+    if base and (not hits or hits[0][1] <= 0):
+        hits = index.search(query, limit=limit, mode=mode)
     articles = Article.objects.in_bulk([pk for pk, _ in hits])
     return [SearchResult(articles[pk], score) for pk, score in hits if pk in articles]
 

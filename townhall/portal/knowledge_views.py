@@ -60,7 +60,7 @@ def help_view(request: HttpRequest) -> HttpResponse:
     if form.is_bound:
         if form.is_valid():
             query = form.cleaned_data["q"]
-            results = article_search(query=query, limit=10)
+            results = article_search(query=query, language=get_language(), limit=10)
             top = results[0] if results else None
             search_record(
                 query=query,

@@ -9,27 +9,26 @@ with messages, never a 500.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from itertools import groupby
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from townhall.catalog.i18n import language_words, localized
+from townhall.catalog.i18n import localized
 from townhall.catalog.models import ServiceType
 from townhall.catalog.selectors import service_type_list
 from townhall.core.errors import NotFound
+from townhall.intake.selectors_finder import FinderAnswer, service_find
 from townhall.notify.services import opt_out_by_token
 from townhall.portal import finder
 from townhall.portal.forms import ServiceSearchForm, TrackForm
 from townhall.portal.selectors import service_popularity
 
 POPULAR_COUNT = 6
-_index: list[tuple[float, list[finder.Indexed]]] = []
 
 
 # --- finding a service ---------------------------------------------------------------------
@@ -37,30 +36,6 @@ _index: list[tuple[float, list[finder.Indexed]]] = []
 
 def _services() -> list[ServiceType]:
     return list(service_type_list())
-
-
-def _finder_index(services: list[ServiceType]) -> list[finder.Indexed]:
-    """The finder's index of the catalogue, rebuilt at most once a minute per process."""
-    if _index and _index[0][0] > time.monotonic():
-        return _index[0][1]
-    built = finder.index_build(_finder_rows(services))
-    _index[:] = [(time.monotonic() + 60.0, built)]
-    return built
-
-
-def _finder_rows(
-    services: list[ServiceType],
-) -> Iterator[tuple[str, str, list[str], str, str]]:
-    """Each service with its words in every language the council translated it into, so
-    "bache" finds the pothole whichever language the page is in."""
-    for s in services:
-        names, keywords, descriptions = [s.name], list(s.keywords or []), [s.description]
-        for _language, name, words, description in language_words(s.translations):
-            names.append(name)
-            keywords.extend(words)
-            descriptions.append(description)
-        groups = [s.group.name, *(g[1] for g in language_words(s.group.translations))]
-        yield s.code, " ".join(names), keywords, " ".join(groups), " ".join(descriptions)
 
 
 @require_GET
@@ -89,22 +64,22 @@ def home_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def services_view(request: HttpRequest) -> HttpResponse:
     form = ServiceSearchForm(request.GET or None)
-    results: list[ServiceType] = []
+    answer = FinderAnswer(services=[], articles=[], scores={})
     status = 200
     if form.is_valid():
-        services = _services()
-        by_code = {s.code: s for s in services}
-        counts = service_popularity()
-        found = finder.search(form.cleaned_data["q"], _finder_index(services), limit=10)
-        # Equal scores: the service more people use first.
-        found.sort(key=lambda f: (-f.score, -counts.get(by_code[f.code].pk, 0), f.code))
-        results = [by_code[f.code] for f in found if f.code in by_code]
+        answer = service_find(query=form.cleaned_data["q"], language=get_language(), limit=10)
     elif request.GET:
         status = 400
     return render(
         request,
         "portal/services.html",
-        {"search_form": form, "results": results, "searched": form.is_bound},
+        {
+            "search_form": form,
+            "results": answer.services,
+            "help_results": answer.articles,
+            "ask_service": answer.ask,
+            "searched": form.is_bound,
+        },
         status=status,
     )
 

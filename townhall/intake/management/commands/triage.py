@@ -231,7 +231,10 @@ class Command(BaseCommand):
         stored = TriageModel.objects.filter(pk=model_id).first()
         if stored is None:
             raise CommandError(f"No triage model {model_id}.")
-        classifier = TriageClassifier.from_bytes(bytes(stored.blob))
+        try:
+            classifier = TriageClassifier.from_bytes(bytes(stored.blob))
+        except ValueError as exc:  # an old pickled model, or damaged bytes
+            raise CommandError(f"Triage model {model_id}: {exc}") from exc
         with self.console.status(f"Scoring model {model_id} on {len(data.texts):,} rows…"):
             report = classifier_evaluate(classifier, data.texts, data.labels)
         self.stdout.write(f"Model {stored.pk}: {stored}")
