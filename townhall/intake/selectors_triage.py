@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 from townhall.intake.models import TriageModel
-from townhall.intake.triage import TriageClassifier
-from townhall.intake.triage_storage import ModelFormatError
+
+if TYPE_CHECKING:
+    from townhall.intake.triage import TriageClassifier
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,11 @@ def triage_classifier_active() -> tuple[int, TriageClassifier] | None:
     with _lock:
         classifier = _loaded.get(model_id)
     if classifier is None:
+        # scikit-learn and SciPy (~90 MB, ~1 s) load with the first classifier, not with
+        # every process that imports the portal's service finder.
+        from townhall.intake.triage import TriageClassifier
+        from townhall.intake.triage_storage import ModelFormatError
+
         blob = TriageModel.objects.filter(id=model_id).values_list("blob", flat=True).first()
         if blob is None:  # deleted in between
             return None
