@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,6 +26,9 @@ from townhall.catalog.models import (
 )
 from townhall.catalog.selectors import catalog_cache_clear
 from townhall.core.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from townhall.core.users import StaffUser
 
 
 @dataclass
@@ -164,7 +167,7 @@ def catalog_import(*, spec: Mapping[str, Any]) -> tuple[Jurisdiction, ImportSumm
 def department_member_add(
     *,
     department: Department,
-    user: Any,
+    user: StaffUser,
     takes_cases: bool = True,
     weight: Decimal | int | str = 1,
     skills: Sequence[ServiceType] = (),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -26,6 +26,9 @@ from townhall.catalog.models import Priority
 from townhall.console.labels import staff_status_choices
 from townhall.console.selectors import service_filter
 from townhall.people.models import Channel
+
+if TYPE_CHECKING:
+    from townhall.core.users import SiteUser
 
 PAGE_SIZE = 50
 
@@ -187,7 +190,7 @@ ORDERS: dict[str, tuple[Any, ...]] = {
 
 
 def queue_page(
-    queue: Queue, user: Any, form: QueueFilterForm, *, now: datetime
+    queue: Queue, user: SiteUser, form: QueueFilterForm, *, now: datetime
 ) -> tuple[list[Case], bool, int]:
     """(rows, has_next, page) of `queue` for `user` filtered by `form`."""
     from django.db.models import Case as When_
@@ -214,7 +217,7 @@ def queue_page(
 COUNT_CAP = 1000
 
 
-def _count_sql(slug: str, queue: Queue, user: Any, now: datetime) -> tuple[str, list[Any]]:
+def _count_sql(slug: str, queue: Queue, user: SiteUser, now: datetime) -> tuple[str, list[Any]]:
     """SQL counting a queue up to COUNT_CAP + 1, in a shape with an index path.
 
     "Breached" is "due before now OR marked late". As one OR, PostgreSQL counts it with a
@@ -238,7 +241,7 @@ def _count_sql(slug: str, queue: Queue, user: Any, now: datetime) -> tuple[str, 
     return capped(queue.cases(user, now))
 
 
-def queue_counts(user: Any, now: datetime) -> dict[str, int]:
+def queue_counts(user: SiteUser, now: datetime) -> dict[str, int]:
     """How many cases each open queue holds for `user`, counted up to COUNT_CAP + 1 (shown
     as "1,000+"): a department with 100,000 open cases needs no exact figure in a menu, and
     counting them all on every page would cost more than the page. One query."""

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
 
@@ -24,10 +24,13 @@ from townhall.cases.models import Case
 from townhall.catalog.models import Department, DepartmentMember, ServiceType
 from townhall.console.models import CannedResponse, SavedView
 
+if TYPE_CHECKING:
+    from townhall.core.users import SiteUser
+
 SEPARATOR = ":"
 
 
-def staff_jurisdiction_ids(user: Any) -> frozenset[int] | None:
+def staff_jurisdiction_ids(user: SiteUser) -> frozenset[int] | None:
     """The councils whose services `user` works with: those of their departments
     (None: every council, for those who see every department)."""
     departments = access_department_ids(user)
@@ -61,7 +64,9 @@ def _choices(services: list[ServiceType]) -> list[tuple[str, str]]:
     ]
 
 
-def service_choices_for_staff(user: Any, *, own_departments: bool = False) -> list[tuple[str, str]]:
+def service_choices_for_staff(
+    user: SiteUser, *, own_departments: bool = False
+) -> list[tuple[str, str]]:
     """Active services of the councils `user` works with (with `own_departments`, only
     those their departments handle: the queue filter)."""
     if own_departments:  # their departments' services: those councils' by construction
@@ -146,8 +151,8 @@ def canned_for(case: Case) -> list[CannedResponse]:
     )
 
 
-def saved_views_for(user: Any) -> list[SavedView]:
-    return list(SavedView.objects.filter(user_id=user.pk))
+def saved_views_for(user: SiteUser) -> list[SavedView]:
+    return list(SavedView.objects.filter(user_id=user.pk or 0))  # nobody signed in: none
 
 
 # --- the team page --------------------------------------------------------------------------
@@ -190,7 +195,7 @@ def _late(now: datetime) -> Q:
     return Q(due_at__lt=now) | Q(breached_at__isnull=False)
 
 
-def team_load(user: Any, *, now: datetime) -> TeamLoad:
+def team_load(user: SiteUser, *, now: datetime) -> TeamLoad:
     """Open cases per person and per department, for the departments `user` sees.
 
     Every open case is counted once: under its department's unassigned cases or under the
@@ -259,7 +264,7 @@ def _users(ids: set[int]) -> list[Any]:
     return list(get_user_model().objects.filter(pk__in=ids))
 
 
-def oldest_open_cases(user: Any, *, limit: int = 15) -> list[Case]:
+def oldest_open_cases(user: SiteUser, *, limit: int = 15) -> list[Case]:
     return list(
         access_cases(user)
         .filter(status__in=OPEN_STATUSES)
@@ -333,14 +338,14 @@ def case_attachment_get(case: Case, attachment_id: int) -> Any:
 # --- the sign-in code ---------------------------------------------------------------------
 
 
-def authenticator_active(user: Any) -> Any:
+def authenticator_active(user: SiteUser) -> Any:
     """`user`'s confirmed authenticator (a django-otp TOTP device), or None."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
-def backup_codes_left(user: Any) -> int:
+def backup_codes_left(user: SiteUser) -> int:
     from django_otp.plugins.otp_static.models import StaticToken
 
     return int(StaticToken.objects.filter(device__user=user).count())

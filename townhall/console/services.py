@@ -7,7 +7,7 @@ Case changes go through `cases.services` and `intake.services`; the views only c
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -16,6 +16,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from townhall.cases.models import Case
 from townhall.console.models import SavedView
+
+if TYPE_CHECKING:
+    from townhall.core.users import StaffUser
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +29,7 @@ BACKUP_DEVICE_NAME = "backup codes"
 # --- saved views ------------------------------------------------------------------------------
 
 
-def saved_view_save(*, user: Any, name: str, queue: str, query: str) -> SavedView:
+def saved_view_save(*, user: StaffUser, name: str, queue: str, query: str) -> SavedView:
     """Save (or replace) `user`'s view called `name`: the queue `queue` with `query`."""
     view, _created = SavedView.objects.update_or_create(
         user_id=user.pk, name=name.strip(), defaults={"queue": queue, "query": query[:500]}
@@ -34,7 +37,7 @@ def saved_view_save(*, user: Any, name: str, queue: str, query: str) -> SavedVie
     return view
 
 
-def saved_view_delete(*, user: Any, view_id: int) -> bool:
+def saved_view_delete(*, user: StaffUser, view_id: int) -> bool:
     """Delete `user`'s saved view `view_id`; False if they have none of that id."""
     deleted, _rows = SavedView.objects.filter(pk=view_id, user_id=user.pk).delete()
     return bool(deleted)
@@ -43,7 +46,7 @@ def saved_view_delete(*, user: Any, view_id: int) -> bool:
 # --- the sign-in code -------------------------------------------------------------------------
 
 
-def backup_codes_new(user: Any) -> list[str]:
+def backup_codes_new(user: StaffUser) -> list[str]:
     """Replace `user`'s backup codes with ten new ones; the codes are returned once."""
     with transaction.atomic():
         StaticDevice.objects.filter(user=user).delete()
@@ -53,7 +56,7 @@ def backup_codes_new(user: Any) -> list[str]:
     return codes
 
 
-def authenticator_pending(user: Any) -> TOTPDevice:
+def authenticator_pending(user: StaffUser) -> TOTPDevice:
     """The authenticator `user` is setting up (made on first ask, kept until confirmed)."""
     pending, _created = TOTPDevice.objects.get_or_create(
         user=user, confirmed=False, defaults={"name": _("Authenticator app")}
@@ -66,7 +69,7 @@ def authenticator_confirm(*, device: TOTPDevice) -> None:
     device.save(update_fields=["confirmed"])
 
 
-def authenticator_remove(*, user: Any) -> None:
+def authenticator_remove(*, user: StaffUser) -> None:
     """Turn `user`'s sign-in code off: the authenticator and the backup codes go."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
@@ -76,7 +79,9 @@ def authenticator_remove(*, user: Any) -> None:
 # --- colleagues watching a case ---------------------------------------------------------------
 
 
-def watchers_tell(case: Case, actor: Any, what: str, *, mentioned: set[int] | None = None) -> None:
+def watchers_tell(
+    case: Case, actor: StaffUser, what: str, *, mentioned: set[int] | None = None
+) -> None:
     """E-mail everyone watching `case` (but the one who acted) what just happened."""
     # Through the outbox (notify.staff_mail): retried, with delivery status, in the
     # language the console is in.

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -36,6 +36,9 @@ from townhall.people.services import citizen_resolve, staff_user_create
 from townhall.places.selectors import places_extent
 from townhall.places.services import places_import
 from townhall.waste.demo import demo_waste_load
+
+if TYPE_CHECKING:
+    from townhall.core.users import StaffUser
 
 DEMO_PASSWORD = "townhall-demo"  # noqa: S105 - printed to the user; demo only
 DEMO_SLUG = "millbrook"
@@ -157,11 +160,12 @@ def _staff_load(spec: dict[str, Any]) -> list[Any]:
             email=f"{s['username']}@millbrook.example.org",
         )
         users.append(user)
+        staff = cast("StaffUser", user)
         if s.get("department"):
-            department_member_add(department=departments[s["department"]], user=user)
+            department_member_add(department=departments[s["department"]], user=staff)
         elif s["role"] == StaffRole.AGENT:
             for department in departments.values():
-                department_member_add(department=department, user=user, takes_cases=False)
+                department_member_add(department=department, user=staff, takes_cases=False)
     return users
 
 

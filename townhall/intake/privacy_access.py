@@ -4,7 +4,7 @@ export and the erasure share (see intake.privacy)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Q
@@ -13,6 +13,9 @@ from townhall.cases.access import access_department_ids, access_is_staff
 from townhall.cases.models import Case
 from townhall.core.errors import NotFound
 from townhall.people.models import Citizen
+
+if TYPE_CHECKING:
+    from townhall.core.users import SiteUser
 
 EXPORT_FORMAT = 1
 Actor = AbstractBaseUser | None
@@ -35,7 +38,7 @@ def _resident_case_filter(citizen_id: int) -> Q:
     )
 
 
-def privacy_may_export(user: Any, citizen: Citizen) -> bool:
+def privacy_may_export(user: SiteUser, citizen: Citizen) -> bool:
     """May staff `user` export `citizen`'s data?
 
     Council admins may export anyone. Other staff see a resident only through cases of
@@ -56,7 +59,7 @@ def privacy_may_export(user: Any, citizen: Citizen) -> bool:
     return bool(involved) and involved <= departments
 
 
-def privacy_may_erase(user: Any) -> bool:
+def privacy_may_erase(user: SiteUser) -> bool:
     """Erasure on staff's initiative is for council admins only (it cannot be undone)."""
     return access_is_staff(user) and access_department_ids(user) is None
 

@@ -10,7 +10,7 @@ outbox's retries, dead letters and delivery status.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.urls import reverse
@@ -20,14 +20,17 @@ from townhall.notify.links import public_url
 from townhall.notify.models import Notification, NotificationKind, NotifyChannel
 from townhall.notify.queueing import templated_queue
 
+if TYPE_CHECKING:
+    from townhall.core.users import StaffUser
+
 DIGEST_MAX_LINES = 200
 
 
-def _reachable(user: Any) -> bool:
+def _reachable(user: StaffUser) -> bool:
     return bool(user.email) and bool(user.is_active)
 
 
-def sla_escalation_queue(*, user: Any, references: list[str]) -> Notification | None:
+def sla_escalation_queue(*, user: StaffUser, references: list[str]) -> Notification | None:
     """Queue one e-mail telling a supervisor which of their departments' cases just passed
     their due date; None if they have no address.
 
@@ -56,7 +59,12 @@ def sla_escalation_queue(*, user: Any, references: list[str]) -> Notification | 
 
 
 def case_watchers_tell(
-    *, case: Case, actor: Any, what: str, mentioned: set[int] | None = None, language: str = ""
+    *,
+    case: Case,
+    actor: StaffUser,
+    what: str,
+    mentioned: set[int] | None = None,
+    language: str = "",
 ) -> int:
     """Queue an e-mail to everyone watching `case` (but `actor`, who did it) saying what
     just happened: `what`, already in words. Those in `mentioned` (user ids) get the

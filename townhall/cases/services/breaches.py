@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
@@ -19,6 +19,9 @@ from townhall.catalog.models import DepartmentMember
 from townhall.core import clock
 from townhall.people.models import Channel
 from townhall.people.roles import StaffRole
+
+if TYPE_CHECKING:
+    from townhall.core.users import StaffUser
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +133,7 @@ def _breaches_record(
             case_event_publish(event)
 
 
-def _escalation_mail(user: Any, references: list[str]) -> None:
+def _escalation_mail(user: StaffUser, references: list[str]) -> None:
     # Through the outbox: cases cannot import notify, so notify names its handler in
     # settings (notify.staff_mail.sla_escalation_queue), as for case-event subscribers.
     from django.conf import settings

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -43,7 +43,7 @@ from townhall.console.selectors import (
     service_choices_for_case,
     transfer_departments,
 )
-from townhall.console.views.common import case_or_404, staff_required
+from townhall.console.views.common import case_or_404, staff_of, staff_required
 from townhall.core import clock
 from townhall.core.dates import long_date
 from townhall.core.security import SecurityEventKind, security_event
@@ -53,6 +53,9 @@ from townhall.intake.selectors import (
     triage_review_pending,
 )
 from townhall.people.selectors import citizen_contacts_for_staff
+
+if TYPE_CHECKING:
+    from townhall.core.users import SiteUser, StaffUser
 
 # Notes stay possible once the work is done: a resident calls back about a resolved or
 # closed case, a colleague records what happened after.
@@ -85,7 +88,7 @@ def _citizen_story(case: Case) -> dict[str, Any]:
     return {"others": others, "contacts": contacts, "same_person": same_person}
 
 
-def _may_offer_export(user: Any, case: Case, story: dict[str, Any]) -> bool:
+def _may_offer_export(user: SiteUser, case: Case, story: dict[str, Any]) -> bool:
     """Show "Export the resident's data" when the requests the page already lists are all
     this user's to see (no extra query); the export itself checks every case
     (intake.privacy.privacy_may_export) and refuses otherwise."""
@@ -108,7 +111,7 @@ def _remaining(case: Case, now: datetime) -> dict[str, Any]:
     return {"late": delta.total_seconds() < 0, "left": abs(delta)}
 
 
-def may_note(user: Any, case: Case) -> bool:
+def may_note(user: SiteUser, case: Case) -> bool:
     """May `user` add a note or update to `case` now (open, resolved or closed)?"""
     return access_can(user, Action.WORK, case) and case.status in NOTE_STATUSES
 
@@ -178,13 +181,13 @@ def _note_form(request: HttpRequest, case: Case) -> NoteForm:
     if chosen.isdigit():
         canned = next((c for c in canned_for(case) if c.pk == int(chosen)), None)
         if canned is not None:
-            text = canned.render(canned_values(case, request.user))
+            text = canned.render(canned_values(case, staff_of(request)))
             visibility = "public" if canned.public else "internal"
             return NoteForm(initial={"text": text, "visibility": visibility})
     return NoteForm()
 
 
-def canned_values(case: Case, user: Any) -> dict[str, str]:
+def canned_values(case: Case, user: StaffUser) -> dict[str, str]:
     reporter = case.reporter
     return {
         "name": (reporter.display_name if reporter else "") or _("resident"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
@@ -20,12 +20,15 @@ from townhall.cases.models import Case
 from townhall.console.twostep import SSO_SESSION_KEY, must_set_up, needs_second_step
 from townhall.core.errors import ValidationFailed
 
+if TYPE_CHECKING:
+    from townhall.core.users import StaffUser
+
 View = Callable[..., Any]
 
 
-def staff_of(request: HttpRequest) -> Any:
+def staff_of(request: HttpRequest) -> StaffUser:
     """The signed-in member of staff (the decorator has checked)."""
-    return request.user
+    return cast("StaffUser", request.user)
 
 
 def staff_required(view: View) -> View:
