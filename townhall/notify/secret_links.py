@@ -61,8 +61,23 @@ def _subscription_confirm_link(notification: Notification) -> str:
     return public_url(reverse("portal:subscription-confirm", args=[token]))
 
 
+def _follow_confirm_link(notification: Notification) -> str:
+    # The key is "follow-confirm:<FollowRequest id>" (services.follow_confirmation_queue).
+    from townhall.cases.services import follow_request_token_renew
+
+    token = follow_request_token_renew(request_id=int(notification.key.rsplit(":", 1)[1]))
+    if token is None:
+        raise ChannelError(
+            "the request to confirm is gone (confirmed or purged)",
+            retryable=False,
+            code="expired",
+        )
+    return public_url(reverse("portal:follow-confirm", args=[token]))
+
+
 _MAKERS: dict[str, Callable[[Notification], str]] = {
     NotificationKind.SIGN_IN_LINK: _sign_in_link,
+    NotificationKind.FOLLOW_CONFIRM: _follow_confirm_link,
     NotificationKind.SUBSCRIBE_CONFIRM: _subscription_confirm_link,
 }
 

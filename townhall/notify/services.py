@@ -323,11 +323,15 @@ def notification_phone_code(
 
 
 def follow_confirmation_queue(
-    *, case: Case, email: str, confirm_path: str, language: str = "", key: str
+    *, case: Case, email: str, request_id: int, language: str = ""
 ) -> Notification:
     """Queue the e-mail that asks `email` to confirm it wants to follow `case`: the only
-    message an address gets before it is confirmed. `confirm_path` is the portal's link
-    (holding a one-time secret); `key` makes a repeated call a no-op."""
+    message an address gets before it is confirmed. Its link, holding a one-time secret,
+    is made as it is sent (notify.secret_links: never stored); one message per
+    `request_id` (cases.FollowRequest), so a repeated call is a no-op."""
+    from townhall.notify.secret_links import LINK_SLOT
+
+    key = f"follow-confirm:{request_id}"
     template = notification_template_get(
         kind=NotificationKind.FOLLOW_CONFIRM,
         channel=NotifyChannel.EMAIL,
@@ -336,7 +340,7 @@ def follow_confirmation_queue(
     values = {
         "reference": case.reference,
         "service": localized(case.service_type, "name", template.language),
-        "confirm_url": public_url(confirm_path),
+        "confirm_url": LINK_SLOT,
         "council": case.service_type.jurisdiction.name,
     }
     try:

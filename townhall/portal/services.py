@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 import orjson
 from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from townhall.cases.errors import InvalidCaseInput
@@ -190,16 +189,11 @@ def follow_confirmation_request(
             detail={"what": "follow confirmation e-mails to one address"},
         )
         return False
-    request, token = follow_request_create(
+    request, _token = follow_request_create(
         case=case, email=email, via=via, language=language, voice=voice
     )
-    follow_confirmation_queue(
-        case=case,
-        email=email,
-        confirm_path=reverse("portal:follow-confirm", args=[token]),
-        language=language,
-        key=f"follow-confirm:{request.pk}",
-    )
+    # The link's secret is made again as the e-mail is sent: no working link is stored.
+    follow_confirmation_queue(case=case, email=email, request_id=request.pk, language=language)
     return True
 
 

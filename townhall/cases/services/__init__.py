@@ -36,6 +36,7 @@ from townhall.cases.services.following import (
     follow_request_confirm,
     follow_request_create,
     follow_request_get,
+    follow_request_token_renew,
     follow_requests_recent,
 )
 from townhall.cases.services.merging import case_merge, case_split
@@ -89,6 +90,7 @@ __all__ = [
     "follow_request_confirm",
     "follow_request_create",
     "follow_request_get",
+    "follow_request_token_renew",
     "follow_requests_forget",
     "follow_requests_recent",
     "ledger_seal",

@@ -114,6 +114,17 @@ def follow_request_create(
     return made, token
 
 
+def follow_request_token_renew(*, request_id: int) -> str | None:
+    """Give the pending request `request_id` a new confirmation secret and return it (the
+    old one stops working); None if it was confirmed or is gone. The outbox calls this as
+    it sends the confirmation, so no working link is ever stored (notify.secret_links)."""
+    token = secrets.token_urlsafe(24)
+    renewed = FollowRequest.objects.filter(pk=request_id, confirmed_at__isnull=True).update(
+        token_hash=_token_hash(token)
+    )
+    return token if renewed else None
+
+
 def follow_requests_recent(*, email: str, hours: int = 24, now: datetime | None = None) -> int:
     """How many confirmations `email` was sent in the last `hours` (one index range)."""
     since = (now or clock.now()) - timedelta(hours=hours)
