@@ -293,6 +293,9 @@ def test_staff_merge_people_from_the_change_list(
     assert "r.reporter@work.example" in html
     assert "Merge selected people" not in html
     assert 'name="survivor"' in html
+    # the admin's frame (admin/people/citizen/action_base.html): body class and breadcrumbs
+    assert "people-merge" in html and "&rsaquo; Merge people" in html
+    assert 'id="id_reason"' in html  # the shared reason row
     # confirming merges into the chosen record
     response = boss_client.post(
         "/admin/people/citizen/merge/",
@@ -386,3 +389,18 @@ def test_a_resident_signing_in_records_the_verified_address(db: None) -> None:
         "sign-in link",
     )
     assert get_user_model().objects.filter(pk=citizen.user_id, is_active=True).exists()
+
+
+def test_the_split_and_erase_pages_share_the_admin_frame(
+    boss_client: Client, rosa_twice: tuple[Citizen, Citizen]
+) -> None:
+    home, _work = rosa_twice
+    for action, slug, title in [
+        ("split", "people-split", "&rsaquo; Split"),
+        ("erase", "people-erase", "&rsaquo; Erase personal data"),
+    ]:
+        page = boss_client.get(f"/admin/people/citizen/{home.pk}/{action}/")
+        assert page.status_code == 200, action
+        html = page.content.decode()
+        assert slug in html and title in html
+        assert f'href="/admin/people/citizen/{home.pk}/change/"' in html  # back to the person
