@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from csp.middleware import CSPMiddleware, PolicyParts
-from django.http import HttpRequest, HttpResponseBase
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from townhall.core.security import SecurityEventKind, security_event
@@ -64,3 +64,33 @@ def safe_next(request: HttpRequest, candidate: str | None, default: str) -> str:
             SecurityEventKind.OTHER, request=request, detail={"refused": "redirect off site"}
         )
     return default
+
+
+def stored_file_response(
+    stored: Any,
+    *,
+    content_type: str,
+    cache: str,
+    download_as: str = "",
+) -> FileResponse:
+    """Answer with a stored file (a photo, an attachment), never sniffed by the browser.
+
+    `stored` is the model instance's file field, or None: a file that is not there, in the
+    database or in storage, is a 404 like a wrong id. `cache` is the Cache-Control value;
+    `download_as` (a file name) makes it a download instead of something shown.
+    """
+    if stored is None:
+        raise Http404
+    try:
+        handle = stored.open("rb")
+    except OSError:
+        raise Http404 from None
+    if download_as:
+        response = FileResponse(
+            handle, as_attachment=True, filename=download_as, content_type=content_type
+        )
+    else:
+        response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = cache
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

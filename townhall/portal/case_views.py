@@ -43,6 +43,7 @@ from townhall.cases.services import (
 from townhall.core.dates import long_date
 from townhall.core.errors import ValidationFailed
 from townhall.core.security import SecurityEventKind, security_event
+from townhall.core.web import stored_file_response
 from townhall.people.models import Channel
 from townhall.portal.accounts import signed_in_citizen
 from townhall.portal.forms import FollowForm, MeTooForm, ReopenForm, TrackForm
@@ -171,16 +172,11 @@ def request_view(request: HttpRequest, token: str) -> HttpResponse:
 def photo_view(request: HttpRequest, token: str, photo_id: int) -> FileResponse:
     case = case_for_token_or_404(token)  # a replaced link shows no photos either
     photo = case_photo_get(case=case, photo_id=photo_id)
-    if photo is None:
-        raise Http404
-    try:
-        handle = photo.file.open("rb")
-    except OSError:
-        raise Http404 from None
-    response = FileResponse(handle, content_type=photo.content_type)
-    response["Cache-Control"] = "private, max-age=86400"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file_response(
+        photo.file if photo is not None else None,
+        content_type=photo.content_type if photo is not None else "",
+        cache="private, max-age=86400",
+    )
 
 
 def _voice(request: HttpRequest, case: Case) -> str:

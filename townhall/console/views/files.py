@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from townhall.console.selectors import case_attachment_get, case_photo_get
 from townhall.console.views.common import case_or_404, staff_of, staff_required
+from townhall.core.web import stored_file_response
 from townhall.intake.privacy import privacy_may_export, resident_export_file
 
 
@@ -20,16 +21,11 @@ from townhall.intake.privacy import privacy_may_export, resident_export_file
 def photo_view(request: HttpRequest, case_id: int, photo_id: int) -> FileResponse:
     case = case_or_404(request, case_id)
     photo = case_photo_get(case, photo_id)
-    if photo is None:
-        raise Http404
-    try:
-        handle = photo.file.open("rb")
-    except OSError:
-        raise Http404 from None
-    response = FileResponse(handle, content_type=photo.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file_response(
+        photo.file if photo is not None else None,
+        content_type=photo.content_type if photo is not None else "",
+        cache="private, max-age=3600",
+    )
 
 
 @require_GET
@@ -41,19 +37,12 @@ def attachment_view(request: HttpRequest, case_id: int, attachment_id: int) -> F
     attachment = case_attachment_get(case, attachment_id)
     if attachment is None:
         raise Http404
-    try:
-        handle = attachment.file.open("rb")
-    except OSError:
-        raise Http404 from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.filename or f"attachment-{attachment.pk}",
+    return stored_file_response(
+        attachment.file,
         content_type="application/octet-stream",
+        cache="private, no-store",
+        download_as=attachment.filename or f"attachment-{attachment.pk}",
     )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @require_POST
