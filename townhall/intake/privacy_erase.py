@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 
@@ -19,6 +18,7 @@ from townhall.cases.services import (
     follow_requests_forget,
     personal_data_erase,
 )
+from townhall.core.files import stored_files_delete_on_commit
 from townhall.core.security import SecurityEventKind, security_event
 from townhall.intake.models import InboundAttachment, InboundMessage
 from townhall.intake.privacy_access import (
@@ -116,16 +116,7 @@ def messages_personal_data_clear(messages: Any, *, coord_decimals: int) -> tuple
             long=None if message.long is None else round(message.long, coord_decimals),
         )
         count += 1
-    names = [name for _pk, name in files if name]
-
-    def remove_files() -> None:
-        for name in names:
-            try:
-                default_storage.delete(name)
-            except OSError:
-                log.warning("could not delete an erased attachment file")
-
-    transaction.on_commit(remove_files)
+    stored_files_delete_on_commit([name for _pk, name in files], what="an erased attachment file")
     return count, len(files)
 
 

@@ -38,6 +38,7 @@ from django.db.models import Q, QuerySet
 from townhall.cases.models import Case, FollowRequest
 from townhall.cases.services import case_personal_data_clear
 from townhall.core import clock
+from townhall.core.files import stored_files_delete
 from townhall.core.models import SecurityEvent
 from townhall.intake.models import InboundAttachment, InboundMessage, RetentionPolicy
 from townhall.intake.privacy import _erase_event_personal_data, messages_personal_data_clear
@@ -163,12 +164,9 @@ def retention_purge(
             while batch := list(_attachments(c).values_list("pk", "file")[:BATCH]):
                 with transaction.atomic():
                     InboundAttachment.objects.filter(pk__in=[pk for pk, _f in batch]).delete()
-                for _pk, name in batch:
-                    try:
-                        if name:
-                            default_storage.delete(name)
-                    except OSError:
-                        log.warning("could not delete an expired attachment file")
+                stored_files_delete(
+                    [name for _pk, name in batch], what="an expired attachment file"
+                )
                 item.purged += len(batch)
                 progress(item.kind, item.purged, item.due)
     items.append(item)
@@ -198,12 +196,7 @@ def retention_purge(
         names = _staged_files(c)
         item.due = len(names)
         if not dry_run:
-            for name in names:
-                try:
-                    default_storage.delete(name)
-                    item.purged += 1
-                except OSError:
-                    log.warning("could not delete a staged photo")
+            item.purged += stored_files_delete(names, what="a staged photo")
             progress(item.kind, item.purged, item.due)
     items.append(item)
 

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.core.files.storage import default_storage
 from django.db import transaction
 
 from townhall.cases.errors import CaseNotFound
@@ -20,6 +19,7 @@ from townhall.cases.models import (
 )
 from townhall.cases.services.chain import Actor, CaseChange, case_lock
 from townhall.core import clock
+from townhall.core.files import stored_files_delete_on_commit
 from townhall.people.models import Channel
 
 logger = logging.getLogger(__name__)
@@ -84,14 +84,7 @@ def case_personal_data_clear(
             )
             counts["cases"] += 1
 
-        def remove_files() -> None:
-            for name in files:
-                try:
-                    default_storage.delete(name)
-                except OSError:
-                    logger.warning("could not delete an erased photo file")
-
-        transaction.on_commit(remove_files)
+        stored_files_delete_on_commit(files, what="an erased photo file")
     return counts
 
 
