@@ -5,9 +5,11 @@ which decides (answered or ignored), like any mail."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 
 from tests.intake.test_email_providers import (  # noqa: F401 - the fixture
@@ -16,8 +18,11 @@ from tests.intake.test_email_providers import (  # noqa: F401 - the fixture
     post_postmark,
     postmark_payload,
     providers,
+    raw_email,
 )
 from townhall.intake.models import InboundMessage
+
+TEXT = "There is a deep pothole outside 12 Elm Street, cars swerve round it."
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +106,20 @@ def test_a_fault_in_intake_is_not_passed_off_as_the_providers(
     monkeypatch.setattr("townhall.hooks.email_inbound.intake_email_receive", broken)
     with pytest.raises(KeyError, match="a bug of ours"):
         post_postmark(client, postmark_payload())
+
+
+def test_a_signed_post_replayed_after_the_replay_window_is_still_refused(
+    client: Client,
+    providers: Any,  # noqa: F811 - the fixture
+) -> None:
+    """Mailgun's signature never expires and the post is remembered for a week: a post
+    captured and sent again later must be refused by its signed timestamp."""
+    fields = mailgun_signed({"body-mime": raw_email(body=TEXT).decode()})
+    first = client.post("/hooks/anymail/mailgun/inbound/", fields, **basic_auth())
+    assert first.status_code == 200, first.content
+    window = providers.TOWNHALL_INBOUND_EMAIL_REPLAY_SECONDS
+    later = datetime.now(UTC) + timedelta(seconds=window + 3600)
+    with time_machine.travel(later, tick=False):
+        again = client.post("/hooks/anymail/mailgun/inbound/", fields, **basic_auth())
+    assert again.status_code == 409
+    assert InboundMessage.objects.count() == 1
