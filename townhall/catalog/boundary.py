@@ -18,6 +18,21 @@ from townhall.core.errors import ValidationFailed
 MAX_CORNERS = 20_000
 
 
+def _raw_corners(kind: object, coordinates: object) -> int:
+    """Count the corners as given, before any shape is built (a huge list is refused
+    without spending seconds building it); 0 for coordinates that are not lists."""
+    if not isinstance(coordinates, list):
+        return 0
+    polygons = coordinates if kind == "MultiPolygon" else [coordinates]
+    return sum(
+        len(ring)
+        for polygon in polygons
+        if isinstance(polygon, list)
+        for ring in polygon
+        if isinstance(ring, list)
+    )
+
+
 def boundary_clean(value: object) -> dict[str, Any] | None:
     """Return the boundary as a GeoJSON geometry (a Feature is unwrapped); None if empty.
 
@@ -32,6 +47,10 @@ def boundary_clean(value: object) -> dict[str, Any] | None:
     shape = None
     if not isinstance(value, Mapping) or value.get("type") not in geometry.AREA_TYPES:
         problem = "Give a GeoJSON Polygon or MultiPolygon."
+    elif not isinstance(value.get("coordinates"), list):
+        problem = "Give the boundary's coordinates: a list of rings of [longitude, latitude]."
+    elif _raw_corners(value["type"], value["coordinates"]) > MAX_CORNERS:
+        problem = f"Simplify the boundary to at most {MAX_CORNERS:,} corners."
     else:
         try:
             shape = geometry.area_from_geojson(value)

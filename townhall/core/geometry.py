@@ -108,7 +108,14 @@ def area_from_geojson(geometry: Mapping[str, Any] | None) -> BaseGeometry | None
         return None
     try:
         found = shape(geometry)
-    except (TypeError, ValueError, IndexError, AttributeError, shapely.errors.ShapelyError) as exc:
+    except (
+        TypeError,
+        KeyError,
+        ValueError,
+        IndexError,
+        AttributeError,
+        shapely.errors.ShapelyError,
+    ) as exc:
         raise ValueError("The polygon's coordinates are malformed.") from exc
     coords = shapely.get_coordinates(found)
     if not np.isfinite(coords).all():

@@ -10,8 +10,10 @@ routes shadow anymail's own (the hooks app's URLs come first) so that every deli
 3. is verified by anymail: the ANYMAIL webhook secret (basic auth; required here, the
    routes are closed without it) and the provider's own signature where it has one
    (Mailgun's, SES's through SNS…). A forgery gets 403 and a security event;
+   a post anymail cannot read (not JSON, fields missing) gets 400, not a 500;
 4. is taken once: the provider's event id (or a digest of the message) is remembered in
-   hooks.CallbackSeen for TOWNHALL_INBOUND_EMAIL_REPLAY_SECONDS; a replay gets 409;
+   hooks.CallbackSeen for TOWNHALL_INBOUND_EMAIL_REPLAY_SECONDS; a replay gets 409, and
+   so does a post whose provider-signed time is older than that (it is no longer remembered);
 5. goes to `intake_email_receive` as the raw MIME anymail rebuilt, so the same careful
    parsing, threading and answers apply as for `/hooks/email/inbound/` and IMAP.
 """
@@ -33,6 +35,7 @@ from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from townhall.core import clock
 from townhall.core.errors import ValidationFailed
 from townhall.core.security import SecurityEventKind, security_event
 from townhall.hooks.replay import callback_claim, callback_release
@@ -76,6 +79,7 @@ class _Delivery:
 
     provider: str
     results: list[IntakeResult] = field(default_factory=list)
+    in_intake: bool = False  # an error from here on is ours, not the provider's post
 
 
 _delivery: ContextVar[_Delivery | None] = ContextVar("anymail_inbound_delivery", default=None)
@@ -138,6 +142,13 @@ def provider_inbound_view(request: HttpRequest, provider: str) -> HttpResponse:
         # Mailgun store() route) or its settings are missing: the operator must look.
         logger.warning("anymail inbound %s: %s", provider, exc)
         return _error(400, "This provider's webhook is not set up for inbound e-mail here.")
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        if delivery.in_intake:
+            raise
+        # Anymail could not read the post (not JSON, fields missing or of the wrong kind):
+        # the sender holds the secret, but the post is not a message in that provider's form.
+        logger.warning("anymail inbound %s: unreadable post: %r", provider, exc)
+        return _error(400, "This post is not an inbound e-mail in this provider's format.")
     finally:
         _delivery.reset(token)
     if delivery.results:
@@ -160,11 +171,19 @@ def email_inbound_received(sender: Any, event: Any, esp_name: str, **kwargs: Any
         return
     raw = event.message.as_bytes()
     kind, key = f"mail:{delivery.provider}", _replay_key(event, raw)
-    if not callback_claim(kind, key, window_seconds=settings.TOWNHALL_INBOUND_EMAIL_REPLAY_SECONDS):
+    window = settings.TOWNHALL_INBOUND_EMAIL_REPLAY_SECONDS
+    # A signed time (Mailgun's, SES's through SNS) older than the window: the delivery is
+    # no longer remembered, so a captured post sent again then would be taken.
+    signed_at = getattr(event, "timestamp", None)
+    if signed_at is not None and (clock.now() - signed_at).total_seconds() > window:
         raise Replayed(kind)
+    if not callback_claim(kind, key, window_seconds=window):
+        raise Replayed(kind)
+    delivery.in_intake = True
     try:
         result = intake_email_receive(raw, source=delivery.provider)
     except Exception:
         callback_release(kind, key)
         raise
+    delivery.in_intake = False
     delivery.results.append(result)

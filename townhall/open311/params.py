@@ -110,7 +110,10 @@ def _moment(raw: str) -> datetime | None:
         aware = value if timezone.is_aware(value) else timezone.make_aware(value)
         # Stored and compared in UTC: odd offsets such as +23:44 are valid ISO 8601 but
         # not valid PostgreSQL time zones.
-        return aware.astimezone(UTC)
+        utc = aware.astimezone(UTC)
+        # The 90-day window around it must exist too (9999-12-31 has none after it).
+        utc - MAX_WINDOW, utc + MAX_WINDOW  # OverflowError if not
+        return utc
     except (OverflowError, ValueError):
         raise _problem("range", "is out of range.") from None
 
