@@ -10,6 +10,7 @@ from tests.console.conftest import signed_in
 from townhall.cases.lifecycle import CaseStatus
 from townhall.cases.models import Case, CaseEventKind
 from townhall.cases.services import case_acknowledge, case_open, case_transition
+from townhall.catalog.models import AttributeDefinition
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +99,26 @@ def test_staff_read_waiting_for_the_resident_not_the_residents_words(
 
     public = Client().get("/track/", {"reference": case.reference}).content.decode()
     assert "Waiting for the resident" not in public
+
+
+def test_a_date_and_time_answer_reads_as_a_date_not_iso_8601(
+    staff: dict[str, Any], pothole: Any
+) -> None:
+    AttributeDefinition.objects.create(
+        service_type=pothole,
+        code="seen_at",
+        datatype="datetime",
+        required=False,
+        order=9,
+        description="When did you see it?",
+    )
+    case = case_open(
+        service_type=pothole,
+        channel="web",
+        answers={"size": "small", "seen_at": "2026-12-01T15:09:09.853963+00:00"},
+        description="Hole",
+    )
+    page = signed_in(staff["caseworker"]).get(f"/console/cases/{case.pk}/").content.decode()
+    assert "When did you see it?" in page
+    assert "1 December 2026, 10:09" in page  # the council's time (America/New_York)
+    assert "2026-12-01T15:09:09" not in page

@@ -93,3 +93,13 @@ def test_an_address_without_a_zone_says_so(client: Client, town: Any, toronto: A
     )
     page = client.get(reverse("portal:bins-address", args=[place.pk])).content.decode()
     assert "We do not have a bin collection schedule" in page
+
+
+@time_machine.travel("2024-12-16 12:00Z", tick=False)
+def test_the_next_collections_read_as_a_spanish_date_in_spanish(
+    client: Client, town: Any, home: Place
+) -> None:
+    client.cookies["django_language"] = "es"
+    page = client.get(reverse("portal:bins-address", args=[home.pk])).content.decode()
+    assert "miércoles 18 de diciembre de 2024" in page
+    assert "miércoles 18 diciembre 2024" not in page

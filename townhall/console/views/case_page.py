@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.utils.timezone import is_naive, localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -70,8 +73,21 @@ def _answers(case: Case) -> list[tuple[str, str]]:
         label = spec.description if spec else code
         names = dict(zip(spec.values, spec.value_names, strict=False)) if spec else {}
         values = value if isinstance(value, list) else [value]
+        if spec is not None and spec.datatype == "datetime":
+            values = [_when(v) for v in values]
         out.append((label, ", ".join(str(names.get(str(v), v)) for v in values)))
     return out
+
+
+def _when(value: object) -> object:
+    """A date-and-time answer (stored as ISO 8601) in the council's time and date format;
+    anything unreadable as it came."""
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        return value
+    if is_naive(parsed):
+        return date_format(parsed, "DATETIME_FORMAT")
+    return date_format(localtime(parsed), "DATETIME_FORMAT")
 
 
 def _citizen_story(case: Case) -> dict[str, Any]:
