@@ -9,6 +9,7 @@ import factory
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.utils import translation
 
 from tests.browser import chromium_launched
 from townhall.catalog.selectors import catalog_cache_clear
@@ -93,6 +94,9 @@ SMALL_TOWN: dict[str, Any] = {
 
 @pytest.fixture(autouse=True)
 def _fresh_process_state() -> Iterator[None]:
+    # A request in Spanish leaves Spanish active in this thread (LocaleMiddleware activates
+    # and nothing deactivates): every test starts, and ends, in the site's language.
+    translation.deactivate()
     cache.clear()
     rate_limits_reset()
     catalog_cache_clear()
@@ -101,6 +105,7 @@ def _fresh_process_state() -> Iterator[None]:
     scheduled_runs_forget()
     triage_classifier_cache_clear()
     yield
+    translation.deactivate()
     catalog_cache_clear()
     api_key_cache_clear()
     places_cache_clear()
