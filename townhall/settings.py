@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "townhall.cases",
     "townhall.notify",
     "townhall.intake",
+    "townhall.assistant",
     "townhall.portal",
     "townhall.console",
     "townhall.hooks",
