@@ -21,6 +21,8 @@ urlpatterns = [
         else []
     ),
     path("open311/v2/", include("townhall.open311.urls")),
+    path("api/assistant/", include("townhall.assistant.urls")),
+    path("api/assistant/", include("townhall.assistant.urls_transport")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("townhall.portal.urls")),
 ]

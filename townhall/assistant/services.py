@@ -18,9 +18,12 @@ def message_receive(
     language: str = "en",
     citizen_id: int | None = None,
     channel: str = "web",
-    photo_ids: Sequence[int] = (),
+    photos: Sequence[str] = (),
 ) -> Reply:
-    """Take one resident message (starting a conversation when `conversation` is None)."""
+    """Take one resident message (starting a conversation when `conversation` is None).
+
+    `photos` are tokens of photos staged by the upload endpoint (checked, EXIF removed).
+    """
     # Skeleton: the dialogue engine replaces this.
     return Reply(conversation=conversation or "", messages=(BotMessage(text=text),))
 
