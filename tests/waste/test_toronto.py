@@ -13,7 +13,13 @@ from django.core.management import call_command
 
 from tests.waste.conftest import DATA, import_excerpt
 from townhall.waste.inference import schedule_compare, zones_infer
-from townhall.waste.models import CollectionOverride, CollectionRule, WasteConfig, Zone
+from townhall.waste.models import (
+    CollectionOverride,
+    CollectionRule,
+    HolidayHandling,
+    WasteConfig,
+    Zone,
+)
 from townhall.waste.public_holidays import public_holidays
 from townhall.waste.schedule import HolidayRule, collections_between
 from townhall.waste.selectors import waste_schedule_rows
@@ -46,11 +52,14 @@ def test_the_import_infers_each_zones_rules() -> None:
 
 
 def test_an_import_reproduces_its_own_year_exactly() -> None:
-    # 2024 has the Christmas shifts that no rule explains: they become overrides.
+    # 2024 has the Christmas shifts: learnt as what Christmas Day does, not as overrides.
     waste_config_set(country="CA", subdivision="ON")
     report = import_excerpt(2024)
-    assert report.overrides > 0
-    assert CollectionOverride.objects.filter(day=date(2024, 12, 25), action="move").exists()
+    assert report.overrides == 0
+    assert not CollectionOverride.objects.exists()
+    assert HolidayHandling.objects.filter(
+        holiday="Christmas Day", weekday=None, effect="slide_week"
+    ).exists()
     generated = [
         (zone, day, streams)
         for zone, _, day, streams in waste_schedule_rows(

@@ -17,6 +17,7 @@ class HolidayRuleChoice(models.TextChoices):
         "slide_week",
         _("A collection on a holiday moves a day, and the rest of that week one day later"),
     )
+    SKIP = "skip", _("A collection on a holiday is not made up")
 
 
 class WasteConfig(models.Model):
@@ -112,6 +113,9 @@ class CollectionRule(models.Model):
     season_start_day = models.PositiveSmallIntegerField(default=1)
     season_end_month = models.PositiveSmallIntegerField(default=12)
     season_end_day = models.PositiveSmallIntegerField(default=31)
+    # > 0: the season runs this many weeks from the first Monday on or after its start,
+    # whatever the end says (inferred when several years hold the same number of dates).
+    season_weeks = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -125,6 +129,31 @@ class CollectionRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.zone_id}/{self.stream_id} day {self.weekday} every {self.cycle_weeks}"
+
+
+class HolidayHandling(models.Model):
+    """What one public holiday does to collections, learnt from published years or set by
+    staff (`townhall/waste/holiday_policy.py` explains the lookup). `holiday` is the name
+    the `holidays` package gives it, blank for every holiday; `weekday` the weekday it
+    falls on (blank: any); `stream` blank for every stream. `exact` lists [collection
+    weekday, days later] pairs (null days: skipped) seen when it fell on `weekday`."""
+
+    holiday = models.CharField(max_length=100, blank=True)
+    weekday = models.PositiveSmallIntegerField(null=True, blank=True)
+    stream = models.ForeignKey(
+        Stream, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    effect = models.CharField(max_length=12, choices=HolidayRuleChoice.choices)
+    exact = models.JSONField(default=list, blank=True)
+    learnt = models.BooleanField(default=True)
+
+    class Meta:
+        # One row per (holiday, weekday, stream): `waste_import_toronto` replaces the learnt
+        # rows as a whole (the blanks make a unique constraint depend on the database).
+        ordering = ["holiday", "weekday"]
+
+    def __str__(self) -> str:
+        return f"{self.holiday or '*'} {self.weekday} {self.effect}"
 
 
 class OverrideActionChoice(models.TextChoices):

@@ -10,7 +10,7 @@ so alternate weeks stay alternate across a year boundary and across 53-week year
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -27,6 +27,7 @@ class HolidayRule(enum.StrEnum):
     COLLECT = "collect"  # collected as usual
     NEXT_DAY = "next_day"  # only that collection moves, to the next day that is no holiday
     SLIDE_WEEK = "slide_week"  # it and the rest of that week move one day later per holiday
+    SKIP = "skip"  # the collection due on the holiday is not made up
 
 
 class OverrideAction(enum.StrEnum):
@@ -42,12 +43,24 @@ def week_index(day: date) -> int:
 
 @dataclass(frozen=True)
 class Season:
-    """An inclusive (month, day) window; it may wrap over the new year (Dec 15 - Jan 31)."""
+    """An inclusive (month, day) window; it may wrap over the new year (Dec 15 - Jan 31).
+
+    With `weeks` > 0 the season is counted in weeks instead: it runs for `weeks` weeks from
+    the first Monday on or after `start` in each year ("the first four weeks of January",
+    "forty weeks from the second week of March"), so a year whose weeks fall a few days
+    earlier or later gets the same number of collections; `end` is then ignored.
+    """
 
     start: tuple[int, int] = (1, 1)
     end: tuple[int, int] = (12, 31)
+    weeks: int = 0
 
     def contains(self, day: date) -> bool:
+        if self.weeks:
+            first = date(day.year, *self.start)
+            anchor = first + timedelta(days=-first.weekday() % 7)
+            monday = day - timedelta(days=day.weekday())
+            return anchor <= monday < anchor + timedelta(weeks=self.weeks)
         key = (day.month, day.day)
         if self.start <= self.end:
             return self.start <= key <= self.end
@@ -55,7 +68,7 @@ class Season:
 
     @property
     def all_year(self) -> bool:
-        return self.start == (1, 1) and self.end == (12, 31)
+        return not self.weeks and self.start == (1, 1) and self.end == (12, 31)
 
 
 @dataclass(frozen=True)
@@ -104,7 +117,7 @@ def holiday_shift(
     rest of that week moves one day later"); if that lands on another holiday it moves on
     again. Two holidays in one week (Christmas and Boxing Day) thus move Friday to Sunday.
     """
-    if rule is HolidayRule.COLLECT:
+    if rule is HolidayRule.COLLECT or rule is HolidayRule.SKIP:  # SKIP: see collections_between
         return day
     if rule is HolidayRule.NEXT_DAY:
         while day in holidays:
@@ -137,10 +150,13 @@ def collections_between(
     holidays: Mapping[date, str] | frozenset[date] = frozenset(),
     holiday_rule: HolidayRule = HolidayRule.COLLECT,
     overrides: Iterable[Override] = (),
+    shift: Callable[[date, str], date | None] | None = None,
 ) -> list[Collection]:
     """Return the collections of one zone in [start, end], one per day, in date order.
 
     Overrides win over the holiday rule: they name the regular day and say what happens.
+    `shift(regular day, stream)`, when given, replaces `holiday_rule`: it returns the day the
+    collection happens or None if it is skipped (a learnt `HolidayPolicy` per holiday).
     `holidays` must cover [start - 14 days, end + 14 days] (`PAD`).
     """
     by_regular: dict[date, dict[str, None]] = {}
@@ -159,7 +175,15 @@ def collections_between(
         for stream in streams:
             change = moves.get((regular, stream)) or moves.get((regular, ""))
             if change is None:
-                day = holiday_shift(regular, holidays, holiday_rule)
+                if shift is not None:
+                    moved = shift(regular, stream)
+                    if moved is None:
+                        continue
+                    day = moved
+                elif holiday_rule is HolidayRule.SKIP and regular in holidays:
+                    continue
+                else:
+                    day = holiday_shift(regular, holidays, holiday_rule)
             elif change.action is OverrideAction.CANCEL or change.to is None:
                 continue
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -14,9 +15,11 @@ from django.utils.translation import gettext as _
 
 from townhall.places.models import Place
 from townhall.waste.geo import geometry_contains
+from townhall.waste.holiday_policy import ANY, HolidayBehaviour, HolidayPolicy
 from townhall.waste.models import (
     CollectionOverride,
     CollectionRule,
+    HolidayHandling,
     Stream,
     WasteConfig,
     Zone,
@@ -72,6 +75,7 @@ def zone_rules(zone: Zone) -> list[Rule]:
             season=Season(
                 start=(r.season_start_month, r.season_start_day),
                 end=(r.season_end_month, r.season_end_day),
+                weeks=r.season_weeks,
             ),
         )
         for r in CollectionRule.objects.filter(zone=zone)
@@ -107,18 +111,49 @@ def waste_holidays(config: WasteConfig, start: dt.date, end: dt.date) -> dict[dt
     )
 
 
+def holiday_policy(config: WasteConfig) -> HolidayPolicy | None:
+    """Return the per-holiday policy (`HolidayHandling` rows, the council's holiday rule as
+    the default), or None when there are no rows: then the holiday rule applies alone."""
+    rows = list(HolidayHandling.objects.select_related("stream").order_by("pk"))
+    if not rows:
+        return None
+    return HolidayPolicy(
+        behaviours=tuple(
+            HolidayBehaviour(
+                holiday=r.holiday,
+                weekday=r.weekday,
+                stream=r.stream.code if r.stream else ANY,
+                effect=HolidayRule(r.effect),
+                exact=tuple((int(w), None if d is None else int(d)) for w, d in r.exact),
+            )
+            for r in rows
+        ),
+        default=HolidayRule(config.holiday_rule),
+    )
+
+
+def _shift(
+    policy: HolidayPolicy | None, holidays: dict[dt.date, str]
+) -> Callable[[dt.date, str], dt.date | None] | None:
+    if policy is None:
+        return None
+    return lambda day, stream: policy.shift(day, holidays, stream)
+
+
 def collections_for_zone(
     *, zone: Zone, start: dt.date, end: dt.date, config: WasteConfig | None = None
 ) -> list[Collection]:
     """Return the zone's collections in [start, end], holidays and overrides applied."""
     config = config or waste_config_get()
+    holidays = waste_holidays(config, start, end)
     return collections_between(
         zone_rules(zone),
         start,
         end,
-        holidays=waste_holidays(config, start, end),
+        holidays=holidays,
         holiday_rule=HolidayRule(config.holiday_rule),
         overrides=zone_overrides(zone, start, end),
+        shift=_shift(holiday_policy(config), holidays),
     )
 
 
@@ -197,6 +232,7 @@ def waste_schedule_rows(
     """Return (zone code, zone weekday, date, streams) for every zone, zone by zone."""
     config = waste_config_get()
     holidays = waste_holidays(config, start, end)
+    shift = _shift(holiday_policy(config), holidays)
     rows = []
     for zone in Zone.objects.order_by("code"):
         rules = zone_rules(zone)
@@ -210,6 +246,7 @@ def waste_schedule_rows(
             holidays=holidays,
             holiday_rule=HolidayRule(config.holiday_rule),
             overrides=zone_overrides(zone, start, end),
+            shift=shift,
         ):
             rows.append((zone.code, weekday, c.day, c.streams))
     return rows

@@ -13,10 +13,12 @@ from townhall.core.errors import ValidationFailed
 from townhall.core.geometry import contains_many
 from townhall.places.models import Place
 from townhall.waste.geo import zone_area
-from townhall.waste.inference import zones_infer
+from townhall.waste.holiday_policy import policy_describe
+from townhall.waste.inference import year_spans, zones_learn
 from townhall.waste.models import (
     CollectionOverride,
     CollectionRule,
+    HolidayHandling,
     HolidayRuleChoice,
     Stream,
     WasteConfig,
@@ -25,6 +27,7 @@ from townhall.waste.models import (
     ZonePlace,
 )
 from townhall.waste.public_holidays import public_holidays
+from townhall.waste.schedule import HolidayRule
 from townhall.waste.toronto import COLUMN_FOR_STREAM, TorontoRow
 
 # Addresses tested against the zones' polygons at a time.
@@ -75,6 +78,8 @@ class WasteImportReport:
     rows: int = 0
     holiday_rule: str = ""
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+    holidays: list[str] = field(default_factory=list)  # what was learnt, one line each
 
 
 def streams_ensure(codes: Iterable[str]) -> dict[str, Stream]:
@@ -93,13 +98,21 @@ def streams_ensure(codes: Iterable[str]) -> dict[str, Stream]:
 
 
 def waste_import_toronto(
-    *, lines: Iterable[tuple[int, TorontoRow | str]], progress: Callable[[], object] | None = None
+    *,
+    lines: Iterable[tuple[int, TorontoRow | str]],
+    progress: Callable[[], object] | None = None,
+    fallback: str | None = None,
 ) -> WasteImportReport:
-    """Infer each zone's rules from a year of the city's schedule and store them, replacing
-    the rules of the zones in the file and their overrides within the file's dates.
+    """Learn each zone's rules and what each public holiday does from one or several years
+    of the city's schedule (the lines of every file, in any order) and store them,
+    replacing the rules of the zones in the files, their overrides within the files' years
+    and the learnt holiday rows (rows staff entered stay, and win).
 
-    The holiday rule that explains the dates best becomes the council's; dates no rule
-    explains become overrides, so the imported year is reproduced exactly.
+    The most common holiday effect becomes the council's holiday rule (`fallback`, a
+    `HolidayRuleChoice` value, instead if given): it applies to a holiday never seen on a
+    collection day. Dates nothing explains become overrides, so every imported year is
+    reproduced exactly. One transaction: an interrupted import changes nothing, and running
+    it again gives the same result.
     """
     report = WasteImportReport()
     rows: list[tuple[str, date, tuple[str, ...]]] = []
@@ -113,16 +126,20 @@ def waste_import_toronto(
     report.rows = len(rows)
     if not rows:
         return report
+    if fallback is not None and fallback not in HolidayRuleChoice.values:
+        raise ValidationFailed("Unknown holiday rule", details={"fallback": [fallback]})
     with transaction.atomic():
         config = WasteConfig.objects.select_for_update().order_by("pk").first() or WasteConfig()
-        start, end = min(r[1] for r in rows), max(r[1] for r in rows)
+        spans = year_spans(r[1] for r in rows)
         holidays = public_holidays(
             country=config.country,
             subdivision=config.subdivision,
-            years=range(start.year - 1, end.year + 2),
+            years=range(spans[0][0].year - 1, spans[-1][1].year + 2),
             names=config.holiday_names.splitlines(),
         )
-        holiday_rule, inferred = zones_infer(rows, holidays=holidays)
+        policy, inferred = zones_learn(
+            rows, holidays=holidays, fallback=HolidayRule(fallback) if fallback else None
+        )
         streams = streams_ensure([c for c in COLUMN_FOR_STREAM if any(c in r[2] for r in rows)])
         for found in inferred:
             zone, _ = Zone.objects.get_or_create(code=found.zone, defaults={"name": found.zone})
@@ -138,10 +155,12 @@ def waste_import_toronto(
                     season_start_day=rule.season.start[1],
                     season_end_month=rule.season.end[0],
                     season_end_day=rule.season.end[1],
+                    season_weeks=rule.season.weeks,
                 )
                 for rule in found.rules
             )
-            CollectionOverride.objects.filter(zone=zone, day__gte=start, day__lte=end).delete()
+            for start, end in spans:
+                CollectionOverride.objects.filter(zone=zone, day__gte=start, day__lte=end).delete()
             CollectionOverride.objects.bulk_create(
                 CollectionOverride(
                     zone=zone,
@@ -156,9 +175,23 @@ def waste_import_toronto(
             report.zones += 1
             report.rules += len(found.rules)
             report.overrides += len(found.overrides)
-        config.holiday_rule = holiday_rule.value
+        HolidayHandling.objects.filter(learnt=True).delete()
+        HolidayHandling.objects.bulk_create(
+            HolidayHandling(
+                holiday=b.holiday,
+                weekday=b.weekday,
+                stream=streams[b.stream] if b.stream else None,
+                effect=b.effect.value,
+                exact=[[w, d] for w, d in b.exact],
+                learnt=True,
+            )
+            for b in policy.behaviours
+        )
+        config.holiday_rule = policy.default.value
         config.save()
-        report.holiday_rule = holiday_rule.value
+        report.holiday_rule = policy.default.value
+        report.years = [start.year for start, _ in spans]
+        report.holidays = policy_describe(policy)
     return report
 
 

@@ -2,7 +2,9 @@
 
 One row per zone ("Schedule": Tuesday1, Friday2...) and collection date, with one column per
 stream holding the letter of the zone's day (T, W, R, F...) when that stream is collected
-and "0" when it is not. A row exists only for dates with at least one stream.
+and "0" when it is not. A row exists only for dates with at least one stream. The 2026
+file calls the columns Calendar, WeekStarting (the collection date, despite the name) and
+GreenBin, and has no Recycling column: read alike.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ STREAM_COLUMNS: dict[str, str] = {
     "ChristmasTree": "christmas_tree",
 }
 COLUMN_FOR_STREAM = {code: column for column, code in STREAM_COLUMNS.items()}
+# The 2026 file renamed three columns (and dropped Recycling): read them as the old names.
+RENAMED = {"Calendar": "Schedule", "WeekStarting": "CollectionDate", "GreenBin": "Organics"}
 DAY_LETTERS = "MTWRFSU"  # Monday..Sunday, as the city writes them (R is Thursday)
 # The city changed its date format from year to year (ISO in 2023/2024).
 DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%m/%d/%y")
@@ -53,7 +57,8 @@ def toronto_read(handle: IO[str]) -> Iterator[tuple[int, TorontoRow | str]]:
     Raise ValueError if the header lacks Schedule, CollectionDate or every stream column.
     """
     reader = csv.DictReader(handle)
-    fields = reader.fieldnames or []
+    reader.fieldnames = [RENAMED.get(f.strip(), f.strip()) for f in reader.fieldnames or []]
+    fields = reader.fieldnames
     if "Schedule" not in fields or "CollectionDate" not in fields:
         raise ValueError("the header must name Schedule and CollectionDate")
     columns = [c for c in STREAM_COLUMNS if c in fields]

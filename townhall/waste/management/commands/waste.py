@@ -1,5 +1,6 @@
-"""`townhall waste import FILE.csv --format toronto | generate --year Y --out FILE.csv |
-compare LEARN.csv ACTUAL.csv | zones FILE.geojson | assign`: bin collection schedules."""
+"""`townhall waste import FILE.csv [FILE.csv ...] --format toronto | generate --year Y --out
+FILE.csv | compare LEARN.csv ACTUAL.csv | evaluate --learn FILES --against FILE |
+zones FILE.geojson | assign`: bin collection schedules."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
 from townhall.core.errors import ValidationFailed
+from townhall.waste.evaluation import schedule_evaluate
 from townhall.waste.inference import schedule_compare, zones_infer
 from townhall.waste.public_holidays import public_holidays
 from townhall.waste.schedule import HolidayRule, collections_between
@@ -26,11 +28,19 @@ from townhall.waste.services import (
 )
 from townhall.waste.toronto import TorontoRow, toronto_read, toronto_write
 
+FALLBACKS = [r.value for r in HolidayRule]
+FALLBACK_HELP = (
+    "what a holiday never seen on a collection day does, when no other holiday on its "
+    "weekday was seen either (default: the most common effect learnt)"
+)
+
 
 class Command(BaseCommand):
     help = (
-        "Bin collection schedules. Sub-commands: import FILE.csv --format toronto (infer each "
-        "zone's rules from a year of dates), generate --year Y --out FILE.csv (write a year in "
+        "Bin collection schedules. Sub-commands: import FILE.csv [FILE.csv ...] --format "
+        "toronto (learn each zone's rules and what each holiday does from one or several "
+        "years), evaluate --learn FILES --against FILE (learn from some years, predict "
+        "another, exact-match figures), generate --year Y --out FILE.csv (write a year in "
         "the same format), compare LEARN.csv ACTUAL.csv (how well rules learnt from one year "
         "predict another), zones FILE.geojson (zone polygons), assign (put addresses in "
         "the zone whose polygon holds them)."
@@ -40,12 +50,26 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         load = sub.add_parser(
             "import",
-            help="Infer zones, streams, rules, the holiday rule and overrides from a schedule.",
+            help="Learn zones, streams, rules, what each public holiday does and overrides "
+            "from one or several published years (one file a year; all learnt together). "
+            "One transaction: run it again to resume after an interruption.",
         )
-        load.add_argument("file", type=Path)
+        load.add_argument("file", type=Path, nargs="+")
         load.add_argument("--format", choices=["toronto"], default="toronto")
         load.add_argument("--country", help="set the council's country first (e.g. CA)")
         load.add_argument("--subdivision", default="", help="and subdivision (e.g. ON)")
+        load.add_argument("--fallback", choices=FALLBACKS, help=FALLBACK_HELP)
+        rate = sub.add_parser(
+            "evaluate",
+            help="Learn from some years, predict another and compare collection by collection "
+            "(zone, stream, date): prints name: value lines, then each difference and why. "
+            "Writes nothing to the database.",
+        )
+        rate.add_argument("--learn", type=Path, nargs="+", required=True, help="earlier years")
+        rate.add_argument("--against", type=Path, required=True, help="the year to predict")
+        rate.add_argument("--country", default="", help="holidays of this country (e.g. CA)")
+        rate.add_argument("--subdivision", default="")
+        rate.add_argument("--fallback", choices=FALLBACKS, help=FALLBACK_HELP)
         make = sub.add_parser("generate", help="Write every zone's collections for a year.")
         make.add_argument("--year", type=int, required=True)
         make.add_argument("--out", type=Path, required=True, help="CSV file to write ('-': stdout)")
@@ -76,6 +100,8 @@ class Command(BaseCommand):
             self._generate(options["year"], options["out"])
         elif action == "compare":
             self._compare(options)
+        elif action == "evaluate":
+            self._evaluate(options)
         elif action == "zones":
             try:
                 collection = json.loads(options["file"].read_text(encoding="utf-8"))
@@ -110,19 +136,79 @@ class Command(BaseCommand):
                 waste_config_set(country=options["country"], subdivision=options["subdivision"])
             except ValidationFailed as exc:
                 raise CommandError(exc.message) from exc
-        lines = self._read(options["file"])
+        lines: list[tuple[int, TorontoRow | str]] = []
+        files: list[tuple[Path, list[tuple[int, TorontoRow | str]]]] = [
+            (path, self._read(path)) for path in options["file"]
+        ]
         with Progress(disable=options["verbosity"] == 0) as progress:
-            bar = progress.add_task(options["file"].name, total=len(lines))
-            report = waste_import_toronto(lines=lines, progress=partial(progress.advance, bar))
+            bar = progress.add_task(
+                ", ".join(path.name for path, _ in files), total=sum(len(f) for _, f in files)
+            )
+            for path, found in files:
+                lines += [(n, f"{path.name}: {r}" if isinstance(r, str) else r) for n, r in found]
+            try:
+                report = waste_import_toronto(
+                    lines=lines,
+                    progress=partial(progress.advance, bar),
+                    fallback=options["fallback"],
+                )
+            except ValidationFailed as exc:
+                raise CommandError(exc.message) from exc
+        years = ", ".join(str(y) for y in report.years) or "-"
         self.stdout.write(
             self.style.SUCCESS(
-                f"{report.rows} rows: {report.zones} zones, {report.rules} rules, "
+                f"{report.rows} rows ({years}): {report.zones} zones, {report.rules} rules, "
                 f"{report.overrides} overrides; holiday rule {report.holiday_rule or '-'}; "
                 f"{len(report.rejected)} rejected."
             )
         )
+        for line in report.holidays:
+            self.stdout.write(f"  holiday {line}")
         for line, why in report.rejected[:20]:
             self.stdout.write(f"  line {line}: {why}")
+
+    def _evaluate(self, options: dict[str, Any]) -> None:
+        learn = [
+            (r.zone, r.day, r.streams)
+            for path in options["learn"]
+            for _, r in self._read(path)
+            if isinstance(r, TorontoRow)
+        ]
+        actual = [
+            (r.zone, r.day, r.streams)
+            for _, r in self._read(options["against"])
+            if isinstance(r, TorontoRow)
+        ]
+        if not learn or not actual:
+            raise CommandError("Both --learn and --against need rows.")
+        country, subdivision = options["country"], options["subdivision"]
+        if not country:
+            config = waste_config_get()
+            country, subdivision = config.country, config.subdivision
+        days = [d for _, d, _ in learn + actual]
+        holidays = public_holidays(
+            country=country,
+            subdivision=subdivision,
+            years=range(min(days).year - 1, max(days).year + 2),
+        )
+        fallback = HolidayRule(options["fallback"]) if options["fallback"] else None
+        result = schedule_evaluate(learn, actual, holidays=holidays, fallback=fallback)
+        out = self.stdout.write
+        out(f"learnt years: {' '.join(map(str, result.learnt_years))}")
+        out(f"predicted years: {' '.join(map(str, result.years))}")
+        out(f"streams compared: {' '.join(result.streams)}")
+        out(f"published collections: {result.matched + result.missed}")
+        out(f"predicted collections: {result.matched + result.extra}")
+        out(f"matched: {result.matched}")
+        out(f"missed: {result.missed}")
+        out(f"extra: {result.extra}")
+        out(f"recall: {result.recall:.4f}")
+        out(f"precision: {result.precision:.4f}")
+        out(f"exact share: {100 * result.recall:.2f}%")
+        for line in result.policy:
+            out(f"  holiday {line}")
+        for d in result.differences:
+            out(f"  {d.kind:<6} {d.zone} {d.stream} {d.day.isoformat()} {d.day:%a}: {d.why}")
 
     def _generate(self, year: int, out: Path) -> None:
         rows = waste_schedule_rows(start=date(year, 1, 1), end=date(year, 12, 31))
