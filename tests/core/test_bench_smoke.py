@@ -26,6 +26,7 @@ LOCAL = {
     "open311_params": "per post",
     "triage": "accuracy",
     "waste": "ratio naive",
+    "waste_years": "exact share",
 }
 POSTGRES = {
     "case_open": "cases/s",

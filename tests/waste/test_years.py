@@ -126,7 +126,9 @@ def test_import_of_several_files_stores_the_holiday_rows_and_uses_them() -> None
         stdout=out,
         verbosity=0,
     )
-    assert "(2023, 2024)" in out.getvalue() and "holiday Christmas Day: slide_week" in out.getvalue()
+    assert (
+        "(2023, 2024)" in out.getvalue() and "holiday Christmas Day: slide_week" in out.getvalue()
+    )
     assert HolidayHandling.objects.filter(holiday="Christmas Day", effect="slide_week").exists()
     assert CollectionRule.objects.filter(stream__code="christmas_tree", season_weeks=4).count() == 3
     zone = Zone.objects.get(code="Wednesday1")
@@ -140,8 +142,7 @@ def test_import_of_several_files_stores_the_holiday_rows_and_uses_them() -> None
     # Staff rows win over learnt ones and survive a new import.
     HolidayHandling.objects.create(holiday="New Year's Day", effect="collect", learnt=False)
     assert date(2025, 1, 1) in {
-        c.day
-        for c in collections_for_zone(zone=zone, start=date(2025, 1, 1), end=date(2025, 1, 5))
+        c.day for c in collections_for_zone(zone=zone, start=date(2025, 1, 1), end=date(2025, 1, 5))
     }
     call_command("waste", "import", *map(str, EXCERPTS[:2]), stdout=io.StringIO(), verbosity=0)
     assert HolidayHandling.objects.filter(learnt=False).count() == 1

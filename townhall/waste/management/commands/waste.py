@@ -162,8 +162,8 @@ class Command(BaseCommand):
                 f"{len(report.rejected)} rejected."
             )
         )
-        for line in report.holidays:
-            self.stdout.write(f"  holiday {line}")
+        for learnt in report.holidays:
+            self.stdout.write(f"  holiday {learnt}")
         for line, why in report.rejected[:20]:
             self.stdout.write(f"  line {line}: {why}")
 
