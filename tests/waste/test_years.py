@@ -112,6 +112,20 @@ def test_a_skipped_holiday_and_a_sliding_one_are_told_apart() -> None:
     assert policy.shift(date(2026, 12, 25), HOLIDAYS, ANY) == date(2026, 12, 26)
 
 
+def test_a_stream_the_holiday_treats_differently_gets_its_own_row() -> None:
+    # Christmas 2024 (Wednesday): garbage moves to Thursday, organics is not made up.
+    rows = []
+    for zone, day, streams in synthetic(date(2024, 1, 1), date(2024, 12, 31), {}):
+        rows.append((zone, day, (*streams, "organics")))
+    rows = [r for r in rows if r[1] != date(2024, 12, 25)]
+    rows.append(("Wed", date(2024, 12, 26), ("garbage",)))
+    policy, _ = zones_learn([r for r in rows if r[0] == "Wed"], holidays=HOLIDAYS)
+    assert policy.shift(date(2024, 12, 25), HOLIDAYS, "garbage") == date(2024, 12, 26)
+    assert policy.shift(date(2024, 12, 25), HOLIDAYS, "organics") is None
+    effects = {policy.effect_of("Christmas Day", 2, s)[0] for s in ("garbage", "organics")}
+    assert effects == {HolidayRule.SKIP, HolidayRule.NEXT_DAY}
+
+
 @pytest.mark.django_db
 def test_import_of_several_files_stores_the_holiday_rows_and_uses_them() -> None:
     out = io.StringIO()
@@ -146,6 +160,9 @@ def test_import_of_several_files_stores_the_holiday_rows_and_uses_them() -> None
     }
     call_command("waste", "import", *map(str, EXCERPTS[:2]), stdout=io.StringIO(), verbosity=0)
     assert HolidayHandling.objects.filter(learnt=False).count() == 1
+    assert date(2025, 1, 1) in {  # and still wins over the re-learnt rows
+        c.day for c in collections_for_zone(zone=zone, start=date(2025, 1, 1), end=date(2025, 1, 5))
+    }
 
 
 @pytest.mark.django_db

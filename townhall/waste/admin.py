@@ -1,4 +1,5 @@
-"""Council screens: settings (country, holiday rule), streams, zones with rules, overrides."""
+"""Council screens: settings (country, holiday rule), streams, zones with rules, overrides,
+what each holiday does."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.contrib import admin
 from townhall.waste.models import (
     CollectionOverride,
     CollectionRule,
+    HolidayHandling,
     Stream,
     WasteConfig,
     WasteReminder,
@@ -42,6 +44,16 @@ class CollectionOverrideAdmin(admin.ModelAdmin[CollectionOverride]):
     list_display = ["day", "zone", "stream", "action", "to", "note"]
     list_filter = ["action", "zone"]
     date_hierarchy = "day"
+
+
+@admin.register(HolidayHandling)
+class HolidayHandlingAdmin(admin.ModelAdmin[HolidayHandling]):
+    """Learnt rows are replaced by the next import; a row saved here with `learnt` off is
+    the council's own and wins over a learnt row for the same holiday, weekday and stream."""
+
+    list_display = ["holiday", "weekday", "stream", "effect", "exact", "learnt"]
+    list_filter = ["learnt", "effect"]
+    search_fields = ["holiday"]
 
 
 @admin.register(WasteReminder)

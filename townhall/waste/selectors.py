@@ -114,7 +114,8 @@ def waste_holidays(config: WasteConfig, start: dt.date, end: dt.date) -> dict[dt
 def holiday_policy(config: WasteConfig) -> HolidayPolicy | None:
     """Return the per-holiday policy (`HolidayHandling` rows, the council's holiday rule as
     the default), or None when there are no rows: then the holiday rule applies alone."""
-    rows = list(HolidayHandling.objects.select_related("stream").order_by("pk"))
+    # Staff rows (learnt off) come last, so they win over a learnt row for the same key.
+    rows = list(HolidayHandling.objects.select_related("stream").order_by("-learnt", "pk"))
     if not rows:
         return None
     return HolidayPolicy(
