@@ -21,7 +21,11 @@ from townhall.waste.inference import zones_learn
 from townhall.waste.models import CollectionRule, HolidayHandling, Zone, ZonePlace
 from townhall.waste.public_holidays import public_holidays
 from townhall.waste.schedule import HolidayRule, Season
-from townhall.waste.selectors import collections_for_zone, waste_config_get
+from townhall.waste.selectors import (
+    collection_move_holiday,
+    collections_for_zone,
+    waste_config_get,
+)
 from townhall.waste.services import waste_config_set, waste_import_toronto
 from townhall.waste.toronto import TorontoRow, toronto_read
 
@@ -218,3 +222,7 @@ def test_the_portal_and_ical_show_the_learnt_new_year_move(client: Client, town:
     assert date(2024, 12, 26) in starts and date(2024, 12, 25) not in starts
     page = client.get(reverse("portal:bins-address", args=[place.pk])).content.decode()
     assert "Thursday 2 January 2025" in page
+    zone = Zone.objects.get(code="Wednesday1")
+    moved = collections_for_zone(zone=zone, start=date(2024, 12, 23), end=date(2025, 1, 5))
+    reasons = [collection_move_holiday(collection=c) for c in moved]
+    assert reasons == [(date(2024, 12, 25), "Christmas Day"), (date(2025, 1, 1), "New Year's Day")]

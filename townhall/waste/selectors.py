@@ -158,6 +158,33 @@ def collections_for_zone(
     )
 
 
+def collection_move_holiday(
+    *, collection: Collection, config: WasteConfig | None = None
+) -> tuple[dt.date, str] | None:
+    """Return the public holiday (date, name) that moved a collection off its regular day,
+    for saying why ("Christmas Day moves collections a day later"); None if it was not
+    moved, or moved by an override rather than a holiday."""
+    if not collection.moved:
+        return None
+    config = config or waste_config_get()
+    regular = collection.regular_day
+    monday = regular - dt.timedelta(days=regular.weekday())
+    holidays = waste_holidays(config, monday, regular)
+    week = [h for h in sorted(holidays) if monday <= h <= regular]
+    policy = holiday_policy(config)
+    for h in reversed(week):
+        if (
+            policy is None
+            or policy.closed(h, holidays, ANY)
+            or any(
+                policy.effect_of(holidays[h], h.weekday(), s)[0] is not HolidayRule.COLLECT
+                for s in collection.streams
+            )
+        ):
+            return h, holidays[h]
+    return None
+
+
 def collections_for_place(*, place: Place, start: dt.date, end: dt.date) -> list[Collection]:
     """Return an address's collections in [start, end] ([] outside every zone)."""
     zone = zone_for_place(place=place)
