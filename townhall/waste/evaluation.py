@@ -3,10 +3,11 @@
 The measure is exact: a collection is a (zone, stream, date) triple; recall is the share of
 the published year's triples predicted, precision the share of predicted triples published.
 Only streams the published year has a column for are compared (Toronto's 2026 file has no
-Recycling column). Each difference carries the reason we can give: the holiday in its week
-and where the policy's answer for it came from (an exact row, the holiday's own effect, the
-effect of other holidays on that weekday, or the council's default), or that no holiday was
-near (a season or a one-off the rules do not describe).
+Recycling column). Each difference carries the reason we can give: for a collection
+predicted on another day than published, the holiday in its week and where the policy's
+answer for it came from (an exact row, the holiday's own effect, the effect of other
+holidays on that weekday, or the council's default); for one with no counterpart within a
+week, that the season or cycle differs (or the published date is a one-off).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def _why(policy: HolidayPolicy, holidays: Mapping[date, str], day: date, stream:
     monday = day - timedelta(days=day.weekday())
     near = sorted(h for h in holidays if monday - timedelta(days=2) <= h <= monday + timedelta(6))
     if not near:
-        return "no holiday that week: the rules (season, cycle) do not describe this date"
+        return "moved, with no holiday that week"
     parts = []
     for h in near:
         name = holidays[h]
@@ -120,15 +121,16 @@ def schedule_evaluate(
     result.matched = len(predicted & real)
     result.missed = len(real - predicted)
     result.extra = len(predicted - real)
+    missed, extra = real - predicted, predicted - real
+
+    def why(zone: str, stream: str, day: date, other: set[tuple[str, str, date]]) -> str:
+        if any((zone, stream, day + timedelta(days=n)) in other for n in range(-6, 7) if n):
+            return _why(policy, holidays, day, stream)  # the same collection, another day
+        return "no such collection near it on the other side: the season or cycle differs"
+
     result.differences = sorted(
-        [
-            Difference(z, s, d, "missed", _why(policy, holidays, d, s))
-            for z, s, d in real - predicted
-        ]
-        + [
-            Difference(z, s, d, "extra", _why(policy, holidays, d, s))
-            for z, s, d in predicted - real
-        ],
+        [Difference(z, s, d, "missed", why(z, s, d, extra)) for z, s, d in missed]
+        + [Difference(z, s, d, "extra", why(z, s, d, missed)) for z, s, d in extra],
         key=lambda x: (x.day, x.zone, x.stream, x.kind),
     )
     return result
