@@ -226,3 +226,19 @@ def test_the_portal_and_ical_show_the_learnt_new_year_move(client: Client, town:
     moved = collections_for_zone(zone=zone, start=date(2024, 12, 23), end=date(2025, 1, 5))
     reasons = [collection_move_holiday(collection=c) for c in moved]
     assert reasons == [(date(2024, 12, 25), "Christmas Day"), (date(2025, 1, 1), "New Year's Day")]
+
+
+@pytest.mark.django_db
+def test_without_a_country_there_are_no_holiday_rows_and_the_years_are_kept() -> None:
+    lines: list = []
+    for path in EXCERPTS[:2]:
+        with path.open(newline="") as handle:
+            lines += list(toronto_read(handle))
+    report = waste_import_toronto(lines=lines)
+    assert report.years == [2023, 2024] and not HolidayHandling.objects.exists()
+    zone = Zone.objects.get(code="Wednesday1")
+    days = {
+        c.day
+        for c in collections_for_zone(zone=zone, start=date(2024, 1, 1), end=date(2024, 12, 31))
+    }
+    assert days == {d for _, d, _ in rows_of(EXCERPTS[1], {"Wednesday1"})}  # by overrides

@@ -54,7 +54,9 @@ class Command(BaseCommand):
             "from one or several published years (one file a year; all learnt together). "
             "One transaction: run it again to resume after an interruption.",
         )
-        load.add_argument("file", type=Path, nargs="+")
+        load.add_argument(
+            "file", type=Path, nargs="+", help="published schedules, one a year (learnt together)"
+        )
         load.add_argument("--format", choices=["toronto"], default="toronto")
         load.add_argument("--country", help="set the council's country first (e.g. CA)")
         load.add_argument("--subdivision", default="", help="and subdivision (e.g. ON)")
