@@ -1,0 +1,187 @@
+"""Frustration: build the labelled turns, fit the signal weights, choose the threshold, and
+measure precision/recall on a held-out part against VADER alone.
+
+    python -m bench.tone build   # writes townhall/assistant/data/tone_labels.jsonl
+    python -m bench.tone fit     # fits on the tuning part, writes data/tone_weights.yaml
+    python -m bench.tone eval    # held-out precision/recall (model vs VADER), messages/s
+
+Turns carry `split` ("tune" or "heldout", by template: see bench/tone_lines.py). The
+threshold is the one with the best F1 on the tuning part; VADER's baseline threshold is
+chosen the same way, on the same part, so the comparison is fair.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import tone_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELS = ROOT / "townhall/assistant/data/tone_labels.jsonl"
+WEIGHTS = ROOT / "townhall/assistant/data/tone_weights.yaml"
+SHARED = ROOT.parent / "shared/data"
+if not SHARED.exists():
+    SHARED = Path("/work/shared/data")
+
+
+def _topics() -> list[str]:
+    """Request types as residents would name them, from the shared 311 data."""
+    found: dict[str, int] = {}
+    boston = SHARED / "311_boston_2015_cases/boston_311_2015_cases.csv"
+    with boston.open(encoding="utf-8", errors="replace") as fh:
+        for i, row in enumerate(csv.DictReader(fh)):
+            if i > 60_000:
+                break
+            found[row["CASE_TITLE"]] = found.get(row["CASE_TITLE"], 0) + 1
+    with (SHARED / "311_los_angeles_myla311/request_types.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            found[row["type_name"]] = found.get(row["type_name"], 0) + 50
+    topics = []
+    for title, count in sorted(found.items(), key=lambda kv: -kv[1]):
+        clean = re.sub(r"\(.*?\)", "", title).strip().lower()
+        if count >= 20 and re.fullmatch(r"[a-z]+(?: [a-z]+){0,3}", clean) and clean != "other":
+            topics.append(clean)
+    return topics[:60]
+
+
+def build() -> None:
+    rng = random.Random(17)
+    topics = _topics()
+    rows: list[dict[str, Any]] = []
+    groups: list[tuple[int, list[dict[str, Any]]]] = []
+    for label, lines in (
+        (0, tone_lines.CALM_EN + tone_lines.CALM_ES),
+        (1, tone_lines.FRUSTRATED_EN + tone_lines.FRUSTRATED_ES),
+    ):
+        for template in lines:
+            turns = []
+            count = 4 if "{t}" in template.lower() else 1
+            for topic in rng.sample(topics, count):
+                text = template.replace("{t}", topic).replace("{T}", topic.upper())
+                fallbacks = rng.choice((0, 0, 0, 1))
+                turns.append({"text": text, "previous": [], "fallbacks": fallbacks, "label": label})
+            groups.append((label, turns))
+    for before, after in tone_lines.REPHRASES:
+        turns = [
+            {"text": after, "previous": [before], "fallbacks": fb, "label": int(fb >= 2)}
+            for fb in (0, 1, 2, 3)
+        ]
+        groups.append((2, turns))
+    for kind in (0, 1, 2):
+        mine = [g for g in groups if g[0] == kind]
+        rng.shuffle(mine)
+        for i, (_kind, turns) in enumerate(mine):
+            for turn in turns:
+                rows.append({**turn, "split": "tune" if i % 2 == 0 else "heldout"})
+    with LABELS.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tune = sum(r["split"] == "tune" for r in rows)
+    print(f"turns: {len(rows)} (tune {tune}, heldout {len(rows) - tune})")
+    print(f"frustrated: {sum(r['label'] for r in rows)}")
+
+
+def _load(split: str) -> list[dict[str, Any]]:
+    with LABELS.open(encoding="utf-8") as fh:
+        return [r for r in map(json.loads, fh) if r["split"] == split]
+
+
+def _features(rows: list[dict[str, Any]]) -> list[tuple[float, ...]]:
+    from townhall.assistant.tone import tone_features
+
+    return [
+        tone_features(r["text"], previous=r.get("previous") or (), fallbacks=r["fallbacks"])
+        for r in rows
+    ]
+
+
+def _vader(rows: list[dict[str, Any]]) -> list[float]:
+    from townhall.assistant.tone import _analyzer
+
+    return [max(0.0, -_analyzer().polarity_scores(r["text"])["compound"]) for r in rows]
+
+
+def _best_threshold(scores: list[float], labels: list[int]) -> float:
+    """The cut with the best F1 (ties: the higher cut, fewer hand-offs)."""
+    best = (-1.0, 0.5)
+    for cut in sorted(set(scores)):
+        f1 = _prf(scores, labels, cut)[2]
+        if f1 >= best[0]:
+            best = (f1, cut)
+    return best[1]
+
+
+def _prf(scores: list[float], labels: list[int], cut: float) -> tuple[float, float, float]:
+    tp = sum(1 for s, y in zip(scores, labels, strict=True) if s >= cut and y)
+    fp = sum(1 for s, y in zip(scores, labels, strict=True) if s >= cut and not y)
+    fn = sum(1 for s, y in zip(scores, labels, strict=True) if s < cut and y)
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def fit() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from townhall.assistant.tone import FEATURES, ToneModel
+
+    rows = _load("tune")
+    x, y = _features(rows), [r["label"] for r in rows]
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(x, y)
+    tone = ToneModel(bias=float(model.intercept_[0]), weights=tuple(map(float, model.coef_[0])))
+    cut = _best_threshold([tone.score(f) for f in x], y)
+    lines = [
+        "# Fitted by `python -m bench.tone fit` on the tuning part of tone_labels.jsonl",
+        "# (logistic regression, balanced classes). Do not edit by hand: refit.",
+        f"bias: {tone.bias:.4f}",
+        "weights:",
+        *[f"  {name}: {w:.4f}" for name, w in zip(FEATURES, tone.weights, strict=True)],
+        "# The hand-off threshold with the best F1 on the tuning part",
+        "# (settings.TOWNHALL_ASSISTANT_HANDOFF_THRESHOLD).",
+        f"threshold: {cut:.2f}",
+        "",
+    ]
+    WEIGHTS.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+def evaluate() -> None:
+    import yaml
+
+    from townhall.assistant import tone
+
+    tone.tone_model.cache_clear()
+    cut = float(yaml.safe_load(WEIGHTS.read_text(encoding="utf-8"))["threshold"])
+    tune, held = _load("tune"), _load("heldout")
+    vader_cut = _best_threshold(_vader(tune), [r["label"] for r in tune])
+    labels = [r["label"] for r in held]
+    model_scores = [tone.tone_model().score(f) for f in _features(held)]
+    print(f"turns: tune {len(tune)}, heldout {len(held)} ({sum(labels)} frustrated)")
+    for name, scores, threshold in (
+        ("model", model_scores, cut),
+        ("vader_only", _vader(held), vader_cut),
+        # VADER's own convention: compound <= -0.05 is negative.
+        ("vader_conventional", _vader(held), 0.05),
+    ):
+        p, r, f1 = _prf(scores, labels, threshold)
+        print(f"{name}_threshold: {threshold:.2f}")
+        print(f"{name}_precision: {p:.3f}")
+        print(f"{name}_recall: {r:.3f}")
+        print(f"{name}_f1: {f1:.3f}")
+    texts = [(r["text"], r.get("previous") or [], r["fallbacks"]) for r in tune + held] * 10
+    started = time.perf_counter()
+    for text, previous, fallbacks in texts:
+        tone.frustration_score(text, previous=previous, fallbacks=fallbacks)
+    elapsed = time.perf_counter() - started
+    print(f"messages_per_second: {len(texts) / elapsed:.0f}")
+
+
+if __name__ == "__main__":
+    {"build": build, "fit": fit, "eval": evaluate}[sys.argv[1] if len(sys.argv) > 1 else "eval"]()

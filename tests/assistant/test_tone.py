@@ -1,0 +1,77 @@
+"""The frustration score: calm and frustrated lines, Spanish, shouting, rephrasing, speed."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import yaml
+
+from townhall.assistant.tone import DATA, FEATURES, frustration_score, tone_features
+
+THRESHOLD = float(yaml.safe_load((DATA / "tone_weights.yaml").read_text())["threshold"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "When is my next bin collection?",
+        "Thanks, that's really helpful!",
+        "There is a dead rat on the pavement, it's disgusting, can you remove it?",
+        "¿Cuándo pasa el camión de la basura?",
+        "ok",
+    ],
+)
+def test_calm_lines_stay_under_the_threshold(text: str) -> None:
+    assert frustration_score(text) < THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This is the third time I'm reporting this and nothing has been done",
+        "Still not fixed, I'm fed up, I'll go to the ombudsman",
+        "Useless. Nobody ever answers.",
+        "Es la tercera vez que lo reporto, todavía no lo han arreglado",
+        "Estoy harta, esto es una vergüenza",
+    ],
+)
+def test_frustrated_lines_go_over_the_threshold(text: str) -> None:
+    assert frustration_score(text) >= THRESHOLD
+
+
+def test_shouting_and_repeated_punctuation_raise_the_score() -> None:
+    calm = frustration_score("why is the bin still there")
+    shouted = frustration_score("WHY IS THE BIN STILL THERE???")
+    features = dict(zip(FEATURES, tone_features("WHY IS THE BIN STILL THERE???"), strict=True))
+    assert features["caps"] > 0.9
+    assert features["punct"] == 1.0
+    assert shouted > calm
+    assert shouted >= THRESHOLD
+
+
+def test_repeating_oneself_after_fallbacks_is_frustration() -> None:
+    first = "when do you collect my bins"
+    repeat = "when is my bin collection day"
+    assert tone_features(repeat, previous=[first])[FEATURES.index("rephrase")] > 0.5
+    assert frustration_score(repeat, previous=[first], fallbacks=0) < THRESHOLD
+    assert frustration_score(repeat, previous=[first], fallbacks=2) >= THRESHOLD
+
+
+def test_asking_for_a_person_is_a_signal() -> None:
+    for text in ("can I speak to a real person", "quiero hablar con una persona"):
+        assert tone_features(text)[FEATURES.index("person")] == 1.0
+    assert tone_features("I want to report a person dumping")[FEATURES.index("person")] == 0.0
+
+
+def test_scores_are_between_zero_and_one_for_odd_input() -> None:
+    for text in ("", "!!!!", "A" * 100_000, "\x00\x01 binary", "😡😡😡"):
+        assert 0.0 <= frustration_score(text, previous=[text], fallbacks=99) <= 1.0
+
+
+def test_thousands_of_messages_a_second() -> None:
+    lines = ["This is ridiculous, still not fixed!!", "When is my bin day?"] * 500
+    started = time.perf_counter()
+    for line in lines:
+        frustration_score(line, previous=["when is my bin day"], fallbacks=1)
+    assert len(lines) / (time.perf_counter() - started) > 2000
