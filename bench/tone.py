@@ -74,7 +74,17 @@ def build() -> None:
             for fb in (0, 1, 2, 3)
         ]
         groups.append((2, turns))
-    for kind in (0, 1, 2):
+    for before, after in tone_lines.REPEATS:
+        turns = [
+            {"text": after, "previous": [before], "fallbacks": fb, "label": 1} for fb in (0, 1)
+        ]
+        groups.append((3, turns))
+    for before, after in tone_lines.FOLLOWUPS:
+        turns = [
+            {"text": after, "previous": [before], "fallbacks": fb, "label": 0} for fb in (0, 1)
+        ]
+        groups.append((4, turns))
+    for kind in (0, 1, 2, 3, 4):
         mine = [g for g in groups if g[0] == kind]
         rng.shuffle(mine)
         for i, (_kind, turns) in enumerate(mine):

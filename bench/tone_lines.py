@@ -171,3 +171,36 @@ REPHRASES = [
     ("my heating is broken", "heating not working in my flat"),
     ("how much is a dog licence", "dog licence cost"),
 ]
+
+# The same message sent again although the assistant did answer (it answered something
+# else): labelled frustrated whatever the fallback count.
+REPEATS = [
+    ("when is my bin day", "when is my bin day??"),
+    ("I want to report a missed collection", "I want to report a missed collection."),
+    ("what is the status of 101001240735", "what is the status of 101001240735 please"),
+    ("how do I book a bulk pickup", "HOW DO I BOOK A BULK PICKUP"),
+    ("my street light is broken", "my street light is broken, I said"),
+    ("¿cuándo recogen la basura?", "¿cuándo recogen la basura? otra vez"),
+    ("parking permit", "parking permit"),
+    ("report graffiti", "I said report graffiti"),
+    ("no heat in my building", "no heat in my building!"),
+    ("where do I take old paint", "where do I take old paint"),
+    ("quiero reportar un bache", "quiero reportar un bache!!"),
+    ("dead animal on the road", "dead animal on the road. again."),
+]
+
+# A related next question after an answer: similar words, a new question, calm.
+FOLLOWUPS = [
+    ("when is my bin day", "and when is the recycling collected?"),
+    ("how do I get a parking permit", "how much does a parking permit cost?"),
+    ("report a pothole", "can I add a photo of the pothole?"),
+    ("what is the status of my request", "when will my request be finished?"),
+    ("where can I take electronic waste", "can I take batteries there too?"),
+    ("¿cuándo pasa la basura?", "¿y el reciclaje qué día pasa?"),
+    ("is the recycling centre open on Sunday", "what time does the recycling centre close?"),
+    ("bulk item pickup", "how many bulk items can I put out?"),
+    ("graffiti on my wall", "the graffiti is on the side wall, facing the park"),
+    ("street light out on Elm St", "it's the one outside number 14 Elm St"),
+    ("do you collect mattresses", "do you collect sofas as well?"),
+    ("no heat in my apartment", "my landlord says the boiler is fine, what now?"),
+]

@@ -53,9 +53,19 @@ def test_shouting_and_repeated_punctuation_raise_the_score() -> None:
 def test_repeating_oneself_after_fallbacks_is_frustration() -> None:
     first = "when do you collect my bins"
     repeat = "when is my bin collection day"
-    assert tone_features(repeat, previous=[first])[FEATURES.index("rephrase")] > 0.5
+    assert tone_features(repeat, previous=[first])[FEATURES.index("rephrase")] >= 0.4
     assert frustration_score(repeat, previous=[first], fallbacks=0) < THRESHOLD
     assert frustration_score(repeat, previous=[first], fallbacks=2) >= THRESHOLD
+
+
+def test_the_same_message_again_is_frustration_a_new_question_is_not() -> None:
+    first = "when is my bin day"
+    repeat = frustration_score("when is my bin day", previous=[first])
+    assert repeat > frustration_score("when is my bin day")
+    assert frustration_score("when is my bin day", previous=[first], fallbacks=1) >= THRESHOLD
+    follow_up = "and when is the recycling collected?"
+    assert tone_features(follow_up, previous=[first])[FEATURES.index("rephrase")] < 0.4
+    assert frustration_score(follow_up, previous=[first]) < THRESHOLD
 
 
 def test_asking_for_a_person_is_a_signal() -> None:

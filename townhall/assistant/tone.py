@@ -105,7 +105,10 @@ def tone_features(
     rephrase = 0.0
     if len(folded) >= 8:
         for earlier in previous[-3:]:
-            rephrase = max(rephrase, fuzz.token_set_ratio(folded, fold(earlier[:2000])) / 100.0)
+            # Word order ignored, added words counted: "and when is the recycling collected"
+            # after "when is my bin day" is a new question, not the same one again.
+            similar = fuzz.token_sort_ratio(folded, fold(earlier[:2000])) / 100.0
+            rephrase = max(rephrase, (similar - 0.5) / 0.5)
     letters = _LETTER.findall(text)
     caps = 0.0
     if len(letters) >= 8:

@@ -49,7 +49,7 @@ def _may_work(request: HttpRequest) -> None:
 def live_queue_view(request: HttpRequest) -> HttpResponse:
     """Conversations waiting for a person, oldest first, and those this person has."""
     _may_work(request)
-    template = "console/live_chat_queue_table.html" if request.htmx else "console/live_chat.html"
+    template = "console/live_chat_queue_table.html" if getattr(request, "htmx", False) else "console/live_chat.html"
     return render(
         request,
         template,
@@ -77,7 +77,7 @@ def live_conversation_view(request: HttpRequest, conversation_id: int) -> HttpRe
         "mine": conversation.status == "agent" and conversation.agent_id == request.user.pk,
         "skills": sorted(skills_load()),
     }
-    if request.htmx:
+    if getattr(request, "htmx", False):
         return render(request, "console/live_chat_turns.html", context)
     return render(request, "console/live_chat_conversation.html", context)
 
