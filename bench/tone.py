@@ -1,9 +1,10 @@
 """Frustration: build the labelled turns, fit the signal weights, choose the threshold, and
 measure precision/recall on a held-out part against VADER alone.
 
-    python -m bench.tone build   # writes townhall/assistant/data/tone_labels.jsonl
-    python -m bench.tone fit     # fits on the tuning part, writes data/tone_weights.yaml
-    python -m bench.tone eval    # held-out precision/recall (model vs VADER), messages/s
+    python bench/tone.py build   # writes townhall/assistant/data/tone_labels.jsonl
+    python bench/tone.py fit     # fits on the tuning part, writes data/tone_weights.yaml
+    python bench/tone.py [eval]  # held-out precision/recall (model vs VADER), messages/s
+    python bench/tone.py --smoke # the same evaluation, a shorter speed run
 
 Turns carry `split` ("tune" or "heldout", by template: see bench/tone_lines.py). The
 threshold is the one with the best F1 on the tuning part; VADER's baseline threshold is
@@ -21,9 +22,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import tone_lines
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import tone_lines  # noqa: E402
+
 LABELS = ROOT / "townhall/assistant/data/tone_labels.jsonl"
 WEIGHTS = ROOT / "townhall/assistant/data/tone_weights.yaml"
 SHARED = ROOT.parent / "shared/data"
@@ -51,37 +54,73 @@ def _topics() -> list[str]:
     return topics[:60]
 
 
+def _language(text: str) -> str:
+    """The behaviour pairs are English but for a few, which say so in their words."""
+    spanish = ("¿", "quiero", "basura", "bache", "reciclaje")
+    return "es" if any(w in text.lower() for w in spanish) else "en"
+
+
 def build() -> None:
     rng = random.Random(17)
     topics = _topics()
     rows: list[dict[str, Any]] = []
     groups: list[tuple[int, list[dict[str, Any]]]] = []
+    spanish = set(tone_lines.CALM_ES + tone_lines.FRUSTRATED_ES)
     for label, lines in (
         (0, tone_lines.CALM_EN + tone_lines.CALM_ES),
         (1, tone_lines.FRUSTRATED_EN + tone_lines.FRUSTRATED_ES),
     ):
         for template in lines:
+            language = "es" if template in spanish else "en"
             turns = []
             count = 4 if "{t}" in template.lower() else 1
             for topic in rng.sample(topics, count):
                 text = template.replace("{t}", topic).replace("{T}", topic.upper())
                 fallbacks = rng.choice((0, 0, 0, 1))
-                turns.append({"text": text, "previous": [], "fallbacks": fallbacks, "label": label})
+                turns.append(
+                    {
+                        "text": text,
+                        "previous": [],
+                        "fallbacks": fallbacks,
+                        "label": label,
+                        "language": language,
+                    }
+                )
             groups.append((label, turns))
     for before, after in tone_lines.REPHRASES:
         turns = [
-            {"text": after, "previous": [before], "fallbacks": fb, "label": int(fb >= 2)}
+            {
+                "text": after,
+                "previous": [before],
+                "fallbacks": fb,
+                "label": int(fb >= 2),
+                "language": _language(after),
+            }
             for fb in (0, 1, 2, 3)
         ]
         groups.append((2, turns))
     for before, after in tone_lines.REPEATS:
         turns = [
-            {"text": after, "previous": [before], "fallbacks": fb, "label": 1} for fb in (0, 1)
+            {
+                "text": after,
+                "previous": [before],
+                "fallbacks": fb,
+                "label": 1,
+                "language": _language(after),
+            }
+            for fb in (0, 1)
         ]
         groups.append((3, turns))
     for before, after in tone_lines.FOLLOWUPS:
         turns = [
-            {"text": after, "previous": [before], "fallbacks": fb, "label": 0} for fb in (0, 1)
+            {
+                "text": after,
+                "previous": [before],
+                "fallbacks": fb,
+                "label": 0,
+                "language": _language(after),
+            }
+            for fb in (0, 1)
         ]
         groups.append((4, turns))
     for kind in (0, 1, 2, 3, 4):
@@ -148,7 +187,7 @@ def fit() -> None:
     tone = ToneModel(bias=float(model.intercept_[0]), weights=tuple(map(float, model.coef_[0])))
     cut = _best_threshold([tone.score(f) for f in x], y)
     lines = [
-        "# Fitted by `python -m bench.tone fit` on the tuning part of tone_labels.jsonl",
+        "# Fitted by `python bench/tone.py fit` on the tuning part of tone_labels.jsonl",
         "# (logistic regression, balanced classes). Do not edit by hand: refit.",
         f"bias: {tone.bias:.4f}",
         "weights:",
@@ -162,7 +201,7 @@ def fit() -> None:
     print("\n".join(lines))
 
 
-def evaluate() -> None:
+def evaluate(*, rounds: int = 10) -> None:
     import yaml
 
     from townhall.assistant import tone
@@ -185,7 +224,11 @@ def evaluate() -> None:
         print(f"{name}_precision: {p:.3f}")
         print(f"{name}_recall: {r:.3f}")
         print(f"{name}_f1: {f1:.3f}")
-    texts = [(r["text"], r.get("previous") or [], r["fallbacks"]) for r in tune + held] * 10
+        for language in ("en", "es"):
+            picked = [i for i, row in enumerate(held) if row.get("language") == language]
+            lp, lr, _lf = _prf([scores[i] for i in picked], [labels[i] for i in picked], threshold)
+            print(f"{name}_{language}: precision {lp:.3f} recall {lr:.3f} (n={len(picked)})")
+    texts = [(r["text"], r.get("previous") or [], r["fallbacks"]) for r in tune + held] * rounds
     started = time.perf_counter()
     for text, previous, fallbacks in texts:
         tone.frustration_score(text, previous=previous, fallbacks=fallbacks)
@@ -194,4 +237,8 @@ def evaluate() -> None:
 
 
 if __name__ == "__main__":
-    {"build": build, "fit": fit, "eval": evaluate}[sys.argv[1] if len(sys.argv) > 1 else "eval"]()
+    command = sys.argv[1] if len(sys.argv) > 1 else "eval"
+    if command == "--smoke":
+        evaluate(rounds=1)
+    else:
+        {"build": build, "fit": fit, "eval": evaluate}[command]()

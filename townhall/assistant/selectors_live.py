@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from townhall.assistant.models import Conversation, Turn
 from townhall.catalog.selectors import jurisdiction_list, working_calendar_get
 from townhall.core import clock
+from townhall.knowledge.selectors import search_gaps
 
 LIVE_CHAT_PERMISSION = "cases.log_call"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -154,6 +155,32 @@ def live_transcript(*, conversation: Conversation, after: int = 0) -> QuerySet[T
         .select_related("author")
         .order_by("created_at", "pk")
     )
+
+
+@dataclass(frozen=True)
+class TeachCandidate:
+    text: str
+    language: str
+    asked: int  # how many times, in the gap log and the conversations read
+
+
+def live_teach_candidates(*, limit: int = 100) -> list[TeachCandidate]:
+    """Questions the assistant could not answer, most asked first: the knowledge gap log's
+    assistant questions (`search_record(source="assistant")`) and resident turns it did not
+    understand."""
+    found: dict[tuple[str, str], list[Any]] = {}
+    asked = [
+        (log.query, log.language or "en") for log in search_gaps(limit=500, source="assistant")
+    ]
+    asked += [(t.text, t.conversation.language or "en") for t in live_unanswered(limit=500)]
+    for text, language in asked:
+        text = " ".join(text.split())[:500]
+        if not text:
+            continue
+        entry = found.setdefault((text.lower(), language), [text, 0])
+        entry[1] += 1
+    ranked = sorted(found.items(), key=lambda kv: (-kv[1][1], kv[0][0]))[:limit]
+    return [TeachCandidate(text=t, language=lang, asked=n) for (_k, lang), (t, n) in ranked]
 
 
 def live_unanswered(*, limit: int = 50) -> list[Turn]:

@@ -20,8 +20,8 @@ from townhall.assistant.selectors_live import (
     live_chat_open,
     live_conversation_get,
     live_queue,
+    live_teach_candidates,
     live_transcript,
-    live_unanswered,
 )
 from townhall.assistant.services_live import (
     LiveChatRefused,
@@ -36,7 +36,6 @@ from townhall.console.queues import QUEUES
 from townhall.console.views.common import staff_required
 from townhall.core import clock
 from townhall.core.errors import ValidationFailed
-from townhall.knowledge.selectors import search_gaps
 
 
 def _may_work(request: HttpRequest) -> None:
@@ -49,7 +48,11 @@ def _may_work(request: HttpRequest) -> None:
 def live_queue_view(request: HttpRequest) -> HttpResponse:
     """Conversations waiting for a person, oldest first, and those this person has."""
     _may_work(request)
-    template = "console/live_chat_queue_table.html" if getattr(request, "htmx", False) else "console/live_chat.html"
+    template = (
+        "console/live_chat_queue_table.html"
+        if getattr(request, "htmx", False)
+        else "console/live_chat.html"
+    )
     return render(
         request,
         template,
@@ -164,18 +167,8 @@ def live_teach_view(request: HttpRequest) -> HttpResponse:
                 % {"text": example.text, "skill": example.skill},
             )
         return redirect("console:live-chat-teach")
-    questions: dict[tuple[str, str], str] = {}
-    for log in search_gaps(limit=100, source="assistant"):
-        questions.setdefault((log.query.strip().lower(), log.language or "en"), log.query)
-    for turn in live_unanswered(limit=100):
-        language = turn.conversation.language if turn.conversation_id else "en"
-        questions.setdefault((turn.text.strip().lower(), language), turn.text)
-    rows = [
-        {"text": text[:500], "language": language}
-        for (_key, language), text in list(questions.items())[:100]
-    ]
     return render(
         request,
         "console/live_chat_teach.html",
-        {"queues": QUEUES, "rows": rows, "skills": sorted(skills_load())},
+        {"queues": QUEUES, "rows": live_teach_candidates(), "skills": sorted(skills_load())},
     )
