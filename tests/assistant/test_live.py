@@ -218,3 +218,38 @@ def test_staff_teach_the_assistant(town: Any, agents: Any) -> None:
     assert again.pk == example.pk and SkillExample.objects.count() == 1
     with pytest.raises(ValidationFailed):
         services_live.skill_example_add(user=agents["ana"], skill="nope", text="x")
+
+
+def test_the_resident_is_told_in_their_language_staff_read_the_sites(
+    town: Any, no_heat: Any, settings: Any, pushed: Any
+) -> None:
+    settings.TOWNHALL_LIVE_CHAT_SERVICE = "no_heat"
+    with time_machine.travel(MONDAY_10, tick=False):
+        queued = _conversation("no hay calefacción", language="es")
+        services_live.conversation_handoff(conversation=queued, reason="asked")
+    assert pushed["conversation"][-1][1]["text"] == "Una persona se unirá a este chat en breve."
+    with time_machine.travel(MONDAY_20, tick=False):
+        Conversation.objects.filter(pk=queued.pk).update(key="another-key")
+        left = _conversation("sigo sin calefacción, es la tercera vez", language="es")
+        services_live.conversation_handoff(conversation=left, reason="frustrated")
+    left.refresh_from_db()
+    assert left.case is not None
+    assert left.case.description.startswith("Message from the chat")
+    assert "Resident: sigo sin calefacción" in left.case.description
+    assert "Su referencia es " + left.case.reference in pushed["conversation"][-1][1]["text"]
+
+
+def test_a_conversation_by_text_message_gets_the_agent_by_sms(town: Any, agents: Any) -> None:
+    from townhall.notify.models import Notification
+    from townhall.people.services import citizen_resolve
+
+    citizen = citizen_resolve(phone="+16175550142")
+    conversation = _conversation("help")
+    Conversation.objects.filter(pk=conversation.pk).update(
+        channel=Conversation.Channel.SMS, citizen=citizen, status=Conversation.Status.QUEUED
+    )
+    services_live.conversation_take(conversation_id=conversation.pk, user=agents["ana"])
+    turn = services_live.agent_reply(conversation_id=conversation.pk, user=agents["ana"], text="Hi")
+    sent = list(Notification.objects.order_by("pk").values_list("channel", "to", "body", "key"))
+    assert sent[-1] == ("sms", "+16175550142", "Hi", f"assistant-live:{turn.pk}")
+    assert sent[0][2] == "Ana has joined the chat."

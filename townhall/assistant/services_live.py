@@ -33,6 +33,7 @@ from townhall.core import clock
 from townhall.core.errors import DomainError, ValidationFailed
 from townhall.intake.messages import IncomingMessage, Sender
 from townhall.intake.services import intake_submit
+from townhall.notify.services import notification_reply
 from townhall.people.models import Channel
 from townhall.people.selectors import citizen_contact
 
@@ -55,6 +56,25 @@ def _system(conversation: Conversation, text: str, **data: Any) -> Turn:
     )
 
 
+def _text_resident(conversation: Conversation, turn: Turn) -> None:
+    """A conversation by text message: what the widget would show goes out as an SMS,
+    through the outbox in the same transaction (no widget listens to the push). Only to a
+    known resident's number: the conversation itself keeps a hash of the sender, not it."""
+    if conversation.channel != Conversation.Channel.SMS or conversation.citizen is None:
+        return
+    phone = citizen_contact(citizen=conversation.citizen, kind="phone")
+    if phone:
+        notification_reply(
+            key=f"assistant-live:{turn.pk}",
+            channel="sms",
+            to=phone,
+            body=turn.text,
+            citizen=conversation.citizen,
+            case_id=conversation.case_id,
+            language=conversation.language,
+        )
+
+
 def _queue_event(conversation: Conversation, kind: str) -> None:
     """Tell the console's queue pages; the row id only (the key is the resident's secret)."""
     transaction.on_commit(
@@ -69,17 +89,19 @@ def _push(conversation: Conversation, event: dict[str, Any]) -> None:
     transaction.on_commit(lambda: live.conversation_push(key, event))
 
 
-def conversation_handoff(*, conversation: Conversation, reason: str) -> None:
+def conversation_handoff(*, conversation: Conversation, reason: str) -> Turn | None:
     """Queue the conversation for a person (or leave a message on a case out of hours).
 
-    A conversation already queued, with a person or closed is left as it is.
+    Return the system turn that tells the resident what happens (the dialogue may show it
+    in its reply); None when the conversation was already queued, with a person or closed,
+    which is then left as it is.
     """
     if reason not in REASONS:
         raise ValidationFailed(f"Unknown hand-off reason {reason!r}.")
     with transaction.atomic():
         locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
         if locked.status != Conversation.Status.BOT:
-            return
+            return None
         now = clock.now()
         locked.handoff_reason = reason
         with translation.override(locked.language or None):
@@ -93,6 +115,7 @@ def conversation_handoff(*, conversation: Conversation, reason: str) -> None:
                 turn = _message_left(locked, now)
         _push(locked, {"type": "message", "role": "system", "text": turn.text, "turn": turn.pk})
     conversation.refresh_from_db()
+    return turn
 
 
 def _transcript(conversation: Conversation) -> str:
@@ -113,16 +136,19 @@ def _transcript(conversation: Conversation) -> str:
 def _message_left(conversation: Conversation, now: Any) -> Turn:
     """Out of hours: the transcript as a case (intake, like every channel); the reference
     goes back to the resident."""
-    email = ""
-    if conversation.citizen is not None:
+    email = phone = ""
+    if conversation.citizen is not None:  # the case's updates reach them as usual
         email = citizen_contact(citizen=conversation.citizen, kind="email") or ""
-    text = _("Chat with the assistant, left as a message out of hours:") + "\n\n"
-    text += _transcript(conversation)
+        phone = citizen_contact(citizen=conversation.citizen, kind="phone") or ""
+    with translation.override(settings.LANGUAGE_CODE):  # for staff: the site's language
+        text = _("Chat with the assistant, left as a message out of hours:") + "\n\n"
+        text += _transcript(conversation)
+        subject = _("Message from the chat")
     service = settings.TOWNHALL_LIVE_CHAT_SERVICE or settings.TOWNHALL_INTAKE_FALLBACK_SERVICE
     message = IncomingMessage(
         channel=Channel.ASSISTANT,
-        sender=Sender(email=email, language=conversation.language),
-        subject=_("Message from the chat"),
+        sender=Sender(email=email, phone=phone, language=conversation.language),
+        subject=subject,
         text=text,
         service_code=service,
         received_at=now,
@@ -202,6 +228,7 @@ def conversation_take(*, conversation_id: int, user: Any) -> Conversation:
         with translation.override(found.language or None):
             text = _("%(name)s has joined the chat.") % {"name": name}
         turn = _system(found, text)
+        _text_resident(found, turn)
         _push(found, {"type": "agent_joined", "name": name, "text": text, "turn": turn.pk})
         _queue_event(found, "taken")
     return found
@@ -220,6 +247,7 @@ def agent_reply(*, conversation_id: int, user: Any, text: str) -> Turn:
     with transaction.atomic():
         found = _own(user, conversation_id)
         turn = Turn.objects.create(conversation=found, role=Turn.Role.AGENT, text=text, author=user)
+        _text_resident(found, turn)
         _push(
             found,
             {
@@ -259,6 +287,7 @@ def conversation_close(*, conversation_id: int, user: Any) -> Conversation:
         found.save(update_fields=["status", "outcome", "closed_at", "updated_at"])
         with translation.override(found.language or None):
             turn = _system(found, _("The chat has ended. Thank you."))
+        _text_resident(found, turn)
         _push(found, {"type": "closed", "text": turn.text, "turn": turn.pk})
         _queue_event(found, "closed")
     return found
