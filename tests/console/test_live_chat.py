@@ -124,3 +124,20 @@ def test_teach_the_assistant_from_unanswered_questions(staff: Any, db: None) -> 
     )
     response = agent.post("/console/live-chat/teach/", {"text": "x", "skill": "nope"}, follow=True)
     assert "Choose a skill." in response.content.decode()
+
+
+def test_a_supervisor_sees_a_colleagues_chat_and_gives_it_back(
+    staff: Any, queued: Conversation
+) -> None:
+    signed_in(staff["agent"]).post(f"/console/live-chat/{queued.pk}/take/")
+    supervisor = signed_in(staff["supervisor"])
+    queue = supervisor.get("/console/live-chat/").content.decode()
+    assert "With Agent" in queue
+    page = supervisor.get(f"/console/live-chat/{queued.pk}/").content.decode()
+    assert 'id="reply-text"' not in page and "Give back to the queue" in page
+    response = supervisor.post(f"/console/live-chat/{queued.pk}/reply/", {"text": "hi"})
+    assert not Turn.objects.filter(role="agent").exists()
+    response = supervisor.post(f"/console/live-chat/{queued.pk}/release/")
+    assert response.status_code == 302
+    queued.refresh_from_db()
+    assert queued.status == "queued" and queued.agent is None

@@ -24,6 +24,8 @@ from townhall.core import clock
 from townhall.knowledge.selectors import search_gaps
 
 LIVE_CHAT_PERMISSION = "cases.log_call"
+# Supervisors see every chat in progress and can give a stuck one back to the queue.
+OVERSEE_PERMISSION = "cases.supervise_case"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(
     r"^\s*(?P<first>[a-z]{3})(?:\s*-\s*(?P<last>[a-z]{3}))?\s+"
@@ -46,6 +48,11 @@ def live_chat_may_work(user: Any) -> bool:
         return False
     group = getattr(settings, "TOWNHALL_LIVE_CHAT_GROUP", "")
     return not group or user.groups.filter(name=group).exists()
+
+
+def live_chat_may_oversee(user: Any) -> bool:
+    """May `user` see chats colleagues have taken, and give them back to the queue?"""
+    return live_chat_may_work(user) and (user.is_superuser or user.has_perm(OVERSEE_PERMISSION))
 
 
 def _hours_setting(value: str, moment: datetime) -> bool:
@@ -91,16 +98,16 @@ class QueueEntry:
 
 
 def live_queue(*, user: Any) -> list[QueueEntry]:
-    """Conversations waiting for a person (oldest first), then those with `user`."""
+    """Conversations waiting for a person (oldest first), then those with `user` (with
+    anyone, for supervisors)."""
     if not live_chat_may_work(user):
         return []
+    taken = Conversation.objects.filter(status=Conversation.Status.AGENT)
+    if not live_chat_may_oversee(user):
+        taken = taken.filter(agent=user)
     rows = list(
         Conversation.objects.filter(status=Conversation.Status.QUEUED).order_by("queued_at", "pk")
-    ) + list(
-        Conversation.objects.filter(status=Conversation.Status.AGENT, agent=user).order_by(
-            "taken_at", "pk"
-        )
-    )
+    ) + list(taken.select_related("agent").order_by("taken_at", "pk"))
     entries = []
     for conversation in rows:
         state = conversation.state or {}
@@ -134,8 +141,8 @@ def _slots_of(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def live_conversation_get(*, user: Any, conversation_id: int) -> Conversation | None:
-    """The conversation, if `user` works the live chat and it is queued, theirs, or closed
-    by them; None otherwise (the same answer as a wrong id)."""
+    """The conversation, if `user` works the live chat and it is queued or theirs (or, for
+    supervisors, with a colleague); None otherwise (the same answer as a wrong id)."""
     if not live_chat_may_work(user):
         return None
     found = Conversation.objects.filter(pk=conversation_id).first()
@@ -143,7 +150,9 @@ def live_conversation_get(*, user: Any, conversation_id: int) -> Conversation | 
         return None
     if found.status == Conversation.Status.QUEUED:
         return found
-    if found.agent_id == user.pk or user.is_superuser:
+    if found.agent_id == user.pk:
+        return found
+    if found.status == Conversation.Status.AGENT and live_chat_may_oversee(user):
         return found
     return None
 

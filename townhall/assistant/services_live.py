@@ -8,7 +8,7 @@ each checks who may do what here, not in the view:
 - only staff who work the live chat (`selectors_live.live_chat_may_work`) take, answer,
   release or close;
 - a conversation is taken by one person at a time (row lock), and only that person can
-  answer, release or close it;
+  answer or close it (a supervisor may give it back to the queue);
 - events pushed to the widget carry the agent's first name, never their account.
 
 Out of office hours nobody would come, so the transcript becomes a message on a case
@@ -27,7 +27,11 @@ from django.utils.translation import gettext as _
 
 from townhall.assistant import live
 from townhall.assistant.models import Conversation, SkillExample, Turn
-from townhall.assistant.selectors_live import live_chat_may_work, live_chat_open
+from townhall.assistant.selectors_live import (
+    live_chat_may_oversee,
+    live_chat_may_work,
+    live_chat_open,
+)
 from townhall.assistant.skills import skills_load
 from townhall.core import clock
 from townhall.core.errors import DomainError, ValidationFailed
@@ -263,9 +267,14 @@ def agent_reply(*, conversation_id: int, user: Any, text: str) -> Turn:
 
 
 def conversation_release(*, conversation_id: int, user: Any) -> Conversation:
-    """Give the conversation back to the queue for a colleague."""
+    """Give the conversation back to the queue for a colleague (its agent, or a supervisor
+    when the agent has gone)."""
     with transaction.atomic():
-        found = _own(user, conversation_id)
+        found = _locked_for(user, conversation_id)
+        if found.status != Conversation.Status.AGENT or not (
+            found.agent_id == user.pk or live_chat_may_oversee(user)
+        ):
+            raise LiveChatRefused(_("This conversation is not yours to answer."))
         found.status = Conversation.Status.QUEUED
         found.agent = None
         found.taken_at = None
@@ -305,9 +314,11 @@ def skill_example_add(*, user: Any, skill: str, text: str, language: str = "en")
         raise ValidationFailed(
             _("Write the question."), details={"text": [_("Write the question.")]}
         )
+    if language not in dict(settings.LANGUAGES):
+        language = "en"
     example, _created = SkillExample.objects.update_or_create(
         skill=skill,
-        language=(language or "en")[:8],
+        language=language,
         text=text,
         defaults={"active": True, "added_by": user},
     )

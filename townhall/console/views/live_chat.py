@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from townhall.assistant.selectors_live import (
+    live_chat_may_oversee,
     live_chat_may_work,
     live_chat_open,
     live_conversation_get,
@@ -78,6 +79,7 @@ def live_conversation_view(request: HttpRequest, conversation_id: int) -> HttpRe
         "conversation": conversation,
         "turns": live_transcript(conversation=conversation),
         "mine": conversation.status == "agent" and conversation.agent_id == request.user.pk,
+        "may_release": conversation.status == "agent" and live_chat_may_oversee(request.user),
         "skills": sorted(skills_load()),
     }
     if getattr(request, "htmx", False):
