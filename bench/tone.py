@@ -32,6 +32,9 @@ WEIGHTS = ROOT / "townhall/assistant/data/tone_weights.yaml"
 # Written after the word list, the weights and the threshold were frozen (2026-12-02),
 # in words of their own, not from the templates: a second, blinder held-out set.
 FRESH = ROOT / "townhall/assistant/data/tone_labels_fresh.jsonl"
+# The first fresh set showed the list missed everyday wording; it then joined the training
+# data (v2: more words, refitted), and this second set, written after v2 was frozen, tests v2.
+FRESH2 = ROOT / "townhall/assistant/data/tone_labels_fresh2.jsonl"
 SHARED = ROOT.parent / "shared/data"
 if not SHARED.exists():
     SHARED = Path("/work/shared/data")
@@ -141,7 +144,10 @@ def build() -> None:
 
 
 def _load(split: str) -> list[dict[str, Any]]:
-    with (FRESH if split == "fresh" else LABELS).open(encoding="utf-8") as fh:
+    path = {"fresh": FRESH, "fresh2": FRESH2}.get(split, LABELS)
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as fh:
         return [r for r in map(json.loads, fh) if r["split"] == split]
 
 
@@ -184,7 +190,8 @@ def fit() -> None:
 
     from townhall.assistant.tone import FEATURES, ToneModel
 
-    rows = _load("tune")
+    # The first fresh set joined the training data once it had been reported (v1 → v2).
+    rows = _load("tune") + _load("fresh")
     x, y = _features(rows), [r["label"] for r in rows]
     model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(x, y)
     tone = ToneModel(bias=float(model.intercept_[0]), weights=tuple(map(float, model.coef_[0])))
@@ -235,12 +242,15 @@ def evaluate(*, rounds: int = 10) -> None:
     tone.tone_model.cache_clear()
     cut = float(yaml.safe_load(WEIGHTS.read_text(encoding="utf-8"))["threshold"])
     tune, held = _load("tune"), _load("heldout")
+    tune = tune + _load("fresh")  # what the weights and the threshold were chosen on
     vader_cut = _best_threshold(_vader(tune), [r["label"] for r in tune])
     print(
         f"turns: tune {len(tune)}, heldout {len(held)} ({sum(r['label'] for r in held)} frustrated)"
     )
-    for part in ("heldout", "fresh"):
-        _report(part, _load(part), cut, vader_cut)
+    for part in ("heldout", "fresh2"):
+        rows = _load(part)
+        if rows:
+            _report(part, rows, cut, vader_cut)
 
     texts = [(r["text"], r.get("previous") or [], r["fallbacks"]) for r in tune + held] * rounds
     started = time.perf_counter()
