@@ -176,6 +176,16 @@ def _best_threshold(scores: list[float], labels: list[int]) -> float:
     return best[1]
 
 
+def _auc(scores: list[float], labels: list[int]) -> float:
+    """Threshold-free: the chance a frustrated turn scores above a calm one (ties half)."""
+    pos = [s for s, y in zip(scores, labels, strict=True) if y]
+    neg = [s for s, y in zip(scores, labels, strict=True) if not y]
+    if not pos or not neg:
+        return 0.0
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
+
+
 def _prf(scores: list[float], labels: list[int], cut: float) -> tuple[float, float, float]:
     tp = sum(1 for s, y in zip(scores, labels, strict=True) if s >= cut and y)
     fp = sum(1 for s, y in zip(scores, labels, strict=True) if s >= cut and not y)
@@ -224,6 +234,8 @@ def _report(part: str, held: list[dict[str, Any]], cut: float, vader_cut: float)
         ("vader_conventional", _vader(held), 0.05),
     ):
         p, r, f1 = _prf(scores, labels, threshold)
+        if name != "vader_conventional":  # the same scores as vader_only
+            print(f"{part}_{name}_roc_auc: {_auc(scores, labels):.3f}")
         print(f"{part}_{name}_threshold: {threshold:.2f}")
         print(f"{part}_{name}_precision: {p:.3f}")
         print(f"{part}_{name}_recall: {r:.3f}")
