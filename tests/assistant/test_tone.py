@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-import yaml
 
-from townhall.assistant.tone import DATA, FEATURES, frustration_score, tone_features
+from townhall.assistant.tone import FEATURES, frustration_score, tone_features, tone_threshold
 
-THRESHOLD = float(yaml.safe_load((DATA / "tone_weights.yaml").read_text())["threshold"])
+THRESHOLD = tone_threshold()
 
 
 @pytest.mark.parametrize(
@@ -85,3 +84,10 @@ def test_thousands_of_messages_a_second() -> None:
     for line in lines:
         frustration_score(line, previous=["when is my bin day"], fallbacks=1)
     assert len(lines) / (time.perf_counter() - started) > 2000
+
+
+def test_behaviour_alone_hands_off_only_when_it_is_clear() -> None:
+    """One fallback or a new related question is not frustration; three fallbacks are."""
+    assert frustration_score("where do I take old paint", fallbacks=1) < THRESHOLD
+    assert frustration_score("where do I take old paint", fallbacks=3) >= THRESHOLD
+    assert 0.3 <= THRESHOLD <= 0.7

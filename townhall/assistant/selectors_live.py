@@ -114,11 +114,15 @@ def live_queue(*, user: Any) -> list[QueueEntry]:
         last = list(
             conversation.turns.exclude(role=Turn.Role.SYSTEM).order_by("-created_at", "-pk")[:3]
         )
+        skill = str(state.get("skill") or state.get("active_skill") or "")
+        if not skill:  # what the assistant made of the resident's last message
+            said = [t for t in last if t.role == Turn.Role.RESIDENT and t.skill]
+            skill = said[0].skill if said else ""
         entries.append(
             QueueEntry(
                 conversation=conversation,
                 waiting_since=conversation.queued_at,
-                skill=str(state.get("skill") or state.get("active_skill") or ""),
+                skill=skill,
                 slots=_slots_of(state),
                 last=last[::-1],
             )

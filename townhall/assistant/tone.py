@@ -93,6 +93,13 @@ def tone_model() -> ToneModel:
     )
 
 
+def tone_threshold() -> float:
+    """The hand-off threshold chosen with the weights (a default for
+    `TOWNHALL_ASSISTANT_HANDOFF_THRESHOLD`)."""
+    raw = yaml.safe_load((DATA / "tone_weights.yaml").read_text(encoding="utf-8"))
+    return float(raw["threshold"])
+
+
 def tone_features(
     text: str, *, previous: Sequence[str] = (), fallbacks: int = 0
 ) -> tuple[float, ...]:
