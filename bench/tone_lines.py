@@ -63,6 +63,15 @@ CALM_EN = [
     "I'm not sure what category this is, it's about {t}.",
     "Hmm, not quite, I meant the green bin.",
     "no, the other address",
+    # Calm residents mention time too (v3 added a waiting-time signal).
+    "Can I pause my collections for two weeks while I'm away?",
+    "Is the garden waste collected every two weeks?",
+    "The {t} appeared a few days ago, could someone have a look?",
+    "I moved in 3 months ago, how do I register for council tax?",
+    "Roughly how many days does {t} take to sort out?",
+    "We'll be away for a month, do I need to tell you about the bins?",
+    "Since March I've been working from home, can I get a residents' parking permit?",
+    "Could you please tell me when you will come?",
 ]
 
 CALM_ES = [
@@ -81,6 +90,9 @@ CALM_ES = [
     "¿Recogen muebles viejos?",
     "sí",
     "Hay grafitis en la pared de la biblioteca.",
+    "¿Recogen el reciclaje cada dos semanas?",
+    "Me mudé hace dos meses, ¿cómo me empadrono?",
+    "Voy a estar fuera tres semanas, ¿qué hago con los contenedores?",
 ]
 
 FRUSTRATED_EN = [

@@ -1,6 +1,6 @@
 """How frustrated a resident sounds: text (VADER plus council words) and behaviour.
 
-Seven signals, each 0..1, combined by a logistic model whose weights were fitted on
+Nine signals, each 0..1, combined by a logistic model whose weights were fitted on
 labelled turns (`townhall/assistant/data/tone_labels.jsonl`, `python -m bench.tone`) and
 stored in `data/tone_weights.yaml`; the hand-off threshold was chosen on the same tuning
 part and checked on a held-out part (docs/benchmarks.md, "Assistant: frustration").
@@ -13,7 +13,9 @@ part and checked on a held-out part (docs/benchmarks.md, "Assistant: frustration
 - `fallbacks`: how many times in a row the assistant did not understand;
 - `caps`: SHOUTING, the share of capitals among letters;
 - `punct`: repeated "!!!" or "???";
-- `person`: an explicit "let me speak to a person".
+- `person`: an explicit "let me speak to a person";
+- `waiting`: how long they have waited ("three weeks", "since March", "desde hace");
+- `blame`: VADER's negativity when the message is aimed at "you" (the council, the bot).
 
 Pure Python over a couple of regular expressions: tens of thousands of messages a second.
 """
@@ -33,7 +35,17 @@ from rapidfuzz import fuzz
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 DATA = Path(__file__).with_name("data")
-FEATURES = ("vader", "words", "rephrase", "fallbacks", "caps", "punct", "person")
+FEATURES = (
+    "vader",
+    "words",
+    "rephrase",
+    "fallbacks",
+    "caps",
+    "punct",
+    "person",
+    "waiting",
+    "blame",
+)
 
 _PERSON = re.compile(
     r"\b(?:(?:speak|talk|chat)\s+(?:to|with)\s+(?:a\s+|an\s+|some\s*one|somebody|"
@@ -44,6 +56,20 @@ _PERSON = re.compile(
     r"un\s+operador|una\s+operadora|un\s+empleado|una\s+empleada|el\s+encargado)"
     r"|persona\s+real|ser\s+humano|un\s+humano)\b"
 )
+# How long they have waited: "three weeks", "since March", "6 months", "desde hace".
+_NUMBER = (
+    r"(?:\d+|a|an|one|two|three|four|five|six|several|many|few|couple of"
+    r"|un|una|dos|tres|cuatro|cinco|seis|varias|varios|muchas|muchos)"
+)
+_UNIT = r"(?:hours?|days?|weeks?|months?|years?|fortnights?|horas?|dias?|semanas?|mes|meses|anos?)"
+_WAITING = re.compile(
+    rf"\b{_NUMBER}\s+{_UNIT}\b"
+    r"|\bfortnight\b|\bdesde hace\b|\bllevo\b"
+    r"|\bsince (?:last|january|february|march|april|may|june|july|august|september|october"
+    r"|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|then)\b"
+)
+# Negative words aimed at the council or the assistant: "you", "your", "you lot", "ustedes".
+_YOU = re.compile(r"\b(?:you|your|yours|you'?re|ustedes|usted|vosotros|os)\b")
 _PUNCT = re.compile(r"[!?]{2,}|[!?](?:\s*[!?]){2,}")
 _LETTER = re.compile(r"[^\W\d_]")
 _UPPER_WORD = re.compile(r"\b[^\W\d_a-z]{2,}\b")
@@ -103,7 +129,7 @@ def tone_threshold() -> float:
 def tone_features(
     text: str, *, previous: Sequence[str] = (), fallbacks: int = 0
 ) -> tuple[float, ...]:
-    """The seven signals of `text`, each 0..1, in FEATURES order."""
+    """The signals of `text`, each 0..1, in FEATURES order."""
     text = text[:2000]  # a pasted essay costs no more than a long message
     folded = fold(text)
     vader = max(0.0, -_analyzer().polarity_scores(text)["compound"])
@@ -123,7 +149,19 @@ def tone_features(
         caps = upper / len(letters)
     punct = 1.0 if _PUNCT.search(text) else 0.0
     person = 1.0 if _PERSON.search(folded) else 0.0
-    return (vader, words, rephrase, min(max(fallbacks, 0), 3) / 3.0, caps, punct, person)
+    waiting = 1.0 if _WAITING.search(folded) else 0.0
+    blame = vader if _YOU.search(folded) else 0.0
+    return (
+        vader,
+        words,
+        rephrase,
+        min(max(fallbacks, 0), 3) / 3.0,
+        caps,
+        punct,
+        person,
+        waiting,
+        blame,
+    )
 
 
 def frustration_score(text: str, *, previous: Sequence[str] = (), fallbacks: int = 0) -> float:
