@@ -141,3 +141,15 @@ def test_a_supervisor_sees_a_colleagues_chat_and_gives_it_back(
     assert response.status_code == 302
     queued.refresh_from_db()
     assert queued.status == "queued" and queued.agent is None
+
+
+def test_reading_a_signed_in_residents_chat_is_logged(staff: Any, queued: Conversation) -> None:
+    from townhall.core.models import SecurityEvent
+    from townhall.people.services import citizen_resolve
+
+    citizen = citizen_resolve(email="rosa@example.org")
+    Conversation.objects.filter(pk=queued.pk).update(citizen=citizen)
+    signed_in(staff["agent"]).get(f"/console/live-chat/{queued.pk}/")
+    event = SecurityEvent.objects.filter(subject=f"citizen:{citizen.pk}").get()
+    assert event.detail["via"] == "live chat"
+    assert KEY not in str(event.detail)

@@ -37,6 +37,7 @@ from townhall.console.queues import QUEUES
 from townhall.console.views.common import staff_required
 from townhall.core import clock
 from townhall.core.errors import ValidationFailed
+from townhall.core.security import SecurityEventKind, security_event
 
 
 def _may_work(request: HttpRequest) -> None:
@@ -84,6 +85,13 @@ def live_conversation_view(request: HttpRequest, conversation_id: int) -> HttpRe
     }
     if getattr(request, "htmx", False):
         return render(request, "console/live_chat_turns.html", context)
+    if conversation.citizen_id is not None:  # a signed-in resident's words: logged, like a call
+        security_event(
+            SecurityEventKind.RESIDENT_VIEWED,
+            request=request,
+            subject=f"citizen:{conversation.citizen_id}",
+            detail={"via": "live chat", "conversation": conversation.pk},
+        )
     return render(request, "console/live_chat_conversation.html", context)
 
 
