@@ -492,3 +492,13 @@ TOWNHALL_SECURITY_TXT_DAYS = env.int("TOWNHALL_SECURITY_TXT_DAYS", default=180)
 # Who queues the SLA scan's escalation digests (cases cannot import notify).
 TOWNHALL_SLA_ESCALATION_HANDLER = "townhall.notify.staff_mail.sla_escalation_queue"
 TOWNHALL_PERIODIC_TASKS += [("townhall.notify.tasks.subscription_requests_purge_task", 3600)]
+# --- assistant: the live chat (issue 17; docs/operations.md, "Live chat") ---
+# When a person answers chats, e.g. "Mon-Fri 09:00-17:00; Sat 10:00-13:00" in TIME_ZONE;
+# empty: the first council's business calendar (hours, working days, holidays, closures).
+# Out of hours a hand-off becomes a message on a case with the transcript.
+TOWNHALL_LIVE_CHAT_HOURS = env.str("TOWNHALL_LIVE_CHAT_HOURS", default="")
+# Only members of this group (and superusers) work the live chat; empty: every active
+# member of staff with the contact-centre permission (cases.log_call).
+TOWNHALL_LIVE_CHAT_GROUP = env.str("TOWNHALL_LIVE_CHAT_GROUP", default="")
+# The service of the case an out-of-hours chat leaves; empty: TOWNHALL_INTAKE_FALLBACK_SERVICE.
+TOWNHALL_LIVE_CHAT_SERVICE = env.str("TOWNHALL_LIVE_CHAT_SERVICE", default="")

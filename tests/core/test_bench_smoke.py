@@ -24,6 +24,7 @@ LOCAL = {
     "geometry": "ratio old/prepared",
     "knowledge": "mrr@10",
     "open311_params": "per post",
+    "tone": "model_f1",
     "triage": "accuracy",
     "waste": "ratio naive",
     "waste_years": "exact share",

@@ -43,6 +43,21 @@ urlpatterns = [
     path("cases/<int:case_id>/call/", views.call_update_view, name="call-update"),
     path("team/", views.team_view, name="team"),
     path("calls/", views.call_view, name="call"),
+    path("live-chat/", views.live_queue_view, name="live-chat"),
+    path("live-chat/teach/", views.live_teach_view, name="live-chat-teach"),
+    path(
+        "live-chat/<int:conversation_id>/",
+        views.live_conversation_view,
+        name="live-chat-conversation",
+    ),
+    path("live-chat/<int:conversation_id>/take/", views.live_take_view, name="live-chat-take"),
+    path("live-chat/<int:conversation_id>/reply/", views.live_reply_view, name="live-chat-reply"),
+    path(
+        "live-chat/<int:conversation_id>/release/",
+        views.live_release_view,
+        name="live-chat-release",
+    ),
+    path("live-chat/<int:conversation_id>/close/", views.live_close_view, name="live-chat-close"),
     path("account/two-step/", account.two_step_view, name="two-step"),
     path("account/verify/", account.verify_view, name="verify"),
 ]

@@ -15,6 +15,7 @@ One module per concern:
 * ``files``: photos, attachments, the resident's export
 * ``calls``: the phone
 * ``team``: the supervisors' team page
+* ``live_chat``: the assistant's live-chat queue, a conversation, teaching the assistant
 """
 
 from townhall.console.views.calls import call_update_view, call_view
@@ -39,6 +40,15 @@ from townhall.console.views.case_moves import (
 from townhall.console.views.case_page import case_view
 from townhall.console.views.common import staff_required
 from townhall.console.views.files import attachment_view, photo_view, resident_export_view
+from townhall.console.views.live_chat import (
+    live_close_view,
+    live_conversation_view,
+    live_queue_view,
+    live_release_view,
+    live_reply_view,
+    live_take_view,
+    live_teach_view,
+)
 from townhall.console.views.queue_pages import (
     bulk_view,
     find_view,
@@ -59,6 +69,13 @@ __all__ = [
     "duplicate_view",
     "find_view",
     "link_rotate_view",
+    "live_close_view",
+    "live_conversation_view",
+    "live_queue_view",
+    "live_release_view",
+    "live_reply_view",
+    "live_take_view",
+    "live_teach_view",
     "merge_view",
     "note_view",
     "photo_view",
