@@ -1,4 +1,5 @@
-"""Relevance on deepset's COVID-QA paraphrase pairs, against TF-IDF and plain embeddings.
+"""Relevance on deepset's COVID-QA paraphrase pairs, against TF-IDF and plain embeddings,
+on all of them and on the part held out from tuning (`deepset_split`, issue 17).
 
 The data has no licence for shipping, so it is read from /work/shared/data at test time
 (TOWNHALL_KNOWLEDGE_DEEPSET overrides the folder) and the test skips when it is absent.
@@ -14,9 +15,12 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from townhall.knowledge.embeddings import embedder_get
 from townhall.knowledge.evaluation import (
     EvalCase,
     deepset_faq_load,
+    deepset_split,
+    dense_titles_baseline,
     ranking_evaluate,
     tfidf_baseline,
 )
@@ -37,10 +41,12 @@ pytestmark = [
     ),
 ]
 
-# Measured 2026-11-29 (bench/knowledge.py): hybrid 0.796, embeddings 0.783, TF-IDF 0.568.
-# The issue asks for 1.5 x TF-IDF; this fusion reaches 1.40 x, so the test holds a margin
-# under what was met rather than the target (see docs/knowledge.md, "Open").
-MIN_RATIO_TO_TFIDF = 1.35
+# Measured 2026-12-02 (bench/knowledge.py): all 244 questions hybrid 0.823, embeddings 0.784,
+# TF-IDF 0.568 (1.45 x; issue 13 asked 1.5 x, see docs/knowledge.md, "Open"); the 131
+# held-out questions hybrid 0.829, MiniLM on titles 0.767, BM25 0.636. Issue 17's goal is
+# 0.70 held out; the test holds a margin under what was measured.
+MIN_RATIO_TO_TFIDF = 1.4
+MIN_HELD_OUT_MRR = 0.8
 
 
 def test_hybrid_beats_embeddings_alone_and_tfidf_on_paraphrased_questions(
@@ -72,3 +78,24 @@ def test_hybrid_beats_embeddings_alone_and_tfidf_on_paraphrased_questions(
     out = StringIO()
     call_command("knowledge", "eval", str(path), stdout=out)
     assert "hybrid" in out.getvalue()
+
+
+def test_hybrid_reaches_the_goal_on_paraphrases_held_out_from_tuning() -> None:
+    articles, queries = deepset_faq_load(FOLDER)
+    _, held = deepset_split(articles, queries)
+    articles_import(rows=articles)
+    ids = dict(Article.objects.values_list("external_id", "pk"))
+    cases = [EvalCase(q["query"], ids[q["expected_id"]]) for q in held]
+    index = knowledge_index_get()
+    hybrid = ranking_evaluate(index=index, cases=cases, mode=SearchMode.HYBRID)
+    bm25 = ranking_evaluate(index=index, cases=cases, mode=SearchMode.BM25)
+    embedder = embedder_get()
+    assert embedder is not None
+    rows = list(Article.objects.values_list("pk", "title"))
+    titles = dense_titles_baseline(
+        embedder=embedder, titles=[r[1] for r in rows], ids=[r[0] for r in rows], cases=cases
+    )
+    assert len(cases) == 131
+    assert hybrid.mrr_at_10 >= MIN_HELD_OUT_MRR
+    assert hybrid.mrr_at_10 > titles.mrr_at_10 + 0.03  # the same model, plainly on titles
+    assert hybrid.mrr_at_10 > bm25.mrr_at_10 + 0.1

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from townhall.knowledge.embeddings import embedder_get
+from townhall.knowledge.embeddings import embedder_get, vectors_tag
 from townhall.knowledge.jsonl import jsonl_read
 from townhall.knowledge.models import Article
 from townhall.knowledge.services import articles_import
@@ -47,7 +47,7 @@ def demo_knowledge_load(path: Path = DEMO_ARTICLES_PATH) -> int:
     """
     rows = demo_articles_read(path)
     embedder = embedder_get()
-    model = embedder.name if embedder is not None else None
+    model = vectors_tag(embedder) if embedder is not None else None
     existing = {
         a.external_id: a
         for a in Article.objects.filter(external_id__in=[str(r.get("id") or "") for r in rows])

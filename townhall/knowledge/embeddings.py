@@ -27,6 +27,12 @@ MODEL_NAME = "all-MiniLM-L6-v2-int8"
 # than BM25 alone (German and Spanish in docs/benchmarks.md), so a search in any other
 # language ranks by BM25 alone.
 MODEL_LANGUAGES = frozenset({"en"})
+# What an article's second vector encodes. Since issue 17 it is the whole article (title,
+# summary and body together), not the body alone: a body cut from its question loses what
+# it answers, and on deepset paraphrases held out from tuning the whole-article vector
+# ranked better (docs/benchmarks.md). Stored beside the model name so that vectors of the
+# older layout are known and re-encoded by `townhall knowledge reembed`.
+ARTICLE_VECTORS = "title+article"
 
 Vectors = npt.NDArray[np.float32]
 
@@ -120,8 +126,18 @@ def embedder_cache_clear() -> None:
         _state.clear()
 
 
+def vectors_tag(embedder: Embedder) -> str:
+    """The `Article.embedding_model` value of vectors made now: model name and layout."""
+    return f"{embedder.name}:{ARTICLE_VECTORS}"
+
+
+def article_vector_text(*, title: str, summary: str, body: str) -> str:
+    """The text behind an article's second vector: title, summary and body together."""
+    return "\n".join(part.strip() for part in (title, summary, body) if part.strip())
+
+
 def vectors_pack(title: Vectors, body: Vectors) -> bytes:
-    """Store an article's title and body vectors as float32 bytes."""
+    """Store an article's title and whole-article vectors as float32 bytes."""
     return np.concatenate([title.ravel(), body.ravel()]).astype(np.float32).tobytes()
 
 

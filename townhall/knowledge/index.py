@@ -3,7 +3,8 @@
 Scores of the two families live on different scales, so BM25 is squashed to [0, 1) with
 s / (s + k) before fusion: an absolute transform (not a per-query max) keeps the fused score
 comparable across queries, which the content-gap threshold relies on. The weights below were
-chosen by measurement (docs/knowledge.md).
+chosen on the tuning half of deepset's paraphrases only and are reported on the other half
+(`evaluation.deepset_split`, docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ class SearchMode(StrEnum):
 class FusionWeights:
     """How the fields and the families combine; the defaults are the measured choice."""
 
-    title_dense: float = 0.7  # body gets 1 - title_dense
-    body_bm25: float = 0.5  # body BM25 relative to title BM25
-    sparse: float = 0.3  # weight of squashed BM25 added to the dense score
+    title_dense: float = 0.7  # the whole-article vector gets 1 - title_dense
+    body_bm25: float = 0.5  # body BM25 relative to title BM25 (also BM25 alone: kept)
+    sparse: float = 0.6  # weight of squashed BM25 added to the dense score
     squash_k: float = 8.0
 
 
@@ -108,10 +109,14 @@ class HybridIndex:
         if self.embedder is not None and not self.has_vectors:
             logger.warning("knowledge index: some articles have no vectors; BM25 only")
         if self.has_vectors and self.docs:
-            self._title_m = np.stack([d.title_vector for d in self.docs])  # type: ignore[misc]
-            self._body_m = np.stack([d.body_vector for d in self.docs])  # type: ignore[misc]
+            # The field mix is linear, so it is folded into one matrix once: a query costs one
+            # matrix-vector product, not two (half the memory read on 10,000 articles).
+            w = self.weights.title_dense
+            title_m = np.stack([d.title_vector for d in self.docs])  # type: ignore[misc]
+            body_m = np.stack([d.body_vector for d in self.docs])  # type: ignore[misc]
+            self._dense_m = (w * title_m + (1 - w) * body_m).astype(np.float32)
         else:
-            self._title_m = self._body_m = np.zeros((0, DIMENSIONS), dtype=np.float32)
+            self._dense_m = np.zeros((0, DIMENSIONS), dtype=np.float32)
 
     @property
     def modes(self) -> list[SearchMode]:
@@ -133,8 +138,10 @@ class HybridIndex:
     def _dense(self, query: str) -> Scores:
         assert self.embedder is not None
         vector = self.embedder.encode([query])[0]
-        w = self.weights.title_dense
-        result: Scores = w * (self._title_m @ vector) + (1 - w) * (self._body_m @ vector)
+        # einsum runs in this thread: `@` hands a matrix-vector product to OpenBLAS's thread
+        # pool, whose threads spin against the other processes on a busy 2-core machine
+        # (p50 16 ms against 0.6 ms for 10,000 articles, measured; docs/benchmarks.md).
+        result: Scores = np.einsum("ij,j->i", self._dense_m, vector)
         return result
 
     def scores(

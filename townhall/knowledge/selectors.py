@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet
 
 from townhall.core.errors import NotFound
 from townhall.knowledge.analysis import language_base
-from townhall.knowledge.embeddings import embedder_get, vectors_unpack
+from townhall.knowledge.embeddings import embedder_get, vectors_tag, vectors_unpack
 from townhall.knowledge.index import HybridIndex, IndexedDoc, SearchMode
 from townhall.knowledge.models import Article, ArticleStatus, IndexState, SearchLog
 
@@ -67,11 +67,23 @@ def _index_build() -> HybridIndex:
     rows = article_list_public().values_list(
         "pk", "language", "title", "summary", "body", "embedding", "embedding_model"
     )
+    # Vectors of the layout before issue 17 (second vector of the body alone, tagged with the
+    # bare model name) still serve, a little worse, until `knowledge reembed` replaces them:
+    # dropping them would put the whole index on BM25 alone.
+    usable = {vectors_tag(embedder), embedder.name} if embedder is not None else set()
+    older = 0
     for pk, language, title, summary, body, raw, model in rows:
         title_v = body_v = None
-        if embedder is not None and raw and model == embedder.name:
+        if raw and model in usable:
             title_v, body_v = vectors_unpack(raw)
+            older += model == embedder.name  # type: ignore[union-attr]
         docs.append(IndexedDoc(pk, language, title, f"{summary}\n{body}", title_v, body_v))
+    if older:
+        logger.warning(
+            "knowledge index: %s articles have vectors of an older layout; "
+            "run `townhall knowledge reembed`",
+            older,
+        )
     return HybridIndex(docs, embedder)
 
 

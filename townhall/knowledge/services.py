@@ -8,11 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.text import slugify
 
 from townhall.core.errors import NotFound, ValidationFailed
-from townhall.knowledge.embeddings import embedder_get, texts_encode, vectors_pack
+from townhall.knowledge.embeddings import (
+    article_vector_text,
+    embedder_get,
+    texts_encode,
+    vectors_pack,
+    vectors_tag,
+)
 from townhall.knowledge.importing import article_rows
 from townhall.knowledge.models import (
     Article,
@@ -38,10 +44,13 @@ def _embed(articles: list[Article]) -> None:
     if embedder is None or not articles:
         return
     titles = texts_encode(embedder, [a.title for a in articles])
-    bodies = texts_encode(embedder, [f"{a.summary}\n{a.body}".strip() for a in articles])
-    for article, title, body in zip(articles, titles, bodies, strict=True):
-        article.embedding = vectors_pack(title, body)
-        article.embedding_model = embedder.name
+    wholes = texts_encode(
+        embedder,
+        [article_vector_text(title=a.title, summary=a.summary, body=a.body) for a in articles],
+    )
+    for article, title, whole in zip(articles, titles, wholes, strict=True):
+        article.embedding = vectors_pack(title, whole)
+        article.embedding_model = vectors_tag(embedder)
 
 
 def _validate(fields: Mapping[str, Any]) -> None:
@@ -277,3 +286,32 @@ def article_admin_fields_set(
         article.owner = owner
         article.save(update_fields=["owner", "updated_at"])
     return article
+
+
+@transaction.atomic
+def articles_reembed(*, every: bool = False, batch_size: int = 32) -> int:
+    """Encode again the articles whose vectors are missing or of another model or layout
+    (all of them with `every`), and return how many. Without the model, encode nothing.
+
+    Vectors are written with `update` (no new version: the text did not change); the index
+    generation moves on so every process reloads them.
+    """
+    embedder = embedder_get()
+    if embedder is None:
+        return 0
+    articles = Article.objects.order_by("pk")
+    if not every:
+        articles = articles.filter(Q(embedding=None) | ~Q(embedding_model=vectors_tag(embedder)))
+    done = 0
+    pks = list(articles.values_list("pk", flat=True))
+    for start in range(0, len(pks), batch_size):
+        batch = list(Article.objects.filter(pk__in=pks[start : start + batch_size]))
+        _embed(batch)
+        for article in batch:
+            Article.objects.filter(pk=article.pk).update(
+                embedding=article.embedding, embedding_model=article.embedding_model
+            )
+        done += len(batch)
+    if done:
+        _index_bump()
+    return done

@@ -1,4 +1,5 @@
-"""`townhall knowledge import|eval|gaps`: load articles, measure search, report content gaps."""
+"""`townhall knowledge import|eval|gaps|reembed`: load articles, measure search, report content
+gaps, encode stale vectors again."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from townhall.knowledge.importing import eval_rows
 from townhall.knowledge.jsonl import jsonl_read
 from townhall.knowledge.models import Article
 from townhall.knowledge.selectors import knowledge_index_get, search_gaps
-from townhall.knowledge.services import articles_import
+from townhall.knowledge.services import articles_import, articles_reembed
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
@@ -30,7 +31,8 @@ class Command(BaseCommand):
     help = (
         "Help articles. Sub-commands: import FILE.jsonl (id, title, body, language, tags); "
         "eval FILE.jsonl (query, expected_id) prints MRR@10, recall@1/@5 and latency; "
-        "gaps clusters searches that found no good answer."
+        "gaps clusters searches that found no good answer; reembed encodes again the "
+        "articles whose vectors are missing or of an older model or layout."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -43,6 +45,8 @@ class Command(BaseCommand):
         gaps = sub.add_parser("gaps", help="Cluster unanswered searches and questions.")
         gaps.add_argument("--limit", type=int, default=500)
         gaps.add_argument("--clusters", type=int, default=None)
+        again = sub.add_parser("reembed", help="Encode again articles with stale vectors.")
+        again.add_argument("--all", action="store_true", help="Encode every article again.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -50,6 +54,8 @@ class Command(BaseCommand):
                 self._import(Path(options["file"]), options)
             elif options["action"] == "eval":
                 self._eval(Path(options["file"]))
+            elif options["action"] == "reembed":
+                self._reembed(every=options["all"])
             else:
                 self._gaps(options["limit"], options["clusters"])
         except DomainError as error:
@@ -81,6 +87,11 @@ class Command(BaseCommand):
             self.stdout.write("embedding model unavailable: BM25 only")
         reports = [ranking_evaluate(index=index, cases=cases, mode=mode) for mode in index.modes]
         self.stdout.write(report_table(reports))
+
+    def _reembed(self, *, every: bool) -> None:
+        if embedder_get() is None:
+            raise CommandError("embedding model unavailable: nothing to encode (BM25 only)")
+        self.stdout.write(f"{articles_reembed(every=every)} articles encoded")
 
     def _gaps(self, limit: int, clusters: int | None) -> None:
         queries = [log.query for log in search_gaps(limit=limit)]
