@@ -492,3 +492,14 @@ TOWNHALL_SECURITY_TXT_DAYS = env.int("TOWNHALL_SECURITY_TXT_DAYS", default=180)
 # Who queues the SLA scan's escalation digests (cases cannot import notify).
 TOWNHALL_SLA_ESCALATION_HANDLER = "townhall.notify.staff_mail.sla_escalation_queue"
 TOWNHALL_PERIODIC_TASKS += [("townhall.notify.tasks.subscription_requests_purge_task", 3600)]
+# --- the assistant's dialogue (issue 17) ---
+# Frustration score (0..1, assistant/tone.py) above which the assistant hands the
+# conversation to a person on its own; measured by the tone work.
+TOWNHALL_ASSISTANT_HANDOFF_THRESHOLD = env.float("TOWNHALL_ASSISTANT_HANDOFF_THRESHOLD", default=0.6)
+# Where the assistant reads photos the upload endpoint staged (a token -> CleanPhoto
+# function); named here so the assistant imports no face.
+TOWNHALL_ASSISTANT_PHOTO_UNSTAGE = "townhall.portal.staging.photo_unstage"
+# Inbound texts that are not about a case go to the assistant (off: they open cases).
+TOWNHALL_ASSISTANT_SMS = env.bool("TOWNHALL_ASSISTANT_SMS", default=True)
+# An SMS conversation idle this long is over: the next text starts a new one.
+TOWNHALL_ASSISTANT_SMS_IDLE_HOURS = env.int("TOWNHALL_ASSISTANT_SMS_IDLE_HOURS", default=24)

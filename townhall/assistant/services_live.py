@@ -10,3 +10,10 @@ def conversation_handoff(*, conversation: Any, reason: str) -> None:
 
     Skeleton: the hand-off module replaces this.
     """
+
+
+def resident_message_relay(*, conversation: Any, turn: Any) -> None:
+    """Pass a resident's message to the person who owns the conversation (or the queue).
+
+    Skeleton: the live-chat module replaces this.
+    """
