@@ -152,7 +152,9 @@ _SKIP = {"skip", "no", "none", "no thanks", "omitir", "ninguno", "no gracias", "
 def is_skip(text: str) -> bool:
     """Whether the words decline an optional slot ("skip", "no photo", "omitir")."""
     words = fold(text)
-    return words in _SKIP or words in {"no photo", "sin foto", "no email", "prefer not"}
+    return words in _SKIP or words in {
+        "no photo", "sin foto", "no email", "prefer not", "i don't know", "dont know", "no se",
+    }  # fmt: skip
 
 
 def is_question(text: str) -> bool:

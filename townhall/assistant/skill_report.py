@@ -41,7 +41,6 @@ from townhall.core.errors import ValidationFailed
 from townhall.intake.messages import Dedupe, IncomingMessage, Location, Sender
 from townhall.intake.selectors_finder import service_find
 from townhall.intake.services import intake_submit
-from townhall.people.models import Channel
 
 SKILL = "report_issue"
 OFFERED = 4
@@ -355,7 +354,7 @@ def _file(ctx: Ctx, service: ServiceType) -> Step:
     try:
         result = intake_submit(
             IncomingMessage(
-                channel=Channel.ASSISTANT,
+                channel="assistant",  # people.Channel.ASSISTANT
                 sender=Sender(email=email, phone=phone, language=ctx.language),
                 text=description,
                 photos=tuple(photos),

@@ -207,7 +207,7 @@ def eligibility(ctx: Ctx) -> Step:
     asked = slots.get("_ask")
     if not lead and not ctx.resume and asked in programme.inputs:
         spec = programme.inputs[asked]
-        if is_skip(ctx.text):
+        if is_skip(ctx.text) and not (spec.type == "boolean" and yes_no(ctx.text) is not None):
             skipped.append(asked)
         else:
             try:
@@ -226,7 +226,10 @@ def eligibility(ctx: Ctx) -> Step:
             outcome="contained",
         )
     if decision.outcome == Outcome.NEED_MORE_INFORMATION:
-        pending = [n for n in decision.missing if n not in skipped and n not in kept]
+        # In the programme's own order, which reads as a form would.
+        pending = [
+            n for n in programme.inputs if n in decision.missing and n not in skipped + list(kept)
+        ]
         if pending:
             return _ask(programme.inputs[pending[0]], ctx, lead)
     return _decision_step(ctx, programme, decision)
