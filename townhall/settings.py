@@ -503,3 +503,6 @@ TOWNHALL_ASSISTANT_PHOTO_UNSTAGE = "townhall.portal.staging.photo_unstage"
 TOWNHALL_ASSISTANT_SMS = env.bool("TOWNHALL_ASSISTANT_SMS", default=True)
 # An SMS conversation idle this long is over: the next text starts a new one.
 TOWNHALL_ASSISTANT_SMS_IDLE_HOURS = env.int("TOWNHALL_ASSISTANT_SMS_IDLE_HOURS", default=24)
+# Apps above intake that hold a share of a resident's data (export and erasure):
+# intake/privacy_parts.py.
+TOWNHALL_PRIVACY_PARTS = ["townhall.assistant.privacy"]

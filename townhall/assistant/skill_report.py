@@ -233,7 +233,9 @@ def _confirm_answer(ctx: Ctx, service: ServiceType) -> Step | None:
     slots = ctx.slots
     text = ctx.text
     if fold(text) == fold(ctx.say(SKILL, "change")):
-        return _ask(ctx, "change", ctx.say(SKILL, "what_change"), [label for _k, label in _parts(ctx)])
+        return _ask(
+            ctx, "change", ctx.say(SKILL, "what_change"), [label for _k, label in _parts(ctx)]
+        )
     said = yes_no(text)
     if said is True or fold(text) == fold(ctx.say(SKILL, "send")):
         return _file(ctx, service)
@@ -248,7 +250,9 @@ def _confirm_answer(ctx: Ctx, service: ServiceType) -> Step | None:
         slots.pop("place_photo", None)
         return None
     if said is False:
-        return _ask(ctx, "change", ctx.say(SKILL, "what_change"), [label for _k, label in _parts(ctx)])
+        return _ask(
+            ctx, "change", ctx.say(SKILL, "what_change"), [label for _k, label in _parts(ctx)]
+        )
     return None
 
 
@@ -381,7 +385,9 @@ def _file(ctx: Ctx, service: ServiceType) -> Step:
         lines.append(ctx.say(SKILL, "promise", date=long_date(case.expected_on)))
     sources = []
     if not service.personal:
-        sources.append(Source(title=case.reference, url=page("track") + f"?reference={case.reference}"))
+        sources.append(
+            Source(title=case.reference, url=page("track") + f"?reference={case.reference}")
+        )
     slots.clear()
     return Step(
         [message(" ".join(lines), sources=sources, reference=case.reference)],

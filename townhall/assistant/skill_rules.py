@@ -264,4 +264,3 @@ def _decision_step(ctx: Ctx, programme: Programme, decision: Any) -> Step:
         outcome="contained",
         data={"programme": programme.id, "decision": str(decision.outcome)},
     )
-

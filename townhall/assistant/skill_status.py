@@ -72,7 +72,9 @@ def case_status(ctx: Ctx) -> Step:
             slots["_ask"] = "reference"
             text = ctx.say("case_status", "not_found", reference=reference)
             return Step([message(text)], done=False, data={"bad_reference": True})
-    source = Source(title=ctx.say("case_status", "track", reference=case.reference), url=_track(case.reference))
+    source = Source(
+        title=ctx.say("case_status", "track", reference=case.reference), url=_track(case.reference)
+    )
     return Step(
         [message(_line(ctx, case), sources=[source], reference=case.reference)],
         outcome="contained",
@@ -86,6 +88,10 @@ def _list_own(ctx: Ctx) -> Step:
         return Step([message(ctx.say("case_status", "none_yours"))], outcome="contained")
     lines = [ctx.say("case_status", "yours"), *(f"• {_line(ctx, c)}" for c in cases)]
     return Step(
-        [message("\n".join(lines), sources=[Source(title=cases[0].reference, url=page("account"))])],
+        [
+            message(
+                "\n".join(lines), sources=[Source(title=cases[0].reference, url=page("account"))]
+            )
+        ],
         outcome="contained",
     )
