@@ -495,7 +495,9 @@ TOWNHALL_PERIODIC_TASKS += [("townhall.notify.tasks.subscription_requests_purge_
 # --- the assistant's dialogue (issue 17) ---
 # Frustration score (0..1, assistant/tone.py) above which the assistant hands the
 # conversation to a person on its own; measured by the tone work.
-TOWNHALL_ASSISTANT_HANDOFF_THRESHOLD = env.float("TOWNHALL_ASSISTANT_HANDOFF_THRESHOLD", default=0.6)
+TOWNHALL_ASSISTANT_HANDOFF_THRESHOLD = env.float(
+    "TOWNHALL_ASSISTANT_HANDOFF_THRESHOLD", default=0.6
+)
 # Where the assistant reads photos the upload endpoint staged (a token -> CleanPhoto
 # function); named here so the assistant imports no face.
 TOWNHALL_ASSISTANT_PHOTO_UNSTAGE = "townhall.portal.staging.photo_unstage"

@@ -32,7 +32,10 @@ KEYWORDS = [
     (r"\b(hello|hi|hola|buenos dias)\b", "greeting"),
     (r"\b(person|human|agent|persona|someone)\b", "human_handoff"),
     (r"\b(th-\d\d-\d+|status|reference|estado|my request)\b", "case_status"),
-    (r"\b(bin|bins|rubbish|collection|collected|basura|recogida|contenedores?)\b", "waste_schedule"),
+    (
+        r"\b(bin|bins|rubbish|collection|collected|basura|recogida|contenedores?)\b",
+        "waste_schedule",
+    ),
     (r"\b(pothole|report|broken|bache|avisar)\b", "report_issue"),
     (r"\b(permit|permits|permiso|extension)\b", "permit_finder"),
     (r"\b(eligible|qualify|reduction|reduccion)\b", "eligibility"),

@@ -85,15 +85,27 @@ def test_thumbs_up_and_down_are_stored_on_the_answer(client: Client, db: None) -
     body = post(client, {"text": "hello"}).json()
     key, turn = body["conversation"], body["messages"][0]["turn"]
     rate = "/api/assistant/ratings"
-    assert post(client, {"conversation": key, "turn": turn, "helpful": True}, rate).status_code == 204
+    assert (
+        post(client, {"conversation": key, "turn": turn, "helpful": True}, rate).status_code == 204
+    )
     assert Turn.objects.get(pk=turn).rating == 1
-    assert post(client, {"conversation": key, "turn": turn, "helpful": False}, rate).status_code == 204
+    assert (
+        post(client, {"conversation": key, "turn": turn, "helpful": False}, rate).status_code == 204
+    )
     assert Turn.objects.get(pk=turn).rating == -1
     resident = Turn.objects.get(role="resident").pk
-    assert post(client, {"conversation": key, "turn": resident, "helpful": True}, rate).status_code == 404
+    assert (
+        post(client, {"conversation": key, "turn": resident, "helpful": True}, rate).status_code
+        == 404
+    )
     other = post(client, {"text": "hello"}).json()["conversation"]
-    assert post(client, {"conversation": other, "turn": turn, "helpful": True}, rate).status_code == 404
-    assert post(client, {"conversation": key, "turn": "1", "helpful": True}, rate).status_code == 400
+    assert (
+        post(client, {"conversation": other, "turn": turn, "helpful": True}, rate).status_code
+        == 404
+    )
+    assert (
+        post(client, {"conversation": key, "turn": "1", "helpful": True}, rate).status_code == 400
+    )
     assert post(client, {"conversation": key, "turn": turn, "helpful": 1}, rate).status_code == 400
 
 

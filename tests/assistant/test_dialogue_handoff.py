@@ -75,7 +75,9 @@ def test_the_metrics_give_containment_hand_off_fallback_and_abandonment_rates(
     answered = Chat()
     answered.say("How do I pay my council tax?")
     assert answered.last is not None
-    turn_rate(conversation=answered.key or "", turn_id=answered.last.messages[0].turn or 0, helpful=True)
+    turn_rate(
+        conversation=answered.key or "", turn_id=answered.last.messages[0].turn or 0, helpful=True
+    )
     handed = Chat()
     handed.say("a person please")
     lost = Chat()

@@ -63,9 +63,7 @@ def test_a_report_by_text_still_opens_a_case_and_a_reference_gets_the_status(
     assert not Conversation.objects.exists()
 
 
-def test_with_the_assistant_off_texts_go_to_intake(
-    client: Client, texting: Any, home: Any
-) -> None:
+def test_with_the_assistant_off_texts_go_to_intake(client: Client, texting: Any, home: Any) -> None:
     texting.TOWNHALL_ASSISTANT_SMS = False
     sms(client, "when are my bins collected", "SM1")
     assert not Conversation.objects.exists()

@@ -30,9 +30,7 @@ def test_a_help_question_is_answered_from_the_article_with_its_link(
     assert Conversation.objects.get(key=chat.key).outcome == "contained"
 
 
-def test_bin_days_at_an_address_with_the_calendar_and_reminder_links(
-    chat: Chat, home: Any
-) -> None:
+def test_bin_days_at_an_address_with_the_calendar_and_reminder_links(chat: Chat, home: Any) -> None:
     answer = chat.say("when are my bins collected?")
     assert "What is your address?" in answer
     answer = chat.say("100 Queen Street West")

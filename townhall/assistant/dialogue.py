@@ -238,7 +238,8 @@ class Engine:
         quick = self._quick_skill()
         if quick is not None and quick != skill:
             return self._digress(frame, quick)
-        if not EXPECTS.get(skill, lambda s, t: True)(slots, self.text):
+        expects = EXPECTS.get(skill)
+        if expects is not None and not expects(slots, self.text):
             other = self._digression(skill)
             if other is not None:
                 return self._digress(frame, other)

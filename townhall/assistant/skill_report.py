@@ -10,6 +10,7 @@ the assistant never links them to a citizen itself.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,6 +43,8 @@ from townhall.intake.messages import Dedupe, IncomingMessage, Location, Sender
 from townhall.intake.selectors_finder import service_find
 from townhall.intake.services import intake_submit
 
+log = logging.getLogger(__name__)
+
 SKILL = "report_issue"
 OFFERED = 4
 # Services about information, not a place, do not ask where (as the portal).
@@ -61,7 +64,7 @@ def photos_unstage(tokens: Sequence[str]) -> list[CleanPhoto]:
         try:
             photos.append(unstage(token))
         except Exception:  # expired, forged or already used: the resident adds it again
-            continue
+            log.info("assistant: a staged photo token was refused")
     return photos
 
 
@@ -160,11 +163,11 @@ def _place_step(ctx: Ctx, service: ServiceType) -> Step | None:
     slots = ctx.slots
     if service.group.code in NO_LOCATION_GROUPS or slots.get("place_photo"):
         return None
-    if slots.get("_ask") == "address" and fold(ctx.text) == fold(ctx.say(SKILL, "use_photo")):
-        if _photo_point(ctx):
-            slots["place_photo"] = True
-            slots.pop("_ask", None)
-            return None
+    chose_photo = fold(ctx.text) == fold(ctx.say(SKILL, "use_photo"))
+    if slots.get("_ask") == "address" and chose_photo and _photo_point(ctx):
+        slots["place_photo"] = True
+        slots.pop("_ask", None)
+        return None
     found = address_step(ctx, SKILL, use_memory=False)
     if isinstance(found, Step):
         if _photo_point(ctx):
@@ -209,7 +212,7 @@ def _summary(ctx: Ctx, service: ServiceType) -> Step:
         if spec is None:
             continue
         names = dict(_spec_options(spec))
-        shown = ", ".join(names.get(v, v) for v in value) if isinstance(value, list) else value
+        shown = ", ".join(names.get(str(v), str(v)) for v in value) if isinstance(value, list) else value
         lines.append(f"• {spec.description or code}: {names.get(str(shown), shown)}")
     if slots.get("place_photo"):
         lines.append(f"• {_('Place')}: {ctx.say(SKILL, 'use_photo')}")

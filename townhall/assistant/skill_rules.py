@@ -204,7 +204,7 @@ def eligibility(ctx: Ctx) -> Step:
         lead.append(ctx.say("eligibility", "intro", title=title))
     kept: dict[str, Any] = slots.setdefault("inputs", {})
     skipped: list[str] = slots.setdefault("skipped", [])
-    asked = slots.get("_ask")
+    asked = str(slots.get("_ask") or "")
     if not lead and not ctx.resume and asked in programme.inputs:
         spec = programme.inputs[asked]
         if is_skip(ctx.text) and not (spec.type == "boolean" and yes_no(ctx.text) is not None):

@@ -76,11 +76,16 @@ def _signed_in(request: HttpRequest) -> int | None:
     return citizen_id_for_user(user_id=user.pk)
 
 
+def _no_view(request: HttpRequest) -> HttpResponse:  # what the CSRF check is asked about
+    return HttpResponse(status=204)
+
+
 def _csrf_refusal(request: HttpRequest) -> HttpResponse | None:
     """The CSRF check, when a session gives the request more than its key's authority."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return None
-    refused = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})
+    middleware = CsrfViewMiddleware(lambda r: HttpResponse())
+    refused = middleware.process_view(request, _no_view, (), {})
     if refused is not None:
         return _error(403, "The CSRF check failed: reload the page.")
     return None

@@ -28,10 +28,10 @@ from townhall.intake.email_in import (
 from townhall.intake.messages import Attachment, IncomingMessage, Location, Sender
 from townhall.intake.models import Outcome, WebhookSource
 from townhall.intake.services import IntakeResult, intake_accept
+from townhall.intake.services_thread import _thread_case
 from townhall.notify.channels.webhook import webhook_verify
 from townhall.notify.models import NotifyChannel
 from townhall.notify.services import notification_reply
-from townhall.intake.services_thread import _thread_case
 from townhall.people.models import Channel, ContactKind
 from townhall.people.selectors import citizen_by_contact
 
