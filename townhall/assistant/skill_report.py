@@ -205,7 +205,8 @@ def _parts(ctx: Ctx) -> list[tuple[str, str]]:
 
 def _summary(ctx: Ctx, service: ServiceType) -> Step:
     slots = ctx.slots
-    lines = [ctx.say(SKILL, "summary"), f"• {_('Problem')}: {_name(service, ctx.language)}"]
+    problem = _("Problem")
+    lines = [ctx.say(SKILL, "summary"), f"• {problem}: {_name(service, ctx.language)}"]
     specs = {s.code: s.in_language(ctx.language) for s in attribute_specs_for(service_type=service)}
     for code, value in slots.get("answers", {}).items():
         spec = specs.get(code)
