@@ -148,3 +148,19 @@ def test_asking_for_a_person_hands_the_conversation_off(
     assert calls == [(conversation.pk, "asked")]
     assert conversation.status == "queued" and conversation.outcome == "handed_off"
     assert chat.last is not None and chat.last.status == "queued"
+
+
+def test_the_buttons_start_their_skill_and_ask_what_it_needs(
+    chat: Chat, help_articles: Any
+) -> None:
+    chat.say("hello")
+    answer = chat.say("Check what I can get")
+    assert "Which support would you like to check?" in answer
+    assert "Council tax reduction" in chat.quick
+    answer = chat.say("Council tax reduction")
+    assert "Do you live in the town" in answer
+    answer = chat.say("Ask a question")  # another button: a digression
+    assert answer == "What would you like to know?"
+    answer = chat.say("How do I pay my council tax?")
+    assert "direct debit" in answer
+    assert "Back to your eligibility check: Do you live in the town" in answer

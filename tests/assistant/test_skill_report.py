@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from tests.assistant.conftest import Chat
+from tests.portal.conftest import bin_home
+
+__all__ = ["bin_home"]
 from townhall.assistant.models import Conversation
 from townhall.cases.models import Case
 
@@ -114,3 +117,42 @@ def test_a_report_in_spanish(elm: Any, pothole: Any) -> None:
     case = Case.objects.get()
     assert f"Su referencia es {case.reference}" in answer
     assert "Esperamos resolverlo antes del" in answer
+
+
+def test_a_photo_is_added_and_its_location_used_for_the_place(
+    chat: Chat, elm: Any, pothole: Any
+) -> None:
+    from tests.cases.test_photos import jpeg
+    from townhall.cases.photos import photo_clean
+    from townhall.portal.staging import photo_stage
+
+    token = photo_stage(photo_clean(jpeg(gps=(42.3601, -71.0942)), filename="hole.jpg"))
+    chat.say("report a pothole", photos=(token,))
+    answer = chat.say("large")
+    assert "Where is it?" in answer
+    assert chat.quick == ["Use the photo's location"]
+    answer = chat.say("Use the photo's location")
+    assert "describe the problem" in answer
+    chat.say("Hole by the kerb")  # the photo came first: no photo question
+    answer = chat.say("skip")
+    assert "Use the photo's location" in answer and "Photo: 1" in answer
+    chat.say("yes")
+    case = Case.objects.get()
+    assert case.photos.count() == 1
+    assert case.lat is not None and abs(case.lat - 42.3601) < 1e-3
+
+
+def test_a_missed_bin_is_refused_before_the_crews_are_done(
+    chat: Chat, bin_home: Any, pothole: Any
+) -> None:
+    import time_machine
+
+    # the pothole service stands in for a missed organics bin (tests/portal/conftest.py)
+    with time_machine.travel("2024-12-18 14:00 +00:00", tick=False):
+        chat.say("report a pothole")
+        chat.say("small")
+        answer = chat.say("100 Queen Street West")
+    assert "can't report this missed bin yet" in answer
+    assert "The next Food and organics collection at this address is on" in answer
+    assert Conversation.objects.get(key=chat.key).state["frame"] is None
+    assert Case.objects.count() == 0

@@ -23,7 +23,6 @@ from townhall.assistant import nlu
 from townhall.assistant.dialogue_base import (
     Ctx,
     Handler,
-    Step,
     capability_replies,
     message,
     skill_title,
@@ -222,12 +221,7 @@ class Engine:
         if skill not in HANDLERS:
             skill = "out_of_scope"
         frame: dict[str, Any] = {"skill": skill, "slots": {}}
-        if text_is_label:
-            # A button's label carries no slot value ("Bin days"), except for questions
-            # that are themselves the words (a help question).
-            if skill == "faq":
-                step = Step([message(_("What would you like to know?"))], done=True)
-                return self._finish(skill, confidence, step, frame=None)
+        if text_is_label:  # a button's label ("Bin days") carries no slot value
             self.text = ""
         step = HANDLERS[skill](self._ctx(frame, fresh=True))
         return self._finish(skill, confidence, step, frame=frame)

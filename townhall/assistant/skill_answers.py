@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext as _
+
 from townhall.assistant import services_live
 from townhall.assistant.dialogue_base import (
     Ctx,
@@ -68,6 +70,9 @@ def _source(result: SearchResult) -> Source:
 
 
 def faq(ctx: Ctx) -> Step:
+    if not ctx.text.strip() or ctx.resume:  # the "Ask a question" button: ask for it
+        ctx.slots["_ask"] = "question"
+        return Step([message(_("What would you like to know?"))], done=False)
     results, answered = _search(ctx)
     if not answered:
         return out_of_scope(ctx, searched=results)

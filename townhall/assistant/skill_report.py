@@ -37,11 +37,20 @@ from townhall.catalog.attributes import AttributeSpec
 from townhall.catalog.i18n import localized
 from townhall.catalog.models import ServiceType
 from townhall.catalog.selectors import attribute_specs_for, service_type_get
+from townhall.core import clock
 from townhall.core.dates import long_date
 from townhall.core.errors import ValidationFailed
 from townhall.intake.messages import Dedupe, IncomingMessage, Location, Sender
 from townhall.intake.selectors_finder import service_find
 from townhall.intake.services import intake_submit
+from townhall.places.models import Place
+from townhall.waste.selectors import (
+    collection_missed_report_allowed,
+    collection_next,
+    stream_names,
+    waste_config_get,
+    waste_timezone,
+)
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +184,37 @@ def _place_step(ctx: Ctx, service: ServiceType) -> Step | None:
                 found.messages[-1].text, quick=[ctx.say(SKILL, "use_photo")]
             )
         return found
-    return None
+    return _missed_bin_refusal(ctx, service, found)
+
+
+def _missed_bin_refusal(ctx: Ctx, service: ServiceType, place: Place) -> Step | None:
+    """A missed bin may be reported only once the crews are done on a day it was due at
+    the address (the waste rule the portal applies at its address step): else say why,
+    with the next collection, before the resident types the rest."""
+    stream = settings.TOWNHALL_MISSED_COLLECTION_SERVICES.get(service.code)
+    if not stream:
+        return None
+    now = clock.now()
+    check = collection_missed_report_allowed(place=place, stream=stream, now=now)
+    if check.allowed:
+        return None
+    today = now.astimezone(waste_timezone(waste_config_get())).date()
+    upcoming = collection_next(place=place, today=today, limit=60)
+    next_day = next((c.day for c in upcoming if stream in c.streams), None)
+    lines = [ctx.say(SKILL, "missed_too_early"), str(check.reason)]
+    if next_day is not None:
+        named = stream_names().get(stream)
+        lines.append(
+            ctx.say(
+                SKILL,
+                "missed_next",
+                stream=named.name if named else stream,
+                date=long_date(next_day),
+            )
+        )
+    ctx.slots.clear()
+    bins = Source(title=place.address, url=page("bins-address", place.pk))
+    return Step([message(" ".join(lines), sources=[bins])], data={"refused": "missed_bin"})
 
 
 def _contact_step(ctx: Ctx) -> Step | None:
@@ -213,7 +252,11 @@ def _summary(ctx: Ctx, service: ServiceType) -> Step:
         if spec is None:
             continue
         names = dict(_spec_options(spec))
-        shown = ", ".join(names.get(str(v), str(v)) for v in value) if isinstance(value, list) else value
+        shown = (
+            ", ".join(names.get(str(v), str(v)) for v in value)
+            if isinstance(value, list)
+            else value
+        )
         lines.append(f"• {spec.description or code}: {names.get(str(shown), shown)}")
     if slots.get("place_photo"):
         lines.append(f"• {_('Place')}: {ctx.say(SKILL, 'use_photo')}")
