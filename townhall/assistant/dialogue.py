@@ -23,6 +23,7 @@ from townhall.assistant import nlu
 from townhall.assistant.dialogue_base import (
     Ctx,
     Handler,
+    Step,
     capability_replies,
     message,
     skill_title,
