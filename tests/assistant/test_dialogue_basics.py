@@ -66,3 +66,19 @@ def test_every_answer_has_its_turn_id_for_thumbs(chat: Chat) -> None:
     ids = [m.turn for m in chat.last.messages]
     assert all(ids)
     assert set(Turn.objects.filter(pk__in=ids).values_list("role", flat=True)) == {"bot"}
+
+
+def test_a_skill_that_fails_gets_an_apology_not_a_500(
+    chat: Chat, monkeypatch: Any, caplog: Any
+) -> None:
+    from townhall.assistant import dialogue
+
+    def broken(ctx: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(dialogue.HANDLERS, "greeting", broken)
+    answer = chat.say("hello, my secret is 1234")
+    assert "something went wrong" in answer
+    assert chat.quick == ["Talk to a person"]
+    assert "1234" not in caplog.text  # the words are never logged
+    assert Turn.objects.filter(role="resident", skill="error").count() == 1

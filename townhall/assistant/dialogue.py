@@ -13,6 +13,7 @@ clarifying question when two skills are too close, or the two-step fallback.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,8 @@ from townhall.assistant.skill_rules import eligibility, permit_finder
 from townhall.assistant.skill_status import case_status
 from townhall.assistant.skill_waste import waste_schedule
 from townhall.assistant.skills import skills_load
+
+log = logging.getLogger(__name__)
 
 HANDLERS: dict[str, Handler] = {
     "greeting": greeting,
@@ -132,7 +135,11 @@ class Engine:
 
     def understanding(self) -> Understanding:
         if self._understood is None:
-            self._understood = nlu.understand(self.text, language=self.language)
+            try:
+                self._understood = nlu.understand(self.text, language=self.language)
+            except Exception:  # understanding nothing beats a 500; the words are not logged
+                log.exception("assistant: understanding failed")
+                self._understood = Understanding(skill="out_of_scope", confidence=0.0)
         return self._understood
 
     def _quick_skill(self) -> str | None:

@@ -7,6 +7,7 @@ with what was understood; message text and contacts are never logged.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -18,13 +19,15 @@ from django.utils.translation import gettext as _
 
 from townhall.assistant import services_live, tone
 from townhall.assistant.dialogue import Engine, TurnResult, frustrated_handoff
-from townhall.assistant.dialogue_base import message
+from townhall.assistant.dialogue_base import message, skill_title
 from townhall.assistant.errors import ConversationNotFound
 from townhall.assistant.models import Conversation, Turn
 from townhall.assistant.replies import BotMessage, Reply
 from townhall.assistant.selectors import conversation_get
 from townhall.core import clock
 from townhall.intake.normalise import text_clean
+
+log = logging.getLogger(__name__)
 
 # A resident's message is cut here (the widget says so); a longer text is no question.
 TEXT_MAX = 2000
@@ -202,7 +205,23 @@ def _answer(
             # The caller's own sign-in, not the conversation's: a key alone shows nobody's
             # requests.
             engine = Engine(conv, text=text, photos=photos, citizen_id=citizen_id)
-            result = engine.run()
+            try:
+                with transaction.atomic():  # a failing skill leaves nothing half-written
+                    result = engine.run()
+            except Exception:
+                # Never a 500 for the resident: say so, offer a person, keep the state as
+                # it was before this turn. The words are not logged.
+                log.exception("assistant: a turn failed (conversation %s)", conv.pk)
+                result = TurnResult(
+                    [
+                        message(
+                            _("Sorry, something went wrong on our side. Please try again."),
+                            quick=[skill_title("human_handoff", conv.language)],
+                        )
+                    ],
+                    "error",
+                )
+                engine.state = state
             messages = result.messages
             conv.state = {**state, **engine.state}
             _outcome_set(conv, result.outcome)
