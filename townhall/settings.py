@@ -508,3 +508,6 @@ TOWNHALL_ASSISTANT_SMS_IDLE_HOURS = env.int("TOWNHALL_ASSISTANT_SMS_IDLE_HOURS",
 # Apps above intake that hold a share of a resident's data (export and erasure):
 # intake/privacy_parts.py.
 TOWNHALL_PRIVACY_PARTS = ["townhall.assistant.privacy"]
+# A web conversation nobody wrote to for this long is closed (abandoned if unanswered).
+TOWNHALL_ASSISTANT_IDLE_MINUTES = env.int("TOWNHALL_ASSISTANT_IDLE_MINUTES", default=30)
+TOWNHALL_PERIODIC_TASKS += [("townhall.assistant.tasks.conversations_abandon_idle_task", 600)]

@@ -94,3 +94,35 @@ def test_the_metrics_give_containment_hand_off_fallback_and_abandonment_rates(
     assert metrics["abandonment_rate"] == round(1 / 3, 4)
     assert metrics["fallback_rate"] == round(1 / 3, 4)
     assert (metrics["thumbs_up"], metrics["thumbs_down"]) == (1, 0)
+
+
+def test_idle_conversations_are_closed_by_the_scheduler(chat: Chat, settings: Any) -> None:
+    from townhall.assistant.tasks import conversations_abandon_idle_task
+
+    paths = [path for path, _every in settings.TOWNHALL_PERIODIC_TASKS]
+    assert "townhall.assistant.tasks.conversations_abandon_idle_task" in paths
+    chat.say("zzz")
+    Conversation.objects.update(updated_at=clock.now() - dt.timedelta(hours=1))
+    assert conversations_abandon_idle_task.call() == 1
+    conversation = Conversation.objects.get()
+    assert (conversation.status, conversation.outcome) == ("closed", "abandoned")
+    # Writing again reopens it with the assistant.
+    chat.say("hello")
+    assert Conversation.objects.get().status == "bot"
+
+
+def test_a_signed_in_resident_sees_their_own_requests(resident: Any, pothole: Any) -> None:
+    from townhall.cases.services import case_open
+
+    case = case_open(
+        service_type=pothole,
+        channel="web",
+        answers={"size": "small"},
+        description="Hole",
+        reporter=resident,
+    )
+    chat = Chat(citizen_id=resident.pk)
+    answer = chat.say("what is the status of my request")
+    assert "Your requests:" in answer and f"{case.reference} (Pothole): New." in answer
+    # The same words without a sign-in ask for a reference.
+    assert "What is the reference?" in Chat().say("what is the status of my request")
