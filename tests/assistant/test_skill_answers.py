@@ -164,3 +164,17 @@ def test_the_buttons_start_their_skill_and_ask_what_it_needs(
     answer = chat.say("How do I pay my council tax?")
     assert "direct debit" in answer
     assert "Back to your eligibility check: Do you live in the town" in answer
+
+
+def test_thumbs_on_a_help_answer_count_for_the_article(chat: Chat, help_articles: Any) -> None:
+    from townhall.assistant.services import turn_rate
+    from townhall.knowledge.selectors import article_feedback_counts
+
+    chat.say("How do I pay my council tax?")
+    assert chat.last is not None
+    answer = chat.last.messages[0]
+    article = answer.extra["article"]
+    turn_rate(conversation=chat.key or "", turn_id=answer.turn or 0, helpful=True)
+    turn_rate(conversation=chat.key or "", turn_id=answer.turn or 0, helpful=False)
+    counts = article_feedback_counts(article_id=article)
+    assert counts == {"yes": 1, "no": 0}

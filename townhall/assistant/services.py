@@ -25,6 +25,7 @@ from townhall.assistant.models import Conversation, Turn
 from townhall.assistant.replies import BotMessage, Reply
 from townhall.assistant.selectors import conversation_get
 from townhall.core import clock
+from townhall.knowledge.services import article_feedback_record
 from townhall.intake.normalise import text_clean
 
 log = logging.getLogger(__name__)
@@ -245,11 +246,22 @@ def turn_rate(*, conversation: str, turn_id: int, helpful: bool) -> None:
     Raise ConversationNotFound if the turn is not one of this conversation's bot turns.
     """
     conv = conversation_get(key=conversation)
-    updated = Turn.objects.filter(
-        pk=turn_id, conversation=conv, role__in=[Turn.Role.BOT, Turn.Role.AGENT]
-    ).update(rating=1 if helpful else -1)
-    if not updated:
-        raise ConversationNotFound(_("No such answer in this conversation."))
+    with transaction.atomic():
+        turn = (
+            Turn.objects.select_for_update()
+            .filter(pk=turn_id, conversation=conv, role__in=[Turn.Role.BOT, Turn.Role.AGENT])
+            .first()
+        )
+        if turn is None:
+            raise ConversationNotFound(_("No such answer in this conversation."))
+        first = turn.rating is None
+        turn.rating = 1 if helpful else -1
+        turn.save(update_fields=["rating"])
+        article = (turn.data.get("extra") or {}).get("article")
+        if first and isinstance(article, int):
+            # An answer from a help article: its thumbs count as the article's "was this
+            # helpful?" (once per answer, the first choice).
+            article_feedback_record(article_id=article, helpful=helpful)
 
 
 def conversations_abandon_idle(*, idle: timedelta, now: datetime | None = None) -> int:

@@ -96,6 +96,16 @@ def _ask(ctx: Ctx, slot: str, text: str, quick: Sequence[str] = (), **data: Any)
     return Step([message(text, quick=quick)], done=False, data=data)
 
 
+def _service_entity(ctx: Ctx) -> list[str]:
+    """The service the understanding module found in the words, if it is one we take."""
+    entity = ctx.understanding.entities.get("service") if ctx.understanding else None
+    if isinstance(entity, dict):
+        entity = entity.get("code")
+    if not entity or not ctx.fresh:
+        return []
+    return [str(entity)] if _service({"service": str(entity)}) is not None else []
+
+
 def _service_step(ctx: Ctx) -> Step | None:
     slots = ctx.slots
     offered = slots.get("offered") or []
@@ -112,8 +122,7 @@ def _service_step(ctx: Ctx) -> Step | None:
             slots.pop("offered", None)
             ctx.text = ""
             return None
-    entity = ctx.understanding.entities.get("service") if ctx.understanding else None
-    codes: list[str] = [str(entity)] if entity else []
+    codes = _service_entity(ctx)
     if not codes and ctx.text and not ctx.resume:
         found = service_find(query=ctx.text, language=ctx.language, limit=OFFERED)
         codes = [s.code for s in found.services if s.active]

@@ -186,7 +186,11 @@ def eligibility(ctx: Ctx) -> Step:
     lead: list[str] = []
     if programme is None:
         wanted = (ctx.understanding.entities.get("programme") if ctx.understanding else None) or ""
-        programme = _programme_named(str(wanted) or ctx.text, ctx.language)
+        try:
+            programme = programme_get(rule_id=str(wanted)) if wanted else None
+        except NotFound:
+            programme = None
+        programme = programme or _programme_named(str(wanted) or ctx.text, ctx.language)
         if programme is None:
             options = programme_list()
             slots["_ask"] = "programme"
