@@ -25,8 +25,8 @@ from townhall.assistant.models import Conversation, Turn
 from townhall.assistant.replies import BotMessage, Reply
 from townhall.assistant.selectors import conversation_get
 from townhall.core import clock
-from townhall.knowledge.services import article_feedback_record
 from townhall.intake.normalise import text_clean
+from townhall.knowledge.services import article_feedback_record
 
 log = logging.getLogger(__name__)
 
