@@ -19,6 +19,8 @@ from townhall.intake.privacy_export import resident_export
 def test_conversations_are_exported_and_erased_with_the_resident(
     resident: Any, caseworker: Any
 ) -> None:
+    # Texts are the resident's only from a number they proved.
+    resident.contact_points.filter(kind="phone").update(verified=True)
     chat = Chat(citizen_id=resident.pk)
     chat.say("hello, I live at 12 Elm Street")
     # A text from their phone number, keyed by its hash.
@@ -46,3 +48,14 @@ def test_conversations_are_exported_and_erased_with_the_resident(
     assert Turn.objects.filter(conversation__key=stranger.key, text="hello from someone else")
     # The statistics stay: outcomes and skills are kept.
     assert Turn.objects.filter(conversation__in=theirs, skill="greeting").exists()
+
+
+def test_texts_from_a_number_the_resident_never_proved_are_not_theirs(resident: Any) -> None:
+    message_receive(
+        conversation=None,
+        text="someone else's phone",
+        channel="sms",
+        sender_hash=sender_hash_of("+16175550199"),  # given on a form, never proven
+    )
+    out = io.BytesIO()
+    assert resident_export(citizen_id=resident.pk, out=out).counts["conversations"] == 0

@@ -25,7 +25,7 @@ from townhall.assistant.models import Conversation
 from townhall.assistant.replies import Reply
 from townhall.assistant.services import message_receive
 from townhall.core import clock
-from townhall.people.selectors import citizen_by_contact
+from townhall.people.selectors import citizen_by_contact, citizen_verified_contacts
 
 # What the assistant answers by text when a conversation starts.
 SMS_SKILLS = frozenset(
@@ -81,6 +81,11 @@ def sms_message_receive(*, from_number: str, text: str) -> str | None:
     conversation = _ongoing(sender_hash)
     citizen = citizen_by_contact(kind="phone", value=from_number)
     language = (citizen.preferred_language if citizen else "") or settings.LANGUAGE_CODE
+    if citizen is not None and from_number not in {
+        c.value for c in citizen_verified_contacts(citizen)
+    }:
+        # Only a proven number links the texts to a resident (their requests, their data).
+        citizen = None
     if conversation is not None:
         language = conversation.language
     if conversation is None or not _in_progress(conversation):

@@ -23,7 +23,10 @@ def privacy_parts() -> list[ModuleType]:
 
 
 def citizen_phones(citizen: Citizen) -> list[str]:
-    """The resident's phone numbers as stored (E.164)."""
+    """The phone numbers the resident has proven (E.164): rows keyed by a number are theirs
+    only then (anyone can type someone else's number into a form)."""
     return list(
-        citizen.contact_points.filter(kind=ContactKind.PHONE).values_list("value", flat=True)
+        citizen.contact_points.filter(kind=ContactKind.PHONE, verified=True).values_list(
+            "value", flat=True
+        )
     )
