@@ -68,3 +68,18 @@ def test_with_the_assistant_off_texts_go_to_intake(client: Client, texting: Any,
     sms(client, "when are my bins collected", "SM1")
     assert not Conversation.objects.exists()
     assert InboundMessage.objects.count() == 1
+
+
+def test_a_flood_of_questions_from_one_number_is_not_answered_by_text(
+    client: Client, texting: Any, home: Any
+) -> None:
+    texting.TOWNHALL_RATE_LIMITS = {
+        **texting.TOWNHALL_RATE_LIMITS,
+        "assistant_sms.target": "2/minute",
+    }
+    sms(client, "when are my bins collected", "SM1")
+    sms(client, "100 Queen Street West", "SM2")
+    third = sms(client, "when are my bins collected", "SM3")
+    assert "<Message>" not in third  # no answer texted back
+    assert Conversation.objects.get().turns.filter(role="resident").count() == 2
+    assert not InboundMessage.objects.exists() and not Case.objects.exists()

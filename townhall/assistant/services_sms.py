@@ -25,6 +25,7 @@ from townhall.assistant.models import Conversation
 from townhall.assistant.replies import Reply
 from townhall.assistant.services import message_receive
 from townhall.core import clock
+from townhall.core.ratelimit import RateLimited, rate_limit_hit
 from townhall.people.selectors import citizen_by_contact, citizen_verified_contacts
 
 # What the assistant answers by text when a conversation starts.
@@ -78,6 +79,12 @@ def sms_message_receive(*, from_number: str, text: str) -> str | None:
     "" means taken with nothing to say now (a person owns the conversation).
     """
     sender_hash = sender_hash_of(from_number)
+    try:
+        # Every answer is a text we pay for: past the limit, a number's questions get no
+        # answer (a report or a reply about a case never comes here).
+        rate_limit_hit(None, "assistant_sms", targets=[sender_hash])
+    except RateLimited:
+        return ""
     conversation = _ongoing(sender_hash)
     citizen = citizen_by_contact(kind="phone", value=from_number)
     language = (citizen.preferred_language if citizen else "") or settings.LANGUAGE_CODE

@@ -34,6 +34,7 @@ DEFAULT_RATE_LIMITS = {
     "assistant": "30/minute;600/hour",  # messages to the assistant (HTTP API)
     "assistant.target": "20/minute;300/hour",  # ... per conversation
     "assistant_rating": "60/minute",  # thumbs up/down on its answers
+    "assistant_sms.target": "10/minute;60/hour",  # texts the assistant answers, per number
 }
 
 
