@@ -156,3 +156,16 @@ def test_a_missed_bin_is_refused_before_the_crews_are_done(
     assert "The next Food and organics collection at this address is on" in answer
     assert Conversation.objects.get(key=chat.key).state["frame"] is None
     assert Case.objects.count() == 0
+
+
+def test_a_problem_no_service_fits_is_asked_again_then_offered_to_the_general_enquiry(
+    chat: Chat, elm: Any, pothole: Any, no_heat: Any, settings: Any
+) -> None:
+    settings.TOWNHALL_INTAKE_FALLBACK_SERVICE = "no_heat"  # stands in for a general enquiry
+    answer = chat.say("Report a problem")  # the button
+    assert "What kind of problem is it?" in answer
+    answer = chat.say("zzyzx quux")
+    assert "not sure which kind of problem" in answer
+    assert chat.quick == ["No heat"]
+    answer = chat.say("No heat")
+    assert "Where is it?" in answer

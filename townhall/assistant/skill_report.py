@@ -123,12 +123,15 @@ def _service_step(ctx: Ctx) -> Step | None:
             ctx.text = ""
             return None
     codes = _service_entity(ctx)
+    general = ""
     if not codes and ctx.text and not ctx.resume:
         found = service_find(query=ctx.text, language=ctx.language, limit=OFFERED)
         codes = [s.code for s in found.services if s.active]
         scores = found.scores
         if len(codes) > 1 and scores.get(codes[0], 0) - scores.get(codes[1], 0) >= 0.15:
             codes = codes[:1]
+        if not codes and found.ask is not None and slots.get("_ask") == "service":
+            general = found.ask.code  # the general enquiry, when nothing fits twice
     if len(codes) == 1:
         slots["service"] = codes[0]
         slots.pop("offered", None)
@@ -138,6 +141,10 @@ def _service_step(ctx: Ctx) -> Step | None:
         labels = [_name(service_type_get(code=c), ctx.language) for c in codes]
         return _ask(ctx, "service", ctx.say(SKILL, "which_service"), labels)
     if slots.get("_ask") == "service" and not ctx.resume:
+        if general:
+            slots["offered"] = [general]
+            name = _name(service_type_get(code=general), ctx.language)
+            return _ask(ctx, "service", ctx.say(SKILL, "unknown_service"), [name])
         return _ask(ctx, "service", ctx.say(SKILL, "unknown_service"))
     return _ask(ctx, "service", ctx.say(SKILL, "ask_service"))
 
