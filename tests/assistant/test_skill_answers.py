@@ -178,3 +178,24 @@ def test_thumbs_on_a_help_answer_count_for_the_article(chat: Chat, help_articles
     turn_rate(conversation=chat.key or "", turn_id=answer.turn or 0, helpful=False)
     counts = article_feedback_counts(article_id=article)
     assert counts == {"yes": 1, "no": 0}
+
+
+def test_eligibility_with_numbers_gives_the_amount_and_next_steps(chat: Chat, db: None) -> None:
+    chat.say("am I eligible for council tax reduction")
+    replies = {
+        "Do you live in the town": "yes",
+        "receive income support": "no",
+        "How many people": "3 people",
+        "total yearly income": "$30,000",
+        "in savings": "about 5000",
+        "yearly council tax bill": "1,200",
+    }
+    answer = chat.say("yes")
+    for _ in range(8):
+        key = next((k for k in replies if k in answer), None)
+        if key is None:
+            break
+        answer = chat.say(replies[key])
+    assert "You are likely to be eligible for Council tax reduction." in answer
+    assert "Amount: $360." in answer  # 30 % of the bill in the version in force
+    assert "Apply online" in answer
