@@ -266,7 +266,8 @@ def turn_rate(*, conversation: str, turn_id: int, helpful: bool) -> None:
 
 def conversations_abandon_idle(*, idle: timedelta, now: datetime | None = None) -> int:
     """Close conversations nobody wrote to for `idle`; those left without an outcome
-    count as abandoned. Return how many were closed."""
+    count as abandoned. Their working state goes (answers typed for an eligibility check
+    are not kept once nobody is using them). Return how many were closed."""
     now = now or clock.now()
     stale = Conversation.objects.filter(
         status=Conversation.Status.BOT, updated_at__lt=now - idle
@@ -275,6 +276,7 @@ def conversations_abandon_idle(*, idle: timedelta, now: datetime | None = None) 
         outcome=Conversation.Outcome.ABANDONED,
         status=Conversation.Status.CLOSED,
         closed_at=now,
+        state={},
     )
-    rest = stale.update(status=Conversation.Status.CLOSED, closed_at=now)
+    rest = stale.update(status=Conversation.Status.CLOSED, closed_at=now, state={})
     return abandoned + rest
