@@ -40,7 +40,21 @@ def test_the_fallback_first_asks_to_rephrase_then_offers_help_pages_and_a_person
     assert Conversation.objects.get(key=chat.key).state["fallbacks"] == 0
 
 
-def test_two_close_skills_get_a_clarifying_question(chat: Chat, help_articles: Any) -> None:
+def test_two_close_skills_get_a_clarifying_question(
+    chat: Chat, help_articles: Any, monkeypatch: Any
+) -> None:
+    from townhall.assistant import nlu
+    from townhall.assistant.nlu import Candidate, Understanding
+
+    understand = nlu.understand
+
+    def close_call(text: str, *, language: str = "en") -> Understanding:
+        if text != "parking":
+            return understand(text, language=language)
+        candidates = (Candidate("faq", 0.5), Candidate("permit_finder", 0.49))
+        return Understanding("faq", 0.5, candidates=candidates, ambiguous=True)
+
+    monkeypatch.setattr(nlu, "understand", close_call)
     answer = chat.say("parking")
     assert "Did you mean" in answer
     assert chat.quick == ["Ask a question", "Do I need a permit?"]
