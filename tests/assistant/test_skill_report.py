@@ -169,3 +169,17 @@ def test_a_problem_no_service_fits_is_asked_again_then_offered_to_the_general_en
     assert chat.quick == ["No heat"]
     answer = chat.say("No heat")
     assert "Where is it?" in answer
+
+
+def test_a_signed_in_resident_reports_with_their_proven_address(elm: Any, pothole: Any) -> None:
+    from townhall.people.services import citizen_email_prove
+
+    citizen = citizen_email_prove(email="ana@example.org")
+    chat = Chat(citizen_id=citizen.pk)
+    chat.say("report a pothole at 12 Elm Street")
+    chat.say("small")
+    chat.say("Hole")
+    answer = chat.say("no photo")
+    assert "ana@example.org" in answer and "Shall I send it?" in answer  # not asked for
+    chat.say("yes")
+    assert Case.objects.get().reporter_id == citizen.pk

@@ -43,6 +43,7 @@ from townhall.core.errors import ValidationFailed
 from townhall.intake.messages import Dedupe, IncomingMessage, Location, Sender
 from townhall.intake.selectors_finder import service_find
 from townhall.intake.services import intake_submit
+from townhall.people.selectors import citizen_verified_email
 from townhall.places.models import Place
 from townhall.waste.selectors import (
     collection_missed_report_allowed,
@@ -237,6 +238,13 @@ def _contact_step(ctx: Ctx) -> Step | None:
     slots = ctx.slots
     if "contact" in slots:
         return None
+    if ctx.citizen_id is not None and not slots.get("contact_asked"):
+        # Signed in: their proven address, so the report is theirs ("your requests");
+        # the summary shows it and it can be changed.
+        email = citizen_verified_email(citizen_id=ctx.citizen_id)
+        if email:
+            slots["contact"] = ["email", email]
+            return None
     if slots.get("_ask") == "contact" and not ctx.resume:
         found = contact_in(ctx.text)
         if found:
@@ -326,6 +334,9 @@ def _change(ctx: Ctx) -> None:
         ctx.slots.pop("place", None)
         ctx.slots.pop("place_photo", None)
         ctx.memory.pop("place", None)
+    elif part == "contact":
+        ctx.slots.pop("contact", None)
+        ctx.slots["contact_asked"] = True
     elif part == "photos":
         ctx.slots.pop("photos", None)
         ctx.slots.pop("photo_done", None)
