@@ -173,9 +173,15 @@ def _answer(
     citizen_id: int | None,
 ) -> Reply:
     state = dict(conv.state or {})
-    score = tone.frustration_score(
-        text, previous=previous[::-1], fallbacks=int(state.get("fallbacks") or 0)
-    )
+    try:
+        score = float(
+            tone.frustration_score(
+                text, previous=previous[::-1], fallbacks=int(state.get("fallbacks") or 0)
+            )
+        )
+    except Exception:  # no score is better than no answer; the words are not logged
+        log.exception("assistant: the tone check failed (conversation %s)", conv.pk)
+        score = 0.0
     resident.frustration = score
     conv.frustration = score
     result: TurnResult | None = None
