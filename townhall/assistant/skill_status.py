@@ -90,7 +90,8 @@ def _list_own(ctx: Ctx) -> Step:
     return Step(
         [
             message(
-                "\n".join(lines), sources=[Source(title=cases[0].reference, url=page("account"))]
+                "\n".join(lines),
+                sources=[Source(title=lines[0].rstrip(":"), url=page("account"))],
             )
         ],
         outcome="contained",
