@@ -183,3 +183,13 @@ def test_a_signed_in_resident_reports_with_their_proven_address(elm: Any, pothol
     assert "ana@example.org" in answer and "Shall I send it?" in answer  # not asked for
     chat.say("yes")
     assert Case.objects.get().reporter_id == citizen.pk
+
+
+def test_a_digression_in_spanish_returns_in_spanish(pothole: Any, home: Any, town: Any) -> None:
+    chat = Chat(language="es")
+    chat.say("quiero avisar de un bache")
+    chat.say("Large")  # no Spanish name in the test catalogue
+    chat.say("100 Queen Street West")
+    answer = chat.say("¿cuándo es la recogida de basura?")
+    assert "Próximas recogidas en 100 Queen Street West" in answer
+    assert "Volvamos a su aviso: Describa el problema" in answer
