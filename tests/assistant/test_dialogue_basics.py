@@ -60,6 +60,7 @@ def test_two_close_skills_get_a_clarifying_question(
     assert chat.quick == ["Ask a question", "Do I need a permit?"]
     answer = chat.say("Do I need a permit?")
     assert "What do you want to do?" in answer
+    assert Conversation.objects.get(key=chat.key).state["clarify"] is None
 
 
 def test_start_again_and_cancel_drop_what_was_under_way(chat: Chat, elm: Any) -> None:

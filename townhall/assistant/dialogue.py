@@ -163,7 +163,7 @@ class Engine:
             return self._restart()
         if words in CANCEL or (self.state["frame"] and words == fold(_cancel_label(self))):
             return self._cancel()
-        clarify = self.state.pop("clarify", None)
+        clarify, self.state["clarify"] = self.state["clarify"], None
         if clarify:
             chosen = next(
                 (s for s in clarify["skills"] if fold(skill_title(s, self.language)) == words),
