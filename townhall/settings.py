@@ -510,4 +510,8 @@ TOWNHALL_ASSISTANT_SMS_IDLE_HOURS = env.int("TOWNHALL_ASSISTANT_SMS_IDLE_HOURS",
 TOWNHALL_PRIVACY_PARTS = ["townhall.assistant.privacy"]
 # A web conversation nobody wrote to for this long is closed (abandoned if unanswered).
 TOWNHALL_ASSISTANT_IDLE_MINUTES = env.int("TOWNHALL_ASSISTANT_IDLE_MINUTES", default=30)
-TOWNHALL_PERIODIC_TASKS += [("townhall.assistant.tasks.conversations_abandon_idle_task", 600)]
+TOWNHALL_PERIODIC_TASKS += [
+    ("townhall.assistant.tasks.conversations_abandon_idle_task", 600),
+    # Transcripts blanked after the retention period of raw messages (intake.retention).
+    ("townhall.assistant.tasks.conversations_expire_task", 86400),
+]

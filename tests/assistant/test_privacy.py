@@ -59,3 +59,21 @@ def test_texts_from_a_number_the_resident_never_proved_are_not_theirs(resident: 
     )
     out = io.BytesIO()
     assert resident_export(citizen_id=resident.pk, out=out).counts["conversations"] == 0
+
+
+def test_transcripts_are_blanked_after_the_retention_period(db: None) -> None:
+    import datetime as dt
+
+    from townhall.assistant.tasks import conversations_expire_task
+    from townhall.core import clock
+
+    old, new = Chat(), Chat()
+    old.say("hello, I live at 12 Elm Street")
+    new.say("hello")
+    Conversation.objects.filter(key=old.key).update(updated_at=clock.now() - dt.timedelta(days=400))
+    assert conversations_expire_task.call() == 1
+    assert set(Turn.objects.filter(conversation__key=old.key).values_list("text", flat=True)) == {
+        ""
+    }
+    assert Turn.objects.filter(conversation__key=new.key, text="hello").exists()
+    assert Turn.objects.filter(conversation__key=old.key, skill="greeting").exists()

@@ -286,3 +286,17 @@ def conversations_abandon_idle(*, idle: timedelta, now: datetime | None = None) 
     )
     rest = stale.update(status=Conversation.Status.CLOSED, closed_at=now, state={})
     return abandoned + rest
+
+
+def conversations_expire(*, before: datetime) -> int:
+    """Blank the words of conversations last active before `before` (the retention
+    period of raw messages): turns keep role, skill, rating and date, so the rates stay
+    true. Return how many conversations were blanked."""
+    old = Conversation.objects.filter(updated_at__lt=before).exclude(
+        status__in=[Conversation.Status.QUEUED, Conversation.Status.AGENT]
+    )
+    ids = list(old.filter(turns__text__gt="").distinct().values_list("pk", flat=True))
+    with transaction.atomic():
+        Turn.objects.filter(conversation_id__in=ids).update(text="", data={})
+        Conversation.objects.filter(pk__in=ids).update(state={}, sender_hash="")
+    return len(ids)
