@@ -128,3 +128,22 @@ def test_a_signed_in_resident_sees_their_own_requests(resident: Any, pothole: An
     assert "Your requests:" in answer and f"{case.reference} (Pothole): New." in answer
     # The same words without a sign-in ask for a reference.
     assert "What is the reference?" in Chat().say("what is the status of my request")
+
+
+def test_the_person_taking_over_sees_what_the_assistant_understood(
+    elm: Any, pothole: Any, handoffs: list[tuple[int, str]]
+) -> None:
+    from townhall.assistant.selectors import conversation_understood
+
+    chat = Chat()
+    chat.say("report a pothole at 12 Elm Street")
+    chat.say("large")
+    chat.say("talk to a person")
+    understood = conversation_understood(conversation=Conversation.objects.get(key=chat.key))
+    assert understood["tasks"] == [
+        {
+            "skill": "report_issue",
+            "slots": {"service": "pothole", "answers": {"size": "large"}, "place": "P1"},
+        }
+    ]
+    assert understood["skills"] == ["report_issue", "report_issue", "human_handoff"]

@@ -45,6 +45,35 @@ def conversation_transcript(*, conversation: Conversation) -> list[dict[str, Any
     ]
 
 
+# Slots an agent is shown (a resident's circumstances for an eligibility check are not).
+_SHOWN_SLOTS = ("service", "answers", "place", "description", "reference", "programme", "tree")
+
+
+def conversation_understood(*, conversation: Conversation) -> dict[str, Any]:
+    """Return what the assistant understood so far, for the person taking over: the skill
+    under way and its slots, the skills of the resident's turns, the frustration score."""
+    state = conversation.state or {}
+    frames = [f for f in [*(state.get("stack") or []), state.get("frame")] if f]
+    skills = list(
+        conversation.turns.filter(role=Turn.Role.RESIDENT)
+        .exclude(skill="")
+        .order_by("created_at", "id")
+        .values_list("skill", flat=True)
+    )
+    return {
+        "tasks": [
+            {
+                "skill": f.get("skill", ""),
+                "slots": {k: v for k, v in (f.get("slots") or {}).items() if k in _SHOWN_SLOTS},
+            }
+            for f in frames
+        ],
+        "skills": skills,
+        "frustration": conversation.frustration,
+        "handoff_reason": conversation.handoff_reason,
+    }
+
+
 def conversations_for_export(
     *, citizen_id: int, sender_hashes: list[str] | None = None
 ) -> list[dict[str, Any]]:
