@@ -502,3 +502,29 @@ TOWNHALL_LIVE_CHAT_HOURS = env.str("TOWNHALL_LIVE_CHAT_HOURS", default="")
 TOWNHALL_LIVE_CHAT_GROUP = env.str("TOWNHALL_LIVE_CHAT_GROUP", default="")
 # The service of the case an out-of-hours chat leaves; empty: TOWNHALL_INTAKE_FALLBACK_SERVICE.
 TOWNHALL_LIVE_CHAT_SERVICE = env.str("TOWNHALL_LIVE_CHAT_SERVICE", default="")
+# --- the assistant's dialogue (issue 17) ---
+# Frustration score (0..1, assistant/tone.py) above which the assistant hands the
+# conversation to a person on its own. Not the fitted 0.49 (best F1, tone_weights.yaml):
+# a hand-off stops the assistant answering, so a false one costs more than a missed one;
+# 0.6 keeps one mild word ("how long", "weeks") from doing it. Held-out precision/recall at
+# both cuts: docs/benchmarks.md, "Assistant: frustration".
+TOWNHALL_ASSISTANT_HANDOFF_THRESHOLD = env.float(
+    "TOWNHALL_ASSISTANT_HANDOFF_THRESHOLD", default=0.6
+)
+# Where the assistant reads photos the upload endpoint staged (a token -> CleanPhoto
+# function); named here so the assistant imports no face.
+TOWNHALL_ASSISTANT_PHOTO_UNSTAGE = "townhall.portal.staging.photo_unstage"
+# Inbound texts that are not about a case go to the assistant (off: they open cases).
+TOWNHALL_ASSISTANT_SMS = env.bool("TOWNHALL_ASSISTANT_SMS", default=True)
+# An SMS conversation idle this long is over: the next text starts a new one.
+TOWNHALL_ASSISTANT_SMS_IDLE_HOURS = env.int("TOWNHALL_ASSISTANT_SMS_IDLE_HOURS", default=24)
+# Apps above intake that hold a share of a resident's data (export and erasure):
+# intake/privacy_parts.py.
+TOWNHALL_PRIVACY_PARTS = ["townhall.assistant.privacy"]
+# A web conversation nobody wrote to for this long is closed (abandoned if unanswered).
+TOWNHALL_ASSISTANT_IDLE_MINUTES = env.int("TOWNHALL_ASSISTANT_IDLE_MINUTES", default=30)
+TOWNHALL_PERIODIC_TASKS += [
+    ("townhall.assistant.tasks.conversations_abandon_idle_task", 600),
+    # Transcripts blanked after the retention period of raw messages (intake.retention).
+    ("townhall.assistant.tasks.conversations_expire_task", 86400),
+]

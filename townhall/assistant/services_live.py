@@ -117,7 +117,7 @@ def conversation_handoff(*, conversation: Conversation, reason: str) -> Turn | N
                 _queue_event(locked, "queued")
             else:
                 turn = _message_left(locked, now)
-        _push(locked, {"type": "message", "role": "system", "text": turn.text, "turn": turn.pk})
+        # Not pushed: the resident's own turn asked for this and gets `turn` in its reply.
     conversation.refresh_from_db()
     return turn
 
@@ -163,15 +163,28 @@ def _message_left(conversation: Conversation, now: Any) -> Turn:
         # The chosen service is not offered here (or asks questions a chat did not answer):
         # triage places the message instead.
         logger.warning("live chat: service %r refused (%s); triage routes it", service, exc)
-        result = intake_submit(
-            IncomingMessage(
-                channel=message.channel,
-                sender=message.sender,
-                subject=message.subject,
-                text=text,
-                received_at=now,
+        try:
+            result = intake_submit(
+                IncomingMessage(
+                    channel=message.channel,
+                    sender=message.sender,
+                    subject=message.subject,
+                    text=text,
+                    received_at=now,
+                )
             )
-        )
+        except ValidationFailed as again:
+            # No service takes it (a council with no fallback service and no triage model):
+            # the chat waits in the queue for the first person in, rather than being lost.
+            logger.warning("live chat: no service took an out-of-hours chat (%s)", again)
+            conversation.status = Conversation.Status.QUEUED
+            conversation.queued_at = now
+            conversation.save(update_fields=["status", "queued_at", "handoff_reason", "updated_at"])
+            _queue_event(conversation, "queued")
+            return _system(
+                conversation,
+                _("Our team is not here right now. A person will reply in this chat when we open."),
+            )
     case = result.case
     conversation.status = Conversation.Status.CLOSED
     conversation.outcome = Conversation.Outcome.MESSAGE_LEFT

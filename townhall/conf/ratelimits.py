@@ -31,6 +31,10 @@ DEFAULT_RATE_LIMITS = {
     "resident_case.target": "20/hour",  # ... per signed-in account
     "subscribe": "10/minute;30/hour",  # bin reminder and alert sign-ups
     "subscribe.target": "5/hour",  # ... per e-mail address given
+    "assistant": "30/minute;600/hour",  # messages to the assistant (HTTP API)
+    "assistant.target": "20/minute;300/hour",  # ... per conversation
+    "assistant_rating": "60/minute",  # thumbs up/down on its answers
+    "assistant_sms.target": "10/minute;60/hour",  # texts the assistant answers, per number
 }
 
 

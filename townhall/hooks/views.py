@@ -22,6 +22,7 @@ from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from townhall.assistant.services_sms import sms_message_receive
 from townhall.core.errors import ValidationFailed
 from townhall.core.ratelimit import RateLimited, rate_limited
 from townhall.core.security import SecurityEventKind, security_event
@@ -31,6 +32,7 @@ from townhall.intake.channels import (
     intake_email_receive,
     intake_sms_receive,
     intake_webhook_receive,
+    sms_continues_case,
     webhook_signature_ok,
 )
 from townhall.intake.models import Outcome, WebhookSource
@@ -131,6 +133,15 @@ def sms_inbound_view(request: HttpRequest) -> HttpResponse:
     text = request.POST.get("Body", "")
     try:
         reply = sms_inbound_keyword(from_number=number, body=text)
+        if (
+            reply is None
+            and settings.TOWNHALL_ASSISTANT_SMS
+            and not sms_continues_case(from_number=number, body=text)
+        ):
+            # A question, not a report nor a reply about a case: the assistant answers.
+            answered = sms_message_receive(from_number=number, text=text)
+            if answered is not None:
+                reply = answered or ""
         if reply is None:
             result = intake_sms_receive(
                 from_number=number,

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from townhall.core import clock
 from townhall.core.errors import ValidationFailed
 from townhall.intake.email_in import (
     EmailTooLarge,
@@ -27,10 +28,12 @@ from townhall.intake.email_in import (
 from townhall.intake.messages import Attachment, IncomingMessage, Location, Sender
 from townhall.intake.models import Outcome, WebhookSource
 from townhall.intake.services import IntakeResult, intake_accept
+from townhall.intake.services_thread import _thread_case
 from townhall.notify.channels.webhook import webhook_verify
 from townhall.notify.models import NotifyChannel
 from townhall.notify.services import notification_reply
-from townhall.people.models import Channel
+from townhall.people.models import Channel, ContactKind
+from townhall.people.selectors import citizen_by_contact
 
 TEXT_MAX = 10_000
 
@@ -147,6 +150,17 @@ def intake_sms_receive(
                 "Thank you. Your reference is %(reference)s; we will text you updates."
             ) % {"reference": result.case.reference}
     return result
+
+
+def sms_continues_case(*, from_number: str, body: str) -> bool:
+    """Whether an inbound text is about a case: it carries a reference, or the sender has
+    a case waiting for them or texted about one just now (what `intake_sms_receive`
+    threads onto). Other texts may go to the assistant (the hooks face decides)."""
+    if reference_find(body, prefix=settings.TOWNHALL_REFERENCE_PREFIX):
+        return True
+    citizen = citizen_by_contact(kind=ContactKind.PHONE, value=from_number)
+    message = IncomingMessage(channel=Channel.SMS, sender=Sender(phone=from_number), text=body)
+    return _thread_case(message, citizen, clock.now()) is not None
 
 
 def _raw_text(fields: Mapping[str, str]) -> str:

@@ -27,6 +27,7 @@ from townhall.intake.privacy_access import (
     _quiet,
     citizen_for_privacy,
 )
+from townhall.intake.privacy_parts import citizen_phones, privacy_parts
 from townhall.notify.models import AlertSubscription, Notification, OptOut
 from townhall.notify.services import notifications_personal_data_clear, notifications_redact
 from townhall.people.models import Citizen, ConsentRecord, ContactKind, ContactPoint
@@ -77,6 +78,9 @@ def resident_erasure_plan(citizen_id: int) -> ErasureReport:
         "opt_outs": OptOut.objects.filter(citizen_id=citizen.pk).count(),
         "alert_subscriptions": AlertSubscription.objects.filter(citizen_id=citizen.pk).count(),
     }
+    phones = citizen_phones(citizen)
+    for part in privacy_parts():
+        counts.update(part.privacy_count(citizen_id=citizen.pk, phones=phones))
     return ErasureReport(citizen_id=citizen.pk, dry_run=True, counts=counts, case_ids=case_ids)
 
 
@@ -171,6 +175,9 @@ def resident_erase(
             )
         )
         notifications_personal_data_clear(citizen_id=citizen.pk)
+        phones = citizen_phones(citizen)
+        for part in privacy_parts():
+            part.privacy_erase(citizen_id=citizen.pk, phones=phones)
         progress("notifications", 4, steps)
         citizen_erase(citizen=citizen, actor=actor, summary=report.counts)
         progress("person", 5, steps)

@@ -29,6 +29,7 @@ from townhall.intake.privacy_access import (
     _quiet,
     citizen_for_privacy,
 )
+from townhall.intake.privacy_parts import citizen_phones, privacy_parts
 from townhall.notify.models import AlertSubscription, Notification, OptOut
 from townhall.people.models import Citizen, ConsentRecord, ContactPoint, PersonEvent
 
@@ -327,7 +328,14 @@ def resident_export(
         )
         step("notifications")
 
+        parts: dict[str, int] = {}
+        phones = citizen_phones(citizen)
+        for part in privacy_parts():
+            for name, rows in part.privacy_export(citizen_id=citizen.pk, phones=phones).items():
+                _json(zf, name, rows)
+                parts[name.removesuffix(".json")] = len(rows)
         result.counts = {
+            **parts,
             "contact_points": len(points),
             "consents": len(consents),
             "cases": len(case_rows),

@@ -199,3 +199,18 @@ def citizen_verified_contacts(citizen: Citizen) -> list[ContactPoint]:
     return list(
         ContactPoint.objects.filter(citizen=citizen, verified=True).order_by("kind", "-created_at")
     )
+
+
+def citizen_id_for_user(*, user_id: int) -> int | None:
+    """Return the id of the resident a signed-in account belongs to, or None (staff)."""
+    return Citizen.objects.filter(user_id=user_id).values_list("pk", flat=True).first()
+
+
+def citizen_verified_email(*, citizen_id: int) -> str | None:
+    """Return the e-mail address a resident has proven (the newest), or None."""
+    return (
+        ContactPoint.objects.filter(citizen_id=citizen_id, kind="email", verified=True)
+        .order_by("-created_at")
+        .values_list("value", flat=True)
+        .first()
+    )
