@@ -361,3 +361,31 @@ def test_probabilities_are_plain_floats(classifier: TriageClassifier) -> None:
     probs = classifier.probabilities(["pothole"])
     assert probs.shape == (1, 3)
     assert np.isclose(probs.sum(), 1.0)
+
+
+def test_train_without_tuning_rows_leaves_routing_to_the_setting(db: Any, history: Path) -> None:
+    out = run(
+        "train", "--csv", str(history), "--text-column", "details", "--label-column", "type",
+        "--tune", "0",
+    )  # fmt: skip
+
+    model = TriageModel.objects.get()
+    assert "No tuning rows: TOWNHALL_TRIAGE_THRESHOLD (0.6) decides what is routed." in out
+    assert "thresholds" not in model.metrics
+    assert TriageClassifier.from_bytes(bytes(model.blob)).thresholds is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--tune", "0.5", "--holdout", "0.5"], "--tune \\+ --holdout below 1"),
+        (["--target", "1.5"], "--target must be a precision"),
+        (["--date-column", "when"], "has no column 'when'"),
+    ],
+)
+def test_bad_split_options_are_clear_errors(
+    db: Any, history: Path, args: list[str], message: str
+) -> None:
+    with pytest.raises(CommandError, match=message):
+        run("eval", "--csv", str(history), "--text-column", "details", "--label-column", "type",
+            *args)  # fmt: skip

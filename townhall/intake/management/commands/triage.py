@@ -64,13 +64,16 @@ class Command(BaseCommand):
         for name, text in [
             (
                 "train",
-                "Train on a CSV of past reports and store the model. Holds out --holdout of "
-                "the rows to print a quick score (0 to train on everything).",
+                "Train on a CSV of past reports, choose the routing threshold on --tune of "
+                "them and store the model. Holds out --holdout of the rows to print a quick "
+                "score (0 to score nothing).",
             ),
             (
                 "eval",
-                "Compare our classifier with the baseline on a stratified hold-out of a CSV, "
-                "or score a stored model (--model) on all of it.",
+                "Compare our classifier with the tuned baseline on held-out rows never seen "
+                "in training (each service's latest with --date-column, else a stratified "
+                "random share), each routing at the threshold chosen on --tune rows; or "
+                "score a stored model (--model) on all of the CSV at its own threshold.",
             ),
         ]:
             action = sub.add_parser(name, help=text, description=text)
