@@ -167,6 +167,7 @@ def test_the_baseline_is_a_classifier_too() -> None:
 
     assert baseline.predict_top(["pothole on the road"], k=1)[0][0][0] == "pothole"
     assert not baseline.normalise
+    assert baseline.thresholds is None
 
 
 # --- storage and the active model ----------------------------------------------------
@@ -242,10 +243,13 @@ def test_train_stores_an_active_model_and_prints_a_held_out_score(db: Any, histo
     model = TriageModel.objects.get()
     assert model.active
     assert model.labels == ["noise", "pothole", "streetlight_out"]
-    assert model.rows == 81  # 90 less the 10 % held out
+    assert model.rows == 72  # 90 less the 10 % held out and the 10 % that tunes
     assert model.metrics["macro_f1"] > 0.8
+    assert 0 < model.metrics["thresholds"]["overall"] <= 1
+    assert model.metrics["thresholds"]["target"] == 0.98
     assert "history.csv: 90 rows, 3 labels; skipped 2 with an empty text or label" in out
     assert "Held-out 9 rows: accuracy" in out
+    assert "routed_share: " in out and "routed_precision: " in out
     assert f"Stored triage model {model.pk} (active)." in out
 
 
@@ -255,7 +259,10 @@ def test_eval_compares_ours_with_the_baseline_on_the_same_split(db: Any, history
         "--holdout", "0.3",
     )  # fmt: skip
 
-    assert "Training on 63 rows, scoring on 27 held out (30%, stratified, seed 42)." in out
+    assert (
+        "Training on 54 rows, tuning on 9, scoring on 27 held out (30% of each service at "
+        "random, seed 42); dropped 0 tuning and 0 held-out rows" in out
+    )
     header = next(line for line in out.splitlines() if "baseline" in line and "delta" in line)
     assert header.split() == ["ours", "baseline", "delta"]
     macro = next(line for line in out.splitlines() if line.startswith("macro-F1"))
@@ -266,6 +273,34 @@ def test_eval_compares_ours_with_the_baseline_on_the_same_split(db: Any, history
         assert row in out
     assert any(line.startswith("streetlight_out") for line in out.splitlines())
     assert not TriageModel.objects.exists()
+    figures = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+    for name in ("routed_share", "routed_precision", "accuracy", "macro_f1"):
+        assert 0 <= float(figures[name]) <= 1
+        assert 0 <= float(figures["baseline_" + name]) <= 1
+    assert float(figures["macro_f1_delta"]) == pytest.approx(
+        float(figures["macro_f1"]) - float(figures["baseline_macro_f1"]), abs=2e-4
+    )
+
+
+def test_eval_with_dates_holds_out_the_latest_reports(db: Any, tmp_path: Path) -> None:
+    texts, labels = reports()
+    path = tmp_path / "dated.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["details", "type", "opened"])
+        for i, (text, label) in enumerate(zip(texts, labels, strict=True)):
+            writer.writerow([text, label, f"2020-01-01T{i % 24:02d}:00:00-05:00"])
+        writer.writerow(["pothole", "pothole", "last tuesday"])
+
+    out = run(
+        "eval", "--csv", str(path), "--text-column", "details", "--label-column", "type",
+        "--date-column", "opened", "--no-baseline",
+    )  # fmt: skip
+
+    assert "skipped 1 with an empty text or label (or no ISO date)" in out
+    assert "each service's latest 20% by opened" in out
+    assert "routed_share: " in out
+    assert "baseline_" not in out
 
 
 def test_eval_scores_a_stored_model_on_the_whole_file(
@@ -281,6 +316,9 @@ def test_eval_scores_a_stored_model_on_the_whole_file(
     macro = next(line for line in out.splitlines() if line.startswith("macro-F1"))
     assert float(macro.split()[1]) == 1.0
     assert "baseline" not in out
+    # The model has no threshold of its own: the setting's is the active one.
+    assert "threshold: 0.6000 (one for all services)" in out
+    assert "routed_share: " in out
 
 
 @pytest.mark.parametrize(
@@ -323,3 +361,31 @@ def test_probabilities_are_plain_floats(classifier: TriageClassifier) -> None:
     probs = classifier.probabilities(["pothole"])
     assert probs.shape == (1, 3)
     assert np.isclose(probs.sum(), 1.0)
+
+
+def test_train_without_tuning_rows_leaves_routing_to_the_setting(db: Any, history: Path) -> None:
+    out = run(
+        "train", "--csv", str(history), "--text-column", "details", "--label-column", "type",
+        "--tune", "0",
+    )  # fmt: skip
+
+    model = TriageModel.objects.get()
+    assert "No tuning rows: TOWNHALL_TRIAGE_THRESHOLD (0.6) decides what is routed." in out
+    assert "thresholds" not in model.metrics
+    assert TriageClassifier.from_bytes(bytes(model.blob)).thresholds is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--tune", "0.5", "--holdout", "0.5"], "--tune \\+ --holdout below 1"),
+        (["--target", "1.5"], "--target must be a precision"),
+        (["--date-column", "when"], "has no column 'when'"),
+    ],
+)
+def test_bad_split_options_are_clear_errors(
+    db: Any, history: Path, args: list[str], message: str
+) -> None:
+    with pytest.raises(CommandError, match=message):
+        run("eval", "--csv", str(history), "--text-column", "details", "--label-column", "type",
+            *args)  # fmt: skip

@@ -80,6 +80,9 @@ def _service_for(
         active = {s.code: s for s in offered.filter(code__in=wanted)}
         ranked = [(code, round(float(p), 4)) for code, p in top if code in active][:3]
     threshold: float = settings.TOWNHALL_TRIAGE_THRESHOLD
+    own = loaded[1].threshold_for(ranked[0][0]) if ranked and loaded is not None else None
+    if own is not None:  # a model tuned to a precision target on a tuning split says its own
+        threshold = own
     inbound.triage = {"model": model_id, "suggestions": ranked}
     if ranked and ranked[0][1] >= threshold:
         inbound.triage["routed"] = "auto"

@@ -2,10 +2,11 @@
 
 A stored model is a format line, then a zip archive (NumPy's .npz, read with
 `allow_pickle=False`) holding `meta` (UTF-8 JSON: the labels, the vectorisers' settings and
-vocabularies, the model's kind) and the float arrays of the linear models. Loading parses
-JSON and reads arrays; nothing in the blob can run code, unlike the pickle used before
-(issue 16). The classifier is linear, so its probabilities are recomputed here from the
-coefficients with the same arithmetic scikit-learn uses (tested to agree to 1e-9).
+vocabularies, the model's kind and, since issue 17, its routing thresholds) and the float
+arrays of the linear models. Loading parses JSON and reads arrays; nothing in the blob can
+run code, unlike the pickle used before (issue 16). The classifier is linear, so its
+probabilities are recomputed here from the coefficients with the same arithmetic
+scikit-learn uses (tested to agree to 1e-9).
 """
 
 from __future__ import annotations
@@ -105,13 +106,20 @@ def _linear(
 
 
 def classifier_dump(
-    *, labels: Sequence[str], normalise: bool, vectoriser: Any, model: Any
+    *,
+    labels: Sequence[str],
+    normalise: bool,
+    vectoriser: Any,
+    model: Any,
+    thresholds: Mapping[str, Any] | None = None,
 ) -> bytes:
     """The stored form of a classifier's parts (see the module docstring)."""
     from townhall.intake.triage import WordsAndCharacters  # the one shape we train
 
     arrays: dict[str, Array] = {}
     meta: dict[str, Any] = {"labels": list(labels), "normalise": normalise}
+    if thresholds is not None:  # absent in models stored before issue 17
+        meta["thresholds"] = dict(thresholds)
     if isinstance(vectoriser, WordsAndCharacters):
         meta["vectoriser"] = {
             "kind": "words+chars",
@@ -140,8 +148,11 @@ def classifier_dump(
     return FORMAT + buffer.getvalue()
 
 
-def classifier_parts(data: bytes) -> tuple[list[str], bool, Any, Any]:
-    """Labels, whether texts are normalised, the vectoriser and the model stored in `data`.
+def classifier_parts(
+    data: bytes,
+) -> tuple[list[str], bool, Any, Any, dict[str, Any] | None]:
+    """Labels, whether texts are normalised, the vectoriser, the model and the routing
+    thresholds (None when the model has none) stored in `data`.
 
     Raises ModelFormatError for anything else, including the pickled format of before.
     """
@@ -184,11 +195,25 @@ def classifier_parts(data: bytes) -> tuple[list[str], bool, Any, Any]:
             model = _linear(arrays, "logistic", labels, LinearProbabilities, _width(vectoriser))
         else:
             raise ModelFormatError("Unknown model kind in the stored model.")
-        return labels, bool(meta["normalise"]), vectoriser, model
+        thresholds = _thresholds(meta.get("thresholds"), labels)
+        return labels, bool(meta["normalise"]), vectoriser, model, thresholds
     except ModelFormatError:
         raise
     except (KeyError, TypeError, ValueError, OSError, zipfile.BadZipFile, orjson.JSONDecodeError):
         raise ModelFormatError("Not a Townhall triage model (damaged).") from None
+
+
+def _thresholds(stored: Any, labels: Sequence[str]) -> dict[str, Any] | None:
+    """The stored thresholds, checked to be numbers for known labels."""
+    if stored is None:
+        return None
+    per_label = stored.get("per_label")
+    numbers = [stored["overall"], stored["target"], *(per_label or {}).values()]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in numbers) or (
+        per_label is not None and not set(per_label) <= set(labels)
+    ):
+        raise ModelFormatError("The stored thresholds are not numbers for the model's labels.")
+    return {"overall": stored["overall"], "per_label": per_label, "target": stored["target"]}
 
 
 def _width(vectoriser: Any) -> int:

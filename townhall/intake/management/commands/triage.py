@@ -1,5 +1,6 @@
-"""`townhall triage train | eval`: teach the triage classifier a council's own history and
-measure it against a plain TF-IDF + logistic regression baseline."""
+"""`townhall triage train | eval`: teach the triage classifier a council's own history, choose
+the confidence above which it routes reports without a person, and measure both against a
+tuned linear baseline on reports neither saw (later ones when the history has dates)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from argparse import ArgumentParser
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-from sklearn.model_selection import train_test_split
 
 from townhall.intake.models import TriageModel
 from townhall.intake.services_triage import triage_model_save
@@ -25,8 +27,11 @@ from townhall.intake.triage import (
     TriageClassifier,
     baseline_train,
     classifier_evaluate,
+    classifier_thresholds_fit,
     classifier_train,
+    text_normalise,
 )
+from townhall.intake.triage_threshold import TARGET_PRECISION, Split, Thresholds, split_three
 
 # Descriptions pasted from e-mail threads can exceed csv's default 128 KiB field limit;
 # the classifier reads only the first 2,000 characters anyway.
@@ -38,15 +43,20 @@ class Examples:
     texts: list[str]
     labels: list[str]
     skipped: int
+    dates: list[str] | None = None
 
 
 class Command(BaseCommand):
     help = (
         "The triage classifier that proposes a service type for a report. "
-        "train: learn from a CSV of past reports and their service codes and store the model "
-        "(active unless --no-activate). eval: hold out part of a CSV, train our classifier and "
-        "the TF-IDF + logistic regression baseline on the rest and compare them; or, with "
-        "--model, score a stored model on the whole CSV."
+        "train: learn from a CSV of past reports and their service codes, choose the "
+        "confidence threshold for routing without a person on a tuning split, and store the "
+        "model (active unless --no-activate). eval: split a CSV into training, tuning and "
+        "held-out parts (each service's latest reports held out with --date-column; texts "
+        "seen in an earlier part dropped from the later ones), train our classifier and the "
+        "tuned linear baseline, and print for both, on the held-out part, accuracy, macro-F1 "
+        "and, at the threshold chosen on the tuning part, the share routed and its precision; "
+        "or, with --model, score a stored model on the whole CSV."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -54,13 +64,16 @@ class Command(BaseCommand):
         for name, text in [
             (
                 "train",
-                "Train on a CSV of past reports and store the model. Holds out --holdout of "
-                "the rows to print a quick score (0 to train on everything).",
+                "Train on a CSV of past reports, choose the routing threshold on --tune of "
+                "them and store the model. Holds out --holdout of the rows to print a quick "
+                "score (0 to score nothing).",
             ),
             (
                 "eval",
-                "Compare our classifier with the baseline on a stratified hold-out of a CSV, "
-                "or score a stored model (--model) on all of it.",
+                "Compare our classifier with the tuned baseline on held-out rows never seen "
+                "in training (each service's latest with --date-column, else a stratified "
+                "random share), each routing at the threshold chosen on --tune rows; or "
+                "score a stored model (--model) on all of the CSV at its own threshold.",
             ),
         ]:
             action = sub.add_parser(name, help=text, description=text)
@@ -80,6 +93,25 @@ class Command(BaseCommand):
             )
             action.add_argument(
                 "--seed", type=int, default=42, help="Seed of the hold-out split (default 42)."
+            )
+            action.add_argument(
+                "--date-column",
+                help="Column with the report's date (ISO 8601): hold out each service's "
+                "latest reports instead of a random share.",
+            )
+            action.add_argument(
+                "--tune",
+                type=float,
+                default=0.1,
+                help="Share of rows (before the held-out ones) on which the routing threshold "
+                "is chosen (default 0.1; 0 for no threshold).",
+            )
+            action.add_argument(
+                "--target",
+                type=float,
+                default=TARGET_PRECISION,
+                help="Precision the reports routed without a person must reach on the tuning "
+                f"rows (default {TARGET_PRECISION}).",
             )
             if name == "train":
                 action.add_argument(
@@ -121,19 +153,34 @@ class Command(BaseCommand):
             raise CommandError(
                 "--holdout must be a fraction: at least 0 (train) or above 0 (eval), below 1."
             )
+        if not 0 <= options["tune"] < 1 or holdout + options["tune"] >= 1:
+            raise CommandError("--tune must be a fraction, and --tune + --holdout below 1.")
+        if not 0 < options["target"] <= 1:
+            raise CommandError("--target must be a precision above 0, at most 1.")
         data = self._read(
-            options["csv"], options["text_column"], options["label_column"], options["limit"]
+            options["csv"],
+            options["text_column"],
+            options["label_column"],
+            options["limit"],
+            options["date_column"],
         )
         if options["action"] == "train":
             self._train(data, options)
         elif options["model"] is not None:
             self._eval_stored(data, options["model"])
         else:
-            self._compare(data, holdout, options["seed"], baseline=not options["no_baseline"])
+            self._compare(data, options, baseline=not options["no_baseline"])
 
     # --- reading ---------------------------------------------------------------------
 
-    def _read(self, path: Path, text_column: str, label_column: str, limit: int | None) -> Examples:
+    def _read(
+        self,
+        path: Path,
+        text_column: str,
+        label_column: str,
+        limit: int | None,
+        date_column: str | None = None,
+    ) -> Examples:
         try:
             size = path.stat().st_size
             with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -152,6 +199,7 @@ class Command(BaseCommand):
                         text_column=text_column,
                         label_column=label_column,
                         limit=limit,
+                        date_column=date_column,
                     )
         except FileNotFoundError as exc:
             raise CommandError(f"No such file: {path}") from exc
@@ -167,31 +215,56 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{path.name}: {len(data.texts):,} rows, {len(counts):,} labels"
             + (f"; skipped {data.skipped:,} with an empty text or label" if data.skipped else "")
+            + ("" if date_column is None or not data.skipped else " (or no ISO date)")
         )
         return data
 
     # --- train -----------------------------------------------------------------------
 
+    def _split(self, data: Examples, options: dict[str, Any], holdout: float) -> Split:
+        """Training, tuning and held-out rows (triage_threshold.split_three), said aloud."""
+        split = split_three(
+            data.texts,
+            data.labels,
+            tune=options["tune"],
+            holdout=holdout,
+            seed=options["seed"],
+            dates=data.dates,
+            normalise=text_normalise,
+        )
+        how = (
+            f"each service's latest {holdout:.0%} by {options['date_column']}"
+            if split.by_time
+            else f"{holdout:.0%} of each service at random, seed {options['seed']}"
+        )
+        self.stdout.write(
+            f"Training on {len(split.train):,} rows, tuning on {len(split.tune):,}, "
+            f"scoring on {len(split.test):,} held out ({how}); dropped "
+            f"{split.dropped_tune:,} tuning and {split.dropped_test:,} held-out rows whose "
+            "text occurs in an earlier part."
+        )
+        return split
+
     def _train(self, data: Examples, options: dict[str, Any]) -> None:
-        holdout: float = options["holdout"]
-        texts, labels = data.texts, data.labels
-        test_texts: list[str] = []
-        test_labels: list[str] = []
-        if holdout > 0:
-            texts, test_texts, labels, test_labels = _split(texts, labels, holdout, options["seed"])
+        split = self._split(data, options, options["holdout"])
+        texts, labels = _rows(data, split.train)
         classifier, seconds = self._fit("Training", classifier_train, texts, labels)
         self.stdout.write(
             f"Trained on {len(texts):,} rows, {len(classifier.labels):,} labels in {seconds:.1f} s."
         )
         metrics: dict[str, Any] = {"train_seconds": round(seconds, 1), "skipped": data.skipped}
-        if test_texts:
-            report = classifier_evaluate(classifier, test_texts, test_labels)
-            metrics.update(report.as_dict(), holdout=holdout)
+        self._thresholds(classifier, data, split, options["target"], metrics)
+        if split.test:
+            report = classifier_evaluate(
+                classifier, *_rows(data, split.test), thresholds=_active(classifier)
+            )
+            metrics.update(report.as_dict(), holdout=options["holdout"])
             self.stdout.write(
-                f"Held-out {len(test_texts):,} rows: accuracy {report.accuracy:.4f}, "
+                f"Held-out {len(split.test):,} rows: accuracy {report.accuracy:.4f}, "
                 f"macro-F1 {report.macro_f1:.4f}, top-3 {report.top3_accuracy:.4f}, "
                 f"Brier {report.brier:.4f}, {report.texts_per_second:,.0f} texts/s."
             )
+            self._routing("", report)
         name = options["name"] or (
             f"{options['csv'].name}: {options['text_column']} → {options['label_column']}"
         )
@@ -204,6 +277,25 @@ class Command(BaseCommand):
         )
         state = "active" if stored.active else "not active"
         self.stdout.write(self.style.SUCCESS(f"Stored triage model {stored.pk} ({state})."))
+
+    def _thresholds(
+        self,
+        classifier: TriageClassifier,
+        data: Examples,
+        split: Split,
+        target: float,
+        metrics: dict[str, Any] | None = None,
+    ) -> None:
+        """Choose `classifier`'s routing thresholds on the tuning rows, when there are any."""
+        if not split.tune:
+            self.stdout.write(
+                "No tuning rows: TOWNHALL_TRIAGE_THRESHOLD "
+                f"({settings.TOWNHALL_TRIAGE_THRESHOLD}) decides what is routed."
+            )
+            return
+        chosen = classifier_thresholds_fit(classifier, *_rows(data, split.tune), target=target)
+        if metrics is not None:
+            metrics["thresholds"] = chosen.as_dict()
 
     def _fit(
         self, what: str, train: Any, texts: Sequence[str], labels: Sequence[str]
@@ -236,27 +328,55 @@ class Command(BaseCommand):
         except ValueError as exc:  # an old pickled model, or damaged bytes
             raise CommandError(f"Triage model {model_id}: {exc}") from exc
         with self.console.status(f"Scoring model {model_id} on {len(data.texts):,} rows…"):
-            report = classifier_evaluate(classifier, data.texts, data.labels)
+            report = classifier_evaluate(
+                classifier, data.texts, data.labels, thresholds=_active(classifier)
+            )
         self.stdout.write(f"Model {stored.pk}: {stored}")
         self._reports([("model", report, None)])
+        self._routing("", report)
 
-    def _compare(self, data: Examples, holdout: float, seed: int, *, baseline: bool) -> None:
-        texts, test_texts, labels, test_labels = _split(data.texts, data.labels, holdout, seed)
-        self.stdout.write(
-            f"Training on {len(texts):,} rows, scoring on {len(test_texts):,} held out "
-            f"({holdout:.0%}, stratified, seed {seed})."
-        )
-        ours, ours_seconds = self._fit("Training ours", classifier_train, texts, labels)
-        with self.console.status("Scoring ours…"):
-            results: list[tuple[str, EvalReport, float | None]] = [
-                ("ours", classifier_evaluate(ours, test_texts, test_labels), ours_seconds)
-            ]
+    def _compare(self, data: Examples, options: dict[str, Any], *, baseline: bool) -> None:
+        split = self._split(data, options, options["holdout"])
+        texts, labels = _rows(data, split.train)
+        test_texts, test_labels = _rows(data, split.test)
+        if not test_texts:
+            raise CommandError("No held-out rows left to score on.")
+        trainers: list[tuple[str, Any]] = [("ours", classifier_train)]
         if baseline:
-            reference, seconds = self._fit("Training the baseline", baseline_train, texts, labels)
-            with self.console.status("Scoring the baseline…"):
-                report = classifier_evaluate(reference, test_texts, test_labels)
-            results.append(("baseline", report, seconds))
+            trainers.append(("baseline", baseline_train))
+        results: list[tuple[str, EvalReport, float | None]] = []
+        for name, train in trainers:
+            classifier, seconds = self._fit(f"Training {name}", train, texts, labels)
+            self._thresholds(classifier, data, split, options["target"])
+            with self.console.status(f"Scoring {name}…"):
+                report = classifier_evaluate(
+                    classifier, test_texts, test_labels, thresholds=_active(classifier)
+                )
+            results.append((name, report, seconds))
+            if "C" in classifier.notes:
+                self.stdout.write(f"{name} C (3-fold CV macro-F1): {classifier.notes['C']}")
         self._reports(results)
+        for name, report, _ in results:
+            self._routing("" if name == "ours" else f"{name}_", report)
+        if baseline:
+            (_, ours, _), (_, base, _) = results
+            self.stdout.write(f"macro_f1_delta: {ours.macro_f1 - base.macro_f1:+.4f}")
+
+    def _routing(self, prefix: str, report: EvalReport) -> None:
+        """The held-out figures as `name: value` lines: the threshold, the share routed
+        without a person and its precision, accuracy and macro-F1 over every text, and the
+        precision had a given share of the most confident texts been routed."""
+        write = self.stdout.write
+        if report.thresholds is not None and report.routing is not None:
+            write(f"{prefix}threshold: {report.thresholds.describe()}")
+            write(f"{prefix}routed_share: {report.routing.share:.4f}")
+            write(f"{prefix}routed_precision: {report.routing.precision:.4f}")
+        write(f"{prefix}accuracy: {report.accuracy:.4f}")
+        write(f"{prefix}macro_f1: {report.macro_f1:.4f}")
+        write(
+            f"{prefix}precision_at_share: "
+            + ", ".join(f"{share:.2f} → {p:.4f}" for share, p, _ in report.curve)
+        )
 
     def _reports(self, results: list[tuple[str, EvalReport, float | None]]) -> None:
         """Print the reports side by side, with our lead over the baseline when there is one."""
@@ -308,47 +428,54 @@ def _counted(handle: TextIO, advance: Any) -> Iterator[str]:
 
 
 def _examples(
-    lines: Iterator[str], *, text_column: str, label_column: str, limit: int | None
+    lines: Iterator[str],
+    *,
+    text_column: str,
+    label_column: str,
+    limit: int | None,
+    date_column: str | None = None,
 ) -> Examples:
-    """(text, label) pairs from CSV lines with a header; rows missing either are counted."""
+    """(text, label) pairs, and dates when asked, from CSV lines with a header; rows missing
+    any of them (or with a date that is not ISO 8601) are counted, not kept."""
     reader = csv.DictReader(lines)
     header = reader.fieldnames or []
-    for column in (text_column, label_column):
-        if column not in header:
+    for column in (text_column, label_column, date_column):
+        if column is not None and column not in header:
             raise KeyError(column)
     texts: list[str] = []
     labels: list[str] = []
+    dates: list[str] = []
     skipped = 0
     for row in reader:
         text = (row.get(text_column) or "").strip()
         label = (row.get(label_column) or "").strip()
-        if not (text and label):
+        date = _utc((row.get(date_column) or "").strip()) if date_column else "-"
+        if not (text and label and date):
             skipped += 1
             continue
         texts.append(text)
         labels.append(label)
+        dates.append(date)
         if limit is not None and len(texts) >= limit:
             break
-    return Examples(texts, labels, skipped)
+    return Examples(texts, labels, skipped, dates if date_column else None)
 
 
-def _split(
-    texts: list[str], labels: list[str], holdout: float, seed: int
-) -> tuple[list[str], list[str], list[str], list[str]]:
-    """A stratified hold-out; labels seen only once go to the training part."""
-    counts = Counter(labels)
-    rare = [i for i, label in enumerate(labels) if counts[label] < 2]
-    common = [i for i, label in enumerate(labels) if counts[label] >= 2]
+def _utc(value: str) -> str:
+    """An ISO 8601 date or time as UTC text that sorts in time order; "" if it is not one."""
     try:
-        train, test = train_test_split(
-            common, test_size=holdout, random_state=seed, stratify=[labels[i] for i in common]
-        )
-    except ValueError as exc:  # too few rows for the split asked for
-        raise CommandError(f"Cannot hold out {holdout:.0%} of {len(labels)} rows: {exc}") from exc
-    train = sorted(train + rare)
-    return (
-        [texts[i] for i in train],
-        [texts[i] for i in test],
-        [labels[i] for i in train],
-        [labels[i] for i in test],
-    )
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat()
+
+
+def _rows(data: Examples, rows: Sequence[int]) -> tuple[list[str], list[str]]:
+    return [data.texts[i] for i in rows], [data.labels[i] for i in rows]
+
+
+def _active(classifier: TriageClassifier) -> Thresholds:
+    """The thresholds the pipeline routes with: the model's own, or the setting's."""
+    return classifier.thresholds or Thresholds(overall=settings.TOWNHALL_TRIAGE_THRESHOLD)
