@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +21,9 @@ from townhall.assistant.nlu_index import text_fold
 
 # --- case references --------------------------------------------------------------------
 
-_REFERENCE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4})[- ]?(\d{2})[- ]?(\d{1,12})(?![A-Za-z0-9])")
+_REFERENCE = re.compile(
+    r"(?<![A-Za-z0-9])([A-Za-z]{1,4})[- ]?(\d{2})[- ]?(\d{1,12})(?![A-Za-z0-9])"
+)
 
 
 def reference_find(text: str) -> str | None:
@@ -52,13 +55,33 @@ WEEKDAYS = {
 }
 MONTHS = {
     "en": [
-        "january", "february", "march", "april", "may", "june", "july",
-        "august", "september", "october", "november", "december",
-    ],  # fmt: skip
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ],
     "es": [
-        "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
-        "agosto", "septiembre", "octubre", "noviembre", "diciembre",
-    ],  # fmt: skip
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
 }
 RELATIVE = {
     "day after tomorrow": 2,
@@ -94,7 +117,7 @@ def _safe_date(year: int, month: int, day: int) -> dt.date | None:
 
 
 def _day_month(folded: str, today: dt.date) -> dt.date | None:
-    """"12 March", "12th of march", "march 12", "12 de marzo": the next such day."""
+    """ "12 March", "12th of march", "march 12", "12 de marzo": the next such day."""
     words = r"[a-z]{3,10}"
     patterns = (
         rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?: of| de)? ({words})(?:,? (?:de )?(\d{{4}}))?\b",
@@ -168,18 +191,35 @@ STREAM_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
+_streams: list[tuple[float, dict[str, str]]] = []
+STREAMS_SECONDS = 60.0  # streams change by import, rarely; a message should not query them
+
+
+def _stream_names() -> dict[str, str]:
+    from townhall.waste.selectors import stream_names
+
+    now = time.monotonic()
+    if _streams and _streams[0][0] > now:
+        return _streams[0][1]
+    names = {code: stream.name for code, stream in stream_names().items()}
+    _streams[:] = [(now + STREAMS_SECONDS, names)]
+    return names
+
+
+def streams_cache_clear() -> None:
+    _streams.clear()
+
+
 def stream_match(text: str, *, language: str = "en") -> str | None:
     """The code of the waste stream `text` names ("the recycling", "restos de comida"), if
     the council collects it; checked in order, so "christmas tree" is not "garden"."""
-    from townhall.waste.selectors import stream_names
-
     folded = text_fold(text)
-    known = stream_names()
+    known = _stream_names()
     for code, words in STREAM_WORDS.items():
         if code in known and any(re.search(rf"\b{re.escape(w)}", folded) for w in words):
             return code
-    for code, stream in known.items():  # a council's own stream, by its name
-        if text_fold(stream.name) in folded:
+    for code, name in known.items():  # a council's own stream, by its name
+        if text_fold(name) in folded:
             return code
     return None
 

@@ -145,7 +145,9 @@ def understanding_evaluate(rows: list[EvalRow], classify: Classifier) -> EvalRep
         latency_p95_ms=float(np.percentile(timings, 95)) if timings else 0.0,
         ambiguous_rate=_ratio(ambiguous, len(rows)),
         errors=[
-            (r.utterance, r.expected, p) for r, p in zip(rows, predicted, strict=True) if r.expected != p
+            (r.utterance, r.expected, p)
+            for r, p in zip(rows, predicted, strict=True)
+            if r.expected != p
         ],
     )
 

@@ -64,6 +64,7 @@ class Params:
 PARAMS = Params()
 CANDIDATES = 3
 
+
 def _top_k_mean(sims: np.ndarray[Any, Any], index: ExampleIndex, k: int) -> np.ndarray[Any, Any]:
     if k == 1:
         return np.maximum.reduceat(sims, index.starts)

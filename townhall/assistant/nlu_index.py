@@ -156,6 +156,12 @@ def example_index_get() -> ExampleIndex:
         return _cache["index"]  # type: ignore[no-any-return]
 
 
+def example_index_pin(index: ExampleIndex) -> None:
+    """Use `index` and never read `SkillExample` rows (benchmarks without a database)."""
+    with _lock:
+        _cache.update(index=index, signature=None, checked=float("inf"))
+
+
 def example_index_clear() -> None:
     """Forget the index (tests; after staff change examples, to see them at once)."""
     with _lock:

@@ -40,7 +40,8 @@ read and exits, so a benchmark set is one file.
 
 examples:
   townhall assistant eval townhall/assistant/data/council_test.jsonl
-  townhall assistant eval --clinc ../shared/data/intents_clinc150/clinc150_train_val.json --split val
+  townhall assistant eval --split val \
+      --clinc ../shared/data/intents_clinc150/clinc150_train_val.json
   townhall assistant eval --clinc clinc150_train_val.json --split val --write clinc_val.jsonl
 """
 

@@ -1,0 +1,251 @@
+"""Benchmark: the assistant.
+
+Understanding (`understanding()`): our classifier (townhall.assistant.nlu: nearest examples,
+MiniLM + character n-grams, tuned out-of-scope threshold) on CLINC150's validation split
+(3,000 sentences of 150 personal-assistant intents + 100 out-of-scope ones: a council answers
+none of them, except greeting/goodbye/thank_you/what_can_i_ask_you, which are our greeting
+skill; --strict counts those out of scope too) and on the held-out council utterances
+(townhall/assistant/data/council_test.jsonl, never used for tuning). In-scope accuracy,
+macro-F1, out-of-scope precision and recall, latency of one call (p50/p95) and peak memory.
+
+Baselines in the same run, trained on the same skill examples and with their out-of-scope
+threshold tuned the same way (maximise min(in-scope accuracy on council_tune, out-of-scope
+recall on CLINC's train split), the rule our constants were chosen by):
+  * TF-IDF (word 1-2 grams + char 2-4 grams) + logistic regression, OOS below a probability;
+  * plain MiniLM 1-NN (cosine to the nearest example), OOS below a similarity.
+Also our own sparse fallback (the model missing).
+
+    .venv/bin/python bench/assistant.py [--clinc FILE] [--strict] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "townhall.settings")
+DEFAULT_CLINC = ROOT.parent / "shared/data/intents_clinc150/clinc150_train_val.json"
+DATA = ROOT / "townhall/assistant/data"
+
+
+def parse_args() -> argparse.Namespace:
+    from smoke import add_smoke, apply_smoke  # bench/smoke.py (the script's own folder)
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clinc", type=Path, default=DEFAULT_CLINC)
+    parser.add_argument("--strict", action="store_true", help="every CLINC row out of scope")
+    parser.add_argument(
+        "--every", type=int, default=1, help="keep every Nth CLINC row (1: all of them)"
+    )
+    parser.add_argument(
+        "--tune-every", type=int, default=5, help="CLINC train rows for baselines' thresholds"
+    )
+    add_smoke(parser)
+    args = parser.parse_args()
+    apply_smoke(args, every=30, tune_every=150)
+    return args
+
+
+def _threshold_tune(score_fn: Any, tune_sets: list[tuple[list[Any], float]]) -> float:
+    """The threshold maximising min(in-scope accuracy on council_tune, OOS recall on CLINC
+    train); `score_fn(rows) -> (best skill, best score)` per row."""
+    import numpy as np
+
+    from townhall.assistant.evaluation import scores_compute
+
+    council, clinc = tune_sets[0][0], tune_sets[1][0]
+    c_best, c_scores = score_fn(council)
+    k_best, k_scores = score_fn(clinc)
+    best = (-1.0, 0.0)
+    for threshold in np.arange(0.05, 0.95, 0.01):
+        pc = [
+            s if v >= threshold else "out_of_scope" for s, v in zip(c_best, c_scores, strict=True)
+        ]
+        pk = [
+            s if v >= threshold else "out_of_scope" for s, v in zip(k_best, k_scores, strict=True)
+        ]
+        acc = scores_compute([r.expected for r in council], pc)[0]
+        rec = scores_compute([r.expected for r in clinc], pk)[5]
+        if min(acc, rec) > best[0]:
+            best = (min(acc, rec), float(threshold))
+    return best[1]
+
+
+def _baselines(examples: list[Any], tune: list[Any], clinc_tune: list[Any]) -> dict[str, Any]:
+    """Classifiers (text, language) -> (skill, False) for the two baselines, tuned."""
+    import numpy as np
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from townhall.assistant.nlu_index import OUT_OF_SCOPE, classify_text, text_fold
+    from townhall.knowledge.embeddings import embedder_get, texts_encode
+
+    texts = [classify_text(e.text) for e in examples]
+    labels = [e.skill for e in examples]
+    words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
+
+    def features(items: list[str]) -> Any:
+        folded = [text_fold(classify_text(t)) for t in items]
+        return hstack([words.transform(folded), chars.transform(folded)]).tocsr()
+
+    folded = [text_fold(t) for t in texts]
+    words.fit(folded)
+    chars.fit(folded)
+    model = LogisticRegression(C=10.0, max_iter=3000).fit(features(texts), labels)
+    classes = list(model.classes_)
+    in_scope = np.array([c != OUT_OF_SCOPE for c in classes])
+
+    def lr_scores(rows: list[Any]) -> tuple[list[str], list[float]]:
+        proba = model.predict_proba(features([r.utterance for r in rows]))
+        best, values = [], []
+        for row in proba:
+            top = int(np.argmax(row))
+            masked = np.where(in_scope, row, -1.0)
+            pick = int(np.argmax(masked))
+            best.append(OUT_OF_SCOPE if classes[top] == OUT_OF_SCOPE else classes[pick])
+            values.append(float(masked[pick]) if classes[top] != OUT_OF_SCOPE else -1.0)
+        return best, values
+
+    embedder = embedder_get()
+    assert embedder is not None, "the MiniLM package is needed for this bench"
+    matrix = texts_encode(embedder, texts, batch_size=32)
+
+    def nn_scores(rows: list[Any]) -> tuple[list[str], list[float]]:
+        vectors = texts_encode(embedder, [classify_text(r.utterance) for r in rows], batch_size=64)
+        sims = vectors @ matrix.T
+        top = sims.argmax(axis=1)
+        return [labels[i] for i in top], [
+            float(s[i]) if labels[i] != OUT_OF_SCOPE else -1.0
+            for s, i in zip(sims, top, strict=True)
+        ]
+
+    tune_sets = [(tune, 0.0), (clinc_tune, 0.0)]
+    out = {}
+    for name, fn in (("tfidf+logreg", lr_scores), ("minilm 1-nn", nn_scores)):
+        threshold = _threshold_tune(fn, tune_sets)
+
+        def classify(text: str, language: str, fn: Any = fn, threshold: float = threshold) -> Any:
+            from townhall.assistant.evaluation import EvalRow
+
+            best, values = fn([EvalRow(text, "", language)])
+            return (best[0] if values[0] >= threshold else OUT_OF_SCOPE), False
+
+        out[name] = (classify, threshold)
+    return out
+
+
+def _latency_breakdown(rows: list[Any], *, samples: int) -> None:
+    """Where one call's time goes: the MiniLM encode against the whole classification
+    (entities are left out: they read the gazetteer, and this bench has no database)."""
+    import time
+
+    import numpy as np
+
+    from townhall.assistant.nlu import understand
+    from townhall.knowledge.embeddings import embedder_get
+
+    embedder = embedder_get()
+    texts = [rows[i % len(rows)].utterance for i in range(samples)]
+    timings: dict[str, list[float]] = {"encode": [], "understand": []}
+    for text in texts:
+        for name, call in (
+            ("encode", lambda t=text: embedder.encode([t]) if embedder else None),
+            ("understand", lambda t=text: understand(t, entities=False)),
+        ):
+            started = time.perf_counter()
+            call()
+            timings[name].append((time.perf_counter() - started) * 1000)
+    for name, values in timings.items():
+        print(
+            f"latency {name}: p50 {np.percentile(values, 50):.2f} ms, "
+            f"p95 {np.percentile(values, 95):.2f} ms ({samples} calls)"
+        )
+
+
+def understanding(args: argparse.Namespace) -> dict[str, Any]:
+    """The understanding section: prints its table and returns the figures."""
+    from townhall.assistant.evaluation import (
+        clinc_rows,
+        jsonl_rows,
+        understand_classifier,
+        understanding_evaluate,
+    )
+    from townhall.assistant.nlu import PARAMS
+    from townhall.assistant.nlu_index import example_index_pin, index_build, yaml_examples
+
+    index = index_build(yaml_examples())
+    example_index_pin(index)  # the skills' YAML examples; no database needed
+    clinc_val = clinc_rows(args.clinc, split="val", strict=args.strict)[:: args.every]
+    clinc_train = clinc_rows(args.clinc, split="train", strict=args.strict)[:: args.tune_every]
+    council_test = jsonl_rows(DATA / "council_test.jsonl")
+    council_tune = jsonl_rows(DATA / "council_tune.jsonl")
+    if args.smoke:
+        council_test = council_test[::4]
+    sets = {"clinc val": clinc_val, "council test": council_test, "both": clinc_val + council_test}
+    print(
+        f"examples {len(index.examples)} ({len(index.skills)} skills); CLINC val {len(clinc_val)} "
+        f"rows{' (strict)' if args.strict else ''}, council test {len(council_test)} rows; "
+        f"ours: k={PARAMS.k}, dense weight {PARAMS.dense_weight}, threshold {PARAMS.threshold}, "
+        f"margin {PARAMS.margin}"
+    )
+    systems: dict[str, Any] = {
+        "ours": understand_classifier(),
+        "ours, sparse only": understand_classifier(sparse_only=True),
+    }
+    for name, (classify, threshold) in _baselines(
+        list(index.examples), council_tune, clinc_train
+    ).items():
+        systems[f"{name} (thr {threshold:.2f})"] = classify
+    understanding_evaluate(council_test[:5], systems["ours"])  # warm the model
+    results: dict[tuple[str, str], Any] = {}
+    header = f"{'system':34}{'set':14}{'in-scope acc':>13}{'macro-F1':>10}{'OOS P':>8}{'OOS R':>8}{'p50 ms':>8}{'p95 ms':>8}"
+    print(header)
+    for system, classify in systems.items():
+        for set_name, rows in sets.items():
+            report = understanding_evaluate(rows, classify)
+            results[(system, set_name)] = report
+            print(
+                f"{system:34}{set_name:14}{report.in_scope_accuracy:13.4f}{report.macro_f1:10.4f}"
+                f"{report.oos_precision:8.4f}{report.oos_recall:8.4f}"
+                f"{report.latency_p50_ms:8.2f}{report.latency_p95_ms:8.2f}"
+            )
+    _latency_breakdown(council_test, samples=40 if args.smoke else 400)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ours = results[("ours", "both")]
+    print(f"in-scope accuracy (ours, both sets): {ours.in_scope_accuracy:.4f}")
+    print(f"oos recall (ours, both sets): {ours.oos_recall:.4f}")
+    print(f"peak memory: {peak_mb:.0f} MB")
+    return {"results": results, "peak_mb": peak_mb}
+
+
+def main() -> int:
+    args = parse_args()
+    import django
+
+    django.setup()
+    load = os.getloadavg()
+    print(
+        f"# assistant bench {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+        f"{os.cpu_count()} CPUs, load {load[0]:.1f}, Python {platform.python_version()}"
+    )
+    print("\n## understanding")
+    understanding(args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
