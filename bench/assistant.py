@@ -15,7 +15,7 @@ recall on CLINC's train split), the rule our constants were chosen by):
   * plain MiniLM 1-NN (cosine to the nearest example), OOS below a similarity.
 Also our own sparse fallback (the model missing).
 
-    .venv/bin/python bench/assistant.py [--clinc FILE] [--strict] [--smoke]
+    .venv/bin/python bench/assistant.py [--clinc FILE] [--strict] [--tune] [--smoke]
 """
 
 from __future__ import annotations
@@ -51,6 +51,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--tune-every", type=int, default=5, help="CLINC train rows for baselines' thresholds"
+    )
+    parser.add_argument(
+        "--tune",
+        action="store_true",
+        help="sweep k, dense weights and threshold on the tuning sets (council_tune.jsonl and "
+        "CLINC train), as townhall/assistant/nlu.py's PARAMS were chosen, then exit",
     )
     add_smoke(parser)
     args = parser.parse_args()
@@ -176,6 +182,115 @@ def _latency_breakdown(rows: list[Any], *, samples: int) -> None:
         )
 
 
+def tune(args: argparse.Namespace) -> None:
+    """The sweep behind PARAMS: for each k and dense weight (English, Spanish), the threshold
+    maximising min(in-scope accuracy on council_tune, OOS recall on CLINC train); the held-out
+    sets are not read."""
+    import numpy as np
+
+    from townhall.assistant.evaluation import clinc_rows, jsonl_rows
+    from townhall.assistant.nlu_index import (
+        OUT_OF_SCOPE,
+        classify_text,
+        index_build,
+        text_fold,
+        yaml_examples,
+    )
+    from townhall.knowledge.embeddings import embedder_get, texts_encode
+
+    index = index_build(yaml_examples())
+    embedder = embedder_get()
+    assert embedder is not None, "the MiniLM package is needed for this bench"
+    assert index.dense is not None
+    skills = list(index.skills)
+    oos = skills.index(OUT_OF_SCOPE)
+    sets = {
+        "council_tune": jsonl_rows(DATA / "council_tune.jsonl"),
+        "clinc_train": clinc_rows(args.clinc, split="train")[:: max(1, args.every)],
+    }
+    sims = {}
+    for name, rows in sets.items():
+        texts = [classify_text(r.utterance) for r in rows]
+        dense = texts_encode(embedder, texts, batch_size=64) @ index.dense.T
+        sparse = (
+            index.vectorizer.transform([text_fold(t) for t in texts]) @ index.sparse.T
+        ).toarray()
+        english = np.array([r.language == "en" for r in rows])
+        expected = np.array([skills.index(r.expected) for r in rows])
+        sims[name] = (dense, sparse, english, expected)
+
+    def top_k(matrix: Any, k: int) -> Any:
+        out = np.zeros((matrix.shape[0], len(skills)), dtype=np.float32)
+        for j in range(len(skills)):
+            block = matrix[:, index.labels == j]
+            out[:, j] = np.sort(block, axis=1)[:, -min(k, block.shape[1]) :].mean(axis=1)
+        return out
+
+    def figures(scores: Any, expected: Any, threshold: float) -> tuple[float, float]:
+        masked = scores.copy()
+        masked[:, oos] = -9
+        predicted = np.where(
+            (scores.argmax(1) == oos) | (masked.max(1) < threshold), oos, masked.argmax(1)
+        )
+        inside = expected != oos
+        accuracy = float((predicted[inside] == expected[inside]).mean()) if inside.any() else 1.0
+        recall = float((predicted[~inside] == oos).mean()) if (~inside).any() else 1.0
+        return accuracy, recall
+
+    print(f"{'k':>2} {'w en':>5} {'w es':>5} {'thr':>5} {'tune acc':>9} {'CLINC R':>8}")
+    for k in (1, 2, 3, 5):
+        for w_en in (0.7, 0.8, 0.9, 1.0):
+            for w_es in (0.0, 0.3, 0.5, 0.7):
+                scored = {}
+                for name, (dense, sparse, english, expected) in sims.items():
+                    w = np.where(english, w_en, w_es)[:, None]
+                    scored[name] = (w * top_k(dense, k) + (1 - w) * top_k(sparse, k), expected)
+                best = (-1.0, 0.0, 0.0, 0.0)
+                for threshold in np.arange(0.2, 0.7, 0.01):
+                    accuracy = figures(*scored["council_tune"], threshold)[0]
+                    recall = figures(*scored["clinc_train"], threshold)[1]
+                    if min(accuracy, recall) > best[0]:
+                        best = (min(accuracy, recall), float(threshold), accuracy, recall)
+                print(f"{k:>2} {w_en:>5} {w_es:>5} {best[1]:5.2f} {best[2]:9.4f} {best[3]:8.4f}")
+    _margin_sweep(sets["council_tune"])
+
+
+def _margin_sweep(rows: list[Any]) -> None:
+    """With PARAMS, how many tune messages each margin would question, and how many of
+    the wrongly routed ones it catches."""
+    from townhall.assistant.nlu import PARAMS, decide, skill_scores
+    from townhall.assistant.nlu_index import (
+        classify_text,
+        example_index_get,
+        example_index_pin,
+        index_build,
+        yaml_examples,
+    )
+
+    example_index_pin(index_build(yaml_examples()))
+    index = example_index_get()
+    scored = []
+    for row in rows:
+        text = classify_text(row.utterance)
+        dense, sparse = index.encode_dense(text), index.encode_sparse(text)
+        scored.append((skill_scores(index, dense, sparse, language=row.language), row.expected))
+    for margin in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1):
+        asked = caught = wrong = 0
+        for scores, expected in scored:
+            skill, _, _, ambiguous = decide(
+                index.skills, scores, threshold=PARAMS.threshold, margin=margin
+            )
+            if skill == "out_of_scope":
+                continue
+            wrong += skill != expected
+            asked += ambiguous
+            caught += ambiguous and skill != expected
+        print(
+            f"margin {margin:.2f}: asks {asked}/{len(scored)}, "
+            f"catches {caught} of {wrong} wrongly routed"
+        )
+
+
 def understanding(args: argparse.Namespace) -> dict[str, Any]:
     """The understanding section: prints its table and returns the figures."""
     from townhall.assistant.evaluation import (
@@ -242,6 +357,10 @@ def main() -> int:
         f"# assistant bench {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
         f"{os.cpu_count()} CPUs, load {load[0]:.1f}, Python {platform.python_version()}"
     )
+    if args.tune:
+        print("\n## understanding: tuning sweep")
+        tune(args)
+        return 0
     print("\n## understanding")
     understanding(args)
     return 0
