@@ -5,7 +5,8 @@ MiniLM + character n-grams, tuned out-of-scope threshold) on CLINC150's validati
 (3,000 sentences of 150 personal-assistant intents + 100 out-of-scope ones: a council answers
 none of them, except greeting/goodbye/thank_you/what_can_i_ask_you, which are our greeting
 skill; --strict counts those out of scope too) and on the held-out council utterances
-(townhall/assistant/data/council_test.jsonl, never used for tuning). In-scope accuracy,
+(townhall/assistant/data/council_test.jsonl and council_test2.jsonl, never used for
+tuning; test2 was written after the last change to examples and constants). In-scope accuracy,
 macro-F1, out-of-scope precision and recall, latency of one call (p50/p95) and peak memory.
 
 Baselines in the same run, trained on the same skill examples and with their out-of-scope
@@ -182,10 +183,14 @@ def _latency_breakdown(rows: list[Any], *, samples: int) -> None:
         )
 
 
+OOS_GOAL = 0.92  # the issue's out-of-scope recall goal
+
+
 def tune(args: argparse.Namespace) -> None:
-    """The sweep behind PARAMS: for each k and dense weight (English, Spanish), the threshold
-    maximising min(in-scope accuracy on council_tune, OOS recall on CLINC train); the held-out
-    sets are not read."""
+    """The sweep behind PARAMS: for each k and dense weight (English, Spanish), the lowest
+    threshold whose out-of-scope recall on CLINC train reaches OOS_GOAL, and the in-scope
+    accuracy on council_tune there; PARAMS takes the best accuracy (ties: the higher CLINC
+    recall). The held-out sets are not read."""
     import numpy as np
 
     from townhall.assistant.evaluation import clinc_rows, jsonl_rows
@@ -245,13 +250,14 @@ def tune(args: argparse.Namespace) -> None:
                 for name, (dense, sparse, english, expected) in sims.items():
                     w = np.where(english, w_en, w_es)[:, None]
                     scored[name] = (w * top_k(dense, k) + (1 - w) * top_k(sparse, k), expected)
-                best = (-1.0, 0.0, 0.0, 0.0)
-                for threshold in np.arange(0.2, 0.7, 0.01):
-                    accuracy = figures(*scored["council_tune"], threshold)[0]
+                # The lowest threshold reaching the out-of-scope goal on CLINC train: every
+                # point higher rejects more residents' questions for no required gain.
+                for threshold in np.arange(0.2, 0.7, 0.005):
                     recall = figures(*scored["clinc_train"], threshold)[1]
-                    if min(accuracy, recall) > best[0]:
-                        best = (min(accuracy, recall), float(threshold), accuracy, recall)
-                print(f"{k:>2} {w_en:>5} {w_es:>5} {best[1]:5.2f} {best[2]:9.4f} {best[3]:8.4f}")
+                    if recall >= OOS_GOAL:
+                        break
+                accuracy = figures(*scored["council_tune"], threshold)[0]
+                print(f"{k:>2} {w_en:>5} {w_es:>5} {threshold:5.3f} {accuracy:9.4f} {recall:8.4f}")
     _margin_sweep(sets["council_tune"])
 
 
@@ -306,7 +312,9 @@ def understanding(args: argparse.Namespace) -> dict[str, Any]:
     example_index_pin(index)  # the skills' YAML examples; no database needed
     clinc_val = clinc_rows(args.clinc, split="val", strict=args.strict)[:: args.every]
     clinc_train = clinc_rows(args.clinc, split="train", strict=args.strict)[:: args.tune_every]
-    council_test = jsonl_rows(DATA / "council_test.jsonl")
+    council_test = jsonl_rows(DATA / "council_test.jsonl") + jsonl_rows(
+        DATA / "council_test2.jsonl"
+    )
     council_tune = jsonl_rows(DATA / "council_tune.jsonl")
     if args.smoke:
         council_test = council_test[::4]
