@@ -42,6 +42,8 @@ WEDNESDAY = dt.date(2026, 12, 2)
         ("12/24", "en", "2026-12-24"),
         ("hoy", "es", "2026-12-02"),
         ("mañana", "es", "2026-12-03"),
+        ("esta mañana", "es", "2026-12-02"),
+        ("mañana por la mañana", "es", "2026-12-03"),
         ("pasado mañana", "es", "2026-12-04"),
         ("el lunes", "es", "2026-12-07"),
         ("el próximo miércoles", "es", "2026-12-09"),
@@ -53,7 +55,16 @@ def test_dates_in_english_and_spanish(text: str, language: str, expected: str) -
     assert date_parse(text, language=language, today=WEDNESDAY) == dt.date.fromisoformat(expected)
 
 
-@pytest.mark.parametrize("text", ["12 Elm Street", "TH-26-000123", "no date here", "31 February"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12 Elm Street",
+        "TH-26-000123",
+        "no date here",
+        "31 February",
+        "saco la basura por la mañana",
+    ],
+)
 def test_no_date_where_there_is_none(text: str) -> None:
     assert date_parse(text, today=WEDNESDAY) is None
 

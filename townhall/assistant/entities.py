@@ -86,6 +86,8 @@ MONTHS = {
 RELATIVE = {
     "day after tomorrow": 2,
     "pasado manana": 2,
+    "this morning": 0,
+    "esta manana": 0,
     "today": 0,
     "tonight": 0,
     "hoy": 0,
@@ -151,6 +153,7 @@ def date_parse(text: str, *, language: str = "en", today: dt.date | None = None)
     today = today or timezone.localdate()
     folded = " " + re.sub(r"[^\w/ -]", " ", text_fold(text)) + " "
     folded = " ".join(folded.split())
+    folded = re.sub(r"\b(?:por|de) la manana\b", " ", folded)  # "in the morning", no date
     if match := _ISO.search(folded):
         return _safe_date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     if match := _IN_DAYS.search(folded):
