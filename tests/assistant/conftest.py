@@ -1,23 +1,22 @@
 """Fixtures for the assistant's dialogue tests: the test town, an address on a bin round,
 help articles, and a conversation driver.
 
-The understanding module (assistant/nlu.py) is written by another piece of this work; until
-it is in, `understand` is its skeleton (everything out of scope), and these tests put a
-small keyword stand-in in its place. Once the real one is in, the same scripts run on it.
+The scripts run on the real understanding (assistant/nlu.py: MiniLM and the YAML examples).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
+from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 from tests.knowledge.conftest import HELP_ARTICLES
 from tests.waste.conftest import home, toronto
-from townhall.assistant import nlu
-from townhall.assistant.nlu import Candidate, Understanding
+from townhall.assistant.nlu_index import example_index_clear
 from townhall.assistant.replies import Reply
 from townhall.assistant.services import message_receive
 from townhall.knowledge.selectors import knowledge_index_clear
@@ -25,44 +24,6 @@ from townhall.knowledge.services import article_create
 from townhall.places.models import Place
 
 __all__ = ["home", "toronto"]
-
-# (pattern, skill) in order; the first that matches wins.
-KEYWORDS = [
-    (r"\b(parking)\b", "ambiguous:faq,permit_finder"),
-    (r"\b(hello|hi|hola|buenos dias)\b", "greeting"),
-    (r"\b(person|human|agent|persona|someone)\b", "human_handoff"),
-    (r"\b(th-\d\d-\d+|status|reference|estado|my request)\b", "case_status"),
-    (
-        r"\b(bin|bins|rubbish|collection|collected|basura|recogida|contenedores?)\b",
-        "waste_schedule",
-    ),
-    (r"\b(pothole|report|broken|bache|avisar)\b", "report_issue"),
-    (r"\b(permit|permits|permiso|extension)\b", "permit_finder"),
-    (r"\b(eligible|qualify|reduction|reduccion)\b", "eligibility"),
-    (r"\b(how|pay|library|council tax|noise|what time)\b", "faq"),
-]
-
-
-def fake_understand(text: str, *, language: str = "en") -> Understanding:
-    words = text.lower()
-    for pattern, skill in KEYWORDS:
-        if re.search(pattern, words):
-            if skill.startswith("ambiguous:"):
-                a, b = skill.split(":")[1].split(",")
-                return Understanding(
-                    skill=a,
-                    confidence=0.5,
-                    candidates=(Candidate(a, 0.5), Candidate(b, 0.49)),
-                    ambiguous=True,
-                )
-            return Understanding(skill=skill, confidence=0.9, candidates=(Candidate(skill, 0.9),))
-    return Understanding(skill="out_of_scope", confidence=0.2)
-
-
-@pytest.fixture(autouse=True)
-def _understanding(monkeypatch: pytest.MonkeyPatch) -> None:
-    if "Skeleton" in (nlu.understand.__doc__ or ""):
-        monkeypatch.setattr(nlu, "understand", fake_understand)
 
 
 @pytest.fixture(autouse=True)
@@ -132,3 +93,39 @@ class Chat:
 @pytest.fixture
 def chat(db: None) -> Chat:
     return Chat()
+
+
+# --- the understanding tests' fixtures: a small gazetteer and waste streams ---
+
+GAZETTEER = """uprn,address,postcode,latitude,longitude
+100,"12 Elm Street, Millbrook",MB1 2AA,42.3601,-71.0901
+101,21 Elm Street,MB1 2AA,42.3605,-71.0905
+102,4 Brook Road,MB2 3BB,42.3700,-71.1000
+103,22 Maple Avenue,MB3 4CC,42.3800,-71.1100
+"""
+
+
+@pytest.fixture
+def gazetteer(db: Any, tmp_path: Path) -> None:
+    path = tmp_path / "places.csv"
+    path.write_text(GAZETTEER)
+    call_command("places", "import", str(path), stdout=StringIO())
+
+
+@pytest.fixture
+def streams(db: Any) -> Iterator[None]:
+    from townhall.assistant.entities import streams_cache_clear
+    from townhall.waste.services import streams_ensure
+
+    streams_ensure(["organics", "garbage", "recycling", "garden", "christmas_tree"])
+    streams_cache_clear()
+    yield
+    streams_cache_clear()
+
+
+@pytest.fixture
+def fresh_index() -> Any:
+    """The examples index rebuilt before and after (a test taught an example)."""
+    example_index_clear()
+    yield
+    example_index_clear()
