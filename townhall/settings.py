@@ -12,6 +12,7 @@ from pathlib import Path
 
 import environ
 
+from townhall.conf.channels import assistant_transport_settings, channel_layer_settings
 from townhall.conf.log import logging_config
 from townhall.conf.ratelimits import rate_limit_settings
 from townhall.conf.retention import retention_defaults
@@ -492,3 +493,14 @@ TOWNHALL_SECURITY_TXT_DAYS = env.int("TOWNHALL_SECURITY_TXT_DAYS", default=180)
 # Who queues the SLA scan's escalation digests (cases cannot import notify).
 TOWNHALL_SLA_ESCALATION_HANDLER = "townhall.notify.staff_mail.sla_escalation_queue"
 TOWNHALL_PERIODIC_TASKS += [("townhall.notify.tasks.subscription_requests_purge_task", 3600)]
+# --- the assistant's live chat (issue 17): townhall/conf/channels.py ---
+# HTTP and the widget's WebSocket from one ASGI application (townhall/asgi.py, uvicorn).
+ASGI_APPLICATION = "townhall.asgi.application"
+# In process memory for the demo (one process); Redis (CHANNELS_REDIS_URL, else REDIS_URL)
+# when several ASGI processes must reach each other's sockets.
+CHANNEL_LAYERS = channel_layer_settings(env, redis_url=REDIS_URL)
+# Message size, per-socket rate and polling interval of the chat transport.
+TOWNHALL_ASSISTANT_TRANSPORT = assistant_transport_settings(env)
+# Origins of council pages that embed the chat widget (e.g. https://www.council.example),
+# beside ALLOWED_HOSTS: their pages may open the chat's WebSocket.
+TOWNHALL_ASSISTANT_ORIGINS = env.list("TOWNHALL_ASSISTANT_ORIGINS", default=[])

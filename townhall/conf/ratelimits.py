@@ -31,6 +31,8 @@ DEFAULT_RATE_LIMITS = {
     "resident_case.target": "20/hour",  # ... per signed-in account
     "subscribe": "10/minute;30/hour",  # bin reminder and alert sign-ups
     "subscribe.target": "5/hour",  # ... per e-mail address given
+    "assistant_photo": "10/minute;60/hour",  # the chat widget's photo uploads
+    "assistant_events": "120/minute",  # the chat widget polling when WebSockets are blocked
 }
 
 

@@ -31,7 +31,7 @@ from townhall.portal.forms import AddressForm, ReportForm
 from townhall.portal.links import track_token
 from townhall.portal.selectors import missed_collection_refusal, place_get
 from townhall.portal.services import report_submit
-from townhall.portal.staging import (
+from townhall.intake.staging import (
     StagedPhotoGone,
     owner_key,
     photo_stage,
