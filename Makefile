@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 SOURCES := townhall tests bench
 
-.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail clean
+.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail bench-assistant-live clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -94,6 +94,9 @@ bench-ratelimit: install-test ## the rate limiter's cost per request on Redis ag
 
 bench-inbound-mail: install-test ## reply strippers and HTML-to-text converters against Townhall's own on the test corpus (candidates: BENCH_INBOUND_PATH)
 	$(BIN)/python bench/inbound_mail.py
+
+bench-assistant-live: install-test ## the chat's WebSocket: turn latency with 1, 50 and 200 conversations against an echo socket, messages/s, server memory
+	$(BIN)/python bench/assistant_live.py
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -20,7 +20,6 @@ from django.conf import settings  # noqa: E402
 from townhall.assistant.routing import websocket_urlpatterns  # noqa: E402
 
 
-
 def websocket_application() -> OriginValidator:
     """The sockets' stack. A socket is accepted from this site's own pages (ALLOWED_HOSTS)
     and from the council pages that embed the widget (TOWNHALL_ASSISTANT_ORIGINS): another

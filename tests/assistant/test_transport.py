@@ -17,11 +17,11 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from townhall.asgi import application, websocket_application
 from townhall.assistant import services
 from townhall.assistant.live import conversation_group, conversation_push
 from townhall.assistant.models import Conversation, Turn
 from townhall.assistant.replies import BotMessage, QuickReply, Reply, Source
-from townhall.asgi import application, websocket_application
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = [(b"origin", b"http://testserver")]
@@ -169,8 +169,10 @@ def test_rejoining_replays_what_an_agent_said_since_and_the_whole_chat_on_reques
         ('{"type": "message", "text": "   "}', "empty"),
         ('{"type": "message", "text": "' + "a" * 2500 + '"}', "too_big"),
         ('{"type": "message", "text": "' + "a" * 20000 + '"}', "too_big"),
-        ('{"type": "rating", "conversation": "nope", "turn": 1, "helpful": true}',
-         "unknown_conversation"),
+        (
+            '{"type": "rating", "conversation": "nope", "turn": 1, "helpful": true}',
+            "unknown_conversation",
+        ),
     ],
 )
 def test_bad_input_gets_a_polite_error_and_the_socket_stays_open(

@@ -81,7 +81,10 @@ def test_bad_event_requests_get_a_json_4xx(
 
 
 def test_polling_is_rate_limited(client: Client, chat: Any, settings: Any) -> None:
-    settings.TOWNHALL_RATE_LIMITS = {**settings.TOWNHALL_RATE_LIMITS, "assistant_events": "3/minute"}
+    settings.TOWNHALL_RATE_LIMITS = {
+        **settings.TOWNHALL_RATE_LIMITS,
+        "assistant_events": "3/minute",
+    }
     codes = [
         client.get("/api/assistant/events", headers={"X-Conversation": KEY}).status_code
         for _ in range(4)
@@ -135,7 +138,9 @@ def test_uploads_need_the_csrf_token(media: Any, db: None) -> None:
     assert strict.post("/api/assistant/photos", {"photo": upload}).status_code == 403
     token = strict.get("/api/assistant/transport").json()["csrf_token"]
     upload = SimpleUploadedFile("p.jpg", jpeg(), content_type="image/jpeg")
-    response = strict.post("/api/assistant/photos", {"photo": upload}, headers={"X-CSRFToken": token})
+    response = strict.post(
+        "/api/assistant/photos", {"photo": upload}, headers={"X-CSRFToken": token}
+    )
     assert response.status_code == 201
 
 

@@ -85,8 +85,11 @@ def test_a_resident_types_a_question_and_gets_an_answer(site: str, page: Any) ->
     field.press("Enter")
     bot_messages(page).first.wait_for(timeout=WAIT)
     assert bot_messages(page).first.inner_text().strip()
-    assert page.get_by_role("log").locator(".th-chat__msg--resident").inner_text().endswith(
-        "When is my bin collected?"
+    assert (
+        page.get_by_role("log")
+        .locator(".th-chat__msg--resident")
+        .inner_text()
+        .endswith("When is my bin collected?")
     )
     assert page.evaluate("TownhallChat.transport()") == "websocket"
     # Escape closes and gives focus back to the launcher
@@ -109,7 +112,9 @@ def test_quick_replies_sources_and_thumbs_are_accessible(
     assert page.get_by_role("button", name="Bin days").count() == 1  # older ones retired
     link = page.get_by_role("link", name="Bins and recycling").last
     assert link.get_attribute("href") == site + "/help/"
-    thumbs = page.get_by_role("button", name="This answer was helpful").last
+    thumbs = page.get_by_role("group", name="Was this helpful?").last.get_by_role(
+        "button", name="Yes"
+    )
     thumbs.click()
     assert thumbs.get_attribute("aria-pressed") == "true"
     assert_accessible(page)
@@ -182,7 +187,10 @@ BLOCK_WEBSOCKETS = """
 window.WebSocket = function () {
   var fake = new EventTarget();
   fake.send = function () {}; fake.close = function () {};
-  setTimeout(function () { fake.dispatchEvent(new Event("error")); fake.dispatchEvent(new Event("close")); }, 10);
+  setTimeout(function () {
+    fake.dispatchEvent(new Event("error"));
+    fake.dispatchEvent(new Event("close"));
+  }, 10);
   return fake;
 };
 """

@@ -97,7 +97,7 @@ class TokenBucket:
         return (1 - self.tokens) / self.rate if self.rate > 0 else 60.0
 
 
-class AssistantConsumer(AsyncWebsocketConsumer):
+class AssistantConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
     groups: list[str] = []
 
     async def connect(self) -> None:

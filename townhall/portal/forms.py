@@ -14,8 +14,8 @@ from townhall.cases.photos import CleanPhoto, InvalidPhoto, photo_clean
 from townhall.catalog.attributes import AttributeSpec
 from townhall.catalog.forms import attribute_form_field, form_answers
 from townhall.core.errors import ValidationFailed
-from townhall.people.contacts import phone_normalise
 from townhall.intake.staging import StagedPhotoGone, photo_unstage
+from townhall.people.contacts import phone_normalise
 
 
 class ServiceSearchForm(forms.Form):

@@ -37,8 +37,9 @@
       agent: "Member of staff:",
       system: "Update:",
       sources: "Where this answer comes from",
-      helpful: "This answer was helpful",
-      unhelpful: "This answer was not helpful",
+      wasHelpful: "Was this helpful?",
+      yes: "Yes",
+      no: "No",
       thanks: "Thank you for your feedback.",
       suggestions: "Suggested replies",
       waiting: "The assistant is answering…",
@@ -70,8 +71,9 @@
       agent: "Personal municipal:",
       system: "Aviso:",
       sources: "De dónde viene esta respuesta",
-      helpful: "Esta respuesta fue útil",
-      unhelpful: "Esta respuesta no fue útil",
+      wasHelpful: "¿Le fue útil?",
+      yes: "Sí",
+      no: "No",
       thanks: "Gracias por su opinión.",
       suggestions: "Respuestas sugeridas",
       waiting: "El asistente está respondiendo…",
@@ -273,18 +275,16 @@
   }
 
   function rating(turn) {
-    var box = el("div", { class: "th-chat__rating" });
+    // Visible words, not pictures: "Was this helpful? Yes / No" (the buttons' names are
+    // what they show, in a group named by the question).
+    var id = "th-chat-rate-" + turn;
+    var box = el("div", { class: "th-chat__rating", role: "group", "aria-labelledby": id });
+    box.appendChild(el("span", { id: id, class: "th-chat__rating-question" }, t.wasHelpful));
     [
-      [true, t.helpful, "👍"],
-      [false, t.unhelpful, "👎"],
+      [true, t.yes],
+      [false, t.no],
     ].forEach(function (choice) {
-      var button = el("button", {
-        type: "button",
-        class: "th-chat__rate",
-        "aria-label": choice[1],
-        "aria-pressed": "false",
-      });
-      button.appendChild(el("span", { "aria-hidden": "true" }, choice[2]));
+      var button = el("button", { type: "button", class: "th-chat__rate", "aria-pressed": "false" }, choice[1]);
       button.addEventListener("click", function () {
         Array.prototype.forEach.call(box.querySelectorAll("button"), function (b) {
           b.setAttribute("aria-pressed", b === button ? "true" : "false");
