@@ -6,7 +6,9 @@ SQLite database. A client process (this one, asyncio and the `websockets` librar
 1, 50 and 200 conversations at once; each sends a resident's message, waits for the
 answer, pauses (`--think`, 5 s by default, randomised ±50 %: a person reading the answer
 and typing the next message, which takes longer than that), and again: 200 conversations
-offer about 40 messages a second.
+offer about 40 messages a second. Each conversation starts after a random wait of up to
+one pause (people arrive over time; all 200 in the same millisecond would measure a
+thundering herd that a chat never sees).
 
 - Turn latency: send to reply, p50 and p95, per number of conversations (goal: p95 under
   50 ms at 200 conversations).
@@ -118,6 +120,8 @@ async def conversation(
 
     done = 0
     key = None
+    if think:  # people arrive over time, not all in the same millisecond
+        await asyncio.sleep(random.uniform(0, think))
     async with websockets.connect(url, origin=ORIGIN, max_size=2**20) as ws:  # type: ignore[arg-type]
         n = 0
         while (deadline is None and n < turns) or (
@@ -220,13 +224,15 @@ def run_server(server: str, args: argparse.Namespace, env: dict[str, str]) -> di
                 results[f"{name}@{count}"] = (p50, p95)
                 print(
                     f"  {name:<10} {count:>13} {len(samples):>7} {p50:8.2f} {p95:8.2f} {p99:8.2f}"
-                    f"  {offered:5.0f} msg/s"
+                    f"  {offered:5.1f} msg/s"
                 )
         top = levels[-1]
         for name in ("echo", "assistant"):
             rate = asyncio.run(burst(base + name + "/", top, args.burst_seconds))
             results[f"rate {name}"] = rate
             print(f"  {name:<10} messages/s with {top} conversations and no pause: {rate:,.0f}")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"  load average now (1, 5, 15 min; other work on this machine): {load}")
         results["rss"] = peak_rss_mb(proc.pid)
         print(f"  peak memory of the server process (RSS): {results['rss']:.0f} MB")
         p95 = results.get(f"assistant@{top}")

@@ -269,3 +269,19 @@ def test_group_names_are_valid_for_any_key() -> None:
     assert conversation_group("abcDEF123_-xyz") == "assistant.abcDEF123_-xyz"
     odd = conversation_group("ключ with spaces" * 10)
     assert odd.startswith("assistant.h") and len(odd) < 100
+
+
+def test_a_signed_in_resident_is_known_to_the_engine(engine: list[Any], client: Any) -> None:
+    from townhall.people.services import citizen_account_for_email
+
+    citizen = citizen_account_for_email(email="rosa@example.org")
+    client.force_login(citizen.user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+
+    async def test() -> None:
+        socket = await connected([*ORIGIN, (b"cookie", cookie)])
+        await ask(socket, {"type": "message", "text": "my requests"})
+        await socket.disconnect()
+
+    run(test)
+    assert engine[0]["citizen_id"] == citizen.pk

@@ -244,3 +244,23 @@ def test_no_widget_on_the_report_form(site: str, page: Any, pothole: Any) -> Non
     assert page.get_by_role("button", name="Ask a question").count() == 1
     page.goto(site + f"/report/{pothole.code}/")
     assert page.get_by_role("button", name="Ask a question").count() == 0
+
+
+def test_one_script_tag_on_a_council_page_under_a_strict_csp(
+    site: str, page: Any, engine: list[Any]
+) -> None:
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.goto(site + "/test/council-page")
+    page.get_by_role("button", name="Ask a question").click()
+    page.get_by_label("Your message").fill("council tax")
+    page.get_by_label("Your message").press("Enter")
+    page.get_by_text("Answer to: council tax").wait_for(timeout=WAIT)
+    assert page.evaluate("TownhallChat.transport()") == "websocket"
+    styled = page.evaluate("getComputedStyle(document.querySelector('.th-chat')).position")
+    assert styled == "fixed"  # its stylesheet loaded
+    assert refused == []
+    assert_accessible(page)

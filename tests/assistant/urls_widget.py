@@ -46,8 +46,29 @@ def agent_says(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+COUNCIL_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Council tax - Some Council</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><main><h1>Council tax</h1><p>Pay your council tax online.</p></main>
+<script src="/static/assistant/widget.js" data-townhall="%s" defer></script>
+</body></html>"""
+
+
+def council_page(request: HttpRequest) -> HttpResponse:
+    """Another site's page with nothing but the one script tag, under a strict CSP: no
+    inline script or style at all, connections to this origin only (ws: included)."""
+    origin = f"{request.scheme}://{request.get_host()}"
+    response = HttpResponse(COUNCIL_PAGE % origin)
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self'"
+    )
+    return response
+
+
 urlpatterns = [
     *site,
     path("api/assistant/messages", messages_standin),
     path("test/agent-says", agent_says),
+    path("test/council-page", council_page),
 ]

@@ -108,7 +108,11 @@ class AssistantConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
         self.joined: set[str] = set()
         user = self.scope.get("user")
         user_id = user.pk if user is not None and user.is_authenticated else None
-        self.citizen_id = await database_sync_to_async(citizen_id_for_user)(user_id=user_id)
+        self.citizen_id = (
+            await database_sync_to_async(citizen_id_for_user)(user_id=user_id)
+            if user_id is not None
+            else None
+        )
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
@@ -136,7 +140,8 @@ class AssistantConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
         if text_data is None:
             await self._error("binary")
             return
-        if len(text_data) > int(transport_limits()["MAX_FRAME_BYTES"]):
+        limit = int(transport_limits()["MAX_FRAME_BYTES"])
+        if len(text_data) > limit or len(text_data.encode("utf-8", "replace")) > limit:
             await self._error("too_big")
             return
         try:
