@@ -40,7 +40,11 @@ def server_config(addr: str, **overrides: Any) -> Any:
 
 
 def asgi_serve(addr: str) -> None:
-    """Serve until Ctrl-C."""
+    """Serve until Ctrl-C (uvicorn shuts down cleanly, then re-raises the signal: a
+    traceback would only alarm whoever pressed it)."""
     import uvicorn
 
-    uvicorn.Server(server_config(addr)).run()
+    try:
+        uvicorn.Server(server_config(addr)).run()
+    except KeyboardInterrupt:
+        return
