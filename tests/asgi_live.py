@@ -55,3 +55,10 @@ def asgi_live_server(transactional_db: None) -> Iterator[AsgiLiveServer]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+        # The server ran views and consumers in asgiref's one thread for sync code; its
+        # database connections (kept CONN_MAX_AGE on PostgreSQL) would stop the test
+        # database from being dropped at the end.
+        from asgiref.sync import SyncToAsync
+        from django.db import connections
+
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
