@@ -285,3 +285,20 @@ def test_a_signed_in_resident_is_known_to_the_engine(engine: list[Any], client: 
 
     run(test)
     assert engine[0]["citizen_id"] == citizen.pk
+
+
+def test_one_address_cannot_open_sockets_without_end(db: None, settings: Any) -> None:
+    settings.TOWNHALL_RATE_LIMITS = {
+        **settings.TOWNHALL_RATE_LIMITS,
+        "assistant_connect": "3/minute",
+    }
+
+    async def test() -> None:
+        opened = []
+        for _ in range(4):
+            socket = WebsocketCommunicator(application, "/ws/assistant/", headers=ORIGIN)
+            opened.append((await socket.connect())[0])
+            await socket.disconnect()
+        assert opened == [True, True, True, False]
+
+    run(test)

@@ -29,9 +29,11 @@ import logging
 import time
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.http import HttpRequest
 
 from townhall.assistant import services
 from townhall.assistant.live import EVENT_TYPE, conversation_group
@@ -39,6 +41,7 @@ from townhall.assistant.selectors_transport import (
     citizen_id_for_user,
     conversation_events,
 )
+from townhall.core.ratelimit import RateLimited, rate_limit_hit
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,23 @@ def language_of(value: object) -> str:
     if isinstance(value, str) and value[:2].lower() in offered:
         return value[:2].lower()
     return str(settings.LANGUAGE_CODE).split("-")[0]
+
+
+def connect_allowed(scope: dict[str, Any]) -> bool:
+    """Count a new socket against `assistant_connect` for its client address (shared by
+    every process through the limiter's Redis): each socket has its own message rate, so
+    a flood from one address over many sockets is capped here."""
+    request = HttpRequest()
+    client = scope.get("client") or ("", 0)
+    request.META["REMOTE_ADDR"] = str(client[0])
+    for name, value in scope.get("headers") or ():
+        if name == b"x-forwarded-for":
+            request.META["HTTP_X_FORWARDED_FOR"] = value.decode("latin-1")
+    try:
+        rate_limit_hit(request, "assistant_connect")
+    except RateLimited:
+        return False
+    return True
 
 
 def photo_tokens(value: object, *, limit: int) -> list[str]:
@@ -101,11 +121,14 @@ class AssistantConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
     groups: list[str] = []
 
     async def connect(self) -> None:
+        self.joined: set[str] = set()
+        if not await sync_to_async(connect_allowed, thread_sensitive=False)(self.scope):
+            await self.close(code=CLOSE_FLOODING)  # refused before the handshake completes
+            return
         limits = transport_limits()
         per_minute = max(1, int(limits["MESSAGES_PER_MINUTE"]))
         self.bucket = TokenBucket(per_minute=per_minute, burst=min(10, per_minute))
         self.refused = 0
-        self.joined: set[str] = set()
         user = self.scope.get("user")
         user_id = user.pk if user is not None and user.is_authenticated else None
         self.citizen_id = (

@@ -33,6 +33,7 @@ DEFAULT_RATE_LIMITS = {
     "subscribe.target": "5/hour",  # ... per e-mail address given
     "assistant_photo": "10/minute;60/hour",  # the chat widget's photo uploads
     "assistant_events": "120/minute",  # the chat widget polling when WebSockets are blocked
+    "assistant_connect": "60/minute;600/hour",  # chat WebSockets opened (each has its own rate)
 }
 
 
