@@ -260,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
             "LOG_LEVEL": "WARNING",
             # each simulated resident types far faster than a person: no flood limit here
             "TOWNHALL_ASSISTANT_MESSAGES_PER_MINUTE": "1000000",
+            # ... and all of them come from one address
+            "TOWNHALL_RATE_LIMITS": "assistant_connect=off",
             "TOWNHALL_KNOWLEDGE_THREADS": "1",
         }
         Path(workdir, "static").mkdir()  # whitenoise looks for STATIC_ROOT
