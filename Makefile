@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 SOURCES := townhall tests bench
 
-.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail clean
+.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail bench-assistant bench-assistant-live bench-tone bench-waste-years clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -94,6 +94,19 @@ bench-ratelimit: install-test ## the rate limiter's cost per request on Redis ag
 
 bench-inbound-mail: install-test ## reply strippers and HTML-to-text converters against Townhall's own on the test corpus (candidates: BENCH_INBOUND_PATH)
 	$(BIN)/python bench/inbound_mail.py
+
+bench-assistant: install-test ## the assistant's understanding on CLINC150 (val) and held-out council messages beside TF-IDF + LR and plain MiniLM 1-NN; then its turns over WebSocket
+	$(BIN)/python bench/assistant.py
+	$(BIN)/python bench/assistant_live.py
+
+bench-tone: install-test ## the frustration score on held-out and fresh labelled turns against VADER alone
+	$(BIN)/python bench/tone.py eval
+
+bench-waste-years: install-test ## bin days learnt from earlier published years against a later year, collection by collection
+	$(BIN)/python bench/waste_years.py
+
+bench-assistant-live: install-test ## the chat's WebSocket: turn latency with 1, 50 and 200 conversations against an echo socket, messages/s, server memory
+	$(BIN)/python bench/assistant_live.py
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import environ
 
+from townhall.conf.channels import assistant_transport_settings, channel_layer_settings
 from townhall.conf.log import logging_config
 from townhall.conf.ratelimits import rate_limit_settings
 from townhall.conf.retention import retention_defaults
@@ -511,9 +512,6 @@ TOWNHALL_LIVE_CHAT_SERVICE = env.str("TOWNHALL_LIVE_CHAT_SERVICE", default="")
 TOWNHALL_ASSISTANT_HANDOFF_THRESHOLD = env.float(
     "TOWNHALL_ASSISTANT_HANDOFF_THRESHOLD", default=0.6
 )
-# Where the assistant reads photos the upload endpoint staged (a token -> CleanPhoto
-# function); named here so the assistant imports no face.
-TOWNHALL_ASSISTANT_PHOTO_UNSTAGE = "townhall.portal.staging.photo_unstage"
 # Inbound texts that are not about a case go to the assistant (off: they open cases).
 TOWNHALL_ASSISTANT_SMS = env.bool("TOWNHALL_ASSISTANT_SMS", default=True)
 # An SMS conversation idle this long is over: the next text starts a new one.
@@ -528,3 +526,14 @@ TOWNHALL_PERIODIC_TASKS += [
     # Transcripts blanked after the retention period of raw messages (intake.retention).
     ("townhall.assistant.tasks.conversations_expire_task", 86400),
 ]
+# --- the assistant's live chat (issue 17): townhall/conf/channels.py ---
+# HTTP and the widget's WebSocket from one ASGI application (townhall/asgi.py, uvicorn).
+ASGI_APPLICATION = "townhall.asgi.application"
+# In process memory for the demo (one process); Redis (CHANNELS_REDIS_URL, else REDIS_URL)
+# when several ASGI processes must reach each other's sockets.
+CHANNEL_LAYERS = channel_layer_settings(env, redis_url=REDIS_URL)
+# Message size, per-socket rate and polling interval of the chat transport.
+TOWNHALL_ASSISTANT_TRANSPORT = assistant_transport_settings(env)
+# Origins of council pages that embed the chat widget (e.g. https://www.council.example),
+# beside ALLOWED_HOSTS: their pages may open the chat's WebSocket.
+TOWNHALL_ASSISTANT_ORIGINS = env.list("TOWNHALL_ASSISTANT_ORIGINS", default=[])

@@ -124,7 +124,7 @@ def test_a_photo_is_added_and_its_location_used_for_the_place(
 ) -> None:
     from tests.cases.test_photos import jpeg
     from townhall.cases.photos import photo_clean
-    from townhall.portal.staging import photo_stage
+    from townhall.intake.staging import photo_stage
 
     token = photo_stage(photo_clean(jpeg(gps=(42.3601, -71.0942)), filename="hole.jpg"))
     chat.say("report a pothole", photos=(token,))

@@ -22,6 +22,7 @@ ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "pos
 # bench -> a line its smoke run prints when it measured something
 LOCAL = {
     "assistant": "oos recall",
+    "assistant_live": "messages/s",
     "geometry": "ratio old/prepared",
     "knowledge": "mrr@10",
     "open311_params": "per post",

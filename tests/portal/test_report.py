@@ -279,7 +279,7 @@ def test_photos_that_passed_are_kept_while_the_resident_corrects_the_form(
 def test_a_kept_photo_the_resident_unticks_is_not_sent_and_is_purged_later(
     client: Client, pothole: Any, media: Path
 ) -> None:
-    from townhall.portal.staging import staged_photos_purge
+    from townhall.intake.staging import staged_photos_purge
 
     good = SimpleUploadedFile("p.jpg", jpeg(), "image/jpeg")
     first = _post(client, lat=ELM[0], long=ELM[1], attribute_size="", photos=[good])

@@ -16,7 +16,6 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from townhall.assistant.dialogue_base import Ctx, Step, message, page
@@ -43,6 +42,7 @@ from townhall.core.errors import ValidationFailed
 from townhall.intake.messages import Dedupe, IncomingMessage, Location, Sender
 from townhall.intake.selectors_finder import service_find
 from townhall.intake.services import intake_submit
+from townhall.intake.staging import photo_unstage
 from townhall.people.selectors import citizen_verified_email
 from townhall.places.models import Place
 from townhall.waste.selectors import (
@@ -63,16 +63,11 @@ LIST_TYPES = frozenset({"singlevaluelist", "multivaluelist"})
 
 
 def photos_unstage(tokens: Sequence[str]) -> list[CleanPhoto]:
-    """The staged photos the tokens name (already checked, EXIF gone); bad tokens skipped.
-
-    Staging lives with the upload endpoint; its `photo_unstage(token)` is named by
-    settings.TOWNHALL_ASSISTANT_PHOTO_UNSTAGE so this layer imports no face.
-    """
-    unstage = import_string(settings.TOWNHALL_ASSISTANT_PHOTO_UNSTAGE)
+    """The staged photos the tokens name (already checked, EXIF gone); bad tokens skipped."""
     photos = []
     for token in tokens:
         try:
-            photos.append(unstage(token))
+            photos.append(photo_unstage(token))
         except Exception:  # expired, forged or already used: the resident adds it again
             log.info("assistant: a staged photo token was refused")
     return photos

@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 # Where the portal stages photos of report forms sent back with mistakes
-# (townhall.portal.staging uses this name).
+# (townhall.intake.staging uses this name).
 STAGED_FOLDER = "staging"
 Progress = Callable[[str, int, int], None]
 

@@ -14,8 +14,8 @@ from townhall.cases.photos import CleanPhoto, InvalidPhoto, photo_clean
 from townhall.catalog.attributes import AttributeSpec
 from townhall.catalog.forms import attribute_form_field, form_answers
 from townhall.core.errors import ValidationFailed
+from townhall.intake.staging import StagedPhotoGone, photo_unstage
 from townhall.people.contacts import phone_normalise
-from townhall.portal.staging import StagedPhotoGone, photo_unstage
 
 
 class ServiceSearchForm(forms.Form):
@@ -96,7 +96,7 @@ class PhotosField(forms.FileField):
 
 
 class KeptPhotosField(forms.Field):
-    """Tokens of photos kept from an earlier try of the same form (portal/staging.py)."""
+    """Tokens of photos kept from an earlier try of the same form (intake/staging.py)."""
 
     widget = forms.MultipleHiddenInput
 

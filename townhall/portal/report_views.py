@@ -26,12 +26,7 @@ from townhall.core import clock
 from townhall.core.errors import ValidationFailed
 from townhall.intake.boundary import boundary_refusal
 from townhall.intake.messages import Location
-from townhall.places.selectors import place_nearest, place_search
-from townhall.portal.forms import AddressForm, ReportForm
-from townhall.portal.links import track_token
-from townhall.portal.selectors import missed_collection_refusal, place_get
-from townhall.portal.services import report_submit
-from townhall.portal.staging import (
+from townhall.intake.staging import (
     StagedPhotoGone,
     owner_key,
     photo_stage,
@@ -39,6 +34,11 @@ from townhall.portal.staging import (
     staged_photo_name,
     staged_photos_discard,
 )
+from townhall.places.selectors import place_nearest, place_search
+from townhall.portal.forms import AddressForm, ReportForm
+from townhall.portal.links import track_token
+from townhall.portal.selectors import missed_collection_refusal, place_get
+from townhall.portal.services import report_submit
 from townhall.portal.throttle import portal_rate_limited, posted_email
 
 # Services whose group is about information, not a place, do not ask where.

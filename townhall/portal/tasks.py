@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from townhall.portal.staging import staged_photos_purge
+from townhall.intake.staging import staged_photos_purge
 
 
 @task()

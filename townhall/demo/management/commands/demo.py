@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from townhall.demo.loader import DEMO_PASSWORD, demo_is_loaded, demo_load
+from townhall.demo.serve import asgi_serve
 from townhall.demo.setup import deliveries_described, public_url_for
 
 
@@ -90,7 +91,7 @@ class Command(BaseCommand):
             subprocess.Popen([sys.executable, "-m", "townhall", "scheduler"]),
         ]
         try:
-            call_command("runserver", addr, use_reloader=False)
+            asgi_serve(addr)  # HTTP and the chat's WebSocket (demo/serve.py)
         finally:
             for proc in helpers:
                 proc.send_signal(signal.SIGINT)

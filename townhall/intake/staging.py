@@ -1,4 +1,8 @@
-"""Photos held between a report form with mistakes and its corrected resubmission.
+"""Photos checked and held until the report that uses them is sent.
+
+Two faces stage photos: the portal's report form (kept between a form with mistakes and its
+corrected resubmission) and the assistant's chat widget (uploaded before the message that
+refers to them; `POST /api/assistant/photos`). It lives in intake, below both faces.
 
 A resident who adds three photos and forgets a required answer should not have to find them
 again. When the form comes back with errors, the photos that passed their checks (already
@@ -32,7 +36,7 @@ from townhall.intake.retention import STAGED_FOLDER
 
 log = logging.getLogger(__name__)
 
-SALT = "townhall.portal.staged-photo"
+SALT = "townhall.portal.staged-photo"  # unchanged since the move: tokens stay valid
 FOLDER = STAGED_FOLDER  # the retention purge (intake.retention) also clears it
 
 
