@@ -147,3 +147,18 @@ def test_the_person_taking_over_sees_what_the_assistant_understood(
         }
     ]
     assert understood["skills"] == ["report_issue", "report_issue", "human_handoff"]
+
+
+def test_asking_for_a_person_in_the_middle_of_a_question_is_not_taken_as_its_answer(
+    chat: Chat, pothole: Any, handoffs: list[tuple[int, str]]
+) -> None:
+    assert "What do you want to do?" in chat.say("Do I need a permit to put a skip on the road?")
+    chat.say("I want to talk to a person")
+    conversation = Conversation.objects.get(key=chat.key)
+    assert handoffs == [(conversation.pk, "asked")]
+    other = Chat()
+    assert "How big is it?" in other.say("I want to report a pothole")
+    other.say("can I speak to someone")
+    assert handoffs[-1] == (Conversation.objects.get(key=other.key).pk, "asked")
+    # (An answer that merely mentions people, "3 people", still answers its question:
+    # test_eligibility_with_numbers_gives_the_amount_and_next_steps.)

@@ -80,6 +80,9 @@ CANCEL = {
     "cancel", "stop", "never mind", "nevermind", "forget it", "quit", "cancelar", "olvidalo",
     "dejalo", "no importa",
 }  # fmt: skip
+# How sure the understanding must be that an answer asks for a person, mid-question. Measured
+# on MiniLM: "a person please" 0.57, "talk to a human" 0.75; the answer "3 people" 0.38.
+PERSON_CONFIDENCE = 0.5
 # After this many answers in a row that do not fit the question, offer a person.
 REPEATS_BEFORE_HELP = 2
 
@@ -241,6 +244,10 @@ class Engine:
         if quick is not None and quick != skill:
             return self._digress(frame, quick)
         expects = EXPECTS.get(skill)
+        if self._asks_for_person(skill):
+            # "I want to talk to a person" is never an answer to a question (a permit
+            # finder's choice took it as one and asked again).
+            return self._digress(frame, "human_handoff")
         if expects is not None and not expects(slots, self.text):
             other = self._digression(skill)
             if other is not None:
@@ -254,6 +261,16 @@ class Engine:
         else:
             frame["repeats"] = 0
         return self._finish(skill, None, step, frame=frame)
+
+    def _asks_for_person(self, active: str) -> bool:
+        if active == "human_handoff" or "human_handoff" not in HANDLERS:
+            return False
+        understood = self.understanding()
+        return (
+            understood.skill == "human_handoff"
+            and not understood.ambiguous
+            and understood.confidence >= PERSON_CONFIDENCE
+        )
 
     def _digression(self, active: str) -> str | None:
         understood = self.understanding()

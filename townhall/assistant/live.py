@@ -8,7 +8,10 @@ Events are JSON objects with a `type`; the widget understands
 - ``{"type": "message", "messages": [<BotMessage as JSON>, ...], "status": "agent"}``:
   something to show (an agent's reply has ``"role": "agent"``; ``turn`` is the Turn id);
 - ``{"type": "status", "status": "queued" | "agent" | "bot" | "closed"}``: the
-  conversation changed hands (the widget says "A member of staff has joined" and so on).
+  conversation changed hands (the widget says "A member of staff has joined" and so on);
+- ``{"type": "agent_joined", "name": ..., "text": ..., "turn": ...}`` and
+  ``{"type": "closed", "text": ..., "turn": ...}`` from the console's live chat
+  (services_live): the widget shows `text` and takes the status "agent" or "closed".
 
 A push is sent when the surrounding transaction commits (at once outside one), so a socket
 never hears of a turn that a rollback then removed, and the events endpoint (the HTTP

@@ -304,7 +304,7 @@
     }, 50);
   }
 
-  function showStatus(value) {
+  function showStatus(value, quiet) {
     if (!value || value === state.status) return;
     var previous = state.status;
     state.status = value;
@@ -315,7 +315,7 @@
       closed: t.closed,
       bot: previous === "agent" || previous === "queued" ? t.botBack : "",
     }[value];
-    if (text) draw({ role: "system", text: text });
+    if (text && !quiet) draw({ role: "system", text: text });
     if (value === "closed") {
       state.key = null;
       save();
@@ -354,6 +354,11 @@
       showStatus(data.status);
     } else if (data.type === "status") {
       showStatus(data.status);
+    } else if (data.type === "agent_joined" || data.type === "closed") {
+      // The console's live chat: its own words ("Ana has joined the chat.") replace ours.
+      if (data.text) draw({ role: "system", text: data.text });
+      if (data.turn > lastAfter) lastAfter = data.turn;
+      showStatus(data.type === "closed" ? "closed" : "agent", data.type === "agent_joined");
     } else if (data.type === "error") {
       if (data.code === "unknown_conversation") {
         state.key = null;
