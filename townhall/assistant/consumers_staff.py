@@ -48,6 +48,17 @@ class StaffLiveChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Only small JSON text frames are read; anything else (binary, malformed, huge) is
+        ignored rather than crashing the socket (a page only ever sends `watch`)."""
+        if text_data is None or len(text_data) > 1024:
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            return
+        await self.receive_json(content)
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         watch = content.get("watch") if isinstance(content, dict) else None
         if not isinstance(watch, int) or isinstance(watch, bool):
