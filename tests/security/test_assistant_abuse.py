@@ -169,3 +169,13 @@ def test_staff_without_the_live_chat_right_cannot_open_the_staff_socket() -> Non
     resident = get_user_model().objects.create_user(username="res", password="pw-for-tests-1")
     for user in (clerk, resident):
         assert async_to_sync(_staff_socket)(user) == (False, None)
+
+
+@pytest.mark.parametrize("url", ["/api/assistant/messages", "/api/assistant/ratings"])
+def test_a_body_past_djangos_upload_limit_is_a_json_4xx_not_an_html_page(
+    client: Client, db: None, url: str
+) -> None:
+    response = client.post(url, b"x" * (3 * 2**20), content_type="application/json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "too large" in response.json()["errors"][0]["message"]
