@@ -200,3 +200,28 @@ def test_the_events_endpoint_takes_the_key_only_from_its_header(client: Client, 
     _chat(MINE)
     response = client.get(f"/api/assistant/events?conversation={MINE}&key={MINE}")
     assert response.status_code == 400 and response.json()["error"]["code"] == "no_key"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_staff_socket_opens_only_from_this_sites_pages(settings: Any) -> None:
+    from townhall.people.roles import StaffRole
+    from townhall.people.services import staff_user_create
+
+    settings.ALLOWED_HOSTS = ["townhall.example"]
+    settings.TOWNHALL_ASSISTANT_ORIGINS = ["https://www.council.example"]
+    agent = staff_user_create(username="ana", role=StaffRole.AGENT, password="pw-for-tests-1")
+
+    async def opens(origin: bytes) -> bool:
+        communicator = WebsocketCommunicator(
+            StaffLiveChatConsumer.as_asgi(), "/ws/console/live-chat/", headers=[(b"origin", origin)]
+        )
+        communicator.scope["user"] = agent
+        connected, _code = await communicator.connect()
+        if connected:
+            await communicator.disconnect()
+        return bool(connected)
+
+    # The council's public site may embed the residents' widget, not reach the console's
+    # socket with a member of staff's cookies.
+    assert not async_to_sync(opens)(b"https://www.council.example")
+    assert async_to_sync(opens)(b"https://townhall.example")

@@ -11,15 +11,30 @@ socket, so a page that lost its right to see a conversation learns nothing from 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.http.request import validate_host
 
 from townhall.assistant.live import QUEUE_GROUP, conversation_group
 from townhall.assistant.selectors_live import live_chat_may_work, live_conversation_get
 
 # A page follows one conversation; a misbehaving one cannot join hundreds of groups.
 MAX_WATCHED = 3
+
+
+def console_origin(scope: dict[str, Any]) -> bool:
+    """Is the page that opened the socket one of this site's own (ALLOWED_HOSTS)? The
+    ASGI stack also admits the council pages that embed the residents' widget
+    (TOWNHALL_ASSISTANT_ORIGINS); the console's socket needs none of them. No Origin
+    (not a browser) is left to that stack, which refuses it."""
+    for name, value in scope.get("headers") or ():
+        if name == b"origin":
+            host = urlsplit(value.decode("latin-1")).hostname or ""
+            return bool(host) and validate_host(host, list(settings.ALLOWED_HOSTS))
+    return True
 
 
 def _key_for(user: Any, conversation_id: int) -> str | None:
@@ -33,7 +48,9 @@ class StaffLiveChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     async def connect(self) -> None:
         self.joined: list[str] = []
         user = self.scope.get("user")
-        allowed = await database_sync_to_async(live_chat_may_work)(user)
+        allowed = console_origin(self.scope) and await database_sync_to_async(live_chat_may_work)(
+            user
+        )
         if not allowed or self.channel_layer is None:
             await self.close(code=4403)
             return
