@@ -36,6 +36,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from townhall.assistant import services
+from townhall.assistant.errors import ConversationNotFound
 from townhall.assistant.live import EVENT_TYPE, conversation_group
 from townhall.assistant.selectors_transport import (
     citizen_id_for_user,
@@ -45,6 +46,8 @@ from townhall.core.ratelimit import RateLimited, rate_limit_hit
 
 log = logging.getLogger(__name__)
 
+# Turn ids the database can hold: a bigger number names no turn (and must not reach SQL).
+TURN_MAX = 2**63 - 1
 # A socket over its rate this many times in a row is closed (a client that ignores errors).
 FLOOD_CLOSE_AFTER = 20
 CLOSE_FLOODING = 4029
@@ -224,14 +227,20 @@ class AssistantConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
             return
         key = content.get("conversation")
         key = key if isinstance(key, str) and 0 < len(key) <= 64 else None
-        reply = await database_sync_to_async(services.message_receive)(
-            conversation=key,
-            text=text,
-            language=language_of(content.get("language")),
-            citizen_id=self.citizen_id,
-            channel="web",
-            photos=photos,
-        )
+        try:
+            reply = await database_sync_to_async(services.message_receive)(
+                conversation=key,
+                text=text,
+                language=language_of(content.get("language")),
+                citizen_id=self.citizen_id,
+                channel="web",
+                photos=photos,
+            )
+        except ConversationNotFound:
+            # A guessed, expired or erased key: the resident's error, not the server's
+            # (no traceback in the error log for every guess).
+            await self._error("unknown_conversation", request_id=request_id)
+            return
         if reply.conversation:
             # The key the engine answered for: the socket now holds it, so it may listen.
             await self._join(reply.conversation)
@@ -244,6 +253,7 @@ class AssistantConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
         key = content.get("conversation")
         after = content.get("after")
         after = after if isinstance(after, int) and not isinstance(after, bool) else 0
+        after = min(max(after, 0), TURN_MAX)
         found = None
         if isinstance(key, str) and 0 < len(key) <= 64:
             found = await database_sync_to_async(conversation_events)(
@@ -266,6 +276,8 @@ class AssistantConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
             not isinstance(key, str)
             or key not in self.joined
             or not isinstance(turn, int)
+            or isinstance(turn, bool)
+            or not 0 < turn <= TURN_MAX
             or not isinstance(helpful, bool)
         ):
             await self._error("unknown_conversation", request_id=request_id)
@@ -276,7 +288,7 @@ class AssistantConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
             )
         except NotImplementedError:  # the dialogue engine's rating is not there yet
             log.info("assistant rating not recorded: turn_rate is not implemented")
-        except LookupError:
+        except (ConversationNotFound, LookupError):  # not an answer of this conversation
             await self._error("unknown_conversation", request_id=request_id)
             return
         payload: dict[str, Any] = {"type": "rated", "turn": turn}

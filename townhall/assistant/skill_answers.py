@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from townhall.assistant import services_live
@@ -23,6 +24,7 @@ from townhall.assistant.dialogue_base import (
     skill_title,
 )
 from townhall.assistant.replies import Source
+from townhall.cases.redaction import personal_details_mask
 from townhall.knowledge.models import SearchSource
 from townhall.knowledge.selectors import SearchResult, article_search, gap_threshold
 from townhall.knowledge.services import search_record
@@ -55,7 +57,9 @@ def _search(ctx: Ctx, *, limit: int = 3) -> tuple[list[SearchResult], bool]:
     top = results[0] if results else None
     answered = top is not None and top.score >= gap_threshold()
     search_record(
-        query=ctx.text,
+        # The gap report and the teach page show the question to staff and keep it past
+        # the conversation's retention and erasure: no e-mail address or phone number in it.
+        query=personal_details_mask(ctx.text[:500], region=settings.TOWNHALL_PHONE_REGION),
         top_score=top.score if top else None,
         top_article_id=top.article.pk if top else None,
         answered=answered,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
@@ -49,10 +50,20 @@ class BadInput(Exception):
 
 
 def _json(request: HttpRequest) -> dict[str, Any]:
-    if len(request.body) > BODY_MAX:
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > BODY_MAX:  # refused before it is read
         raise BadInput("The request is too large.")
     try:
-        data = orjson.loads(request.body)
+        body = request.body
+    except RequestDataTooBig:  # past DATA_UPLOAD_MAX_MEMORY_SIZE: Django's HTML 400 otherwise
+        raise BadInput("The request is too large.") from None
+    if len(body) > BODY_MAX:
+        raise BadInput("The request is too large.")
+    try:
+        data = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise BadInput("The body must be a JSON object.") from None
     if not isinstance(data, dict):
