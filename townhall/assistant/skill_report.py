@@ -4,8 +4,10 @@ photo, a contact, a summary to confirm, then `intake_submit` as the portal does.
 Nothing is filed before the resident says yes to the summary; at the summary they may
 correct a part by saying it again ("no, it's at 14 Elm Street") or choose what to change.
 Contact details are passed to intake as the sender, exactly as the portal passes its
-form's: intake records them as given for this report and trusts them only once proven;
-the assistant never links them to a citizen itself.
+form's, and the assistant never links them to a citizen itself. As with the portal today,
+an e-mail address a resident has proven, typed by someone else, files the report under
+that resident (they get its updates and see it in their requests): a known gap of the
+shared intake path, noted in issue 17's closing note.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from townhall.cases.lifecycle import OPEN_STATUSES, CaseStatus
 from townhall.cases.selectors import case_list_for_citizen, case_public_get
 from townhall.catalog.i18n import localized
 from townhall.core.dates import long_date
+from townhall.people.selectors import cases_proven_for, citizen_get
 
 LISTED = 5
 
@@ -45,7 +46,16 @@ def _line(ctx: Ctx, case: Any) -> str:
 def _own(ctx: Ctx) -> list[Any]:
     if ctx.citizen_id is None:
         return []
-    return [case for case, _reported in case_list_for_citizen(citizen_id=ctx.citizen_id)]
+    citizen = citizen_get(citizen_id=ctx.citizen_id)
+    if citizen is None:
+        return []
+    listed = case_list_for_citizen(citizen_id=citizen.pk)
+    # The account page's rule: a report is theirs to see only if it came through a contact
+    # they have proven (a contact typed into someone else's report proves nothing).
+    proven = cases_proven_for(
+        citizen=citizen, case_ids=[case.pk for case, reported in listed if reported]
+    )
+    return [case for case, reported in listed if not reported or case.pk in proven]
 
 
 def case_status(ctx: Ctx) -> Step:

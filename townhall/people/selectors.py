@@ -214,3 +214,7 @@ def citizen_verified_email(*, citizen_id: int) -> str | None:
         .values_list("value", flat=True)
         .first()
     )
+
+
+def citizen_get(*, citizen_id: int) -> Citizen | None:
+    return Citizen.objects.filter(pk=citizen_id).first()
