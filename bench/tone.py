@@ -1,7 +1,7 @@
 """Frustration: build the labelled turns, fit the signal weights, choose the threshold, and
 measure precision/recall on a held-out part against VADER alone.
 
-    python bench/tone.py build   # writes townhall/assistant/data/tone_labels.jsonl
+    python bench/tone.py build   # writes townhall/experience/data/tone_labels.jsonl
     python bench/tone.py fit     # fits on the tuning part, writes data/tone_weights.yaml
     python bench/tone.py [eval]  # held-out precision/recall (model vs VADER), messages/s
     python bench/tone.py --smoke # the same evaluation, a shorter speed run
@@ -27,18 +27,18 @@ sys.path.insert(0, str(ROOT))
 
 from bench import tone_lines  # noqa: E402
 
-LABELS = ROOT / "townhall/assistant/data/tone_labels.jsonl"
-WEIGHTS = ROOT / "townhall/assistant/data/tone_weights.yaml"
+LABELS = ROOT / "townhall/experience/data/tone_labels.jsonl"
+WEIGHTS = ROOT / "townhall/experience/data/tone_weights.yaml"
 # Written after the word list, the weights and the threshold were frozen (2026-12-02),
 # in words of their own, not from the templates: a second, blinder held-out set.
-FRESH = ROOT / "townhall/assistant/data/tone_labels_fresh.jsonl"
+FRESH = ROOT / "townhall/experience/data/tone_labels_fresh.jsonl"
 # The first fresh set showed the list missed everyday wording; it then joined the training
 # data (v2: more words, refitted), and this second set, written after v2 was frozen, tests v2.
-FRESH2 = ROOT / "townhall/assistant/data/tone_labels_fresh2.jsonl"
+FRESH2 = ROOT / "townhall/experience/data/tone_labels_fresh2.jsonl"
 # v2 still missed most frustrated residents in fresh set 2, which then joined the training
 # data (v3: waiting-time and blame signals, threshold from out-of-fold scores); this third
 # set, written after v3 was frozen, tests v3.
-FRESH3 = ROOT / "townhall/assistant/data/tone_labels_fresh3.jsonl"
+FRESH3 = ROOT / "townhall/experience/data/tone_labels_fresh3.jsonl"
 SHARED = ROOT.parent / "shared/data"
 if not SHARED.exists():
     SHARED = Path("/work/shared/data")
@@ -156,7 +156,7 @@ def _load(split: str) -> list[dict[str, Any]]:
 
 
 def _features(rows: list[dict[str, Any]]) -> list[tuple[float, ...]]:
-    from townhall.assistant.tone import tone_features
+    from townhall.experience.tone import tone_features
 
     return [
         tone_features(r["text"], previous=r.get("previous") or (), fallbacks=r["fallbacks"])
@@ -165,7 +165,7 @@ def _features(rows: list[dict[str, Any]]) -> list[tuple[float, ...]]:
 
 
 def _vader(rows: list[dict[str, Any]]) -> list[float]:
-    from townhall.assistant.tone import _analyzer
+    from townhall.experience.tone import _analyzer
 
     return [max(0.0, -_analyzer().polarity_scores(r["text"])["compound"]) for r in rows]
 
@@ -202,7 +202,7 @@ def _prf(scores: list[float], labels: list[int], cut: float) -> tuple[float, flo
 def fit() -> None:
     from sklearn.linear_model import LogisticRegression
 
-    from townhall.assistant.tone import FEATURES, ToneModel
+    from townhall.experience.tone import FEATURES, ToneModel
 
     # Each fresh set joins the training data once it has been reported (v1 → v2 → v3).
     rows = _load("tune") + _load("fresh") + _load("fresh2")
@@ -239,7 +239,7 @@ def fit() -> None:
 
 
 def _report(part: str, held: list[dict[str, Any]], cut: float, vader_cut: float) -> None:
-    from townhall.assistant import tone
+    from townhall.experience import tone
 
     labels = [r["label"] for r in held]
     model_scores = [tone.tone_model().score(f) for f in _features(held)]
@@ -266,7 +266,7 @@ def _report(part: str, held: list[dict[str, Any]], cut: float, vader_cut: float)
 def evaluate(*, rounds: int = 10) -> None:
     import yaml
 
-    from townhall.assistant import tone
+    from townhall.experience import tone
 
     tone.tone_model.cache_clear()
     cut = float(yaml.safe_load(WEIGHTS.read_text(encoding="utf-8"))["threshold"])

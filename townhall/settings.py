@@ -13,6 +13,7 @@ from pathlib import Path
 import environ
 
 from townhall.conf.channels import assistant_transport_settings, channel_layer_settings
+from townhall.conf.experience import experience_settings
 from townhall.conf.log import logging_config
 from townhall.conf.ratelimits import rate_limit_settings
 from townhall.conf.retention import retention_defaults
@@ -64,7 +65,9 @@ INSTALLED_APPS = [
     "townhall.cases",
     "townhall.notify",
     "townhall.intake",
+    "townhall.experience",
     "townhall.assistant",
+    "townhall.insights",
     "townhall.portal",
     "townhall.console",
     "townhall.hooks",
@@ -309,6 +312,10 @@ TOWNHALL_PERIODIC_TASKS = [
     ("townhall.intake.tasks.duplicate_suggestions_pending_task", 300),
     # Tomorrow's bin reminders, queued from the council's reminder time (safe to repeat).
     ("townhall.notify.waste_reminders.waste_reminders_queue_task", 600),
+    # The frustration index of open cases: honest updates and supervisor flags (issue 18).
+    ("townhall.experience.tasks.frustration_scan_task", 3600),
+    # Live cases into the measures' fact table and the roll-ups (issue 18).
+    ("townhall.insights.tasks.facts_refresh_task", 300),
 ]
 
 # --- who hears about case events, inside the event's transaction (cases/dispatch.py) ---
@@ -321,7 +328,12 @@ TOWNHALL_CASE_EVENT_SUBSCRIBERS = {
         "resumed",
         "priority_changed",
     ],
+    # The satisfaction survey owed when a case is resolved (experience/services.py).
+    "townhall.experience.services.survey_for_case_event": ["status_changed"],
 }
+
+# --- experience: surveys and the frustration index (conf/experience.py) ---
+TOWNHALL_EXPERIENCE = experience_settings(env)
 
 # --- notifications ---
 # Base address of the public site, used in links sent to residents. Empty: this machine's
@@ -504,7 +516,7 @@ TOWNHALL_LIVE_CHAT_GROUP = env.str("TOWNHALL_LIVE_CHAT_GROUP", default="")
 # The service of the case an out-of-hours chat leaves; empty: TOWNHALL_INTAKE_FALLBACK_SERVICE.
 TOWNHALL_LIVE_CHAT_SERVICE = env.str("TOWNHALL_LIVE_CHAT_SERVICE", default="")
 # --- the assistant's dialogue (issue 17) ---
-# Frustration score (0..1, assistant/tone.py) above which the assistant hands the
+# Frustration score (0..1, experience/tone.py) above which the assistant hands the
 # conversation to a person on its own. Not the fitted 0.49 (best F1, tone_weights.yaml):
 # a hand-off stops the assistant answering, so a false one costs more than a missed one;
 # 0.6 keeps one mild word ("how long", "weeks") from doing it. Held-out precision/recall at

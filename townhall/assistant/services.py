@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from townhall.assistant import services_live, tone
+from townhall.assistant import services_live
 from townhall.assistant.dialogue import Engine, TurnResult, frustrated_handoff
 from townhall.assistant.dialogue_base import message, skill_title
 from townhall.assistant.errors import ConversationNotFound
@@ -25,6 +25,7 @@ from townhall.assistant.models import Conversation, Turn
 from townhall.assistant.replies import BotMessage, Reply
 from townhall.assistant.selectors import conversation_get
 from townhall.core import clock
+from townhall.experience import tone
 from townhall.intake.normalise import text_clean
 from townhall.knowledge.services import article_feedback_record
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from townhall.console import account, views
+from townhall.console import account, urls_experience, urls_insights, views
 
 app_name = "console"
 urlpatterns = [
@@ -61,3 +61,6 @@ urlpatterns = [
     path("account/two-step/", account.two_step_view, name="two-step"),
     path("account/verify/", account.verify_view, name="verify"),
 ]
+# Experience: the supervisors' flags (low scores, frustrated residents) and each case's
+# frustration breakdown; insights: dashboards, drill-down, staff performance, exports.
+urlpatterns += [*urls_experience.urlpatterns, *urls_insights.urlpatterns]

@@ -26,16 +26,23 @@ class NotificationKind(models.TextChoices):
     SIGN_IN_LINK = "sign_in_link", _("Link to sign in to the portal")
     SUBSCRIBE_CONFIRM = "subscribe_confirm", _("Confirm an address for reminders or alerts")
     BIN_REMINDER = "bin_reminder", _("Bin day tomorrow")
+    DELAY_UPDATE = "delay_update", _("Honest update on a request that is taking too long")
     # To staff (Notification.user), not residents:
     SLA_ESCALATION = "sla_escalation", _("Cases past their due date (supervisors)")
     CASE_WATCH = "case_watch", _("Change on a case you watch (staff)")
     STAFF_MENTION = "staff_mention", _("A colleague mentioned you (staff)")
+    SUPERVISOR_FLAG = "supervisor_flag", _("A resident needs attention (supervisors)")
 
 
 # Kinds sent to a staff user's own address: no resident opt-out applies (the work is
 # theirs; a watcher stops by no longer watching the case).
 STAFF_KINDS = frozenset(
-    {NotificationKind.SLA_ESCALATION, NotificationKind.CASE_WATCH, NotificationKind.STAFF_MENTION}
+    {
+        NotificationKind.SLA_ESCALATION,
+        NotificationKind.CASE_WATCH,
+        NotificationKind.STAFF_MENTION,
+        NotificationKind.SUPERVISOR_FLAG,
+    }
 )
 
 

@@ -9,8 +9,10 @@ from townhall.portal import (
     map_urls,
     pages_urls,
     report_views,
+    reports_urls,
     rules_urls,
     subscription_urls,
+    survey_urls,
     views,
     waste_urls,
 )
@@ -60,3 +62,5 @@ urlpatterns += pages_urls.urlpatterns
 urlpatterns += map_urls.urlpatterns
 # Bin reminders and alerts near an address: sign up, confirm, stop (issue 16).
 urlpatterns += subscription_urls.urlpatterns
+# Satisfaction surveys (/survey/<token>/) and the public reports map and list (/reports/).
+urlpatterns += [*survey_urls.urlpatterns, *reports_urls.urlpatterns]

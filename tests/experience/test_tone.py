@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from townhall.assistant.tone import FEATURES, frustration_score, tone_features, tone_threshold
+from townhall.experience.tone import FEATURES, frustration_score, tone_features, tone_threshold
 
 THRESHOLD = tone_threshold()
 
