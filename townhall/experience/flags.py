@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from townhall.cases.models import Case
-from townhall.experience.models import Survey, SupervisorFlag
+from townhall.experience.models import SupervisorFlag, Survey
 
 
 def flag_raise(
