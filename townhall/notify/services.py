@@ -230,16 +230,22 @@ def notification_reporter_recheck(*, case: Case) -> int:
     """
     if case.reporter_id is None:
         return 0
+    # Usually nothing is queued yet (the acknowledgement is a task after commit): one
+    # query tells, before the reporter and their contacts are read.
+    queued = list(
+        Notification.objects.filter(
+            case_id=case.pk,
+            citizen_id=case.reporter_id,
+            status=NotificationStatus.QUEUED,
+            key__startswith="case-event:",
+        )
+    )
+    if not queued:
+        return 0
     reporter = Citizen.objects.get(pk=case.reporter_id)
     channel, address = _channel_for(reporter, case_id=case.pk)
     changed = 0
-    queued = Notification.objects.filter(
-        case_id=case.pk,
-        citizen=reporter,
-        status=NotificationStatus.QUEUED,
-        key__startswith="case-event:",
-    )
-    for row in list(queued):
+    for row in queued:
         if (row.channel, row.to) == (channel, address):
             continue
         event = CaseEvent.objects.filter(pk=int(row.key.split(":")[1])).first()
