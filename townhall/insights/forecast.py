@@ -102,8 +102,10 @@ def forecast_for(
 def forecast_daily(*, service_type_id: int | None = None, weeks: int = 8) -> list[dict[str, Any]]:
     """Return the next `weeks` weeks of daily demand from the facts, one dict a day:
     {"date": date, "mean": float, "lower": float, "upper": float}; lower/upper bound the
-    80 % interval. `service_type_id=None`: every request. Requests of personal services are
-    left out (the dashboards may be seen widely). [] with under 28 days of history.
+    80 % interval; "mean" is the point forecast, the model's median (docs/forecast.md).
+    `service_type_id=None`: every request. Requests of personal services are
+    left out (the dashboards may be seen widely). [] with under 28 days of history;
+    ValueError for `weeks` outside 1-52.
     """
     service = (
         ServiceRef(id=service_type_id, code="", name="") if service_type_id is not None else None

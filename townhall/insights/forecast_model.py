@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -56,7 +56,7 @@ class ModelConfig:
 @dataclass(frozen=True)
 class ForecastDay:
     day: date
-    mean: float
+    mean: float  # the point forecast (ModelConfig.point: the median by default)
     # {0.8: (lower, upper), 0.95: (lower, upper)}
     intervals: dict[float, tuple[float, float]] = field(default_factory=dict)
 
