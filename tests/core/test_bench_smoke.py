@@ -23,6 +23,7 @@ ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "pos
 LOCAL = {
     "assistant": "oos recall",
     "assistant_live": "messages/s",
+    "forecast": "n-week",
     "geometry": "ratio old/prepared",
     "knowledge": "mrr@10",
     "open311_params": "per post",
