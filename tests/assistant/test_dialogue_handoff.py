@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from tests.assistant.conftest import Chat
-from townhall.assistant import services_live, tone
+from townhall.assistant import services_live
+from townhall.experience import tone
 from townhall.assistant.models import Conversation, Turn
 from townhall.assistant.selectors import assistant_metrics
 from townhall.assistant.services import conversations_abandon_idle, turn_rate

@@ -20,8 +20,9 @@ class Survey(models.Model):
     """The satisfaction question owed to a resolved case's reporter: one answer per case.
 
     Created when the case is resolved (a case-event subscriber, in the event's transaction).
-    The link token is an HMAC of the case and resident ids (`experience.tokens`), so the
-    resolution message can carry it without this row existing yet; only its hash is stored.
+    The link token is an HMAC of the case id (`notify.links.survey_token`), so the
+    resolution message can carry it in the transaction that resolves the case; only its
+    SHA-256 is stored here.
     """
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="survey")
