@@ -200,6 +200,18 @@ def test_words_instead_of_a_button_go_to_the_assistant_and_leave_the_survey(
     assert Survey.objects.get(case=case).answered_at is None
 
 
+def test_a_survey_answered_by_its_link_is_not_asked_again_in_the_chat(
+    client: Client, chat_case: tuple[Any, Conversation]
+) -> None:
+    from townhall.experience.services import survey_answer
+
+    case, conv = chat_case
+    survey_answer(token=survey_token(case_id=case.pk), csat=5, via="web")
+    reply = _post(client, {"conversation": conv.key, "text": "hello again"}).json()
+    assert not any(m["role"] == "system" and m["quick_replies"] for m in reply["messages"])
+    assert not Turn.objects.filter(conversation=conv, skill="survey").exists()
+
+
 def test_a_chat_without_a_resolved_case_is_never_asked(
     client: Client, pothole: Any, caseworker: Any
 ) -> None:

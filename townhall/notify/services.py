@@ -137,7 +137,11 @@ def _channel_for(citizen: Citizen, *, case_id: int | None = None) -> tuple[str, 
 
 def _survey_values(case: Case, citizen: Citizen, channel: str, language: str) -> dict[str, str]:
     tracking = public_url(f"/track/?reference={case.reference}")
-    if citizen.pk != case.reporter_id or surveys_declined(citizen_id=citizen.pk):
+    if (
+        case.status != CaseStatus.RESOLVED  # only the resolution invites (no query otherwise)
+        or citizen.pk != case.reporter_id
+        or surveys_declined(citizen_id=citizen.pk)
+    ):
         return {"survey_url": tracking, "survey": ""}
     url = survey_url(case_id=case.pk)
     invites = survey_invites().get(channel, {})
