@@ -42,6 +42,7 @@ from townhall.assistant.selectors_transport import (
     citizen_id_for_user,
     conversation_events,
 )
+from townhall.assistant.services_survey import survey_offer_by_key
 from townhall.core.ratelimit import RateLimited, rate_limit_hit
 
 log = logging.getLogger(__name__)
@@ -256,6 +257,7 @@ class AssistantConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channe
         after = min(max(after, 0), TURN_MAX)
         found = None
         if isinstance(key, str) and 0 < len(key) <= 64:
+            await database_sync_to_async(survey_offer_by_key)(key=key)  # services_survey
             found = await database_sync_to_async(conversation_events)(
                 key=key, after=after, history=content.get("history") is True
             )

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from townhall.assistant import services_live
+from townhall.assistant import services_live, services_survey
 from townhall.assistant.dialogue import Engine, TurnResult, frustrated_handoff
 from townhall.assistant.dialogue_base import message, skill_title
 from townhall.assistant.errors import ConversationNotFound
@@ -150,6 +150,12 @@ def message_receive(
         if conv.status == Conversation.Status.CLOSED:
             conv.status = Conversation.Status.BOT
             conv.closed_at = None
+        # The satisfaction survey of the case filed here: a pressed 1-5 answers it
+        # (services_survey); otherwise the engine answers, then the question is asked once.
+        thanks = services_survey.survey_reply(conv, resident, text=text)
+        if thanks is not None:
+            conv.save()
+            return Reply(conversation=conv.key, messages=(thanks,), status=conv.status)
         reply = _answer(
             conv,
             resident,
@@ -159,6 +165,11 @@ def message_receive(
             previous=previous,
             citizen_id=citizen_id,
         )
+        offer = services_survey.survey_offer(conv)
+        if offer is not None:
+            reply = Reply(
+                conversation=conv.key, messages=(*reply.messages, offer), status=conv.status
+            )
         conv.save()
     return reply
 

@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from townhall.assistant.selectors_transport import conversation_events
+from townhall.assistant.services_survey import survey_offer_by_key
 from townhall.cases.photos import InvalidPhoto, photo_clean
 from townhall.core.ratelimit import RateLimited, client_address, rate_limit_hit, too_many
 from townhall.intake.staging import StagedPhotoGone, owner_key, photo_stage
@@ -73,6 +74,7 @@ def events_view(request: HttpRequest) -> JsonResponse:
         return _error(_("after must be a turn number."), status=400, code="bad_after")
     if not key:
         return _error(_("Send the conversation in X-Conversation."), status=400, code="no_key")
+    survey_offer_by_key(key=key)  # a resolved case's survey, asked once (services_survey)
     found = conversation_events(key=key, after=after, history=request.GET.get("history") == "1")
     if found is None:
         return _error(

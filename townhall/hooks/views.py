@@ -26,6 +26,7 @@ from townhall.assistant.services_sms import sms_message_receive
 from townhall.core.errors import ValidationFailed
 from townhall.core.ratelimit import RateLimited, rate_limited
 from townhall.core.security import SecurityEventKind, security_event
+from townhall.experience.services import survey_answer_by_sms
 from townhall.hooks.payloads import partner_message_check
 from townhall.hooks.replay import callback_claim, callback_release
 from townhall.intake.channels import (
@@ -133,6 +134,8 @@ def sms_inbound_view(request: HttpRequest) -> HttpResponse:
     text = request.POST.get("Body", "")
     try:
         reply = sms_inbound_keyword(from_number=number, body=text)
+        if reply is None:  # "1".."5" after a resolution SMS answers its survey
+            reply = survey_answer_by_sms(phone=number, text=text)
         if (
             reply is None
             and settings.TOWNHALL_ASSISTANT_SMS

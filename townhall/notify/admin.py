@@ -35,7 +35,9 @@ SAMPLE_VALUES = {
     "expected_date": "Friday 27 November 2026",
     "note": "Our crew will come back on Friday morning.",
     "tracking_url": "https://townhall.example.org/track/?reference=TH-26-004211",
-    "survey_url": "https://townhall.example.org/track/?reference=TH-26-004211",
+    "survey_url": "https://townhall.example.org/survey/…/",
+    "survey": "How did we do?\nPlease answer our one-question survey. Your answers help us "
+    "improve our services:\nhttps://townhall.example.org/survey/…/\n\n",
     "unsubscribe_url": "https://townhall.example.org/notifications/stop/…/",
     "council": "Millbrook Town Council",
     "address": "12 Elm Street",

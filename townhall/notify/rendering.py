@@ -23,6 +23,7 @@ PLACEHOLDERS: dict[str, str] = {
     "note": "the caseworker's public note or update",
     "tracking_url": "link to the tracking page",
     "survey_url": "link to the satisfaction survey",
+    "survey": "the survey invitation with its link (empty if the resident opted out)",
     "unsubscribe_url": "one-click link to stop these messages",
     "council": "the council's name",
     "address": "where the problem is",

@@ -10,6 +10,7 @@ from importlib import resources
 from django.conf import settings
 
 from townhall.notify.models import NotificationTemplate
+from townhall.people.models import ConsentPurpose, ConsentRecord
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,23 @@ def notification_template_get(*, kind: str, channel: str, language: str) -> Temp
         if default is not None:
             return default
     raise LookupError(f"No template for {kind}/{channel} in {language} or {fallback}.")
+
+
+@functools.cache
+def survey_invites() -> dict[str, dict[str, str]]:
+    """The survey invitation of a resolution message, {channel: {language: text}}
+    (data/survey_invites.json; `{url}` stands for the survey link)."""
+    data = resources.files("townhall.notify").joinpath("data", "survey_invites.json")
+    raw = json.loads(data.read_text("utf-8"))
+    return {channel: dict(texts) for channel, texts in raw.items() if not channel.startswith("_")}
+
+
+def surveys_declined(*, citizen_id: int) -> bool:
+    """Whether the resident's latest word on satisfaction surveys is "no"."""
+    latest = (
+        ConsentRecord.objects.filter(citizen_id=citizen_id, purpose=ConsentPurpose.SURVEYS)
+        .order_by("-at", "-id")
+        .values_list("granted", flat=True)
+        .first()
+    )
+    return latest is False

@@ -24,7 +24,13 @@ from townhall.cases.tracking import track_path
 from townhall.catalog.i18n import localized
 from townhall.core import dates
 from townhall.core.errors import NotFound
-from townhall.notify.links import OPT_OUT_SALT, opt_out_token, opt_out_url, public_url
+from townhall.notify.links import (
+    OPT_OUT_SALT,
+    opt_out_token,
+    opt_out_url,
+    public_url,
+    survey_url,
+)
 from townhall.notify.models import (
     AlertSubscription,
     DeliveryAttempt,
@@ -39,7 +45,12 @@ from townhall.notify.models import (
 from townhall.notify.rendering import sms_fit, template_render
 from townhall.notify.reply_address import reply_address_make
 from townhall.notify.secret_links import sign_in_link_queue
-from townhall.notify.selectors import default_templates, notification_template_get
+from townhall.notify.selectors import (
+    default_templates,
+    notification_template_get,
+    survey_invites,
+    surveys_declined,
+)
 from townhall.notify.sending import (
     notification_retry,
     notification_send_due,
@@ -124,6 +135,20 @@ def _channel_for(citizen: Citizen, *, case_id: int | None = None) -> tuple[str, 
     return NotifyChannel.INAPP, str(citizen.pk)
 
 
+def _survey_values(case: Case, citizen: Citizen, channel: str, language: str) -> dict[str, str]:
+    tracking = public_url(f"/track/?reference={case.reference}")
+    if (
+        case.status != CaseStatus.RESOLVED  # only the resolution invites (no query otherwise)
+        or citizen.pk != case.reporter_id
+        or surveys_declined(citizen_id=citizen.pk)
+    ):
+        return {"survey_url": tracking, "survey": ""}
+    url = survey_url(case_id=case.pk)
+    invites = survey_invites().get(channel, {})
+    text = invites.get(language) or invites.get("en") or ""
+    return {"survey_url": url, "survey": text.replace("{url}", url)}
+
+
 def _values(case: Case, citizen: Citizen, channel: str, language: str, note: str) -> dict[str, str]:
     with translation.override(language):
         expected = dates.long_date(case.expected_on)
@@ -136,8 +161,9 @@ def _values(case: Case, citizen: Citizen, channel: str, language: str, note: str
         "expected_date": expected,
         "note": note,
         "tracking_url": public_url(f"/track/?reference={case.reference}"),
-        # Surveys arrive with the experience app; until then the link is the tracking page.
-        "survey_url": public_url(f"/track/?reference={case.reference}"),
+        # The reporter's satisfaction survey (experience); nothing for a follower or for a
+        # reporter who opted out of surveys (then the old link, the tracking page, stays).
+        **_survey_values(case, citizen, channel, language),
         "unsubscribe_url": opt_out_url(citizen_id=citizen.pk, channel=channel),
         "council": case.service_type.jurisdiction.name,
         "address": case.address,

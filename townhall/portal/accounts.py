@@ -33,6 +33,7 @@ from townhall.cases.tracking import track_path
 from townhall.core.errors import ValidationFailed
 from townhall.core.ratelimit import RateLimited, rate_limit_hit
 from townhall.core.security import SecurityEventKind, security_event
+from townhall.experience.selectors import surveys_open_for
 from townhall.intake.privacy import resident_erase, resident_export_file
 from townhall.notify.services import notification_phone_code, sign_in_link_queue
 from townhall.notify.subscriptions import subscriptions_of
@@ -177,6 +178,8 @@ def account_view(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "phones": _phones(citizen),
             "subscriptions": subscriptions_of(citizen),
+            # Surveys of the same reports the table shows (their proven contacts only).
+            "surveys": surveys_open_for(citizen_id=citizen.pk, case_ids=sorted(proven)),
         },
     )
 
