@@ -10,11 +10,11 @@ import pytest
 
 from tests.assistant.conftest import Chat
 from townhall.assistant import services_live
-from townhall.experience import tone
 from townhall.assistant.models import Conversation, Turn
 from townhall.assistant.selectors import assistant_metrics
 from townhall.assistant.services import conversations_abandon_idle, turn_rate
 from townhall.core import clock
+from townhall.experience import tone
 
 
 @pytest.fixture
