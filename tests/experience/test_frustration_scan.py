@@ -258,12 +258,15 @@ def test_the_scan_does_not_query_per_case(pothole: Any, resident: Any, frank: An
             frustration_scan(now=now + timedelta(minutes=1))
         return len(queries)
 
-    for _ in range(3):
-        _repeat(_open(pothole, resident, days_late=1), 1)
+    # Below the threshold, and above it (flagged and told by the first run: the measured
+    # one has nothing to do for them).
+    for days_late in (1, 25, 1):
+        _repeat(_open(pothole, resident, days_late=days_late), 1)
     few = measured(NOW)
-    for _ in range(12):
-        _repeat(_open(pothole, resident, days_late=1), 1)
+    for i in range(12):
+        _repeat(_open(pothole, resident, days_late=25 if i % 2 else 1), 1)
     assert measured(NOW + timedelta(hours=1)) == few
+    assert SupervisorFlag.objects.count() == 7  # one per case above the threshold
 
 
 def test_the_command_scans_with_a_summary(frustrated: Case, capsys: Any) -> None:
@@ -279,3 +282,33 @@ def test_the_command_refuses_bad_options() -> None:
         call_command("experience", "scan", batch=0)
     with pytest.raises(CommandError):
         call_command("experience", "weights-check", since_days=-3)
+    with pytest.raises(CommandError, match="No resident"):
+        call_command("experience", "journey", "999999")
+
+
+def test_the_command_shows_a_residents_journey(
+    frustrated: Case, resident: Any, capsys: Any
+) -> None:
+    call_command("experience", "journey", str(resident.pk))
+    out = capsys.readouterr().out
+    assert "journey index" in out and "contacted us again about the same thing 2 times" in out
+
+
+def test_only_the_cases_department_supervisors_are_told(frustrated: Case, frank: Any) -> None:
+    elsewhere = staff_user_create(
+        username="henry",
+        role=StaffRole.SUPERVISOR,
+        password="x-long-pass-1",
+        email="henry@council.example.org",
+    )
+    department_member_add(department=Department.objects.get(code="isd"), user=elsewhere)
+    caseworker = staff_user_create(
+        username="keisha",
+        role=StaffRole.CASEWORKER,
+        password="x-long-pass-1",
+        email="keisha@council.example.org",
+    )
+    department_member_add(department=frustrated.department, user=caseworker)
+    frustration_scan(now=NOW)
+    told = Notification.objects.filter(kind=NotificationKind.SUPERVISOR_FLAG)
+    assert list(told.values_list("to", flat=True)) == ["frank@council.example.org"]

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Case as DbCase
+from django.db.models import Count, F, FloatField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from townhall.cases.access import Action, access_can, access_department_ids
@@ -26,6 +27,7 @@ from townhall.experience.models import (
     SupervisorFlag,
 )
 from townhall.intake.models import InboundMessage, Outcome
+from townhall.people.models import Citizen
 
 # Case-history events that are signals, and the signal each one is.
 EVENT_SIGNALS = {CaseEventKind.REOPENED: "reopened", CaseEventKind.TRANSFERRED: "transferred"}
@@ -121,11 +123,29 @@ def case_signal_values(
     return out
 
 
+# What the scan reads of each case (the reference is made of the id and opened_at); the
+# few it writes to are loaded whole (case_for_update_message).
+SCAN_FIELDS = (
+    "pk",
+    "status",
+    "expected_on",
+    "due_at",
+    "reporter_id",
+    "department_id",
+    "opened_at",
+)
+
+
+def case_for_update_message(case_id: int) -> Case:
+    """A case with what the honest update needs (reporter, service, council)."""
+    return Case.objects.select_related("reporter", "service_type__jurisdiction").get(pk=case_id)
+
+
 def open_cases_for_scan(*, batch: int = 500) -> Iterable[list[Case]]:
-    """Every open case, in batches of `batch` by id (what the scan needs of each)."""
+    """Every open case (not duplicates), in batches of `batch` by id, with SCAN_FIELDS."""
     qs = (
         Case.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True)
-        .select_related("reporter", "service_type__jurisdiction", "department")
+        .only(*SCAN_FIELDS)
         .order_by("pk")
     )
     last = 0
@@ -219,12 +239,19 @@ def flags_open(
         flags_visible(user)
         .filter(handled_at__isnull=True)
         .select_related("case__department", "case__service_type", "survey")
+        .annotate(
+            urgency=DbCase(
+                When(kind=FlagKind.LOW_SCORE, then=Value(5.0) - F("score")),
+                default=F("score"),
+                output_field=FloatField(),
+            )
+        )
     )
     if kind:
         qs = qs.filter(kind=kind)
     if department_id is not None:
         qs = qs.filter(case__department_id=department_id)
-    flags = list(qs.order_by("-created_at")[: limit * 2])
+    flags = list(qs.order_by("-urgency", "-created_at", "-id")[:limit])
     breakdowns = dict(
         CaseFrustration.objects.filter(
             case_id__in=[f.case_id for f in flags if f.kind == FlagKind.FRUSTRATION]
@@ -232,16 +259,12 @@ def flags_open(
     )
     rows = []
     for flag in flags:
+        contributions: list[dict[str, Any]] = []
         if flag.kind == FlagKind.FRUSTRATION:
-            urgency = flag.score
             contributions = list(breakdowns.get(flag.case_id) or [])
-        else:
-            urgency = 5.0 - flag.score
-            contributions = []
         comment = flag.survey.comment if flag.survey is not None else ""
-        rows.append(FlagRow(flag, contributions, comment, urgency))
-    rows.sort(key=lambda r: (-r.urgency, -r.flag.created_at.timestamp()))
-    return rows[:limit]
+        rows.append(FlagRow(flag, contributions, comment, float(getattr(flag, "urgency", 0))))
+    return rows
 
 
 def flag_departments(user: Any) -> list[tuple[int, str]]:
@@ -265,8 +288,17 @@ def flag_visible_get(user: Any, flag_id: int) -> SupervisorFlag | None:
     )
 
 
-def flags_open_for_case(case_id: int) -> list[SupervisorFlag]:
-    return list(SupervisorFlag.objects.filter(case_id=case_id, handled_at__isnull=True))
+def frustration_flagged(case_ids: list[int]) -> set[int]:
+    """Which of these cases already have an open frustration flag (one query)."""
+    return set(
+        SupervisorFlag.objects.filter(
+            case_id__in=case_ids, kind=FlagKind.FRUSTRATION, handled_at__isnull=True
+        ).values_list("case_id", flat=True)
+    )
+
+
+def citizen_exists(citizen_id: int) -> bool:
+    return Citizen.objects.filter(pk=citizen_id).exists()
 
 
 def flag_counts_by_kind() -> dict[str, int]:

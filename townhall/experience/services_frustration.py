@@ -28,7 +28,9 @@ from townhall.experience.models import (
     SignalKind,
 )
 from townhall.experience.selectors_frustration import (
+    case_for_update_message,
     case_signal_values,
+    frustration_flagged,
     journey_signal_values,
     open_cases_for_scan,
 )
@@ -188,25 +190,39 @@ def frustration_scan(
         result.tone_signals += _messages_tone_record(ids, since)
         values = case_signal_values(cases, now=now, weights=weights)
         stored = {f.case_id: f for f in CaseFrustration.objects.filter(case_id__in=ids)}
-        new, changed = [], []
+        flagged = frustration_flagged(ids)
+        new: list[CaseFrustration] = []
+        changed: list[CaseFrustration] = []
+        unchanged: list[int] = []
         for case in cases:
             index = frustration_index(values[case.pk], weights)
+            contributions = index.as_list()
             row = stored.get(case.pk)
             if row is None:
-                row = CaseFrustration(case=case)
+                row = CaseFrustration(case_id=case.pk)
                 new.append(row)
-            else:
-                changed.append(row)
-            row.score, row.contributions, row.computed_at = index.score, index.as_list(), now
+            told_before = row.resident_told_at
+            moved = row.score != index.score or row.contributions != contributions
+            row.score, row.contributions, row.computed_at = index.score, contributions, now
             if index.score >= threshold:
                 result.above += 1
-                told, flagged = _act(case, row, index.score, now=now, quiet=quiet)
+                told, raised = _act(
+                    case, row, index.score, now=now, quiet=quiet, flagged=case.pk in flagged
+                )
                 result.told += told
-                result.flagged += flagged
+                result.flagged += raised
+            if row.pk is None:
+                continue  # in `new`
+            if moved or row.resident_told_at != told_before:
+                changed.append(row)
+            else:
+                unchanged.append(row.pk)
         CaseFrustration.objects.bulk_create(new)
+        # Rows whose index moved are rewritten; the rest only get the time (one UPDATE).
         CaseFrustration.objects.bulk_update(
             changed, ["score", "contributions", "computed_at", "resident_told_at"]
         )
+        CaseFrustration.objects.filter(pk__in=unchanged).update(computed_at=now)
         result.cases += len(cases)
         if progress is not None:
             progress(len(cases))
@@ -219,26 +235,36 @@ def _reason(row: CaseFrustration) -> str:
 
 
 def _act(
-    case: Case, row: CaseFrustration, score: float, *, now: datetime, quiet: timedelta
+    case: Case,
+    row: CaseFrustration,
+    score: float,
+    *,
+    now: datetime,
+    quiet: timedelta,
+    flagged: bool,
 ) -> tuple[int, int]:
-    """Flag and tell for one case above the threshold; (told, flagged) as 0 or 1."""
-    told = flagged = 0
+    """Flag and tell for one case above the threshold; (told, raised) as 0 or 1. Nothing
+    is queried for a case already flagged whose resident was told lately."""
+    told = raised = 0
+    due = row.resident_told_at is None or row.resident_told_at <= now - quiet
+    if flagged and not (due and case.reporter_id is not None):
+        return 0, 0
     with transaction.atomic():
-        _flag, created = flag_raise(
-            case=case, kind=FlagKind.FRUSTRATION, score=score, reason=_reason(row)
-        )
-        flagged = int(created)
-        due = row.resident_told_at is None or row.resident_told_at <= now - quiet
+        if not flagged:
+            _flag, created = flag_raise(
+                case=case, kind=FlagKind.FRUSTRATION, score=score, reason=_reason(row)
+            )
+            raised = int(created)
         if due and case.reporter_id is not None:
             try:
-                made = delay_update_queue(case=case, now=now)
+                made = delay_update_queue(case=case_for_update_message(case.pk), now=now)
             except LookupError:  # no template for the channel: the flag still stands
                 log.warning("experience: no delay-update template for case %s", case.pk)
                 made = None
             if made is not None:
                 row.resident_told_at = now
                 told = 1
-    return told, flagged
+    return told, raised
 
 
 def journey_frustration(*, citizen_id: int, now: datetime | None = None) -> FrustrationIndex:

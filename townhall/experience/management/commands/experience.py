@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
 from townhall.experience.frustration_check import OutcomeCheck, weights_check
-from townhall.experience.selectors_frustration import open_cases_count
+from townhall.experience.selectors_frustration import citizen_exists, open_cases_count
 from townhall.experience.services_frustration import frustration_scan, journey_frustration
 
 
@@ -53,6 +53,8 @@ class Command(BaseCommand):
             for check in weights_check(since_days=since):
                 self._print_check(check)
         else:
+            if not citizen_exists(options["citizen_id"]):
+                raise CommandError("No resident with that id.")
             index = journey_frustration(citizen_id=options["citizen_id"])
             self.stdout.write(f"journey index {index.score:.3f}")
             for c in index.contributions:
