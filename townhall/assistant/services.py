@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from townhall.assistant import services_live, services_survey
+from townhall.assistant import frustration_signals, services_live, services_survey
 from townhall.assistant.dialogue import Engine, TurnResult, frustrated_handoff
 from townhall.assistant.dialogue_base import message, skill_title
 from townhall.assistant.errors import ConversationNotFound
@@ -255,6 +255,9 @@ def _answer(
             }
         shown = _bot_turns(conv, [*lead, *messages], result)
     resident.save(update_fields=["skill", "confidence", "data", "frustration"])
+    frustration_signals.turn_signals_record(
+        conv, tone_score=score, fallback=bool(result is not None and result.fallback)
+    )
     return Reply(conversation=conv.key, messages=shown, status=conv.status)
 
 
@@ -290,6 +293,14 @@ def conversations_abandon_idle(*, idle: timedelta, now: datetime | None = None) 
     stale = Conversation.objects.filter(
         status=Conversation.Status.BOT, updated_at__lt=now - idle
     ).exclude(status=Conversation.Status.CLOSED)
+    frustration_signals.abandoned_reports_record(
+        list(
+            stale.filter(outcome="", state__frame__skill=frustration_signals.REPORT_SKILL).only(
+                "pk", "channel", "case", "citizen"
+            )
+        ),
+        now=now,
+    )
     abandoned = stale.filter(outcome="").update(
         outcome=Conversation.Outcome.ABANDONED,
         status=Conversation.Status.CLOSED,

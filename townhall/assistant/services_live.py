@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from townhall.assistant import live
+from townhall.assistant import frustration_signals, live
 from townhall.assistant.models import Conversation, SkillExample, Turn
 from townhall.assistant.selectors_live import (
     live_chat_may_oversee,
@@ -117,6 +117,7 @@ def conversation_handoff(*, conversation: Conversation, reason: str) -> Turn | N
                 _queue_event(locked, "queued")
             else:
                 turn = _message_left(locked, now)
+                frustration_signals.handoff_bounced_record(locked, reason="out_of_hours")
         # Not pushed: the resident's own turn asked for this and gets `turn` in its reply.
     conversation.refresh_from_db()
     return turn

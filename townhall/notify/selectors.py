@@ -29,10 +29,16 @@ def default_templates() -> dict[tuple[str, str, str], TemplateText]:
     # templates.json: what case events send; confirmations.json: e-mails that confirm an
     # address before anything else is sent to it (one channel only); staff.json: mail to
     # staff (escalations, watched cases); subscriptions.json: sign-in links, reminders and
-    # their confirmations.
+    # their confirmations; updates.json: the honest delay update and supervisor flags.
     rows = [
         t
-        for name in ("templates.json", "confirmations.json", "staff.json", "subscriptions.json")
+        for name in (
+            "templates.json",
+            "confirmations.json",
+            "staff.json",
+            "subscriptions.json",
+            "updates.json",
+        )
         for t in json.loads(data.joinpath(name).read_text("utf-8"))
     ]
     return {

@@ -25,6 +25,7 @@ from townhall.cases.resident import (
     case_update_by_resident,
     case_withdraw_by_resident,
 )
+from townhall.experience.services_frustration import journey_tone_record
 from townhall.people.models import Citizen
 from townhall.portal.accounts import signed_in_citizen
 from townhall.portal.case_views import case_for_token_or_404, private_context
@@ -79,6 +80,12 @@ def case_update_view(request: HttpRequest, token: str) -> HttpResponse:
         except InvalidCaseInput as exc:
             _errors_onto(form, "text", exc)
         else:
+            journey_tone_record(  # the frustration index: the words are scored, not kept
+                text=form.cleaned_data["text"],
+                channel="web",
+                case_id=case.pk,
+                citizen_id=citizen.pk,
+            )
             messages.success(
                 request,
                 _("Thank you. We have added your update to request %(ref)s.")

@@ -50,6 +50,7 @@ from townhall.console.views.common import case_or_404, staff_of, staff_required
 from townhall.core import clock
 from townhall.core.dates import long_date
 from townhall.core.security import SecurityEventKind, security_event
+from townhall.experience.selectors_frustration import case_frustration_get
 from townhall.intake.selectors import (
     duplicate_suggestions_open,
     messages_for_case,
@@ -188,6 +189,8 @@ def case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, An
         # triage moves the case within its own council: that council's services only
         "triage_services": service_choices_for_case(case) if triage else [],
         "inbound": list(messages_for_case(case=case)[:50]),
+        "frustration": case_frustration_get(case_id=case.pk),
+        "frustration_threshold": settings.TOWNHALL_EXPERIENCE.frustration_threshold,
     }
 
 
