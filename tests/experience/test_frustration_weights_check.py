@@ -89,9 +89,12 @@ def test_samples_are_cut_at_the_first_resolution(pothole: Any, resident: Any) ->
         at=resolved + timedelta(days=1),
     )
     case_transition(case=case, to="reopened", actor=None, now=resolved + timedelta(days=2))
-    Survey.objects.create(
-        case=case, token_hash="x" * 64, channel="web", csat=1, sent_at=resolved + timedelta(days=3)
+    # The resolution made the survey when there is a reporter; answer it (or make one).
+    Survey.objects.update_or_create(
+        case=case,
+        defaults={"token_hash": "x" * 64, "channel": "web", "csat": 1},
     )
+    Survey.objects.filter(case=case).update(sent_at=resolved + timedelta(days=3))
     (sample,) = samples_collect()
     assert sample.reopened is True and sample.low_csat is True
     assert sample.cutoff == resolved
