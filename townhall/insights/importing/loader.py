@@ -35,6 +35,12 @@ COLUMNS = (
     "closed_at", "due_at", "source_on_time", "reopen_count", "transfer_count",
     "contact_count", "staff_minutes", "lat", "long", "updated_at",
 )  # fmt: skip
+# PostgreSQL types of COLUMNS, for the binary COPY (dates and numbers are not re-parsed).
+COPY_TYPES = (
+    "varchar", "varchar", "varchar", "int8", "varchar", "int8", "varchar", "varchar",
+    "varchar", "varchar", "bool", "timestamptz", "timestamptz", "timestamptz", "timestamptz",
+    "bool", "int4", "int4", "int4", "int4", "float8", "float8", "timestamptz",
+)  # fmt: skip
 UNMAPPED_NOTE = "service not in the mapping: kept as text"
 NOTE = "note: "
 
@@ -258,7 +264,8 @@ def _copy(rows: list[tuple[Any, ...]]) -> None:
     cols = ", ".join(connection.ops.quote_name(c) for c in COLUMNS)
     with connection.cursor() as cur:
         raw: Any = cur.cursor  # the psycopg 3 cursor
-        with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+        with raw.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(COPY_TYPES)
             for row in rows:
                 copy.write_row(row)
 

@@ -49,12 +49,14 @@ class LocalTimes:
 
     A time in the hour repeated when clocks go back is read as the first (daylight)
     one; a time in the hour skipped in spring is read with the offset before the change
-    (Python's fold=0), as PostgreSQL and most city systems do.
+    (Python's fold=0).
     """
 
     def __init__(self, zone: str) -> None:
         self.zone = ZoneInfo(zone)
         self._offsets: dict[tuple[int, int, int, int], dt.timedelta] = {}
+        # "01/31/2015 02" + "PM" -> the UTC start of that local hour (whole-hour offsets)
+        self.hours: dict[str, dt.datetime | None] = {}
 
     def utc(self, y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> dt.datetime:
         key = (y, mo, d, h)
@@ -68,30 +70,45 @@ class LocalTimes:
 
 def us_datetime(text: str, local: LocalTimes) -> dt.datetime:
     """Read "01/31/2015 02:05:09 PM" (the US 12-hour form Boston and LA export) as UTC."""
+    if len(text) == 22 and text[2] == "/" and text[13] == ":" and text[16] == ":":
+        key = text[:13] + text[20:]
+        hour = local.hours.get(key, _MISSING)
+        if hour is _MISSING:
+            hour = _us_hour(text, local)
+            local.hours[key] = hour
+        if hour is not None:
+            try:
+                return hour.replace(minute=int(text[14:16]), second=int(text[17:19]))
+            except ValueError as exc:
+                raise BadValue("bad date") from exc
     try:
-        if len(text) == 22 and text[2] == "/" and text[13] == ":":
-            h = int(text[11:13])
-            if h > 12 or h < 1:
-                raise BadValue("bad date")
-            half = text[20:22]
-            if half == "PM":
-                h = 0 if h == 12 else h
-                h += 12
-            elif half == "AM":
-                h = 0 if h == 12 else h
-            else:
-                raise BadValue("bad date")
-            return local.utc(
-                int(text[6:10]),
-                int(text[0:2]),
-                int(text[3:5]),
-                h,
-                int(text[14:16]),
-                int(text[17:19]),
-            )
         return _flexible(text, local)
     except ValueError as exc:
         raise BadValue("bad date") from exc
+
+
+_MISSING = dt.datetime.min.replace(tzinfo=UTC)
+
+
+def _us_hour(text: str, local: LocalTimes) -> dt.datetime | None:
+    """The UTC start of the local hour in `text`, or None (not a valid hour, or an offset
+    that is not a whole number of hours: read the slow way)."""
+    try:
+        h = int(text[11:13])
+        half = text[20:22]
+        if not 1 <= h <= 12 or half not in ("AM", "PM"):
+            return None
+        h = (0 if h == 12 else h) + (12 if half == "PM" else 0)
+        start = local.utc(int(text[6:10]), int(text[0:2]), int(text[3:5]), h)
+    except ValueError:
+        return None
+    offset = (
+        start.replace(tzinfo=None)
+        - dt.datetime(  # noqa: DTZ001 - wall clock
+            int(text[6:10]), int(text[0:2]), int(text[3:5]), h
+        )
+    )
+    return start if offset.total_seconds() % 3600 == 0 else None
 
 
 _FORMATS = (
