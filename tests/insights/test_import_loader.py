@@ -92,11 +92,11 @@ def test_a_crash_mid_file_keeps_the_committed_chunks(monkeypatch: pytest.MonkeyP
     real = loader._copy if connection.vendor == "postgresql" else loader._bulk_create
     calls = {"n": 0}
 
-    def flaky(rows: list[Any]) -> None:
+    def flaky(rows: list[Any]) -> int:
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt  # Ctrl-C in the middle of the third chunk
-        real(rows)
+        return real(rows)
 
     name = "_copy" if connection.vendor == "postgresql" else "_bulk_create"
     monkeypatch.setattr(loader, name, flaky)
@@ -226,7 +226,7 @@ def test_postgres_uses_copy(monkeypatch: pytest.MonkeyPatch) -> None:
         pytest.skip("needs PostgreSQL")
     used = []
     real = loader._copy
-    monkeypatch.setattr(loader, "_copy", lambda rows: (used.append(len(rows)), real(rows)))
+    monkeypatch.setattr(loader, "_copy", lambda rows: (used.append(len(rows)), real(rows))[1])
     monkeypatch.setattr(loader, "_bulk_create", None)
     import_cases(BOSTON, "boston", chunk_size=100)
     assert used == [100, 82]

@@ -167,3 +167,15 @@ def test_files_that_are_not_requests_are_refused(tmp_path: Path, content: bytes)
         next(READERS["open311"](path).items())
     with pytest.raises(ImportFileError):
         next(READERS["boston"](path).items())
+
+
+def test_a_huge_json_file_is_refused_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from townhall.insights.importing import readers
+
+    monkeypatch.setattr(readers, "JSON_LIMIT", 1000)
+    path = tmp_path / "big.json"
+    path.write_text("[" + ",".join(['{"service_request_id": "1"}'] * 100) + "]")
+    with pytest.raises(ImportFileError, match="export the requests as CSV"):
+        next(READERS["open311"](path).items())

@@ -1,9 +1,10 @@
 """Write a source file into `CaseFact` in chunks, each committed with its checkpoint.
 
-Per chunk, in one transaction: the rows are checked against what is already imported
-(the same system and id: "already imported", so a re-run or an overlapping file loads
-nothing twice), written (PostgreSQL: `COPY ... FROM STDIN` through psycopg 3; elsewhere:
-`bulk_create`), and `ImportRun.rows_done` moves past them. A run that stops (a crash,
+Per chunk, in one transaction: the rows are written and `ImportRun.rows_done` moves past
+them. Rows already imported (the same system and id) are skipped as "already imported",
+so a re-run or an overlapping file loads nothing twice. PostgreSQL: a binary `COPY ...
+FROM STDIN` (psycopg 3) into a temporary table, then `INSERT ... ON CONFLICT DO NOTHING`
+on the unique index; elsewhere: a look-up, then `bulk_create`. A run that stops (a crash,
 Ctrl-C, `--limit`) resumes at `rows_done`; a finished file is not read again unless
 `restart` is asked for. On PostgreSQL an advisory lock keeps two imports of the same
 system from running at once.
@@ -41,6 +42,7 @@ COPY_TYPES = (
     "varchar", "varchar", "bool", "timestamptz", "timestamptz", "timestamptz", "timestamptz",
     "bool", "int4", "int4", "int4", "int4", "float8", "float8", "timestamptz",
 )  # fmt: skip
+ALREADY = "already imported"
 UNMAPPED_NOTE = "service not in the mapping: kept as text"
 NOTE = "note: "
 
@@ -175,10 +177,11 @@ def _load(
             notes.update(reader.notes - notes_seen)
             notes_seen = reader.notes.copy()
             with transaction.atomic():
-                if rows:
-                    write(rows)
+                loaded = write(rows) if rows else 0
+                if loaded < len(rows):
+                    skipped[ALREADY] += len(rows) - loaded
                 run.rows_done += len(chunk)
-                run.rows_loaded += len(rows)
+                run.rows_loaded += loaded
                 run.rows_skipped += sum(skipped.values())
                 problems = Counter(run.problems)
                 problems.update(skipped)
@@ -186,7 +189,7 @@ def _load(
                 run.problems = dict(problems)
                 run.save(update_fields=["rows_done", "rows_loaded", "rows_skipped", "problems"])
             outcome.rows += len(chunk)
-            outcome.loaded += len(rows)
+            outcome.loaded += loaded
             outcome.skipped.update(skipped)
             outcome.notes.update(notes)
             if progress is not None:
@@ -217,9 +220,10 @@ def _prepare(
             skipped["id longer than 100 characters"] += 1
         else:
             good[item.external_id] = item
-    for ext in _existing(system, list(good)):
-        del good[ext]
-        skipped["already imported"] += 1
+    if connection.vendor != "postgresql":  # PostgreSQL: ON CONFLICT DO NOTHING, in _copy
+        for ext in _existing(system, list(good)):
+            del good[ext]
+            skipped[ALREADY] += 1
     rows = []
     imported = FactSource.IMPORTED.value
     for r in good.values():
@@ -241,16 +245,7 @@ def _prepare(
 
 
 def _existing(system: str, ids: list[str]) -> list[str]:
-    if not ids:
-        return []
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute(
-                f"SELECT external_id FROM {CaseFact._meta.db_table} "  # noqa: S608 - our own table name
-                "WHERE source = %s AND system = %s AND external_id = ANY(%s)",
-                [FactSource.IMPORTED.value, system, ids],
-            )
-            return [row[0] for row in cur.fetchall()]
+    """The ids of `system` already imported (SQLite and others; PostgreSQL uses ON CONFLICT)."""
     found: list[str] = []
     for start in range(0, len(ids), 500):
         found += CaseFact.objects.filter(
@@ -259,16 +254,28 @@ def _existing(system: str, ids: list[str]) -> list[str]:
     return found
 
 
-def _copy(rows: list[tuple[Any, ...]]) -> None:
+def _copy(rows: list[tuple[Any, ...]]) -> int:
+    """Binary COPY into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING: the
+    unique index itself skips rows already imported (no look-up whose plan could go stale
+    while the table grows). Return the number of rows inserted."""
     table = connection.ops.quote_name(CaseFact._meta.db_table)
     cols = ", ".join(connection.ops.quote_name(c) for c in COLUMNS)
+    # Table and column names are this module's own constants, never input.
+    stage = f"CREATE TEMPORARY TABLE townhall_import_stage ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"  # noqa: S608, E501
+    insert = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM townhall_import_stage ON CONFLICT (system, external_id) WHERE source = 'imported' DO NOTHING"  # noqa: S608, E501
     with connection.cursor() as cur:
         raw: Any = cur.cursor  # the psycopg 3 cursor
-        with raw.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+        raw.execute(stage)
+        with raw.copy(f"COPY townhall_import_stage ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(COPY_TYPES)
             for row in rows:
                 copy.write_row(row)
+        raw.execute(insert)
+        inserted: int = raw.rowcount
+        raw.execute("DROP TABLE townhall_import_stage")
+    return inserted
 
 
-def _bulk_create(rows: list[tuple[Any, ...]]) -> None:
+def _bulk_create(rows: list[tuple[Any, ...]]) -> int:
     CaseFact.objects.bulk_create([CaseFact(**dict(zip(COLUMNS, row, strict=True))) for row in rows])
+    return len(rows)

@@ -289,6 +289,7 @@ class LaReader(CsvReader):
         )  # fmt: skip
 
 
+JSON_LIMIT = 200 * 10**6  # bytes: GeoReport JSON pages are read whole, CSV is streamed
 OPEN311_FIELDS = ("service_request_id", "status", "service_name", "requested_datetime")
 
 
@@ -346,6 +347,11 @@ class Open311Reader(CsvReader):
         if not start.startswith((b"[", b"{")):
             yield from super().items()
             return
+        if self.path.stat().st_size > JSON_LIMIT:
+            raise ImportFileError(
+                f"{self.path.name}: a JSON file is read whole; over {JSON_LIMIT // 10**6} MB, "
+                "export the requests as CSV (same field names) instead"
+            )
         try:
             data = json.loads(self.path.read_bytes())
         except (ValueError, UnicodeDecodeError) as exc:
