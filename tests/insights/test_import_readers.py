@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections import Counter
 from pathlib import Path
@@ -179,3 +180,54 @@ def test_a_huge_json_file_is_refused_not_read(
     path.write_text("[" + ",".join(['{"service_request_id": "1"}'] * 100) + "]")
     with pytest.raises(ImportFileError, match="export the requests as CSV"):
         next(READERS["open311"](path).items())
+
+
+def _edit(src: str, dst: Path, changes: list[dict[str, str]]) -> Path:
+    """A copy of sample `src` whose first rows get `changes` (column -> value)."""
+    with (DATA / src).open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row, change in zip(rows, changes, strict=False):
+        row.update(change)
+    with dst.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows[: len(changes)])
+    return dst
+
+
+def test_la_close_date_without_time_is_that_day(tmp_path: Path) -> None:
+    # Street lighting closes with a date only: "12:00:00 AM" the day the case was opened.
+    path = _edit(
+        "la_2017_sample.csv",
+        tmp_path / "la.csv",
+        [
+            {"CreatedDate": "12/30/2017 05:16:06 PM", "ClosedDate": "12/30/2017 12:00:00 AM"},
+            {"CreatedDate": "12/30/2017 05:16:06 PM", "ClosedDate": "12/29/2017 12:00:00 AM"},
+        ],
+    )
+    rows, bad, notes = read("la", path)
+    assert len(rows) == 1 and rows[0].closed_at == rows[0].opened_at
+    assert bad == {"closed before opened": 1}
+    assert sum(notes.values()) == 1
+
+
+def test_open311_clock_skew_is_corrected(tmp_path: Path) -> None:
+    path = _edit(
+        "open311_sample.csv",
+        tmp_path / "o.csv",
+        [
+            {
+                "requested_datetime": "2019-01-02T10:00:30-05:00",
+                "updated_datetime": "2019-01-02T10:00:00-05:00",
+                "status": "closed",
+            },
+            {
+                "requested_datetime": "2019-01-02T10:00:30-05:00",
+                "updated_datetime": "2019-01-01T10:00:00-05:00",
+                "status": "closed",
+            },
+        ],
+    )
+    rows, bad, notes = read("open311", path)
+    assert len(rows) == 1 and rows[0].closed_at == rows[0].opened_at
+    assert bad == {"closed before opened": 1} and notes == {SKEW_NOTE: 1}

@@ -33,6 +33,8 @@ Item = SourceRow | BadRow
 
 SKEW_NOTE = "closed up to an hour before opened (clocks): closed time set to the open time"
 
+DAY_NOTE = "closed the day it was opened, no time of day: closed time set to the open time"
+
 
 class ImportFileError(Exception):
     """The file cannot be imported at all (missing, wrong format, header does not match)."""
@@ -231,7 +233,9 @@ class NycReader(CsvReader):
             self.notes[SKEW_NOTE] += 1
         account = self.index("account")
         borough = self.index("borough")
-        area = row[c["council_dist"]].strip() or (row[borough].strip() if borough else "")
+        area = row[c["council_dist"]].strip() or (
+            row[borough].strip() if borough is not None else ""
+        )
         return SourceRow(
             ext, row[c["complaint_type"]].strip(),
             row[account].strip() if account is not None else "",
@@ -276,10 +280,16 @@ class LaReader(CsvReader):
         except BadValue as exc:
             return BadRow(str(exc))
         if closed_at is not None and closed_at < opened_at:
-            if opened_at - closed_at > SKEW:
+            closed_text = row[c["closeddate"]]
+            if closed_text.split(" ")[0] == opened.split(" ")[0] and closed_text.endswith(
+                ("12:00:00 AM", " 0:00")
+            ):  # a close date without its time (street lighting): that same day
+                self.notes[DAY_NOTE] += 1
+            elif opened_at - closed_at > SKEW:
                 return BadRow("closed before opened")
+            else:
+                self.notes[SKEW_NOTE] += 1
             closed_at = opened_at
-            self.notes[SKEW_NOTE] += 1
         cd = row[c["cd"]].strip()
         return SourceRow(
             ext, row[c["requesttype"]].strip(), row[c["owner"]].strip(),
@@ -316,7 +326,10 @@ def open311_item(get: Callable[[str], str], local: LocalTimes, notes: Counter[st
     except BadValue as exc:
         return BadRow(str(exc))
     if closed_at is not None and closed_at < opened_at:
-        return BadRow("closed before opened")
+        if opened_at - closed_at > SKEW:
+            return BadRow("closed before opened")
+        closed_at = opened_at
+        notes[SKEW_NOTE] += 1
     return SourceRow(
         ext, get("service_name").strip() or get("service_code").strip(),
         get("agency_responsible").strip(), "open311", "", status, opened_at, closed_at,
