@@ -68,7 +68,8 @@ class InsightsFilterForm(forms.Form):
                 start = end - dt.timedelta(days=DEFAULT_DAYS - 1)
             elif end is None:
                 end = today if start <= today else start
-            assert start is not None and end is not None
+            assert start is not None
+            assert end is not None
             if start > end:
                 self.add_error("date_to", _("The end of the period is before its start."))
             elif (end - start).days > MAX_DAYS:

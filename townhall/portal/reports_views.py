@@ -46,7 +46,8 @@ class ReportsFilterForm(forms.Form):
         super().__init__(data)
         choices = public_filter_choices()
         area, service = self.fields["area"], self.fields["service"]
-        assert isinstance(area, forms.ChoiceField) and isinstance(service, forms.ChoiceField)
+        assert isinstance(area, forms.ChoiceField)
+        assert isinstance(service, forms.ChoiceField)
         area.choices = [("", _("All areas")), *choices["area"]]
         service.choices = [("", _("All services")), *[(str(k), v) for k, v in choices["service"]]]
 
