@@ -195,3 +195,26 @@ def test_live_cases_link_to_the_case_and_imported_show_their_id(staff: Any, fact
     body = signed_in(staff["caseworker"]).get(URL + "cases/", {"kpi": "volume"}).content.decode()
     assert f'href="/console/cases/{facts["live"].case_id}/"' in body
     assert facts["open"].external_id in body
+
+
+def test_median_days_to_resolve_per_breakdown_and_overall(staff: Any, pothole: Any) -> None:
+    opened = NOW - dt.timedelta(days=10)
+    for days, area in [(1, "Ward 1"), (2, "Ward 1"), (4, "Ward 1"), (6, "Ward 2")]:
+        fact(
+            pothole,
+            area=area,
+            status="resolved",
+            opened_at=opened,
+            resolved_at=opened + dt.timedelta(days=days),
+        )
+    fact(pothole, area="Ward 2", status="new", opened_at=opened)
+    client = signed_in(staff["caseworker"])
+    tiles = b"".join(client.get(URL, {"format": "csv", "table": "tiles"}).streaming_content)
+    assert "median_days_to_resolve,3.0" in tiles.decode("utf-8-sig")
+    areas = b"".join(client.get(URL, {"format": "csv", "table": "area"}).streaming_content)
+    lines = areas.decode("utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    by_area = {row.split(",")[0]: dict(zip(header, row.split(","))) for row in lines[1:]}
+    assert by_area["Ward 1"]["median_days_to_resolve"] == "2.0"
+    assert by_area["Ward 2"]["median_days_to_resolve"] == "6.0"
+    assert by_area["Ward 2"]["volume"] == "2" and by_area["Ward 2"]["resolved"] == "1"
