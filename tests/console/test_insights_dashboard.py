@@ -214,7 +214,9 @@ def test_median_days_to_resolve_per_breakdown_and_overall(staff: Any, pothole: A
     areas = b"".join(client.get(URL, {"format": "csv", "table": "area"}).streaming_content)
     lines = areas.decode("utf-8-sig").splitlines()
     header = lines[0].split(",")
-    by_area = {row.split(",")[0]: dict(zip(header, row.split(","))) for row in lines[1:]}
+    by_area = {
+        row.split(",")[0]: dict(zip(header, row.split(","), strict=True)) for row in lines[1:]
+    }
     assert by_area["Ward 1"]["median_days_to_resolve"] == "2.0"
     assert by_area["Ward 2"]["median_days_to_resolve"] == "6.0"
     assert by_area["Ward 2"]["volume"] == "2" and by_area["Ward 2"]["resolved"] == "1"
