@@ -27,17 +27,19 @@ def facts(pothole: Any, no_heat: Any) -> dict[str, Any]:
     return {
         "on_time": fact(
             pothole,
-            status="resolved",
+            status="closed",
             due_at=due,
             resolved_at=NOW - dt.timedelta(hours=2),
+            closed_at=NOW - dt.timedelta(hours=2),
             lat=42.3601,
             long=-71.0901,
         ),
         "late": fact(
             pothole,
-            status="resolved",
+            status="closed",
             due_at=NOW - dt.timedelta(hours=20),
             resolved_at=NOW - dt.timedelta(hours=1),
+            closed_at=NOW - dt.timedelta(hours=1),
             area="Ward 2",
             channel="phone",
             lat=42.3602,

@@ -63,29 +63,22 @@ class Scope:
 
 
 def _figure_q(key: str, now: dt.datetime) -> Q:
-    resolved = Q(resolved_at__isnull=False)
-    on_time = resolved & (
-        Q(due_at__isnull=False, resolved_at__lte=F("due_at"))
-        | Q(due_at__isnull=True, source_on_time=True)
-    )
-    late = (
-        resolved
-        & (
-            Q(due_at__isnull=False, resolved_at__gt=F("due_at"))
-            | Q(due_at__isnull=True, source_on_time=False)
-        )
-    ) | Q(resolved_at__isnull=True, status__in=sorted(OPEN_STATUSES), due_at__lt=now)
+    # As docs/kpis.md defines them: SLA compliance is judged on closure against the due
+    # date, the digital share among requests whose channel is known.
+    judged = Q(closed_at__isnull=False, due_at__isnull=False)
     return {
         "volume": Q(),
         "open": Q(status__in=sorted(OPEN_STATUSES)),
-        "resolved": resolved,
-        "on_time": on_time,
-        "late": late,
+        "resolved": Q(resolved_at__isnull=False) | Q(closed_at__isnull=False),
+        "on_time": judged & Q(closed_at__lte=F("due_at")),
+        "late": judged & Q(closed_at__gt=F("due_at")),
         "digital": Q(channel__in=DIGITAL_CHANNELS),
+        "known_channel": ~Q(channel__in=("", "other")),
     }[key]
 
 
 FIGURES = ("volume", "open", "resolved", "on_time", "late", "digital")
+COUNTED = (*FIGURES, "known_channel")
 
 
 def facts_in(scope: Scope, filters: KpiFilters) -> QuerySet[CaseFact]:
@@ -130,7 +123,7 @@ def figure_facts(
 
 
 def _counts(qs: QuerySet[CaseFact], now: dt.datetime) -> dict[str, Any]:
-    return qs.aggregate(**{key: Count("pk", filter=_figure_q(key, now)) for key in FIGURES})
+    return qs.aggregate(**{key: Count("pk", filter=_figure_q(key, now)) for key in COUNTED})
 
 
 class MedianDuration(Aggregate):
@@ -144,9 +137,9 @@ class MedianDuration(Aggregate):
 def _median_days_by(qs: QuerySet[CaseFact], field: str | None) -> dict[Any, float]:
     """Median days from opening to resolution of the resolved facts, per `field` value
     (or under the key None for all): in SQL on PostgreSQL, else over the rows in Python."""
-    resolved = qs.filter(resolved_at__isnull=False)
+    resolved = qs.annotate(done=Coalesce("resolved_at", "closed_at")).filter(done__isnull=False)
     if connection.vendor == "postgresql":
-        spent = ExpressionWrapper(F("resolved_at") - F("opened_at"), output_field=DurationField())
+        spent = ExpressionWrapper(F("done") - F("opened_at"), output_field=DurationField())
         if field is None:
             value = resolved.aggregate(m=MedianDuration(spent))["m"]
             return {} if value is None else {None: value.total_seconds() / 86400}
@@ -156,7 +149,7 @@ def _median_days_by(qs: QuerySet[CaseFact], field: str | None) -> dict[Any, floa
         }
     spread: dict[Any, list[float]] = defaultdict(list)
     columns = [field] if field else []
-    for *key, opened, done in resolved.values_list(*columns, "opened_at", "resolved_at").iterator(
+    for *key, opened, done in resolved.values_list(*columns, "opened_at", "done").iterator(
         chunk_size=5000
     ):
         spread[key[0] if key else None].append((done - opened).total_seconds() / 86400)
@@ -166,7 +159,8 @@ def _median_days_by(qs: QuerySet[CaseFact], field: str | None) -> dict[Any, floa
 def _with_rates(row: dict[str, Any], median_days: float | None) -> dict[str, Any]:
     judged = row["on_time"] + row["late"]
     row["sla_compliance"] = round(row["on_time"] / judged, 4) if judged else None
-    row["digital_share"] = round(row["digital"] / row["volume"], 4) if row["volume"] else None
+    known = row.pop("known_channel")
+    row["digital_share"] = round(row["digital"] / known, 4) if known else None
     row["median_days_to_resolve"] = None if median_days is None else round(median_days, 2)
     return row
 
@@ -195,7 +189,7 @@ def dashboard_breakdown(scope: Scope, filters: KpiFilters, by: str) -> list[dict
     qs = facts_in(scope, filters)
     grouped = (
         qs.values(field)
-        .annotate(**{key: Count("pk", filter=_figure_q(key, now)) for key in FIGURES})
+        .annotate(**{key: Count("pk", filter=_figure_q(key, now)) for key in COUNTED})
         .order_by(field)
     )
     medians = _median_days_by(qs, field)

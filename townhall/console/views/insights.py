@@ -43,8 +43,8 @@ FIGURE_LABELS = {
     "volume": gettext_lazy("Requests"),
     "open": gettext_lazy("Still open"),
     "resolved": gettext_lazy("Resolved"),
-    "on_time": gettext_lazy("Resolved on time"),
-    "late": gettext_lazy("Late (resolved late or open past due)"),
+    "on_time": gettext_lazy("Closed by the due date"),
+    "late": gettext_lazy("Closed after the due date"),
     "digital": gettext_lazy("Made online"),
 }
 BREAKDOWN_TITLES = {
