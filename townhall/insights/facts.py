@@ -257,3 +257,15 @@ def facts_refresh(*, full: bool = False, progress: Progress | None = None) -> Fa
             mark.number = max(mark.number, value)
         mark.save()
     return FactsRefreshResult(len(ordered), created, updated)
+
+
+def insights_refresh(
+    *, full: bool = False, progress: Progress | None = None
+) -> tuple[FactsRefreshResult, int]:
+    """Refresh the live facts, then the roll-ups of the days they touched: what the
+    scheduled task, `townhall insights refresh` and the demo run. Return the facts'
+    result and the number of roll-up days rebuilt."""
+    from townhall.insights.rollups import rollups_refresh
+
+    result = facts_refresh(full=full, progress=progress)
+    return result, rollups_refresh(full=full)

@@ -336,15 +336,19 @@ def kpis_compute(filters: KpiFilters, *, use_rollups: bool | None = None) -> dic
     """
     if use_rollups is None:
         use_rollups = rollups_ready()
+    wants_web = not filters.has_case_filters and filters.channel in ("", Channel.WEB)
+    web: int | None = None
     if use_rollups:
-        from townhall.insights.rollups import rollup_kpis
+        from townhall.insights.rollups import rollup_kpis, rollup_volume
 
         values = rollup_kpis(filters)
-        web = rollup_kpis(KpiFilters(**{**filters.__dict__, "channel": Channel.WEB}))["volume"]
+        if wants_web:
+            web = rollup_volume(KpiFilters(**{**filters.__dict__, "channel": Channel.WEB}))
     else:
         qs = facts_for(filters)
         values = kpis_from_facts(qs)
-        web = qs.filter(channel=Channel.WEB).count()
+        if wants_web:
+            web = qs.filter(channel=Channel.WEB).count()
     return {**values, **signal_kpis(filters, web)}
 
 

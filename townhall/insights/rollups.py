@@ -86,7 +86,11 @@ SUM_COLUMNS = [
     *ACK_COLUMNS,
     *RESOLVE_COLUMNS,
 ]
-OVERLAP_IDS = 1000
+# New facts: ids above the last one seen. Changed facts, and new ones committed late
+# (a writer's transaction open across a refresh): `updated_at` since the last refresh
+# started, less this margin. A transaction open longer than that (a long import) is
+# followed by `townhall insights refresh --full` (docs/kpis.md).
+OVERLAP_IDS = 0
 OVERLAP_TIME = dt.timedelta(minutes=10)
 
 
@@ -313,3 +317,9 @@ def rollup_kpis(filters: KpiFilters) -> dict[str, Any]:
     qs = rollups_for(filters)
     totals = qs.aggregate(**{c: Sum(c) for c in SUM_COLUMNS})
     return kpis_of_totals(totals, open_by_day(qs))
+
+
+def rollup_volume(filters: KpiFilters) -> int:
+    """Requests opened under `filters`, from the roll-ups (one row per day)."""
+    total = rollups_for(filters).aggregate(n=Sum("volume"))["n"]
+    return int(total or 0)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from townhall.insights.facts import facts_refresh
-from townhall.insights.rollups import rollups_refresh
+from townhall.insights.facts import insights_refresh
 
 
 @task()
 def facts_refresh_task() -> int:
     """Copy changed live cases into the fact table and refresh the roll-ups; return the
     number of cases read."""
-    result = facts_refresh()
-    rollups_refresh()
+    result, _days = insights_refresh()
     return result.cases_seen
