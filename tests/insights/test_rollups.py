@@ -12,7 +12,12 @@ from django.utils import timezone
 from tests.insights.kpi_data import DAY1, DAY2, T2, H, build
 from townhall.insights.kpis import KPI_KEYS, KpiFilters, kpi_breakdown, kpis_compute
 from townhall.insights.models import ROLLUP_EDGES, CaseFact, DailyRollup
-from townhall.insights.rollups import bucket_percentile, rollups_built, rollups_refresh
+from townhall.insights.rollups import (
+    bucket_percentile,
+    rollups_built,
+    rollups_cover,
+    rollups_refresh,
+)
 
 PERCENTILES = {k for k in KPI_KEYS if k.endswith("_hours")}
 ERROR = 2**0.25  # the stated bucket error: a factor of 1.19 either way
@@ -119,8 +124,34 @@ def test_new_facts_are_picked_up_and_full_rebuild_is_the_same(facts: dict[str, A
     before = sorted(DailyRollup.objects.values_list("grouping", "day", "volume", "open"))
     rollups_refresh(full=True)
     assert sorted(DailyRollup.objects.values_list("grouping", "day", "volume", "open")) == before
-    # 16 groupings x 2 days at least, no duplicates of the all-dimensions-summed rows.
+    # One all-dimensions-summed row a day; no grouping of three or four dimensions.
     assert DailyRollup.objects.filter(grouping=0).count() == 2
+    assert set(DailyRollup.objects.values_list("grouping", flat=True)) == {
+        0,
+        1,
+        2,
+        4,
+        8,
+        3,
+        5,
+        6,
+        9,
+        10,
+        12,
+    }
+
+
+def test_three_dimensions_read_the_facts(facts: dict[str, Any], pothole: Any) -> None:
+    three = KpiFilters(department_id=pothole.department_id, channel="web", area="02139")
+    assert not rollups_cover(three)
+    assert rollups_cover(KpiFilters(department_id=pothole.department_id, channel="web"))
+    assert not rollups_cover(KpiFilters(department_id=1, channel="web"), "area")
+    # F1 only: its exact 1 h, not a bucket's middle.
+    assert kpis_compute(three, use_rollups=True)["time_to_acknowledge_p50_hours"] == 1.0
+    by_area = kpi_breakdown(
+        KpiFilters(department_id=pothole.department_id, channel="web"), "area", use_rollups=True
+    )
+    assert [(r["key"], r["time_to_acknowledge_p50_hours"]) for r in by_area] == [("02139", 1.0)]
 
 
 def test_kpis_compute_reads_rollups_once_built(facts: dict[str, Any]) -> None:

@@ -323,19 +323,22 @@ def signal_kpis(filters: KpiFilters, web_volume: int | None) -> dict[str, Any]:
     return compute(filters, web_volume)
 
 
-def rollups_ready() -> bool:
-    from townhall.insights.rollups import rollups_built
+def rollups_answer(filters: KpiFilters, extra: str, wanted: bool | None) -> bool:
+    """Whether to read the roll-ups: built (or `wanted`) and holding these filters'."""
+    from townhall.insights.rollups import rollups_built, rollups_cover
 
-    return rollups_built()
+    if wanted is False or not rollups_cover(filters, extra):
+        return False
+    return wanted or rollups_built()
 
 
 def kpis_compute(filters: KpiFilters, *, use_rollups: bool | None = None) -> dict[str, Any]:
     """Return every KPI for `filters`, keyed as in docs/kpis.md.
 
-    Read from the roll-ups once built (`use_rollups=None`), else from the facts.
+    Read from the roll-ups once built (`use_rollups=None`; True: even if not) where they
+    hold the filters (two dimensions at most), else from the facts.
     """
-    if use_rollups is None:
-        use_rollups = rollups_ready()
+    use_rollups = rollups_answer(filters, "", use_rollups)
     wants_web = not filters.has_case_filters and filters.channel in ("", Channel.WEB)
     web: int | None = None
     if use_rollups:
@@ -361,10 +364,9 @@ def kpi_breakdown(
     """
     if by not in BREAKDOWNS:
         raise ValueError(f"cannot break down by {by!r}: one of {', '.join(BREAKDOWNS)}")
-    if use_rollups is None:
-        use_rollups = rollups_ready()
-    from townhall.insights.breakdowns import breakdown_facts, breakdown_rollups
+    from townhall.insights.breakdowns import DIMENSION, breakdown_facts, breakdown_rollups
 
+    use_rollups = rollups_answer(filters, DIMENSION.get(by, ""), use_rollups)
     rows = breakdown_rollups(filters, by) if use_rollups else breakdown_facts(filters, by)
     empty = dict.fromkeys(SIGNAL_KEYS)
     return [{**row, **empty} for row in rows]

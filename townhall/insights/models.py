@@ -129,8 +129,9 @@ class DailyRollup(models.Model):
     """Sums over the facts opened on one local day, for one combination of dimensions.
 
     `grouping` says which dimensions the row is specific to (bit 1 department, 2 service,
-    4 channel, 8 area); the others are summed over (and left empty). So a dashboard with
-    one filter reads one row per day, whatever the number of departments or areas.
+    4 channel, 8 area; at most two are kept, see insights.rollups); the others are summed
+    over (and left empty). So a dashboard with one filter reads one row per day, whatever
+    the number of departments or areas.
     """
 
     grouping = models.PositiveSmallIntegerField()

@@ -1,9 +1,11 @@
 """Daily roll-ups of the facts, refreshed for the days touched, and the KPIs read off them.
 
-One `DailyRollup` row sums the facts opened on one local day for one combination of
-department, service, channel and area (`grouping` 15), and rows with some of those summed
-over (the 15 other groupings, built from the first): a dashboard reads the grouping of the
-filters it has, about one row per day. Each refresh rebuilds whole days: the days on which
+One `DailyRollup` row sums the facts opened on one local day for one value of none, one
+or two of department, service, channel and area (`grouping`, a bit per dimension; the
+others summed over): a dashboard reads the grouping of the filters it has, about one row
+per day (per group when broken down). Filters on three or four dimensions (with the
+breakdown's) read the facts: that grouping would hold about a row per fact, and so
+narrow a selection is small. Each refresh rebuilds whole days: the days on which
 the facts changed since the last one (new ids, or `updated_at` since), so a fact that
 moved department or changed status is counted once, in its new place.
 
@@ -58,8 +60,24 @@ from townhall.insights.models import (
     RefreshMark,
 )
 
-FULL = 15  # every dimension
 BITS = {"department_id": 1, "service_type_id": 2, "channel": 4, "area": 8}
+# Groupings kept: none, one or two dimensions. With three or four, rows are about as many
+# as facts (36 services x 9 channels x 40 areas a day), so those filters read the facts,
+# through their (service, opened) or (department, opened) index, and few of them.
+MAX_DIMENSIONS = 2
+PAIRS = (3, 5, 6, 9, 10, 12)  # built from the facts
+SUMMED_FROM = {1: 3, 2: 3, 4: 5, 8: 9, 0: 3}  # built from a pair that holds them
+
+
+def dims_of(grouping: int) -> list[str]:
+    return [d for d in ROLLUP_DIMENSIONS if grouping & BITS[d]]
+
+
+def rollups_cover(filters: KpiFilters, extra: str = "") -> bool:
+    """Whether the roll-ups hold the grouping `filters` (and a breakdown by `extra`) need."""
+    return len(dims_of(grouping_of(filters, extra))) <= MAX_DIMENSIONS
+
+
 ACK_COLUMNS = [f"ack_lt_{k}" for k in range(ROLLUP_BUCKETS)]
 RESOLVE_COLUMNS = [f"resolve_lt_{k}" for k in range(ROLLUP_BUCKETS)]
 SUM_COLUMNS = [
@@ -179,18 +197,20 @@ def rollups_rebuild(days: Iterable[dt.date] | None) -> None:
     if day_list is not None:
         facts = facts.filter(_days_q(day_list))
         rollups = rollups.filter(day__in=day_list)
-    fine: QuerySet[Any, Any] = facts.annotate(
-        r_day=local_day(), **{f"r_{d}": F(d) for d in ROLLUP_DIMENSIONS}
-    ).annotate(resolve_end=RESOLVE_END)
-    fine = fine.values("r_day", *(f"r_{d}" for d in ROLLUP_DIMENSIONS)).annotate(**_fact_sums())
     with transaction.atomic():
         rollups.delete()
-        _insert_select(fine.order_by(), FULL, ROLLUP_DIMENSIONS)
-        base = DailyRollup.objects.filter(grouping=FULL)
-        if day_list is not None:
-            base = base.filter(day__in=day_list)
-        for grouping in range(FULL):
-            dims = [d for d in ROLLUP_DIMENSIONS if grouping & BITS[d]]
+        for grouping in PAIRS:
+            dims = dims_of(grouping)
+            from_facts: QuerySet[Any, Any] = facts.annotate(
+                r_day=local_day(), **{f"r_{d}": F(d) for d in dims}
+            ).annotate(resolve_end=RESOLVE_END)
+            from_facts = from_facts.values("r_day", *(f"r_{d}" for d in dims))
+            _insert_select(from_facts.annotate(**_fact_sums()).order_by(), grouping, dims)
+        for grouping, source in SUMMED_FROM.items():
+            dims = dims_of(grouping)
+            base = DailyRollup.objects.filter(grouping=source)
+            if day_list is not None:
+                base = base.filter(day__in=day_list)
             coarse = (
                 base.annotate(r_day=F("day"), **{f"r_{d}": F(d) for d in dims})
                 .values("r_day", *(f"r_{d}" for d in dims))
