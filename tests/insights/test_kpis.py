@@ -153,3 +153,12 @@ def test_negative_durations_are_left_out(pothole: Any) -> None:
     fact(service_type=pothole, opened_at=T1, acknowledged_at=T1 - H)
     fact(service_type=pothole, opened_at=T1, acknowledged_at=T1 + 3 * H)
     assert k.kpi_time_to_acknowledge_p50_hours(k.CaseFact.objects.all()) == 3.0
+
+
+def test_each_definition_agrees_with_the_batched_reader(facts: dict[str, Any]) -> None:
+    # kpis_compute reads the facts in four queries; each kpi_<key>(qs) is the definition.
+    for f in (PERIOD, KpiFilters(date_from=DAY2), KpiFilters(channel="phone"), KpiFilters()):
+        qs = k.facts_for(f)
+        batched = k.kpis_from_facts(qs)
+        assert batched == {key: fn(qs) for key, fn in k.FACT_KPIS.items()}
+    assert set(k.FACT_KPIS) | set(k.SIGNAL_KEYS) == set(KPI_KEYS)

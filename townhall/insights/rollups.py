@@ -23,32 +23,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from townhall.insights.kpis import (
     ACK_Q,
-    CLOSED_WITH_DUE_Q,
-    DIGITAL_CHANNELS,
-    FINISHED_Q,
-    FIRST_CONTACT_Q,
-    NPS_DETRACTOR,
-    NPS_PROMOTER,
-    ON_TIME_Q,
-    OPEN_Q,
     RESOLVE_END,
-    RESOLVED_ONCE_Q,
-    UNKNOWN_CHANNELS,
     KpiFilters,
-    backlog_age_avg,
-    backlog_age_max,
+    fact_counts,
+    kpis_of_counts,
     local_day,
     local_midnight,
-    nps_of,
     resolve_q,
-    share,
-    today,
 )
 from townhall.insights.models import (
     ROLLUP_BUCKETS,
@@ -56,7 +42,6 @@ from townhall.insights.models import (
     ROLLUP_EDGES,
     CaseFact,
     DailyRollup,
-    FactSource,
     RefreshMark,
 )
 
@@ -114,30 +99,7 @@ OVERLAP_TIME = dt.timedelta(minutes=10)
 
 def _fact_sums() -> dict[str, Any]:
     """The roll-up columns as aggregates over facts (annotation names prefixed `r_`)."""
-    live = Q(source=FactSource.LIVE)
-    zero = Value(0)
-    sums: dict[str, Any] = {
-        "volume": Count("id"),
-        "live": Count("id", filter=live),
-        "channel_known": Count("id", filter=~Q(channel__in=UNKNOWN_CHANNELS)),
-        "digital": Count("id", filter=Q(channel__in=sorted(DIGITAL_CHANNELS))),
-        "finished": Count("id", filter=FINISHED_Q),
-        "first_contact": Count("id", filter=FIRST_CONTACT_Q),
-        "closed_with_due": Count("id", filter=CLOSED_WITH_DUE_Q),
-        "on_time": Count("id", filter=ON_TIME_Q),
-        "open": Count("id", filter=OPEN_Q),
-        "staff_minutes": Coalesce(Sum("staff_minutes"), zero),
-        "live_staff_minutes": Coalesce(Sum("staff_minutes", filter=live), zero),
-        "csat_count": Count("id", filter=Q(csat__isnull=False)),
-        "csat_sum": Coalesce(Sum("csat"), zero),
-        "nps_count": Count("id", filter=Q(nps__isnull=False)),
-        "nps_promoters": Count("id", filter=Q(nps__gte=NPS_PROMOTER)),
-        "nps_detractors": Count("id", filter=Q(nps__lte=NPS_DETRACTOR)),
-        "resolved_once": Count("id", filter=RESOLVED_ONCE_Q),
-        "reopened": Count("id", filter=Q(reopen_count__gt=0)),
-        "ack_count": Count("id", filter=ACK_Q),
-        "resolve_count": Count("id", filter=resolve_q()),
-    }
+    sums = fact_counts()
     for k, edge in enumerate(ROLLUP_EDGES):
         below = dt.timedelta(seconds=edge)
         sums[ACK_COLUMNS[k]] = Count(
@@ -305,26 +267,13 @@ def kpis_of_totals(t: dict[str, Any], open_days: list[tuple[dt.date, int]]) -> d
     t = {c: t.get(c) or 0 for c in SUM_COLUMNS}
     ack = [t[c] for c in ACK_COLUMNS]
     res = [t[c] for c in RESOLVE_COLUMNS]
-    now_day = today()
-    return {
-        "volume": t["volume"],
-        "digital_share": share(t["digital"], t["channel_known"]),
-        "first_contact_resolution": share(t["first_contact"], t["finished"]),
-        "sla_compliance": share(t["on_time"], t["closed_with_due"]),
+    percentiles = {
         "time_to_acknowledge_p50_hours": bucket_percentile(ack, t["ack_count"], 0.5),
         "time_to_acknowledge_p90_hours": bucket_percentile(ack, t["ack_count"], 0.9),
         "time_to_resolve_p50_hours": bucket_percentile(res, t["resolve_count"], 0.5),
         "time_to_resolve_p90_hours": bucket_percentile(res, t["resolve_count"], 0.9),
-        "backlog": t["open"],
-        "backlog_age_avg_days": backlog_age_avg(open_days, now_day),
-        "backlog_age_max_days": backlog_age_max(open_days, now_day),
-        "staff_hours_per_request": (
-            round(t["live_staff_minutes"] / 60 / t["live"], 2) if t["live"] else None
-        ),
-        "csat": round(t["csat_sum"] / t["csat_count"], 2) if t["csat_count"] else None,
-        "nps": nps_of(t["nps_promoters"], t["nps_detractors"], t["nps_count"]),
-        "reopen_rate": share(t["reopened"], t["resolved_once"]),
     }
+    return kpis_of_counts(t, open_days, percentiles)
 
 
 def open_by_day(qs: QuerySet[DailyRollup]) -> list[tuple[dt.date, int]]:
