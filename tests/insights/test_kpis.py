@@ -162,3 +162,12 @@ def test_each_definition_agrees_with_the_batched_reader(facts: dict[str, Any]) -
         batched = k.kpis_from_facts(qs)
         assert batched == {key: fn(qs) for key, fn in k.FACT_KPIS.items()}
     assert set(k.FACT_KPIS) | set(k.SIGNAL_KEYS) == set(KPI_KEYS)
+
+
+def test_hostile_filter_values_match_nothing(facts: dict[str, Any]) -> None:
+    # The console passes what a user picked; a forged value is a filter, never SQL.
+    odd = KpiFilters(channel="web' OR '1'='1", area="x" * 10_000)
+    v = kpis_compute(odd, use_rollups=False)
+    assert v["volume"] == 0 and v["sla_compliance"] is None
+    assert kpi_breakdown(odd, "area", use_rollups=False) == []
+    assert kpis_compute(KpiFilters(department_id=-1), use_rollups=False)["volume"] == 0

@@ -160,3 +160,12 @@ def test_kpis_compute_reads_rollups_once_built(facts: dict[str, Any]) -> None:
     CaseFact.objects.create(source="live", status="new", channel="web", opened_at=T2)
     assert kpis_compute(KpiFilters())["volume"] == 5
     assert kpis_compute(KpiFilters(), use_rollups=False)["volume"] == 6
+
+
+def test_an_empty_period_from_the_rollups_is_none(facts: dict[str, Any]) -> None:
+    empty = KpiFilters(date_from=dt.date(2020, 1, 1), date_to=dt.date(2020, 1, 31))
+    rolled = kpis_compute(empty, use_rollups=True)
+    assert_same(kpis_compute(empty, use_rollups=False), rolled)
+    assert rolled["volume"] == 0 and rolled["sla_compliance"] is None
+    assert rolled["time_to_resolve_p90_hours"] is None and rolled["backlog_age_max_days"] is None
+    assert kpi_breakdown(empty, "month", use_rollups=True) == []
