@@ -222,3 +222,32 @@ def test_median_days_to_resolve_per_breakdown_and_overall(staff: Any, pothole: A
     assert by_area["Ward 1"]["median_days_to_resolve"] == "2.0"
     assert by_area["Ward 2"]["median_days_to_resolve"] == "6.0"
     assert by_area["Ward 2"]["volume"] == "2" and by_area["Ward 2"]["resolved"] == "1"
+
+
+def _measures(client: Any) -> dict[str, str]:
+    body = b"".join(client.get(URL, {"format": "csv", "table": "measures"}).streaming_content)
+    return dict(line.split(",", 1) for line in body.decode("utf-8-sig").splitlines()[1:])
+
+
+def test_every_kpi_is_shown_within_the_readers_departments(staff: Any, facts: Any) -> None:
+    mine = _measures(signed_in(staff["caseworker"]))
+    everyone = _measures(signed_in(staff["council_admin"]))
+    assert mine["volume"] == "4" and everyone["volume"] == "6"
+    assert mine["backlog"] == "2" and everyone["backlog"] == "4"
+    assert mine["sla_compliance"] == "0.5"
+    assert "abandonment_rate" not in mine  # journey signals know no department
+    assert "abandonment_rate" in everyone
+
+
+def test_kpi_drill_downs_list_the_cases_each_is_measured_over(staff: Any, facts: Any) -> None:
+    client = signed_in(staff["caseworker"])
+    html = client.get(URL).content.decode().replace("&amp;", "&")
+    links = {
+        parse_qs(urlsplit(h).query)["kpi"][0]: h
+        for h in re.findall(r'<a class="govuk-link" href="([^"]*kpi=[a-z0-9_]+[^"]*)">Cases<', html)
+    }
+    assert {"backlog", "sla_compliance", "volume"} <= set(links)
+    expected = {"backlog": 2, "sla_compliance": 2, "volume": 4}
+    for key, n in expected.items():
+        page = client.get(links[key]).content.decode()
+        assert page.count('<tr class="govuk-table__row">\n    <th scope="row"') == n, key

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from townhall.core import clock
 from townhall.insights.kpis import KpiFilters
-from townhall.insights.selectors import FIGURES, Scope, channel_choices, filter_choices
+from townhall.insights.selectors import DRILL_KEYS, Scope, channel_choices, filter_choices
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 366 * 5
@@ -108,7 +108,7 @@ def filters_query(filters: KpiFilters, **extra: Any) -> str:
 
 
 class DrilldownForm(forms.Form):
-    kpi = forms.ChoiceField(choices=[(k, k) for k in FIGURES])
+    kpi = forms.ChoiceField(choices=[(k, k) for k in DRILL_KEYS])
     cell = forms.RegexField(regex=CELL, required=False)
     page = forms.IntegerField(min_value=1, max_value=100_000, required=False)
 

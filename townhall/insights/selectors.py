@@ -33,7 +33,14 @@ from django.utils.translation import gettext as _
 from townhall.cases.lifecycle import OPEN_STATUSES
 from townhall.cases.models import reference_for
 from townhall.catalog.models import Department, ServiceType
-from townhall.insights.kpis import KpiFilters
+from townhall.insights.kpis import (
+    KPI_KEYS,
+    SIGNAL_KEYS,
+    KpiFilters,
+    kpi_facts,
+    kpis_compute,
+    kpis_from_facts,
+)
 from townhall.insights.models import CaseFact
 from townhall.people.models import Channel
 
@@ -112,11 +119,38 @@ def cell_q(cell: tuple[int, int]) -> Q:
     )
 
 
+# The KPIs of docs/kpis.md measured over facts (the others come from journey signals).
+MEASURE_KEYS = tuple(k for k in KPI_KEYS if k not in SIGNAL_KEYS)
+DRILL_KEYS = (*FIGURES, *(k for k in MEASURE_KEYS if k not in FIGURES))
+
+
+def dashboard_measures(scope: Scope, filters: KpiFilters) -> list[dict[str, Any]]:
+    """Every KPI of docs/kpis.md (`insights.kpis`): [{"key", "value", "drill"}]. Council-wide
+    readers get `kpis_compute` (roll-ups where they hold the filters, and the journey-signal
+    KPIs); others the same definitions exactly over their departments' facts (the signals
+    know no department, so those KPIs are left out)."""
+    if scope.department_ids is None:
+        values = kpis_compute(filters)
+    else:
+        values = kpis_from_facts(facts_in(scope, filters))
+    return [
+        {"key": key, "value": values[key], "drill": key in MEASURE_KEYS}
+        for key in KPI_KEYS
+        if key in values
+    ]
+
+
 def figure_facts(
     scope: Scope, filters: KpiFilters, key: str, *, cell: tuple[int, int] | None = None
 ) -> QuerySet[CaseFact]:
-    """The facts behind figure `key` (one of FIGURES): the drill-down."""
-    qs = facts_in(scope, filters).filter(_figure_q(key, timezone.now()))
+    """The facts behind figure `key` (one of DRILL_KEYS): the drill-down. For a KPI of
+    docs/kpis.md, the facts it is measured over (`insights.kpis.kpi_facts`)."""
+    if key in FIGURES:
+        qs = facts_in(scope, filters).filter(_figure_q(key, timezone.now()))
+    else:
+        qs = kpi_facts(filters, key)
+        if scope.department_ids is not None:
+            qs = qs.filter(department_id__in=sorted(scope.department_ids))
     if cell is not None:
         qs = qs.filter(cell_q(cell))
     return qs

@@ -32,6 +32,7 @@ from townhall.insights.selectors import (
     Scope,
     dashboard_breakdown,
     dashboard_hotspots,
+    dashboard_measures,
     dashboard_series,
     dashboard_tiles,
     drilldown_rows,
@@ -46,6 +47,27 @@ FIGURE_LABELS = {
     "on_time": gettext_lazy("Closed by the due date"),
     "late": gettext_lazy("Closed after the due date"),
     "digital": gettext_lazy("Made online"),
+}
+MEASURE_LABELS = {
+    "volume": gettext_lazy("Requests"),
+    "digital_share": gettext_lazy("Digital share"),
+    "first_contact_resolution": gettext_lazy("First-contact resolution"),
+    "sla_compliance": gettext_lazy("SLA compliance"),
+    "time_to_acknowledge_p50_hours": gettext_lazy("Hours to acknowledge (median)"),
+    "time_to_acknowledge_p90_hours": gettext_lazy("Hours to acknowledge (90th percentile)"),
+    "time_to_resolve_p50_hours": gettext_lazy("Hours to resolve (median)"),
+    "time_to_resolve_p90_hours": gettext_lazy("Hours to resolve (90th percentile)"),
+    "backlog": gettext_lazy("Backlog (still open)"),
+    "backlog_age_avg_days": gettext_lazy("Backlog age, mean days"),
+    "backlog_age_max_days": gettext_lazy("Backlog age, oldest in days"),
+    "staff_hours_per_request": gettext_lazy("Staff hours per request"),
+    "csat": gettext_lazy("Satisfaction (1-5)"),
+    "nps": gettext_lazy("Net promoter score"),
+    "reopen_rate": gettext_lazy("Reopen rate"),
+    "abandoned_forms": gettext_lazy("Report forms abandoned"),
+    "chats_abandoned": gettext_lazy("Chats abandoned"),
+    "abandonment_rate": gettext_lazy("Abandonment rate"),
+    "assistant_containment": gettext_lazy("Assistant containment"),
 }
 BREAKDOWN_TITLES = {
     "department": gettext_lazy("By department"),
@@ -64,7 +86,7 @@ BREAKDOWN_COLUMNS = (
     "median_days_to_resolve",
     "digital_share",
 )
-TABLES = (*BREAKDOWN_FIELDS, "series", "hotspots", "tiles")
+TABLES = (*BREAKDOWN_FIELDS, "series", "hotspots", "tiles", "measures")
 PAGE_SIZE = 50
 
 
@@ -109,6 +131,9 @@ def _export_table(table: str, fmt: str, scope: Scope, filters: KpiFilters) -> Ht
         return export_response(
             fmt, cells, dict_rows(dashboard_hotspots(scope, filters), cells), name=name
         )
+    if table == "measures":
+        values = [(m["key"], m["value"]) for m in dashboard_measures(scope, filters)]
+        return export_response(fmt, ("kpi", "value"), values, name=name)
     tiles = dashboard_tiles(scope, filters)
     return export_response(fmt, ("figure", "value"), list(tiles.items()), name=name)
 
@@ -149,6 +174,10 @@ def dashboard_view(request: HttpRequest) -> HttpResponseBase:
                 k: _drill(narrowed, k) if narrowed else "" for k in ("volume", "resolved", "late")
             }
         breakdowns.append({"by": by, "title": BREAKDOWN_TITLES[by], "rows": rows})
+    measures = dashboard_measures(scope, filters)
+    for measure in measures:
+        measure["label"] = MEASURE_LABELS.get(measure["key"], measure["key"])
+        measure["url"] = _drill(filters, measure["key"]) if measure["drill"] else ""
     hotspots = dashboard_hotspots(scope, filters)
     for spot in hotspots:
         spot["url"] = _drill(filters, cell=spot["cell"])
@@ -161,6 +190,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponseBase:
             for k in FIGURE_LABELS
         ],
         "rates": tiles,
+        "measures": measures,
         "series": series,
         "series_top": top,
         "chart_width": max(len(series) * 12, 12),
@@ -219,7 +249,7 @@ def drilldown_view(request: HttpRequest) -> HttpResponseBase:
             "form": form,
             "drill": drill,
             "kpi": kpi,
-            "kpi_label": FIGURE_LABELS[kpi],
+            "kpi_label": FIGURE_LABELS.get(kpi) or MEASURE_LABELS.get(kpi, kpi),
             "cell": cell,
             "count": paginator.count,
             "page": page,
