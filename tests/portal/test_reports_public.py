@@ -215,3 +215,15 @@ def test_open_data_bad_parameters_are_errors_in_the_callers_format(
 
 def test_open_data_unknown_format_is_404(client: Client, town: Any) -> None:
     assert client.get("/open-data/requests.xlsx").status_code == 404
+
+
+def test_the_list_and_the_open_data_share_the_public_read_limit(
+    client: Client, reports: Any, settings: Any
+) -> None:
+    settings.TOWNHALL_RATE_LIMITS = {**settings.TOWNHALL_RATE_LIMITS, "open311_read": "3/minute"}
+    assert client.get("/reports/").status_code == 200
+    assert client.get("/open-data/requests.json").status_code == 200
+    assert client.get("/reports/").status_code == 200
+    assert client.get("/reports/").status_code == 429
+    refused = client.get("/open-data/requests.csv")
+    assert refused.status_code == 429 and refused.content.decode().startswith("code,description")

@@ -23,6 +23,7 @@ from townhall.insights.selectors_public import (
     public_report_rows,
     public_reports,
 )
+from townhall.portal.throttle import portal_rate_limited
 
 PAGE_SIZE = 20
 MAX_PAGE = 10_000
@@ -68,6 +69,8 @@ def _query(filters: PublicFilters) -> str:
 
 
 @require_GET
+# The same public data as Open311's GET requests: the same limit per client address.
+@portal_rate_limited("open311_read", methods=("GET",))
 def reports_view(request: HttpRequest) -> HttpResponse:
     form = ReportsFilterForm(request.GET)
     context: dict[str, Any] = {"form": form}
