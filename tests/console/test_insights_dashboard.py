@@ -189,6 +189,15 @@ def test_breakdown_and_hotspot_links_add_up(staff: Any, facts: Any) -> None:
     for link, n in cells:
         body = client.get(link).content.decode()
         assert body.count('<tr class="govuk-table__row">\n    <th scope="row"') == int(n)
+    # Every number on the page that links to cases (chart table, breakdowns, squares).
+    numbered = re.findall(
+        r'<a class="govuk-link" href="([^"]*insights/cases/[^"]*)">(\d+)</a>',
+        html.replace("&amp;", "&"),
+    )
+    assert len(numbered) >= 20
+    for link, n in numbered:
+        body = client.get(link).content.decode()
+        assert body.count('<tr class="govuk-table__row">\n    <th scope="row"') == int(n), link
     # No point of any single request is on the page: only cell centres.
     assert "42.3601" not in html and "-71.0901" not in html
 
