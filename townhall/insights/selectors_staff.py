@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from townhall.cases.models import Case, TimeEntry
-from townhall.insights.kpis import KpiFilters
+from townhall.insights.kpis import KpiFilters, period_q
 from townhall.insights.selectors import Scope
 
 STAFF_COLUMNS = (
@@ -47,11 +47,7 @@ def _cases(scope: Scope, filters: KpiFilters) -> QuerySet[Case]:
 def staff_performance(scope: Scope, filters: KpiFilters) -> list[dict[str, Any]]:
     """One row per person (STAFF_COLUMNS plus "user_id"), most cases handled first."""
     cases = _cases(scope, filters)
-    opened = cases
-    if filters.date_from:
-        opened = opened.filter(opened_at__date__gte=filters.date_from)
-    if filters.date_to:
-        opened = opened.filter(opened_at__date__lte=filters.date_to)
+    opened = cases.filter(period_q(filters))
     resolved_q = Q(resolved_at__isnull=False)
     judged_q = resolved_q & Q(due_at__isnull=False)
     on_time_q = judged_q & Q(resolved_at__lte=F("due_at"))
