@@ -187,3 +187,27 @@ def test_the_task_refreshes(pothole: Any) -> None:
     assert facts_refresh_task.call() == 1
     assert CaseFact.objects.count() == 1
     assert timezone.now()
+
+
+def test_a_second_refresh_at_once_does_nothing(db: None) -> None:
+    from townhall.insights.facts import REFRESH_LOCK, insights_refresh
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the refresh lock is PostgreSQL's advisory lock")
+    import psycopg
+
+    s = connection.settings_dict
+    with psycopg.connect(
+        host=s["HOST"] or None,
+        port=s["PORT"] or None,
+        user=s["USER"] or None,
+        password=s["PASSWORD"] or None,
+        dbname=s["NAME"],
+        autocommit=True,
+    ) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [REFRESH_LOCK])
+        with pytest.raises(CommandError, match="Another refresh is running"):
+            call_command("insights", "refresh")
+        assert insights_refresh() is None
+        other.execute("SELECT pg_advisory_unlock(%s)", [REFRESH_LOCK])
+        assert insights_refresh() is not None

@@ -9,9 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from townhall.insights.facts import facts_refresh
+from townhall.insights.facts import insights_refresh
 from townhall.insights.kpis import KPI_KEYS, KpiFilters, kpis_compute
-from townhall.insights.rollups import rollups_refresh
 
 
 def add_arguments(sub: Any) -> None:
@@ -71,14 +70,15 @@ def _refresh(command: BaseCommand, *, full: bool) -> None:
         TimeElapsedColumn(),
         transient=True,
     ) as bar:
-        task = bar.add_task("facts", total=None)
+        task = bar.add_task("cases into facts", total=None)
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = facts_refresh(full=full, progress=progress)
-        bar.update(task, description="roll-ups", completed=0, total=None)
-        days = rollups_refresh(full=full)
+        finished = insights_refresh(full=full, progress=progress)
+    if finished is None:
+        raise CommandError("Another refresh is running; nothing was done.")
+    result, days = finished
     command.stdout.write(
         f"facts: {result.cases_seen} cases read, {result.facts_created} created, "
         f"{result.facts_updated} updated; roll-ups: {days} days rebuilt"

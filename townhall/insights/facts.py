@@ -15,10 +15,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 
@@ -259,13 +260,39 @@ def facts_refresh(*, full: bool = False, progress: Progress | None = None) -> Fa
     return FactsRefreshResult(len(ordered), created, updated)
 
 
+# Two refreshes at once (a slow scheduled run and the command) would both create the same
+# facts and both rebuild the same days: the second one waits for nothing, it skips.
+REFRESH_LOCK = 0x7468_6B70  # "thkp": an advisory lock key of our own (PostgreSQL)
+
+
+@contextmanager
+def refresh_lock() -> Iterator[bool]:
+    """Hold the refresh lock while the block runs; yield False if another process holds
+    it (PostgreSQL; elsewhere, a single process, always True)."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [REFRESH_LOCK])
+        held = bool(cursor.fetchone()[0])
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [REFRESH_LOCK])
+
+
 def insights_refresh(
     *, full: bool = False, progress: Progress | None = None
-) -> tuple[FactsRefreshResult, int]:
+) -> tuple[FactsRefreshResult, int] | None:
     """Refresh the live facts, then the roll-ups of the days they touched: what the
     scheduled task, `townhall insights refresh` and the demo run. Return the facts'
-    result and the number of roll-up days rebuilt."""
+    result and the number of roll-up days rebuilt, or None if another refresh is running."""
     from townhall.insights.rollups import rollups_refresh
 
-    result = facts_refresh(full=full, progress=progress)
-    return result, rollups_refresh(full=full)
+    with refresh_lock() as held:
+        if not held:
+            return None
+        result = facts_refresh(full=full, progress=progress)
+        return result, rollups_refresh(full=full)

@@ -417,7 +417,8 @@ def kpis_compute(filters: KpiFilters, *, use_rollups: bool | None = None) -> dic
         values = kpis_from_facts(qs)
         if wants_web:
             web = qs.filter(channel=Channel.WEB).count()
-    return {**values, **signal_kpis(filters, web)}
+    merged = {**values, **signal_kpis(filters, web)}
+    return {key: merged[key] for key in KPI_KEYS}
 
 
 def kpi_breakdown(
