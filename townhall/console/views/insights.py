@@ -171,7 +171,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponseBase:
         for row in rows:
             narrowed = _narrowed(filters, by, row["key"]) if row["key"] != "" else None
             row["urls"] = {
-                k: _drill(narrowed, k) if narrowed else "" for k in ("volume", "open", "resolved", "late")
+                k: _drill(narrowed, k) if narrowed else ""
+                for k in ("volume", "open", "resolved", "late")
             }
         breakdowns.append({"by": by, "title": BREAKDOWN_TITLES[by], "rows": rows})
     measures = dashboard_measures(scope, filters)
