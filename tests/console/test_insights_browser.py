@@ -58,3 +58,19 @@ def test_a_supervisor_reads_the_dashboard_filters_and_drills_down(
     page.goto(live_server.url + "/console/insights/staff/")
     assert page.get_by_role("heading", level=1).inner_text() == "Staff performance"
     assert_accessible(page)
+
+
+def test_the_forecast_page_is_accessible(
+    live_server: Any, page: Any, staff: dict[str, Any], pothole: Any
+) -> None:
+    page.set_default_timeout(15_000)
+    for n in range(40):
+        fact(pothole, opened_at=NOW - dt.timedelta(days=n + 1), status="closed")
+    path = f"/console/insights/forecast/?service={pothole.pk}"
+    page.goto(f"{live_server.url}/admin/login/?next={path.replace('?', '%3F').replace('=', '%3D')}")
+    page.fill("#id_username", staff["caseworker"].get_username())
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/console/insights/forecast/**")
+    assert page.get_by_role("img", name="Requests expected per day").count() == 1
+    assert_accessible(page)
