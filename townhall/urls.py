@@ -21,6 +21,7 @@ urlpatterns = [
         else []
     ),
     path("open311/v2/", include("townhall.open311.urls")),
+    path("open-data/", include("townhall.open311.open_data_urls")),
     path("api/assistant/", include("townhall.assistant.urls")),
     path("api/assistant/", include("townhall.assistant.urls_transport")),
     path("i18n/", include("django.conf.urls.i18n")),

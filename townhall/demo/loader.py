@@ -25,6 +25,7 @@ from townhall.catalog.models import AttributeDefinition, Department, Jurisdictio
 from townhall.catalog.services import catalog_import, department_member_add
 from townhall.core import clock
 from townhall.demo.inbox import demo_triage_seed
+from townhall.insights.facts import insights_refresh
 from townhall.intake.demo_triage import demo_triage_train
 from townhall.intake.models import WebhookSource
 from townhall.knowledge.demo import demo_knowledge_load
@@ -139,6 +140,7 @@ def demo_load(
         if progress:
             progress(1)
     case_services.case_sla_scan(now=now)
+    insights_refresh()  # the dashboards' facts and roll-ups
     demo_triage_seed(rng=rng, citizens=spec["citizens"], places=places)
     return DemoSummary(loaded=True, cases=cases, staff=staff)
 

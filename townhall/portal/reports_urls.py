@@ -1,5 +1,9 @@
-"""URL seam (filled in by its owner; see the module docstring once written)."""
+"""Everyone's reports: the public map and list at /reports/ (portal.reports_views)."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from townhall.portal import reports_views
+
+urlpatterns: list[URLPattern] = [
+    path("reports/", reports_views.reports_view, name="reports"),
+]
