@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 SOURCES := townhall tests bench
 
-.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail bench-assistant bench-assistant-live bench-tone bench-waste-years bench-forecast clean
+.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail bench-assistant bench-assistant-live bench-tone bench-waste-years bench-forecast bench-insights clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ bench: install-test ## benchmarks on local PostgreSQL (BENCH_DATABASE_URL; defau
 
 bench-forecast: install-test ## demand forecast backtest on NYC and Boston against seasonal-naive (MAPE, fit time)
 	$(BIN)/python bench/forecast.py
+
+bench-insights: install-test ## historical import (1 M rows against a raw COPY) and dashboard server time on 10 M facts (PostgreSQL)
+	$(BIN)/python bench/insights.py
 
 bench-open311: install-test ## the Open311 API over HTTP (gunicorn + wrk) against its references and django-helpdesk
 	@command -v wrk >/dev/null || { echo "bench-open311 needs wrk: apt-get install wrk"; exit 1; }

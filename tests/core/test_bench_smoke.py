@@ -35,6 +35,7 @@ LOCAL = {
 POSTGRES = {
     "case_open": "cases/s",
     "console": "sla breach scan",
+    "insights": "ratio",
     "intake": "open311 post",
     "notify": "rows/s",
     "places": "fuzzy search",
