@@ -24,7 +24,9 @@ from townhall.catalog.boundary import jurisdiction_boundary_set
 from townhall.catalog.models import AttributeDefinition, Department, Jurisdiction, ServiceType
 from townhall.catalog.services import catalog_import, department_member_add
 from townhall.core import clock
+from townhall.core.errors import NotFound
 from townhall.demo.inbox import demo_triage_seed
+from townhall.experience.services import survey_answer_for_case
 from townhall.insights.facts import insights_refresh
 from townhall.intake.demo_triage import demo_triage_train
 from townhall.intake.models import WebhookSource
@@ -124,9 +126,10 @@ def demo_load(
     workers = [u for u in users if not u.is_superuser]
     now = clock.now()
     latest: dict[str, Any] = {}
+    made: list[Any] = []
     for _ in range(cases):
         code = rng.choice(list(samples))
-        latest[code] = _case_make(
+        latest[code] = case = _case_make(
             rng=rng,
             service=services[code],
             text=rng.choice(samples[code]),
@@ -137,12 +140,42 @@ def demo_load(
             now=now,
             earlier=latest.get(code),
         )
+        made.append(case)
         if progress:
             progress(1)
     case_services.case_sla_scan(now=now)
+    _surveys_answer(rng, made)
     insights_refresh()  # the dashboards' facts and roll-ups
     demo_triage_seed(rng=rng, citizens=spec["citizens"], places=places)
     return DemoSummary(loaded=True, cases=cases, staff=staff)
+
+
+# How the demo's residents answer the survey after a resolution (most never do).
+_CSAT = [(5, 40), (4, 30), (3, 12), (2, 10), (1, 8)]
+_COMMENTS = {
+    5: ["Fixed in two days, thank you!", "Quick and friendly."],
+    4: ["Done, though it took a while.", ""],
+    3: ["It's fixed but nobody told me when.", ""],
+    2: ["Took weeks and I had to chase it twice.", ""],
+    1: ["Still not properly fixed. Third time I've reported this!", ""],
+}
+
+
+def _surveys_answer(rng: random.Random, cases: list[Any]) -> None:
+    """Answer about 60 % of the surveys the demo's resolutions made (some low: flags)."""
+    for case in {c.pk: c for c in cases if c is not None}.values():
+        if rng.random() >= 0.6:
+            continue
+        csat = _weighted(rng, _CSAT)
+        try:
+            survey_answer_for_case(
+                case_id=case.pk,
+                csat=csat,
+                comment=rng.choice(_COMMENTS[csat]),
+                via=case.channel,
+            )
+        except NotFound:
+            continue  # no survey: not resolved, no reporter, or the resident opted out
 
 
 def _staff_load(spec: dict[str, Any]) -> list[Any]:
