@@ -62,7 +62,8 @@ def test_boston_sla_equals_the_city_on_time_flag() -> None:
 def test_boston_sla_through_the_kpi_function() -> None:
     import_cases(BOSTON, "boston")
     facts = CaseFact.objects.filter(system="boston")
-    assert kpi_sla_compliance(facts) == pytest.approx(city_on_time_share(facts))
+    # KPIs are shares rounded to four places (docs/kpis.md).
+    assert kpi_sla_compliance(facts) == pytest.approx(city_on_time_share(facts), abs=5e-5)
 
 
 def test_facts_carry_no_personal_data() -> None:
