@@ -18,10 +18,7 @@ DATA = Path(__file__).parent / "data"
 BOSTON = DATA / "boston_sample.csv"
 pytestmark = pytest.mark.django_db
 
-try:
-    from townhall.insights.kpis import kpi_sla_compliance  # the KPI helper's function
-except ImportError:  # not merged yet: the local query below stands in
-    kpi_sla_compliance = None
+from townhall.insights.kpis import kpi_sla_compliance
 
 
 def sla_compliance(qs: Any) -> float | None:
@@ -56,9 +53,6 @@ def test_boston_sla_equals_the_city_on_time_flag() -> None:
     assert not disagree.exists()
 
 
-@pytest.mark.skipif(
-    kpi_sla_compliance is None, reason="insights.kpis.kpi_sla_compliance not merged"
-)
 def test_boston_sla_through_the_kpi_function() -> None:
     import_cases(BOSTON, "boston")
     facts = CaseFact.objects.filter(system="boston")
