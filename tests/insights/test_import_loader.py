@@ -12,13 +12,12 @@ from django.db.models import F, Q
 from townhall.insights.importing import loader
 from townhall.insights.importing.loader import UNMAPPED_NOTE, import_cases
 from townhall.insights.importing.mapping import MappingError, mapping_load
+from townhall.insights.kpis import kpi_sla_compliance
 from townhall.insights.models import CaseFact, ImportRun
 
 DATA = Path(__file__).parent / "data"
 BOSTON = DATA / "boston_sample.csv"
 pytestmark = pytest.mark.django_db
-
-from townhall.insights.kpis import kpi_sla_compliance
 
 
 def sla_compliance(qs: Any) -> float | None:
