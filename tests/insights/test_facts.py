@@ -76,9 +76,12 @@ def test_a_case_and_its_history_become_one_fact(
     case_transition(case=case, to=CaseStatus.IN_PROGRESS, actor=caseworker, now=T0 + 7 * H)
     case_transition(case=case, to=CaseStatus.RESOLVED, actor=caseworker, now=T0 + 8 * H)
     case_transition(case=case, to=CaseStatus.REOPENED, actor=caseworker, now=T0 + 9 * H)
-    Survey.objects.create(
-        case=case, token_hash="x" * 64, channel="web", csat=4, nps=9, answered_at=T0 + 9 * H
+    # The resolution made the case's survey (it has a reporter); its answer:
+    Survey.objects.update_or_create(
+        case=case,
+        defaults={"token_hash": "x" * 64, "channel": "web", "csat": 4, "nps": 9},
     )
+    Survey.objects.filter(case=case).update(answered_at=T0 + 9 * H)
     JourneySignal.objects.create(kind=SignalKind.REPEAT_CONTACT, case=case, channel="phone")
 
     result = facts_refresh()
