@@ -34,9 +34,10 @@ from townhall.experience.models import FlagKind, Survey
 from townhall.experience.tone import frustration_score
 from townhall.intake.normalise import text_clean
 from townhall.notify.links import survey_token
+from townhall.notify.models import NotifyChannel
+from townhall.notify.selectors import notification_reach
 from townhall.people.citizens import consent_record
 from townhall.people.models import Channel, Citizen, ConsentPurpose, ContactKind, ContactPoint
-from townhall.people.selectors import case_contacts, citizen_contact
 
 log = logging.getLogger(__name__)
 
@@ -79,19 +80,11 @@ def survey_reach(case: Case, citizen: Citizen) -> tuple[str, str | None]:
     """(channel, phone) of the resolution message to `citizen`, the reporter of `case`:
     the rule notify's outbox follows (only contacts that may hear about this case, their
     preferred channel first). `phone` is set when that channel is SMS."""
-    allowed = case_contacts(citizen=citizen, case_id=case.pk)
-    if allowed is not None:
-        email = allowed.get(ContactKind.EMAIL)
-        phone = allowed.get(ContactKind.PHONE)
-    else:
-        email = citizen_contact(citizen=citizen, kind=ContactKind.EMAIL)
-        phone = citizen_contact(citizen=citizen, kind=ContactKind.PHONE)
-    if citizen.preferred_channel == Channel.SMS and phone:
-        return Channel.SMS, phone
-    if email:
+    channel, address = notification_reach(citizen, case_id=case.pk)
+    if channel == NotifyChannel.SMS:
+        return Channel.SMS, address
+    if channel == NotifyChannel.EMAIL:
         return Channel.EMAIL, None
-    if phone:
-        return Channel.SMS, phone
     return Channel.WEB, None
 
 

@@ -9,8 +9,9 @@ from importlib import resources
 
 from django.conf import settings
 
-from townhall.notify.models import NotificationTemplate
-from townhall.people.models import ConsentPurpose, ConsentRecord
+from townhall.notify.models import NotificationTemplate, NotifyChannel
+from townhall.people.models import Channel, Citizen, ConsentPurpose, ConsentRecord, ContactKind
+from townhall.people.selectors import case_contacts, citizen_contact
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,25 @@ def surveys_declined(*, citizen_id: int) -> bool:
         .first()
     )
     return latest is False
+
+
+def notification_reach(citizen: Citizen, *, case_id: int | None = None) -> tuple[str, str]:
+    """Return (channel, address): the resident's choice if we can reach them there.
+
+    For the reporter of `case_id`, only contacts that may hear about that case count:
+    their verified ones or those given with that very report (people.case_contacts).
+    """
+    allowed = case_contacts(citizen=citizen, case_id=case_id) if case_id is not None else None
+    if allowed is not None:
+        email = allowed.get(ContactKind.EMAIL)
+        phone = allowed.get(ContactKind.PHONE)
+    else:
+        email = citizen_contact(citizen=citizen, kind=ContactKind.EMAIL)
+        phone = citizen_contact(citizen=citizen, kind=ContactKind.PHONE)
+    if citizen.preferred_channel == Channel.SMS and phone:
+        return NotifyChannel.SMS, phone
+    if email:
+        return NotifyChannel.EMAIL, email
+    if phone:
+        return NotifyChannel.SMS, phone
+    return NotifyChannel.INAPP, str(citizen.pk)

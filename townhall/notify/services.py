@@ -47,6 +47,7 @@ from townhall.notify.reply_address import reply_address_make
 from townhall.notify.secret_links import sign_in_link_queue
 from townhall.notify.selectors import (
     default_templates,
+    notification_reach,
     notification_template_get,
     survey_invites,
     surveys_declined,
@@ -60,8 +61,8 @@ from townhall.notify.sending import (
 )
 from townhall.notify.staff_mail import case_watchers_tell, sla_escalation_queue
 from townhall.notify.webhooks import webhooks_queue_for_case_event
-from townhall.people.models import Channel, Citizen, ContactKind, ContactPoint
-from townhall.people.selectors import case_contacts, citizen_by_contact, citizen_contact
+from townhall.people.models import Citizen, ContactKind, ContactPoint
+from townhall.people.selectors import citizen_by_contact
 from townhall.waste.models import WasteReminder
 
 logger = logging.getLogger(__name__)
@@ -111,28 +112,6 @@ def _kind_for(event: CaseEvent) -> NotificationKind | None:
             return NotificationKind.RESOLVED
         return NotificationKind.STATUS_CHANGED
     return None
-
-
-def _channel_for(citizen: Citizen, *, case_id: int | None = None) -> tuple[str, str]:
-    """Return (channel, address): the resident's choice if we can reach them there.
-
-    For the reporter of `case_id`, only contacts that may hear about that case count:
-    their verified ones or those given with that very report (people.case_contacts).
-    """
-    allowed = case_contacts(citizen=citizen, case_id=case_id) if case_id is not None else None
-    if allowed is not None:
-        email = allowed.get(ContactKind.EMAIL)
-        phone = allowed.get(ContactKind.PHONE)
-    else:
-        email = citizen_contact(citizen=citizen, kind=ContactKind.EMAIL)
-        phone = citizen_contact(citizen=citizen, kind=ContactKind.PHONE)
-    if citizen.preferred_channel == Channel.SMS and phone:
-        return NotifyChannel.SMS, phone
-    if email:
-        return NotifyChannel.EMAIL, email
-    if phone:
-        return NotifyChannel.SMS, phone
-    return NotifyChannel.INAPP, str(citizen.pk)
 
 
 def _survey_values(case: Case, citizen: Citizen, channel: str, language: str) -> dict[str, str]:
@@ -208,7 +187,7 @@ def notification_for_case_event(event: CaseEvent) -> Notification | None:
 def _notification_queue(
     *, event: CaseEvent, case: Case, kind: str, citizen: Citizen, private: bool
 ) -> Notification:
-    channel, address = _channel_for(citizen, case_id=case.pk if private else None)
+    channel, address = notification_reach(citizen, case_id=case.pk if private else None)
     language = citizen.preferred_language or settings.LANGUAGE_CODE
     key = f"case-event:{event.pk}:citizen:{citizen.pk}:{channel}"
     template = notification_template_get(kind=kind, channel=channel, language=language)
@@ -269,7 +248,7 @@ def notification_reporter_recheck(*, case: Case) -> int:
     if not queued:
         return 0
     reporter = Citizen.objects.get(pk=case.reporter_id)
-    channel, address = _channel_for(reporter, case_id=case.pk)
+    channel, address = notification_reach(reporter, case_id=case.pk)
     changed = 0
     for row in queued:
         if (row.channel, row.to) == (channel, address):

@@ -33,9 +33,9 @@ from townhall.notify.models import (
 )
 from townhall.notify.queueing import templated_queue
 from townhall.notify.rendering import template_render
-from townhall.notify.selectors import notification_template_get
+from townhall.notify.selectors import notification_reach, notification_template_get
 from townhall.notify.sending import senders_wake
-from townhall.notify.services import _channel_for, _fit, _reply_to, _values, quiet_hours_end
+from townhall.notify.services import _fit, _reply_to, _values, quiet_hours_end
 from townhall.people.roles import StaffRole
 
 
@@ -49,7 +49,7 @@ def delay_update_queue(*, case: Case, now: datetime) -> Notification | None:
     citizen = case.reporter
     if citizen is None:
         return None
-    channel, address = _channel_for(citizen, case_id=case.pk)
+    channel, address = notification_reach(citizen, case_id=case.pk)
     language = citizen.preferred_language or settings.LANGUAGE_CODE
     template = notification_template_get(
         kind=NotificationKind.DELAY_UPDATE, channel=channel, language=language
