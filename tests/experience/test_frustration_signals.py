@@ -12,7 +12,7 @@ from django.test import Client
 
 from tests.assistant.conftest import Chat
 from townhall.assistant import services_live
-from townhall.assistant.models import Conversation
+from townhall.assistant.models import Conversation, Turn
 from townhall.assistant.services import conversations_abandon_idle
 from townhall.core import clock
 from townhall.experience import tone
@@ -82,6 +82,26 @@ def test_a_report_left_half_way_in_the_chat_is_an_abandoned_form() -> None:
     # Closed once: the next run finds nothing more to record.
     conversations_abandon_idle(idle=dt.timedelta(minutes=30), now=later)
     assert JourneySignal.objects.count() == 1
+
+
+def test_a_chat_left_without_an_answer_is_an_abandoned_chat() -> None:
+    asked = Conversation.objects.create(key="k-asked", state={"frame": {"skill": "bin_day"}})
+    asked.turns.create(role=Turn.Role.RESIDENT, text="when is my bin day")
+    asked.turns.create(role=Turn.Role.BOT, text="What is your address?")
+    report = Conversation.objects.create(
+        key="k-report-2", state={"frame": {"skill": "report_issue", "slots": {}}}
+    )
+    report.turns.create(role=Turn.Role.RESIDENT, text="a pothole")
+    Conversation.objects.create(key="k-opened-only", state={})  # the widget, never used
+    done = Conversation.objects.create(key="k-done", outcome=Conversation.Outcome.CONTAINED)
+    done.turns.create(role=Turn.Role.RESIDENT, text="opening hours")
+    later = clock.now() + dt.timedelta(hours=2)
+    assert conversations_abandon_idle(idle=dt.timedelta(minutes=30), now=later) == 4
+    kinds = sorted(JourneySignal.objects.values_list("kind", "data__conversation"))
+    assert kinds == [
+        (SignalKind.ABANDONED_FORM, report.pk),
+        (SignalKind.CHAT_ABANDONED, asked.pk),
+    ]
 
 
 def test_a_residents_angry_update_on_their_request_is_negative_tone(

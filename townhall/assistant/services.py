@@ -301,6 +301,7 @@ def conversations_abandon_idle(*, idle: timedelta, now: datetime | None = None) 
         ),
         now=now,
     )
+    frustration_signals.abandoned_chats_record(stale, now=now)
     abandoned = stale.filter(outcome="").update(
         outcome=Conversation.Outcome.ABANDONED,
         status=Conversation.Status.CLOSED,
