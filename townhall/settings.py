@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "townhall.hooks",
     "townhall.open311",
     "townhall.demo",
+    "townhall.ops",
 ]
 
 MIDDLEWARE = [

@@ -25,5 +25,6 @@ urlpatterns = [
     path("api/assistant/", include("townhall.assistant.urls")),
     path("api/assistant/", include("townhall.assistant.urls_transport")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("townhall.ops.urls")),
     path("", include("townhall.portal.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Running Townhall in production: readiness, metrics, backups, the faces operators use."""
