@@ -49,59 +49,19 @@
     }
   });
 }());
-/* The case's place on a map (Leaflet, from this site; the address and coordinates are on
-   the page as text, so without JavaScript nothing is missing). */
+/* The case's place on a map (Leaflet, from this site; core/townmap.js). The address and
+   coordinates are on the page as text, so without JavaScript nothing is missing. */
 (function () {
   "use strict";
   var box = document.querySelector("[data-case-map]");
-  if (!box) { return; }
+  if (!box || !window.Townmap) { return; }
   box.hidden = false;
-  var css = document.createElement("link");
-  css.rel = "stylesheet";
-  css.href = box.dataset.leafletCss;
-  document.head.appendChild(css);
-  var js = document.createElement("script");
-  js.src = box.dataset.leafletJs;
-  js.onload = function () {
+  window.Townmap.load(box, function (L) {
     var point = [parseFloat(box.dataset.lat), parseFloat(box.dataset.long)];
-    var map = window.L.map(box, { keyboard: false, scrollWheelZoom: false }).setView(point, 16);
-    // No tile server set, or it cannot be reached: the town's streets from the gazetteer.
-    var streetsDrawn = false;
-    function drawStreets() {
-      if (streetsDrawn || !box.dataset.streets) { return; }
-      streetsDrawn = true;
-      window.fetch(box.dataset.streets, { credentials: "same-origin" }).then(function (response) {
-        return response.ok ? response.json() : null;
-      }).then(function (data) {
-        if (!data) { return; }
-        window.L.geoJSON(data, {
-          attribution: box.dataset.streetsAttribution,
-          style: function (feature) {
-            return feature.properties.kind === "boundary"
-              ? { className: "th-map-boundary", color: "#1d4e89", weight: 2, dashArray: "6 4", fill: false, interactive: false }
-              : { className: "th-map-street", color: "#6f777b", weight: 5, opacity: 0.8 };
-          },
-          onEachFeature: function (feature, layer) {
-            if (feature.properties.kind === "street") { layer.bindTooltip(feature.properties.name, { sticky: true }); }
-          }
-        }).addTo(map);
-      }).catch(function () { /* the address is on the page as text */ });
-    }
-    if (box.dataset.tiles) {
-      window.L.tileLayer(box.dataset.tiles, { maxZoom: 19, attribution: box.dataset.attribution })
-        .on("tileerror", drawStreets).addTo(map);
-    } else {
-      drawStreets();
-    }
-    window.L.marker(point, {
-      keyboard: false,
-      icon: window.L.icon({
-        iconUrl: box.dataset.marker, iconRetinaUrl: box.dataset.markerRetina, shadowUrl: box.dataset.markerShadow,
-        iconSize: [25, 41], iconAnchor: [12, 41], shadowSize: [41, 41]
-      })
-    }).addTo(map);
-  };
-  document.head.appendChild(js);
+    var map = L.map(box, { keyboard: false, scrollWheelZoom: false }).setView(point, 16);
+    window.Townmap.background(map, box);
+    L.marker(point, { keyboard: false, icon: window.Townmap.pin(box) }).addTo(map);
+  });
 }());
 /* The queue table refreshes itself every 30 seconds (htmx), but not while a row is ticked
    for a bulk action nor while keyboard focus is in it: a refresh would lose either. Here
