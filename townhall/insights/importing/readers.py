@@ -153,6 +153,26 @@ def _date(parse: Callable[[str, LocalTimes], Any], text: str, local: LocalTimes,
         raise BadValue(f"bad {what} date") from None
 
 
+def missing_start(ext: str, opened: str) -> BadRow | None:
+    """What every format needs of a row: its id and its open date."""
+    if not ext:
+        return BadRow("no id")
+    if not opened:
+        return BadRow("no open date")
+    return None
+
+
+def closed_in_order(opened_at: Any, closed_at: Any, notes: Counter[str]) -> Any:
+    """The close time, or a BadRow if it is before the open time by more than the clocks'
+    skew (up to SKEW before is set to the open time and counted in the notes)."""
+    if closed_at is not None and closed_at < opened_at:
+        if opened_at - closed_at > SKEW:
+            return BadRow("closed before opened")
+        notes[SKEW_NOTE] += 1
+        return opened_at
+    return closed_at
+
+
 class BostonReader(CsvReader):
     """City of Boston 311 case export (CASE_ENQUIRY_ID, OPEN_DT, TARGET_DT, CLOSED_DT...)."""
 
@@ -173,11 +193,9 @@ class BostonReader(CsvReader):
         i_id, i_open, i_target, i_closed, i_ontime, i_status, i_type, i_dept, i_src, i_ward, \
             i_lat, i_long = self.ix  # fmt: skip
         ext = row[i_id].strip()
-        if not ext:
-            return BadRow("no id")
         opened = row[i_open]
-        if not opened:
-            return BadRow("no open date")
+        if bad := missing_start(ext, opened):
+            return bad
         status = STATUSES.get(row[i_status].strip().casefold())
         if status is None:
             return BadRow("unknown status")
@@ -190,11 +208,9 @@ class BostonReader(CsvReader):
             )
         except BadValue as exc:
             return BadRow(str(exc))
-        if closed_at is not None and closed_at < opened_at:
-            if opened_at - closed_at > SKEW:
-                return BadRow("closed before opened")
-            closed_at = opened_at
-            self.notes[SKEW_NOTE] += 1
+        closed_at = closed_in_order(opened_at, closed_at, self.notes)
+        if isinstance(closed_at, BadRow):
+            return closed_at
         flag = row[i_ontime]
         return SourceRow(
             ext, row[i_type].strip(), row[i_dept].strip(), channel_of(row[i_src], self.channels),
@@ -216,21 +232,17 @@ class NycReader(CsvReader):
     def parse(self, row: list[str]) -> Item:
         c = self.col
         ext = row[c["unique_key"]].strip()
-        if not ext:
-            return BadRow("no id")
         opened = row[c["opendate"]]
-        if not opened:
-            return BadRow("no open date")
+        if bad := missing_start(ext, opened):
+            return bad
         try:
             opened_at = _date(iso_date, opened, self.local, "open")
             closed_at = _date(iso_date, row[c["closedate"]], self.local, "closed")
         except BadValue as exc:
             return BadRow(str(exc))
-        if closed_at is not None and closed_at < opened_at:
-            if opened_at - closed_at > SKEW:
-                return BadRow("closed before opened")
-            closed_at = opened_at
-            self.notes[SKEW_NOTE] += 1
+        closed_at = closed_in_order(opened_at, closed_at, self.notes)
+        if isinstance(closed_at, BadRow):
+            return closed_at
         account = self.index("account")
         borough = self.index("borough")
         area = row[c["council_dist"]].strip() or (
@@ -262,11 +274,9 @@ class LaReader(CsvReader):
     def parse(self, row: list[str]) -> Item:
         c = self.col
         ext = row[c["srnumber"]].strip()
-        if not ext:
-            return BadRow("no id")
         opened = row[c["createddate"]]
-        if not opened:
-            return BadRow("no open date")
+        if bad := missing_start(ext, opened):
+            return bad
         status = STATUSES.get(row[c["status"]].strip().casefold())
         if status is None:
             return BadRow("unknown status")
@@ -279,17 +289,18 @@ class LaReader(CsvReader):
             )
         except BadValue as exc:
             return BadRow(str(exc))
-        if closed_at is not None and closed_at < opened_at:
-            closed_text = row[c["closeddate"]]
-            if closed_text.split(" ")[0] == opened.split(" ")[0] and closed_text.endswith(
-                ("12:00:00 AM", " 0:00")
-            ):  # a close date without its time (street lighting): that same day
-                self.notes[DAY_NOTE] += 1
-            elif opened_at - closed_at > SKEW:
-                return BadRow("closed before opened")
-            else:
-                self.notes[SKEW_NOTE] += 1
+        closed_text = row[c["closeddate"]]
+        if (
+            closed_at is not None
+            and closed_at < opened_at
+            and closed_text.split(" ")[0] == opened.split(" ")[0]
+            and closed_text.endswith(("12:00:00 AM", " 0:00"))
+        ):  # a close date without its time (street lighting): that same day
+            self.notes[DAY_NOTE] += 1
             closed_at = opened_at
+        closed_at = closed_in_order(opened_at, closed_at, self.notes)
+        if isinstance(closed_at, BadRow):
+            return closed_at
         cd = row[c["cd"]].strip()
         return SourceRow(
             ext, row[c["requesttype"]].strip(), row[c["owner"]].strip(),
@@ -306,11 +317,9 @@ OPEN311_FIELDS = ("service_request_id", "status", "service_name", "requested_dat
 def open311_item(get: Callable[[str], str], local: LocalTimes, notes: Counter[str]) -> Item:
     """One GeoReport v2 request (from a CSV row or a JSON object)."""
     ext = get("service_request_id").strip()
-    if not ext:
-        return BadRow("no id")
     opened = get("requested_datetime")
-    if not opened:
-        return BadRow("no open date")
+    if bad := missing_start(ext, opened):
+        return bad
     status = STATUSES.get(get("status").strip().casefold())
     if status is None:
         return BadRow("unknown status")
@@ -325,11 +334,9 @@ def open311_item(get: Callable[[str], str], local: LocalTimes, notes: Counter[st
         )
     except BadValue as exc:
         return BadRow(str(exc))
-    if closed_at is not None and closed_at < opened_at:
-        if opened_at - closed_at > SKEW:
-            return BadRow("closed before opened")
-        closed_at = opened_at
-        notes[SKEW_NOTE] += 1
+    closed_at = closed_in_order(opened_at, closed_at, notes)
+    if isinstance(closed_at, BadRow):
+        return closed_at
     return SourceRow(
         ext, get("service_name").strip() or get("service_code").strip(),
         get("agency_responsible").strip(), "open311", "", status, opened_at, closed_at,
