@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from townhall.core import clock
+from townhall.core.bulk import RowsLike
 from townhall.core.errors import ValidationFailed
 from townhall.core.tasks import enqueue_once_on_commit
 from townhall.notify.geo import Area, area_from, areas_meet
@@ -256,28 +257,32 @@ def alert_fan_out(*, alert_id: int, batch: int = FANOUT_BATCH) -> int:
             )
         )
         now = clock.now()
-        rows = []
+        rows = RowsLike(
+            Notification(
+                kind=NotificationKind.ALERT,
+                status=NotificationStatus.QUEUED,
+                next_attempt_at=now,
+                created_at=now,
+                body="",
+            ),
+            varying=("key", "channel", "language", "citizen", "to", "subject", "body", "status"),
+        )
         for c in matching:
             subject, body, language = texts.for_(c)
-            rows.append(
-                Notification(
-                    key=f"alert:{alert.pk}:citizen:{c.citizen_id}:{c.channel}",
-                    kind=NotificationKind.ALERT,
-                    channel=c.channel,
-                    language=language,
-                    citizen_id=c.citizen_id,
-                    to=addresses.get((c.citizen_id, c.channel), str(c.citizen_id)),
-                    subject=subject,
-                    body=body,
-                    status=NotificationStatus.SUPPRESSED
-                    if (c.citizen_id, c.channel) in opted_out
-                    else NotificationStatus.QUEUED,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
+            rows.add(
+                f"alert:{alert.pk}:citizen:{c.citizen_id}:{c.channel}",
+                c.channel,
+                language,
+                c.citizen_id,
+                addresses.get((c.citizen_id, c.channel), str(c.citizen_id)),
+                subject,
+                body,
+                NotificationStatus.SUPPRESSED
+                if (c.citizen_id, c.channel) in opted_out
+                else NotificationStatus.QUEUED,
             )
         with transaction.atomic():
-            Notification.objects.bulk_create(rows, ignore_conflicts=True)
+            rows.insert()
             alert.fanout_cursor = candidates[-1].pk
             alert.recipients += len(rows)
             Alert.objects.filter(pk=alert.pk).update(

@@ -9,6 +9,7 @@ database, no settings.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Mapping
 
@@ -122,6 +123,12 @@ def template_check(text: str) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
+@functools.lru_cache(maxsize=512)
+def _problems_of(text: str) -> tuple[str, ...]:
+    """template_check, remembered per text: a fan-out renders one template many times."""
+    return tuple(template_check(text))
+
+
 def template_render(text: str, values: Mapping[str, str], *, html: bool = False) -> str:
     """Return the template with each placeholder replaced by its value.
 
@@ -131,10 +138,10 @@ def template_render(text: str, values: Mapping[str, str], *, html: bool = False)
 
     Raise TemplateProblem if `template_check` finds problems.
     """
-    problems = template_check(text)
+    problems = _problems_of(text)
     if problems:
         raise TemplateProblem(
-            f"The template cannot be used: {' '.join(problems)}", problems=problems
+            f"The template cannot be used: {' '.join(problems)}", problems=list(problems)
         )
 
     def substitute(match: re.Match[str]) -> str:
