@@ -53,10 +53,11 @@ RUN TOWNHALL_ENV=production \
 # ---------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 
-ARG TOWNHALL_UID=10001
-RUN groupadd --system --gid ${TOWNHALL_UID} townhall \
-    && useradd --system --uid ${TOWNHALL_UID} --gid townhall --no-create-home \
-       --home-dir /app --shell /usr/sbin/nologin townhall
+# A fixed numeric id (10001): Kubernetes' runAsNonRoot checks it, the chart's
+# podSecurityContext uses it, compose's ledger key file is chowned to it.
+RUN groupadd --system --gid 10001 townhall \
+    && useradd --system --uid 10001 --gid townhall --no-create-home \
+       --home-dir /tmp --shell /usr/sbin/nologin townhall
 
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app/var/static /app/var/static
@@ -67,6 +68,7 @@ RUN mkdir -p /app/var/media && chown townhall:townhall /app/var/media
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    XDG_CACHE_HOME=/tmp/.cache \
     DJANGO_SETTINGS_MODULE=townhall.settings \
     TOWNHALL_ENV=production \
     TOWNHALL_VAR_DIR=/app/var \
