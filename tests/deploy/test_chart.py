@@ -166,7 +166,8 @@ def test_web_asgi_and_worker_have_probes_and_resource_requests(variant: str) -> 
             for host in (h.strip() for h in allowed)
         ), headers
     worker = container(component(variant, "worker"))
-    assert worker["livenessProbe"]["exec"]["command"][:2] == ["townhall", "check"]
+    assert worker["livenessProbe"]["exec"]["command"][:2] == ["townhall", "shell"]
+    assert "ensure_connection()" in worker["livenessProbe"]["exec"]["command"][-1]
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

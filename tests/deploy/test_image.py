@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
 import shlex
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -282,3 +284,25 @@ def test_compose_holds_no_secret_and_its_env_example_names_the_required_ones(
         compose["x-townhall"]["environment"]["TOWNHALL_LEDGER_KEY_FILE"]
         == "/run/secrets/ledger-seal.key"
     )
+
+
+@pytest.mark.django_db
+def test_worker_and_scheduler_checks_fail_when_the_database_is_down(
+    compose: dict[str, Any], tmp_path: Path
+) -> None:
+    """`townhall check` alone passes with the database down; the check used connects."""
+    check = compose["services"]["worker"]["healthcheck"]["test"]
+    assert compose["services"]["scheduler"]["healthcheck"]["test"] == check
+    assert check[:5] == ["CMD", "townhall", "shell", "--no-startup", "-c"]
+    exec(check[5], {})  # noqa: S102 - the database is up: it passes
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT),
+        "TOWNHALL_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "townhall.settings",
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+    }
+    argv = [sys.executable, "-m", "townhall", *check[2:]]
+    down = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert down.returncode != 0
+    assert "connection" in down.stderr.lower()

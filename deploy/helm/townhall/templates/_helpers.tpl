@@ -175,11 +175,16 @@ livenessProbe:
 {{- end }}
 
 {{/* Liveness of the processes without HTTP (worker, scheduler): settings load, the
-database answers. */}}
+database answers (`townhall check` alone would not connect). */}}
 {{- define "townhall.processProbe" -}}
 livenessProbe:
   exec:
-    command: ["townhall", "check", "--database", "default"]
+    command:
+      - townhall
+      - shell
+      - --no-startup
+      - -c
+      - "from django.db import connection; connection.ensure_connection()"
   initialDelaySeconds: 30
   periodSeconds: 120
   timeoutSeconds: 60
