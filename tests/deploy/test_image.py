@@ -306,3 +306,16 @@ def test_worker_and_scheduler_checks_fail_when_the_database_is_down(
     down = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert down.returncode != 0
     assert "connection" in down.stderr.lower()
+
+
+def test_every_runtime_dependency_is_pinned_by_the_constraints() -> None:
+    """The image installs `pip install -c requirements/constraints.txt`: an unpinned
+    dependency would make two builds of the same commit differ."""
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    pinned = {
+        re.split(r"==", line)[0].strip().lower().replace("_", "-")
+        for line in (ROOT / "requirements" / "constraints.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    names = [re.split(r"[\[<>=!~ ;]", d)[0].lower().replace("_", "-") for d in dependencies]
+    assert [name for name in names if name not in pinned] == []
