@@ -325,3 +325,18 @@ def test_the_chart_runs_as_the_images_user() -> None:
     )
     pod = yaml.safe_load((CHART / "values.yaml").read_text())["podSecurityContext"]
     assert user == f"{pod['runAsUser']}:{pod['runAsGroup']}"
+
+
+def test_notes_render_and_warn_about_what_is_missing() -> None:
+    def notes(*args: str) -> str:
+        result = helm("install", "th", str(CHART), "--dry-run=client", *args)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.split("NOTES:", 1)[1]
+
+    default = notes()
+    assert "scheduler (exactly 1)" in default
+    assert "ledgerKey.existingSecret is empty" in default
+    assert "still the example host name" in default
+    full = notes(*VARIANTS["full"])
+    assert "https://townhall.council.example.org/" in full
+    assert "WARNING" not in full
