@@ -1,5 +1,7 @@
-"""Writes for notifications: outbox rows from case events, opt-outs; sending lives in
-`sending.py` and is re-exported here, so `services` stays the one door for writes.
+"""Writes for notifications: outbox rows from case events. The other writes live beside
+it and are re-exported here, so `services` stays the one door for writes: sending in
+`sending.py`, answers and asked-for messages in `replies.py`, opting out in `opt_outs.py`,
+erasure in `privacy.py`.
 
 A notification is written in the transaction of the event that causes it (see
 `townhall.cases.dispatch`), and workers send it afterwards: at least once, with the
@@ -10,12 +12,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
-from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone, translation
 
 from townhall.cases.lifecycle import CaseStatus
@@ -23,27 +22,29 @@ from townhall.cases.models import Case, CaseEvent, CaseEventKind
 from townhall.cases.tracking import track_path
 from townhall.catalog.i18n import localized
 from townhall.core import dates
-from townhall.core.errors import NotFound
 from townhall.notify.links import (
-    OPT_OUT_SALT,
     opt_out_token,
     opt_out_url,
     public_url,
     survey_url,
 )
 from townhall.notify.models import (
-    AlertSubscription,
-    DeliveryAttempt,
     Notification,
     NotificationKind,
     NotificationStatus,
     NotificationTemplate,
     NotifyChannel,
     OptOut,
-    SubscriptionRequest,
 )
-from townhall.notify.rendering import sms_fit, template_render
-from townhall.notify.reply_address import reply_address_make
+from townhall.notify.opt_outs import opt_out_by_token, opt_out_record, sms_inbound_keyword
+from townhall.notify.outgoing import channel_fit, reply_to_for
+from townhall.notify.privacy import notifications_personal_data_clear, notifications_redact
+from townhall.notify.rendering import template_render
+from townhall.notify.replies import (
+    follow_confirmation_queue,
+    notification_phone_code,
+    notification_reply,
+)
 from townhall.notify.secret_links import sign_in_link_queue
 from townhall.notify.selectors import (
     default_templates,
@@ -61,9 +62,7 @@ from townhall.notify.sending import (
 )
 from townhall.notify.staff_mail import case_watchers_tell, sla_escalation_queue
 from townhall.notify.webhooks import webhooks_queue_for_case_event
-from townhall.people.models import Citizen, ContactKind, ContactPoint
-from townhall.people.selectors import citizen_by_contact
-from townhall.waste.models import WasteReminder
+from townhall.people.models import Citizen
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +77,8 @@ __all__ = [
     "notification_send_due",
     "notification_status_report",
     "notification_templates_install",
+    "notifications_personal_data_clear",
+    "notifications_redact",
     "opt_out_by_token",
     "opt_out_record",
     "opt_out_token",
@@ -87,10 +88,6 @@ __all__ = [
     "sla_escalation_queue",
     "sms_inbound_keyword",
 ]
-
-STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
-START_WORDS = frozenset({"START", "UNSTOP", "YES"})
-
 
 # --- from case events to outbox rows --------------------------------------------------
 
@@ -128,7 +125,10 @@ def _survey_values(case: Case, citizen: Citizen, channel: str, language: str) ->
     return {"survey_url": url, "survey": text.replace("{url}", url)}
 
 
-def _values(case: Case, citizen: Citizen, channel: str, language: str, note: str) -> dict[str, str]:
+def case_message_values(
+    case: Case, citizen: Citizen, channel: str, language: str, note: str
+) -> dict[str, str]:
+    """The placeholders of a message about `case` to `citizen` (templates' {{ names }})."""
     with translation.override(language):
         expected = dates.long_date(case.expected_on)
         status = str(CaseStatus(case.status).label)
@@ -193,7 +193,7 @@ def _notification_queue(
     template = notification_template_get(kind=kind, channel=channel, language=language)
     content = event.content
     note = str(content.get("note") or content.get("text") or "")
-    values = _values(case, citizen, channel, template.language, note)
+    values = case_message_values(case, citizen, channel, template.language, note)
     if private:
         values["tracking_url"] = public_url(track_path(case))
     now = event.at  # when it happened: the quiet hours and the outbox order follow it
@@ -213,9 +213,9 @@ def _notification_queue(
                 citizen=citizen,
                 case_id=case.pk,
                 to=address,
-                reply_to=_reply_to(channel, case),
+                reply_to=reply_to_for(channel, case),
                 subject=template_render(template.subject, values),
-                body=_fit(channel, template_render(template.body, values)),
+                body=channel_fit(channel, template_render(template.body, values)),
                 status=status,
                 next_attempt_at=next_attempt,
                 created_at=now,
@@ -262,130 +262,6 @@ def notification_reporter_recheck(*, case: Case) -> int:
     return changed
 
 
-def notification_reply(
-    *,
-    key: str,
-    channel: str,
-    to: str,
-    body: str,
-    subject: str = "",
-    citizen: Citizen | None = None,
-    case_id: int | None = None,
-    language: str = "",
-) -> Notification:
-    """Queue an answer to something a resident sent (an e-mail or a text), through the
-    outbox like every other message; `key` makes a repeated answer a no-op."""
-    status = NotificationStatus.QUEUED
-    if citizen is not None and OptOut.objects.filter(citizen=citizen, channel=channel).exists():
-        status = NotificationStatus.SUPPRESSED
-    try:
-        with transaction.atomic():
-            made = Notification.objects.create(
-                key=key[:200],
-                kind=NotificationKind.REPLY,
-                channel=channel,
-                language=language or settings.LANGUAGE_CODE,
-                citizen=citizen,
-                case_id=case_id,
-                to=to,
-                subject=subject[:300],
-                body=_fit(channel, body),
-                status=status,
-            )
-    except IntegrityError:
-        return Notification.objects.get(key=key[:200])
-    if made.status == NotificationStatus.QUEUED:
-        senders_wake()
-    return made
-
-
-def notification_phone_code(
-    *, key: str, citizen: Citizen, to: str, code: str, council: str = ""
-) -> Notification:
-    """Queue the text carrying a one-time code that proves `to` is `citizen`'s phone.
-
-    Through the outbox like every message, in the resident's language (PHONE_CODE
-    templates). Sent at once, even in the quiet hours (the resident is waiting for it),
-    and even after an opt-out of SMS updates (it is not an update; they asked for it).
-    `key` makes a repeat a no-op. The code itself is kept only as a hash by people.
-    """
-    language = citizen.preferred_language or settings.LANGUAGE_CODE
-    template = notification_template_get(
-        kind=NotificationKind.PHONE_CODE, channel=NotifyChannel.SMS, language=language
-    )
-    values = {"code": code, "council": council or "Townhall"}
-    try:
-        with transaction.atomic():
-            made = Notification.objects.create(
-                key=key[:200],
-                kind=NotificationKind.PHONE_CODE,
-                channel=NotifyChannel.SMS,
-                language=template.language,
-                citizen=citizen,
-                to=to,
-                subject=template_render(template.subject, values),
-                body=_fit(NotifyChannel.SMS, template_render(template.body, values)),
-                status=NotificationStatus.QUEUED,
-            )
-    except IntegrityError:
-        return Notification.objects.get(key=key[:200])
-    senders_wake()
-    return made
-
-
-def follow_confirmation_queue(
-    *, case: Case, email: str, request_id: int, language: str = ""
-) -> Notification:
-    """Queue the e-mail that asks `email` to confirm it wants to follow `case`: the only
-    message an address gets before it is confirmed. Its link, holding a one-time secret,
-    is made as it is sent (notify.secret_links: never stored); one message per
-    `request_id` (cases.FollowRequest), so a repeated call is a no-op."""
-    from townhall.notify.secret_links import LINK_SLOT
-
-    key = f"follow-confirm:{request_id}"
-    template = notification_template_get(
-        kind=NotificationKind.FOLLOW_CONFIRM,
-        channel=NotifyChannel.EMAIL,
-        language=language or settings.LANGUAGE_CODE,
-    )
-    values = {
-        "reference": case.reference,
-        "service": localized(case.service_type, "name", template.language),
-        "confirm_url": LINK_SLOT,
-        "council": case.service_type.jurisdiction.name,
-    }
-    try:
-        with transaction.atomic():
-            made = Notification.objects.create(
-                key=key[:200],
-                kind=NotificationKind.FOLLOW_CONFIRM,
-                channel=NotifyChannel.EMAIL,
-                language=template.language,
-                case_id=case.pk,
-                to=email,
-                subject=template_render(template.subject, values)[:300],
-                body=template_render(template.body, values),
-            )
-    except IntegrityError:
-        return Notification.objects.get(key=key[:200])
-    senders_wake()
-    return made
-
-
-def _reply_to(channel: str, case: Case) -> str:
-    domain: str = settings.TOWNHALL_INBOUND_EMAIL_DOMAIN
-    if channel != NotifyChannel.EMAIL or not domain:
-        return ""
-    return reply_address_make(
-        case.reference, domain=domain, secret=settings.TOWNHALL_REPLY_ADDRESS_SECRET
-    )
-
-
-def _fit(channel: str, body: str) -> str:
-    # A long note or link must not turn one text into a costly chain of them.
-    return sms_fit(body) if channel == NotifyChannel.SMS else body
-
-
 def notification_templates_install() -> int:
     """Copy the packaged default templates the council has not got yet; return how many."""
     existing = set(NotificationTemplate.objects.values_list("kind", "channel", "language"))
@@ -413,96 +289,3 @@ def quiet_hours_end(now: datetime) -> datetime:
         return now
     day = local.date() if t < end else local.date() + timedelta(days=1)
     return datetime.combine(day, end, tzinfo=local.tzinfo)
-
-
-# --- opting out -----------------------------------------------------------------------
-
-
-def opt_out_record(*, citizen: Citizen, channel: str, via: str) -> OptOut:
-    """Stop sending `citizen` messages on `channel` and drop what is still queued there."""
-    with transaction.atomic():
-        opt_out, _ = OptOut.objects.get_or_create(
-            citizen=citizen, channel=channel, defaults={"via": via}
-        )
-        Notification.objects.filter(
-            citizen=citizen, channel=channel, status=NotificationStatus.QUEUED
-        ).update(status=NotificationStatus.SUPPRESSED)
-    return opt_out
-
-
-def opt_out_by_token(*, token: str) -> OptOut:
-    """Apply a one-click opt-out link; raise NotFound if the link is not one of ours."""
-    try:
-        data: dict[str, Any] = signing.loads(token, salt=OPT_OUT_SALT)
-        citizen = Citizen.objects.get(pk=int(data["c"]))
-        channel = NotifyChannel(data["ch"])
-    except (signing.BadSignature, KeyError, ValueError, TypeError, Citizen.DoesNotExist) as exc:
-        raise NotFound("That link is not valid.") from exc
-    return opt_out_record(citizen=citizen, channel=channel, via="link")
-
-
-def sms_inbound_keyword(*, from_number: str, body: str) -> str | None:
-    """Apply STOP/START replies from a phone; return the reply to send, or None if not a keyword."""
-    word = body.strip().upper()
-    if word not in STOP_WORDS | START_WORDS:
-        return None
-    citizen = citizen_by_contact(kind=ContactKind.PHONE, value=from_number)
-    if word == "YES" and (
-        citizen is None
-        or not OptOut.objects.filter(citizen=citizen, channel=NotifyChannel.SMS).exists()
-    ):
-        return None  # not a "texts back on": an answer, for the intake pipeline
-    if word in STOP_WORDS:
-        if citizen is not None:
-            opt_out_record(citizen=citizen, channel=NotifyChannel.SMS, via="stop_reply")
-        return "You will get no more texts from us. Reply START to get them again."
-    if citizen is not None:
-        OptOut.objects.filter(citizen=citizen, channel=NotifyChannel.SMS).delete()
-    return "Texts are back on. Reply STOP to stop them."
-
-
-def notifications_personal_data_clear(*, citizen_id: int) -> int:
-    """Blank what was sent to a resident (address, subject, rendered body, provider
-    details), also what went to their addresses before they were known (sign-in links,
-    confirmations), and drop their opt-outs, alert and bin reminder subscriptions and
-    unconfirmed sign-ups; the rows of sent notifications stay, with kind, channel, status
-    and dates, for statistics."""
-    values = list(
-        ContactPoint.objects.filter(citizen_id=citizen_id).values_list("value", flat=True)
-    )
-    with transaction.atomic():
-        mine = Q(citizen_id=citizen_id) | Q(to__in=values, citizen__isnull=True, user__isnull=True)
-        ids = list(Notification.objects.filter(mine).values_list("pk", flat=True))
-        # Nothing still waiting goes out to an address that is no longer there.
-        Notification.objects.filter(
-            pk__in=ids, status__in=[NotificationStatus.QUEUED, NotificationStatus.SENDING]
-        ).update(status=NotificationStatus.SUPPRESSED)
-        Notification.objects.filter(pk__in=ids).update(
-            to="", reply_to="", subject="", body="", last_error="", citizen=None
-        )
-        DeliveryAttempt.objects.filter(notification_id__in=ids).update(detail="")
-        OptOut.objects.filter(citizen_id=citizen_id).delete()
-        AlertSubscription.objects.filter(citizen_id=citizen_id).delete()
-        SubscriptionRequest.objects.filter(email__in=values).delete()
-        WasteReminder.objects.filter(Q(email__in=values) | Q(phone__in=values)).delete()
-    return len(ids)
-
-
-def notifications_redact(*, case_ids: list[int], texts: list[str]) -> int:
-    """Cut `texts` (an erased case's address, a name) out of what was sent to anyone
-    about the cases `case_ids` (followers' updates quote the case's address); the rest of
-    each message stays. Return how many notifications changed."""
-    texts = sorted({t for t in texts if len(t.strip()) >= 3}, key=len, reverse=True)
-    if not case_ids or not texts:
-        return 0
-    changed = 0
-    with transaction.atomic():
-        rows = Notification.objects.select_for_update().filter(case_id__in=case_ids)
-        for notification in rows.only("pk", "subject", "body"):
-            subject, body = notification.subject, notification.body
-            for text in texts:
-                subject, body = subject.replace(text, "[erased]"), body.replace(text, "[erased]")
-            if (subject, body) != (notification.subject, notification.body):
-                Notification.objects.filter(pk=notification.pk).update(subject=subject, body=body)
-                changed += 1
-    return changed

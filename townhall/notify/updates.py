@@ -31,11 +31,12 @@ from townhall.notify.models import (
     NotifyChannel,
     OptOut,
 )
+from townhall.notify.outgoing import channel_fit, reply_to_for
 from townhall.notify.queueing import templated_queue
 from townhall.notify.rendering import template_render
 from townhall.notify.selectors import notification_reach, notification_template_get
 from townhall.notify.sending import senders_wake
-from townhall.notify.services import _fit, _reply_to, _values, quiet_hours_end
+from townhall.notify.services import case_message_values, quiet_hours_end
 from townhall.people.roles import StaffRole
 
 
@@ -54,7 +55,7 @@ def delay_update_queue(*, case: Case, now: datetime) -> Notification | None:
     template = notification_template_get(
         kind=NotificationKind.DELAY_UPDATE, channel=channel, language=language
     )
-    values = _values(case, citizen, channel, template.language, "")
+    values = case_message_values(case, citizen, channel, template.language, "")
     values["tracking_url"] = public_url(track_path(case))
     key = f"delay-update:{case.pk}:{now:%Y-%m-%d}"
     status = NotificationStatus.QUEUED
@@ -70,9 +71,9 @@ def delay_update_queue(*, case: Case, now: datetime) -> Notification | None:
                 citizen=citizen,
                 case_id=case.pk,
                 to=address,
-                reply_to=_reply_to(channel, case),
+                reply_to=reply_to_for(channel, case),
                 subject=template_render(template.subject, values)[:300],
-                body=_fit(channel, template_render(template.body, values)),
+                body=channel_fit(channel, template_render(template.body, values)),
                 status=status,
                 next_attempt_at=quiet_hours_end(now) if channel == NotifyChannel.SMS else now,
                 created_at=now,
