@@ -8,6 +8,7 @@ as an operator would, as subprocesses with DATABASE_URL pointing at each databas
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sqlite3
@@ -385,3 +386,53 @@ def test_not_an_archive_and_a_missing_file_give_clear_errors(tmp_path: Path) -> 
     )
     assert missing.returncode == 1 and "No archive at" in missing.stderr
     assert "Traceback" not in done.stderr + missing.stderr
+
+
+def test_an_archive_from_an_older_schema_is_migrated_after_the_restore(tmp_path: Path) -> None:
+    source = tmp_path / "old.sqlite3"
+    url = f"sqlite:///{source}"
+    key = tmp_path / "k"
+    _townhall("migrate", "--noinput", "-v0", url=url, var=tmp_path, key=key)
+    _townhall("migrate", "insights", "0002_rollups_marks", "-v0", url=url, var=tmp_path, key=key)
+    archive = tmp_path / "old.tar"
+    _townhall("backup", "--no-media", str(archive), url=url, var=tmp_path, key=key)
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+    assert manifest["migrations"]["insights"] == ["0002_rollups_marks"]
+    assert manifest["media"] is False and "media/" not in " ".join(manifest["files"])
+
+    target = tmp_path / "new.sqlite3"
+    done = _townhall(
+        "restore", str(archive), url=f"sqlite:///{target}", var=tmp_path / "var", key=key
+    )
+    assert "applying 1 migration(s)" in done.stdout and "media: not restored" in done.stdout
+    applied = "SELECT count(*) FROM django_migrations WHERE name = '0003_fact_area_index'"
+    assert _sqlite_count(target, applied) == 1
+
+
+def test_an_archive_from_a_newer_townhall_is_refused(
+    sqlite_source: dict[str, Any], tmp_path: Path
+) -> None:
+    newer = tmp_path / "newer.tar"
+    with tarfile.open(sqlite_source["archive"]) as old, tarfile.open(newer, "w") as new:
+        for info in old.getmembers():
+            data = old.extractfile(info).read()  # type: ignore[union-attr]
+            if info.name == "manifest.json":
+                manifest = json.loads(data)
+                manifest["migrations"]["cases"] = ["0999_from_the_future"]
+                manifest["townhall_version"] = "9.0.0"
+                data = json.dumps(manifest).encode()
+                info.size = len(data)
+            new.addfile(info, io.BytesIO(data))
+    target = tmp_path / "db.sqlite3"
+    done = _townhall(
+        "restore",
+        str(newer),
+        url=f"sqlite:///{target}",
+        var=tmp_path,
+        key=sqlite_source["key"],
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "cases.0999_from_the_future" in done.stderr and "9.0.0" in done.stderr
+    assert not target.exists()
