@@ -436,3 +436,20 @@ def test_an_archive_from_a_newer_townhall_is_refused(
     assert done.returncode == 1
     assert "cases.0999_from_the_future" in done.stderr and "9.0.0" in done.stderr
     assert not target.exists()
+
+
+def test_media_are_listed_through_the_storage_so_object_storage_works_too() -> None:
+    """Backups walk storage.listdir, not the file system: S3 (moto) lists the same names."""
+    import boto3
+    from django.core.files.base import ContentFile
+    from moto import mock_aws
+    from storages.backends.s3 import S3Storage
+
+    from townhall.ops.management.archive import media_names
+
+    with mock_aws():
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="media")
+        storage = S3Storage(bucket_name="media", region_name="us-east-1")
+        for name, body in MEDIA.items():
+            storage.save(name, ContentFile(body))
+        assert sorted(media_names(storage)) == sorted(MEDIA)
