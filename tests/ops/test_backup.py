@@ -198,12 +198,20 @@ def test_postgres_round_trip_into_a_new_database_verifies_against_the_seal(
     cases = "SELECT count(*) FROM cases_case"
     assert _pg_count(target, cases) == _pg_count(pg_source["url"], cases) == 3
     events = "SELECT count(*) FROM cases_caseevent"
-    assert _pg_count(target, events) == _pg_count(pg_source["url"], events) > 3
+    source_events = _pg_count(pg_source["url"], events)
+    assert _pg_count(target, events) == source_events > 3
     for name, body in MEDIA.items():
         assert (var / "media" / name).read_bytes() == body
 
     verified = _townhall("ledger", "verify", url=target, var=var, key=pg_source["key"])
     assert "no breaks" in verified.stdout and "1 seal(s) checked" in verified.stdout
+
+    # --force over a database with tables: its objects are dropped and loaded again.
+    forced = _townhall(
+        "restore", "--force", "--no-media", str(archive), url=target, var=var, key=pg_source["key"]
+    )
+    assert "Restore complete" in forced.stdout
+    assert _pg_count(target, cases) == 3 and _pg_count(target, events) == source_events
 
 
 @pytest.mark.postgres
