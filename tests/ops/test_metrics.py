@@ -182,3 +182,15 @@ print(process_exposition().decode())
     ).stdout
     assert 'townhall_http_requests_total{method="GET",route="portal:home",status="2xx"} 3.0' in out
     assert list(tmp_path.glob("counter_*.db"))
+
+
+def test_gunicorn_start_empties_the_multiprocess_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from townhall.ops import gunicorn_conf
+
+    (tmp_path / "counter_4242.db").write_bytes(b"old")
+    (tmp_path / "keep.txt").write_text("not ours")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    gunicorn_conf.on_starting(server=None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]

@@ -13,7 +13,7 @@ import environ
 import pytest
 import sentry_sdk
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished
+from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.test import override_settings
 from sentry_sdk.envelope import Envelope
@@ -60,12 +60,15 @@ def test_nothing_is_started_without_a_dsn(monkeypatch: pytest.MonkeyPatch) -> No
 def serve(environ: dict[str, Any]) -> str:
     """Through Django's own WSGI handler, as gunicorn calls it (Sentry hooks in there)."""
     statuses: list[str] = []
-    request_finished.disconnect(close_old_connections)  # keep the test's transaction
+    # keep the test's transaction, as Django's test client does
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     try:
         body = WSGIHandler()(environ, lambda status, headers: statuses.append(status))
         b"".join(body)
         body.close()  # type: ignore[attr-defined]
     finally:
+        request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
     return statuses[0]
 
