@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.test import Client
+from django.utils.log import configure_logging
 from django_tasks import task
 
 from townhall.conf.log import logging_config
@@ -26,7 +27,7 @@ def json_log() -> Iterator[io.StringIO]:
     config["handlers"]["console"]["stream"] = stream
     logging.config.dictConfig(config)
     yield stream
-    logging.config.dictConfig(settings.LOGGING)
+    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)  # Django's, then ours
 
 
 def records(stream: io.StringIO) -> list[dict[str, str]]:
