@@ -15,6 +15,7 @@ import environ
 from townhall.conf.channels import assistant_transport_settings, channel_layer_settings
 from townhall.conf.experience import experience_settings
 from townhall.conf.log import logging_config
+from townhall.conf.observability import observability_settings, sentry_setup
 from townhall.conf.ratelimits import rate_limit_settings
 from townhall.conf.retention import retention_defaults
 from townhall.conf.security import csp_directives
@@ -77,6 +78,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "townhall.ops.middleware.RequestIdMiddleware",  # request_id on every log record
+    "townhall.ops.metrics.MetricsMiddleware",  # /metrics: requests by URL name and status
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -266,7 +269,12 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 
-LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"))
+LOGGING = logging_config(
+    level=env.str("LOG_LEVEL", default="INFO"), fmt=env.str("LOG_FORMAT", default="plain")
+)
+# --- health, metrics, errors (issue 19): conf/observability.py, docs/operations.md ---
+TOWNHALL_METRICS_TOKEN, TOWNHALL_READY_MAX_TASK_AGE = observability_settings(env)
+TOWNHALL_SENTRY = sentry_setup(env, environment=TOWNHALL_ENV)
 
 # --- staff sign-in (issue 15) ---
 (
@@ -477,7 +485,8 @@ else:
 # HTTPS: production redirects plain HTTP to HTTPS (off when a proxy already does) and sends
 # HSTS; includeSubDomains and preload only when every subdomain of the site serves HTTPS.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's probe speaks plain HTTP
+# The load balancer's probes and a local scraper speak plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 # Where staff land after signing in when the `next` they came with is not one of our pages.

@@ -34,6 +34,7 @@ from townhall.cases.models import (
 from townhall.cases.seals import inclusion_proof, seal_json
 from townhall.cases.tracking import token_matches, token_parts
 from townhall.catalog.models import ServiceType
+from townhall.people.models import Channel
 from townhall.places.selectors import EARTH_RADIUS_M, distance_m
 
 _REFERENCE = re.compile(r"^\s*([A-Za-z]+)-(\d{2})-(\d{1,12})\s*$")
@@ -339,3 +340,24 @@ def ledger_proof(*, case_id: int) -> dict[str, Any] | None:
     """The inclusion proof of a case in the latest seal, as published; None if not sealed."""
     proof = inclusion_proof(case_id)
     return proof.as_json() if proof is not None else None
+
+
+def case_sla_breached_open_count() -> int:
+    """Open cases past their due time or marked late (the console's "breached" queue)."""
+    return Case.objects.filter(
+        Q(due_at__lt=timezone.now()) | Q(breached_at__isnull=False),
+        status__in=sorted(OPEN_STATUSES),
+    ).count()
+
+
+def case_opened_count_by_channel() -> dict[str, int]:
+    """Cases ever opened, by the channel they came in on (one GROUP BY; for /metrics).
+
+    Every channel is listed, with 0 if none; a value that is not a channel counts as "other".
+    """
+    counts = dict.fromkeys((str(value) for value in Channel.values), 0)
+    rows = Case.objects.order_by().values_list("channel").annotate(n=Count("id"))
+    for channel, n in rows:
+        label = channel if channel in counts else "other"
+        counts[label] = counts.get(label, 0) + n
+    return counts

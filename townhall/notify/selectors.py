@@ -8,8 +8,14 @@ from dataclasses import dataclass
 from importlib import resources
 
 from django.conf import settings
+from django.db.models import Count
 
-from townhall.notify.models import NotificationTemplate, NotifyChannel
+from townhall.notify.models import (
+    Notification,
+    NotificationStatus,
+    NotificationTemplate,
+    NotifyChannel,
+)
 from townhall.people.models import Channel, Citizen, ConsentPurpose, ConsentRecord, ContactKind
 from townhall.people.selectors import case_contacts, citizen_contact
 
@@ -106,3 +112,23 @@ def notification_reach(citizen: Citizen, *, case_id: int | None = None) -> tuple
     if phone:
         return NotifyChannel.SMS, phone
     return NotifyChannel.INAPP, str(citizen.pk)
+
+
+def notification_backlog_by_status() -> dict[str, int]:
+    """Outbox rows not delivered, by status: queued, sending, failed, dead (for /metrics)."""
+    statuses = [
+        NotificationStatus.QUEUED,
+        NotificationStatus.SENDING,
+        NotificationStatus.FAILED,
+        NotificationStatus.DEAD,
+    ]
+    counts = dict.fromkeys((str(s) for s in statuses), 0)
+    rows = (
+        Notification.objects.filter(status__in=statuses)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    for status, n in rows:
+        counts[str(status)] = n
+    return counts
