@@ -27,7 +27,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from anymail.exceptions import AnymailConfigurationError, AnymailWebhookValidationFailure
+from anymail.exceptions import (
+    AnymailAPIError,
+    AnymailConfigurationError,
+    AnymailWebhookValidationFailure,
+)
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -142,6 +146,17 @@ def provider_inbound_view(request: HttpRequest, provider: str) -> HttpResponse:
         # Mailgun store() route) or its settings are missing: the operator must look.
         logger.warning("anymail inbound %s: %s", provider, exc)
         return _error(400, "This provider's webhook is not set up for inbound e-mail here.")
+    except AnymailAPIError as exc:
+        if delivery.in_intake:
+            raise
+        if type(exc).__name__.startswith("AnymailBoto"):  # needs boto3 to import the class
+            # Fetching the message from the provider's store (Amazon SES: S3) failed: 502,
+            # so the provider delivers it again rather than dropping it.
+            logger.warning("anymail inbound %s: could not fetch the message: %r", provider, exc)
+            return _error(502, "The message could not be fetched from the provider; try again.")
+        # Anymail could not read the post (an SNS body that is not JSON, an unknown type).
+        logger.warning("anymail inbound %s: unreadable post: %r", provider, exc)
+        return _error(400, "This post is not an inbound e-mail in this provider's format.")
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         if delivery.in_intake:
             raise
