@@ -147,7 +147,10 @@ def test_production_scrapers_present_the_token(client: Client) -> None:
     right = client.get("/metrics", HTTP_AUTHORIZATION="Bearer tok-3f9a8c1e", **outside)
     assert right.status_code == 200
     assert b"townhall_cases_opened_total" in right.content
-    assert client.get("/metrics").status_code == 200  # loopback, as in the demo
+    # Loopback is not enough in production: a local proxy would make everyone loopback.
+    assert client.get("/metrics").status_code == 403
+    local_right = client.get("/metrics", HTTP_AUTHORIZATION="Bearer tok-3f9a8c1e")
+    assert local_right.status_code == 200
 
 
 @pytest.mark.django_db
@@ -155,6 +158,7 @@ def test_production_scrapers_present_the_token(client: Client) -> None:
 def test_production_without_a_token_has_no_metrics_page_for_others(client: Client) -> None:
     bearer = {"HTTP_AUTHORIZATION": "Bearer ", "REMOTE_ADDR": "203.0.113.7"}
     assert client.get("/metrics", **bearer).status_code == 404
+    assert client.get("/metrics").status_code == 404  # loopback too, in production
 
 
 def test_several_processes_add_up_in_the_multiprocess_directory(tmp_path: Path) -> None:

@@ -47,12 +47,15 @@ def bearer_token(request: HttpRequest) -> str:
 @never_cache
 @require_safe
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """Loopback clients, or anyone with TOWNHALL_METRICS_TOKEN as a bearer token.
+    """Loopback clients outside production, or anyone with TOWNHALL_METRICS_TOKEN as a
+    bearer token.
 
     Without a token configured the page does not exist for anyone else (404); with one, a
     missing or wrong token is refused (403).
     """
-    if not is_loopback(request):
+    # In production a proxy on the same machine (nginx forwarding without X-Forwarded-For)
+    # would make every visitor "loopback": there only the token opens the page.
+    if settings.PRODUCTION or not is_loopback(request):
         expected: str = settings.TOWNHALL_METRICS_TOKEN
         if not expected:
             raise Http404
