@@ -18,7 +18,9 @@ gateway) is never reused for a guarded request.
 
 from __future__ import annotations
 
+import logging
 import os
+import ssl
 import threading
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -44,6 +46,12 @@ DEFAULTS: dict[str, float] = {
     "KEEPALIVE_EXPIRY": 30.0,  # seconds an idle connection is kept
     "POOL_TIMEOUT": 5.0,  # seconds a send waits for a free connection
 }
+
+# httpx logs every request's full URL at INFO: a webhook URL can hold a subscriber's token and
+# a gateway URL its account id, and personal data stays out of logs. Failures reach the
+# outbox as ChannelError (with the host only).
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 _POLICY = "townhall.address_allowed"  # the request extension naming the address policy
 
@@ -94,6 +102,9 @@ class _PolicyTransport(httpx.BaseTransport):
 
     def __init__(self, limits: httpx.Limits) -> None:
         self.limits = limits
+        # The system's certificate authorities (and SSL_CERT_FILE), as urllib used: a council
+        # that trusts its own CA trusts it here too.
+        self.ssl_context = ssl.create_default_context()
         self._pools: dict[object, httpx.HTTPTransport] = {}
         self._lock = threading.Lock()
 
@@ -105,7 +116,9 @@ class _PolicyTransport(httpx.BaseTransport):
             return pool
 
     def _guarded(self, allowed: AddressAllowed) -> httpx.HTTPTransport:
-        transport = httpx.HTTPTransport(limits=self.limits, trust_env=False)
+        transport = httpx.HTTPTransport(
+            verify=self.ssl_context, limits=self.limits, trust_env=False
+        )
         # httpx has no public hook for the network backend; the pool is rebuilt with the same
         # settings and ours (tests/notify/test_http_transport.py proves the guard holds).
         old = transport._pool
@@ -129,7 +142,9 @@ class _PolicyTransport(httpx.BaseTransport):
                 proxy = urllib.request.getproxies().get(request.url.scheme)
             pool = self._pool(
                 ("direct", proxy),
-                lambda: httpx.HTTPTransport(limits=self.limits, proxy=proxy, trust_env=False),
+                lambda: httpx.HTTPTransport(
+                    verify=self.ssl_context, limits=self.limits, proxy=proxy, trust_env=False
+                ),
             )
         return pool.handle_request(request)
 
