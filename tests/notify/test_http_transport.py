@@ -4,6 +4,7 @@ back as answers, answers are capped, and the webhook address guard still holds."
 
 from __future__ import annotations
 
+import gzip
 import socket
 import threading
 import time
@@ -26,6 +27,7 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.connections = 0
         self.requests: list[tuple[str, str]] = []  # (path, Host header)
+        self.encodings: list[str] = []
 
     def process_request(self, request: Any, client_address: Any) -> None:
         self.connections += 1
@@ -50,7 +52,9 @@ class _Handler(BaseHTTPRequestHandler):
             "/slow": (200, {}, b"late"),
             "/moved": (302, {"Location": "/ok"}, b""),
             "/huge": (200, {}, b"x" * (3 * MAX_RESPONSE_BYTES)),
+            "/gzip": (200, {"Content-Encoding": "gzip"}, gzip.compress(b"y" * 10_000_000)),
         }.get(self.path, (404, {}, b""))
+        self.server.encodings.append(self.headers.get("Accept-Encoding", ""))
         try:
             self.send_response(status)
             for name, value in headers.items():
@@ -143,6 +147,12 @@ def test_an_answer_is_read_up_to_the_cap(server: _Server) -> None:
     answer = transport("POST", url(server, "/huge"), {}, b"")
     assert (answer.status, len(answer.body)) == (200, MAX_RESPONSE_BYTES)
     assert transport("POST", url(server, "/ok"), {}, b"").status == 201  # still usable
+
+
+def test_an_answer_is_not_decompressed_past_the_cap(server: _Server) -> None:
+    answer = http_transport(timeout=5)("POST", url(server, "/gzip"), {}, b"")
+    assert server.encodings == ["identity"]  # what we ask for, as urllib did
+    assert answer.body[:2] == b"\x1f\x8b" and len(answer.body) <= MAX_RESPONSE_BYTES
 
 
 @pytest.mark.parametrize(

@@ -224,7 +224,7 @@ def http_transport(
             request = client.build_request(
                 method,
                 parsed,
-                headers=dict(headers),
+                headers={"Accept-Encoding": "identity", **headers},
                 content=body,
                 timeout=httpx.Timeout(timeout, pool=client.timeout.pool),
                 extensions=extensions,
@@ -233,7 +233,9 @@ def http_transport(
             try:
                 chunks: list[bytes] = []
                 size = 0
-                for chunk in response.iter_bytes():
+                # Raw bytes, as urllib read them: no decompression (a small gzip answer
+                # could inflate far past the cap), and identity is what we ask for.
+                for chunk in response.iter_raw():
                     chunks.append(chunk)
                     size += len(chunk)
                     if size >= MAX_RESPONSE_BYTES:
