@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 SOURCES := townhall tests bench
 
-.PHONY: help install install-test demo test fmt lint types contracts migrations-check migrations-lint pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail bench-assistant bench-assistant-live bench-tone bench-waste-years bench-forecast bench-insights clean
+.PHONY: help install install-test demo test fmt lint types contracts migrations-check migrations-lint chart-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail bench-assistant bench-assistant-live bench-tone bench-waste-years bench-forecast bench-insights bench-fuzz bench-faults bench-surge clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -126,6 +126,9 @@ bench-tone: install-test ## the frustration score on held-out and fresh labelled
 
 bench-waste-years: install-test ## bin days learnt from earlier published years against a later year, collection by collection
 	$(BIN)/python bench/waste_years.py
+
+bench-fuzz: install-test ## schemathesis over every JSON API (Open311, open data, assistant): 10,000 generated calls, counts per status; fails on any 5xx
+	$(BIN)/python bench/fuzz.py
 
 bench-assistant-live: install-test ## the chat's WebSocket: turn latency with 1, 50 and 200 conversations against an echo socket, messages/s, server memory
 	$(BIN)/python bench/assistant_live.py

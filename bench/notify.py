@@ -5,6 +5,11 @@ in the same run with a raw bulk INSERT of the same rows through the same connect
 ceiling). Delivery: two `townhall notify_send` processes against a fake provider that
 appends to a file; messages/s until every row is sent. PostgreSQL only.
 
+The delivery above does not go over HTTP. The HTTP transport is measured apart, in the same
+run: --http-sends SMS sends through `HttpSmsGateway` to a loopback HTTP/1.1 server, with the
+earlier `urllib_transport` (a connection per message) and the pooled `http_transport` (one
+keep-alive httpx client per process), 4 threads each; --http-only runs just that part.
+
     python bench/notify.py --help
 """
 
@@ -36,15 +41,152 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-delivery", action="store_true")
+    parser.add_argument(
+        "--http-sends", type=int, default=4000, help="SMS sends per HTTP transport (0: none)"
+    )
+    parser.add_argument("--http-only", action="store_true", help="measure the HTTP transports only")
     add_smoke(parser)
     args = parser.parse_args()
-    apply_smoke(args, DEFAULT_URL, subscribers=300)
+    apply_smoke(args, DEFAULT_URL, subscribers=300, http_sends=200)
     return args
+
+
+def self_signed(directory: Path) -> Path | None:
+    """A key and certificate for 127.0.0.1 in `directory` (openssl), else None."""
+    import shutil
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return None
+    try:
+        subprocess.run(  # noqa: S603 (fixed arguments)
+            [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+             "-keyout", str(directory / "key.pem"), "-out", str(directory / "cert.pem")],
+            check=True, capture_output=True,
+        )  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return directory
+
+
+def http_transports_compare(sends: int, tls_dir: Path | None = None, threads: int = 4) -> None:
+    """msg/s of SMS sends over loopback HTTP, urllib (before) against pooled httpx (after)."""
+    import socket
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from townhall.notify.channels import HttpSmsGateway, OutgoingMessage, urllib_transport
+    from townhall.notify.channels.http import http_transport
+
+    connections = [0]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            connections[0] += 1
+            # As a real gateway's server does; without it, Nagle's algorithm and delayed ACKs
+            # hold every answer on a kept-alive connection for 40 ms.
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            super().setup()
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            answer = b'{"sid": "SM1", "status": "queued"}'
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    scheme = "http"
+    if tls_dir is not None:
+        # A certificate for 127.0.0.1 that the client trusts through SSL_CERT_FILE (set
+        # before any SSL context is made), as a council's own CA would be.
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(tls_dir / "cert.pem", tls_dir / "key.pem")
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    base = f"{scheme}://127.0.0.1:{server.server_address[1]}"
+    rates = {}
+    for name, transport in [("urllib", urllib_transport()), ("httpx pooled", http_transport())]:
+        gateway = HttpSmsGateway(
+            account_sid="AC1",
+            auth_token="t",  # noqa: S106 (a loopback stand-in)
+            from_number="+15550000000",
+            base_url=base,
+            transport=transport,
+        )
+
+        def work(n: int, gateway: HttpSmsGateway = gateway) -> None:
+            for i in range(n):
+                gateway.send(
+                    OutgoingMessage(
+                        key=f"k{i}",
+                        channel="sms",
+                        to="+15551234567",
+                        subject="",
+                        body="Water off 9am-noon.",
+                    )
+                )
+
+        connections[0] = 0
+        workers = [threading.Thread(target=work, args=(sends // threads,)) for _ in range(threads)]
+        t0 = time.perf_counter()
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        elapsed = time.perf_counter() - t0
+        done = sends // threads * threads
+        rates[name] = done / elapsed
+        print(
+            f"{scheme} transport {name}: {done:,} SMS sends in {elapsed:.2f} s = {rates[name]:,.0f} msg/s "
+            f"over {connections[0]:,} connection(s)"
+        )
+    server.shutdown()
+    server.server_close()
+    ratio = rates["httpx pooled"] / rates["urllib"]
+    print(f"{scheme} transport ratio pooled/urllib: {ratio:.2f}")
+
+
+def http_transports(sends: int) -> None:
+    """Plain HTTP, then HTTPS (where openssl can make a certificate)."""
+    from townhall.notify.channels.http import http_client_reset
+
+    http_transports_compare(sends)
+    with tempfile.TemporaryDirectory() as tmp:
+        tls_dir = self_signed(Path(tmp))
+        if tls_dir is None:
+            print("https transport: skipped (no openssl to make a certificate)")
+            return
+        os.environ["SSL_CERT_FILE"] = str(tls_dir / "cert.pem")
+        http_client_reset()  # its SSL context was made before SSL_CERT_FILE was set
+        try:
+            http_transports_compare(sends, tls_dir)
+        finally:
+            del os.environ["SSL_CERT_FILE"]
+            http_client_reset()
 
 
 def main() -> int:
     args = parse_args()
     sys.path.insert(0, str(ROOT))
+    if args.http_only:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "townhall.settings")
+        import django
+
+        django.setup()
+        http_transports(args.http_sends)
+        return 0
     from bench.case_open import ensure_database
 
     ensure_database(args.database_url)
@@ -126,6 +268,8 @@ def main() -> int:
     print(
         f"max RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
     )
+    if args.http_sends:
+        http_transports(args.http_sends)
     if args.skip_delivery:
         return 0
     connection.close()

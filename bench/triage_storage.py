@@ -6,7 +6,7 @@ Trains the demo's model (townhall/demo/data/triage_examples.csv) and, per format
 loaded model's probabilities equal the trained one's. The pickle is made here only to
 measure it: the product no longer reads one.
 
-    .venv/bin/python bench/triage_storage.py [--repeat 7]
+    .venv/bin/python bench/triage_storage.py [--repeat 7] [--smoke]
 """
 
 from __future__ import annotations
@@ -38,7 +38,12 @@ def _timed(action: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=7)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from smoke import add_smoke, apply_smoke  # bench/smoke.py
+
+    add_smoke(parser)
     args = parser.parse_args()
+    apply_smoke(args, repeat=1)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "townhall.settings")
     import django
 

@@ -2,8 +2,9 @@
 
 The benches that measure PostgreSQL (and the Open311 one, which also needs wrk) run in the
 PostgreSQL pass of `make test` (DATABASE_URL set to PostgreSQL), each in a small database of
-its own (`<bench database>_smoke`); the others run in every pass. The ledger, privacy and
-rate-limit benches have their smoke tests beside their features (tests/security).
+its own (`<bench database>_smoke`); the others run in every pass. Some benches have their
+smoke tests beside their features (ELSEWHERE). Every other script in bench/ is a helper
+module or a data builder (HELPERS); a new bench that is in none of these fails this file.
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ LOCAL = {
     "assistant": "oos recall",
     "assistant_live": "messages/s",
     "forecast": "n-week",
+    "fuzz": "5xx: 0",
     "geometry": "ratio old/prepared",
     "knowledge": "mrr@10",
+    "knowledge_languages": "mrr@10",
     "open311_params": "per post",
     "tone": "model_f1",
     "triage": "accuracy",
+    "triage_storage": "json + .npy",
     "waste": "ratio naive",
     "waste_years": "exact share",
 }
@@ -42,6 +46,42 @@ POSTGRES = {
     "portal": "page weight",
     "open311": "ratio POST/minimal",
 }
+
+# bench -> the test file that runs it with --smoke
+ELSEWHERE = {
+    "inbound_mail": "tests/intake/test_inbound_mail_bench.py",
+    "insights_dashboard": "tests/insights/test_rollups_bench.py",  # PostgreSQL pass
+    "ledger": "tests/security/test_ledger.py",
+    "privacy": "tests/security/test_privacy.py",
+    "ratelimit": "tests/security/test_ratelimit.py",  # with REDIS_URL (the PostgreSQL pass)
+}
+# scripts in bench/ that are not benchmarks: helpers imported by benches, data builders
+HELPERS = {
+    "__init__",
+    "assistant_live_asgi",  # the ASGI app assistant_live.py serves
+    "helpdesk_env",  # django-helpdesk beside Townhall, for open311.py
+    "settings_bench",
+    "settings_open311",
+    "settings_portal",
+    "smoke",  # --smoke itself
+    "tone_lines",  # labelled lines tone.py builds from
+    "triage_demo_examples",  # builds townhall/demo/data/triage_examples.csv
+    "urls_open311",
+}
+
+
+def test_every_bench_script_runs_in_smoke_mode_somewhere() -> None:
+    scripts = {path.stem for path in (ROOT / "bench").glob("*.py")}
+    unrun = scripts - set(LOCAL) - set(POSTGRES) - set(ELSEWHERE) - HELPERS
+    assert not unrun, f"benches no test runs with --smoke: {sorted(unrun)}"
+    assert not (set(LOCAL) | set(POSTGRES) | set(ELSEWHERE) | HELPERS) - scripts
+    for bench, test_file in ELSEWHERE.items():
+        text = (ROOT / test_file).read_text(encoding="utf-8")
+        assert f'"bench/{bench}.py", "--smoke"' in text, (bench, test_file)
+    for bench in set(LOCAL) | set(POSTGRES) | set(ELSEWHERE):
+        assert "--smoke" in (ROOT / "bench" / f"{bench}.py").read_text(encoding="utf-8") or (
+            "add_smoke" in (ROOT / "bench" / f"{bench}.py").read_text(encoding="utf-8")
+        ), bench
 
 
 def run(bench: str) -> subprocess.CompletedProcess[str]:

@@ -15,6 +15,7 @@ from townhall.notify.channels.base import (
     urllib_transport,
 )
 from townhall.notify.channels.email import EmailChannel
+from townhall.notify.channels.http import http_transport
 from townhall.notify.channels.inapp import InAppChannel
 from townhall.notify.channels.registry import channel_adapter, channel_adapters_reset
 from townhall.notify.channels.sms import ConsoleSms, FakeSmsProvider, HttpSmsGateway, sms_segments
@@ -35,6 +36,7 @@ __all__ = [
     "WebhookChannel",
     "channel_adapter",
     "channel_adapters_reset",
+    "http_transport",
     "sms_segments",
     "urllib_transport",
     "webhook_signature",

@@ -16,10 +16,12 @@ import ipaddress
 import socket
 import urllib.request
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
     "AddressAllowed",
+    "AddressPolicy",
     "AddressRefused",
     "address_policy",
     "addresses_checked",
@@ -41,20 +43,28 @@ def _plain(ip: IpAddress) -> IpAddress:
     return ip
 
 
-def address_policy(allowed_networks: Iterable[str] = ()) -> AddressAllowed:
-    """Public unicast addresses, plus those inside `allowed_networks` (CIDRs the council
-    allows, e.g. "127.0.0.1/32" for the demo or "10.20.0.0/16" for its own systems)."""
-    networks = [ipaddress.ip_network(n.strip(), strict=False) for n in allowed_networks if n]
+@dataclass(frozen=True)
+class AddressPolicy:
+    """Public unicast addresses, plus those inside `networks`. Equal policies compare equal,
+    so the HTTP transport keeps one connection pool per policy, not per channel object."""
 
-    def allowed(address: IpAddress) -> bool:
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+
+    def __call__(self, address: IpAddress) -> bool:
         ip = _plain(address)
-        if any(ip.version == n.version and ip in n for n in networks):
+        if any(ip.version == n.version and ip in n for n in self.networks):
             return True
         # is_global is False for private, loopback, link-local, shared (CGNAT), reserved
         # and unspecified addresses.
         return ip.is_global and not ip.is_multicast
 
-    return allowed
+
+def address_policy(allowed_networks: Iterable[str] = ()) -> AddressAllowed:
+    """Public unicast addresses, plus those inside `allowed_networks` (CIDRs the council
+    allows, e.g. "127.0.0.1/32" for the demo or "10.20.0.0/16" for its own systems)."""
+    return AddressPolicy(
+        tuple(ipaddress.ip_network(n.strip(), strict=False) for n in allowed_networks if n)
+    )
 
 
 def addresses_checked(host: str, port: int, allowed: AddressAllowed) -> list[Any]:

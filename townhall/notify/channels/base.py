@@ -5,7 +5,9 @@ An adapter turns one :class:`OutgoingMessage` into one hand-over to a provider a
 Adapters keep no state about deliveries; the outbox owns retries, backoff and dead letters.
 
 HTTP adapters talk through a :data:`Transport`, a plain function, so tests pass an in-memory
-fake and need no network. :func:`urllib_transport` is the real one (standard library only).
+fake and need no network. The real one is ``http_transport`` (http.py: one pooled keep-alive
+httpx client per process); :func:`urllib_transport` is the earlier one (a new connection per
+message, standard library only), kept to compare the two (``bench/notify.py --transports``).
 """
 
 from __future__ import annotations
@@ -216,7 +218,8 @@ def _headers_dict(message: Message | None) -> dict[str, str]:
 def urllib_transport(
     timeout: float = 10.0, *, address_allowed: Callable[[Any], bool] | None = None
 ) -> Transport:
-    """The real transport: ``urllib.request`` with a timeout, no redirects, http(s) only.
+    """The earlier transport: ``urllib.request`` with a timeout, no redirects, http(s) only
+    (a new connection per message; the adapters use ``http.http_transport``).
 
     An HTTP error status is an answer (HttpResponse with that status), not an exception.
     A network failure (DNS, refused connection, TLS, timeout) raises

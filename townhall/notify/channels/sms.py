@@ -25,8 +25,8 @@ from townhall.notify.channels.base import (
     Transport,
     error_for_status,
     header_value,
-    urllib_transport,
 )
+from townhall.notify.channels.http import http_transport
 from townhall.notify.rendering import sms_segments  # re-exported: one GSM-7 counter
 
 __all__ = [
@@ -87,7 +87,7 @@ class HttpSmsGateway:
         self._auth_token = auth_token
         self.from_number = from_number
         self.base_url = base_url.rstrip("/")
-        self.transport: Transport = transport if transport is not None else urllib_transport()
+        self.transport: Transport = transport if transport is not None else http_transport()
         self.clock = clock
 
     def __repr__(self) -> str:  # never shows the token

@@ -20,8 +20,8 @@ from townhall.notify.channels.base import (
     SendResult,
     Transport,
     error_for_status,
-    urllib_transport,
 )
+from townhall.notify.channels.http import http_transport
 
 __all__ = [
     "DEFAULT_TOLERANCE_SECONDS",
@@ -94,7 +94,7 @@ class WebhookChannel:
         self.transport: Transport = (
             transport
             if transport is not None
-            else urllib_transport(address_allowed=self.address_allowed)
+            else http_transport(address_allowed=self.address_allowed)
         )
         self.clock = clock
 
