@@ -15,6 +15,7 @@ import environ
 from townhall.conf.channels import assistant_transport_settings, channel_layer_settings
 from townhall.conf.experience import experience_settings
 from townhall.conf.log import logging_config
+from townhall.conf.media import media_accel_redirect, media_client_loggers, media_storage
 from townhall.conf.ratelimits import rate_limit_settings
 from townhall.conf.retention import retention_defaults
 from townhall.conf.security import csp_directives
@@ -154,7 +155,7 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(env),  # conf/media.py: TOWNHALL_MEDIA_STORAGE file | s3 | azure
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -162,6 +163,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# nginx's internal location for MEDIA_ROOT: files checked here, sent by nginx (file backend).
+TOWNHALL_MEDIA_ACCEL_REDIRECT = media_accel_redirect(env)
 
 LOGIN_URL = "admin:login"
 
@@ -285,6 +288,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "townhall.console.signin.locked_out_response"
 AXES_VERBOSE = False
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+LOGGING["loggers"].update(media_client_loggers())  # storage clients log keys at DEBUG
 AUTHENTICATION_BACKENDS = [
     "townhall.console.signin.StaffAxesBackend",  # refuses while locked out
     *(["townhall.console.sso.StaffOIDCBackend"] if TOWNHALL_OIDC else []),
