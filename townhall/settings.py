@@ -119,6 +119,12 @@ TEMPLATES = [
 # --- database: SQLite (WAL) by default, anything dj-database-url understands via DATABASE_URL ---
 DATABASE_URL = env.str("DATABASE_URL", default="") or sqlite_url(VAR_DIR)
 DATABASES = {"default": database_settings(env, database_url=DATABASE_URL)}  # conf/storage.py
+# A read replica for the dashboards and Open311 reads (core/routers.py); tests mirror default.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = database_settings(env, database_url=DATABASE_REPLICA_URL)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["townhall.core.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache: Redis when REDIS_URL is set, process memory otherwise ---
