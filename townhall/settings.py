@@ -15,7 +15,12 @@ import environ
 from townhall.conf.channels import assistant_transport_settings, channel_layer_settings
 from townhall.conf.experience import experience_settings
 from townhall.conf.log import logging_config
-from townhall.conf.media import media_accel_redirect, media_client_loggers, media_storage
+from townhall.conf.media import (
+    media_accel_redirect,
+    media_client_loggers,
+    media_image_urls,
+    media_storage,
+)
 from townhall.conf.ratelimits import rate_limit_settings
 from townhall.conf.retention import retention_defaults
 from townhall.conf.security import csp_directives
@@ -477,7 +482,11 @@ MIDDLEWARE.insert(
 # and the logo's host (and CSP_EXTRA_IMG_SRC); CSP_REPORT_ONLY sends it as report-only.
 CSP_DIRECTIVES = csp_directives(
     env,
-    image_urls=[TOWNHALL_MAP_TILE_URL, TOWNHALL_BRAND["logo"]],
+    image_urls=[
+        TOWNHALL_MAP_TILE_URL,
+        TOWNHALL_BRAND["logo"],
+        *media_image_urls(STORAGES["default"]),
+    ],
     form_urls=[OIDC_OP_AUTHORIZATION_ENDPOINT] if TOWNHALL_OIDC else [],
 )
 if env.bool("CSP_REPORT_ONLY", default=False):

@@ -23,7 +23,8 @@ from townhall.cases.photos import photo_clean
 from townhall.cases.services import case_open
 from townhall.cases.services.notes import case_photos_add
 from townhall.cases.tracking import track_token
-from townhall.conf.media import media_accel_redirect, media_storage
+from townhall.conf.media import media_accel_redirect, media_image_urls, media_storage
+from townhall.conf.security import url_origin
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +96,7 @@ def test_an_uploaded_photo_lands_in_the_bucket_privately(bucket: Any, pothole: A
 
 
 def test_a_permitted_caseworker_is_redirected_to_a_short_lived_signed_url(
-    bucket: Any, pothole: Any, staff: dict[str, Any]
+    bucket: Any, pothole: Any, staff: dict[str, Any], settings: Any
 ) -> None:
     case, photo = photographed(pothole)
     url = reverse("console:photo", args=[case.pk, photo.pk])
@@ -112,6 +113,9 @@ def test_a_permitted_caseworker_is_redirected_to_a_short_lived_signed_url(
     assert query["X-Amz-Expires"] == ["300"]
     assert query["X-Amz-Signature"] and query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
     assert query["response-content-type"] == ["image/jpeg"]
+    # pages may show it: the CSP's img-src holds the signed URL's origin
+    origins = {url_origin(u) for u in media_image_urls(settings.STORAGES["default"])}
+    assert url_origin(response["Location"]) in origins
     # The signed URL really opens the object (moto checks the signature's shape).
     import requests
 
@@ -229,6 +233,10 @@ def test_s3_settings_are_private_signed_and_short_lived(monkeypatch: pytest.Monk
     )
     built = media_storage(env)
     assert built["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert media_image_urls(built) == [
+        "http://minio.internal:9000",
+        "http://media.minio.internal:9000",
+    ]
     assert built["OPTIONS"] == {
         "bucket_name": "media",
         "endpoint_url": "http://minio.internal:9000",
@@ -261,6 +269,7 @@ def test_the_azure_settings_build_the_backend_on_the_container_with_expiring_url
     assert storage.azure_container == "townhall-media"
     assert storage.expiration_secs == 120
     assert storage.overwrite_files is False
+    assert media_image_urls(built) == ["https://townhallstore.blob.core.windows.net"]
 
 
 @pytest.mark.parametrize(

@@ -106,3 +106,33 @@ def media_client_loggers() -> dict[str, Any]:
         name: {"level": "WARNING"}
         for name in ("boto3", "botocore", "s3transfer", "urllib3", "azure")
     }
+
+
+def media_image_urls(storage: dict[str, Any]) -> list[str]:
+    """Where signed URLs for `storage` (STORAGES["default"]) point, for the CSP's img-src:
+    browsers check a redirect's target too, so photos on object storage need its origin."""
+    options = storage.get("OPTIONS", {})
+    if storage["BACKEND"] == "storages.backends.s3.S3Storage":
+        if options.get("endpoint_url"):
+            endpoint = str(options["endpoint_url"]).rstrip("/")
+            scheme, _, host = endpoint.partition("://")
+            return [endpoint, f"{scheme}://{options['bucket_name']}.{host}"]
+        bucket, region = options["bucket_name"], options.get("region_name", "")
+        urls = [f"https://{bucket}.s3.amazonaws.com"]
+        if region:
+            urls.append(f"https://{bucket}.s3.{region}.amazonaws.com")
+        return urls
+    if storage["BACKEND"] == "storages.backends.azure_storage.AzureStorage":
+        account = options.get("account_name") or _azure_account(
+            options.get("connection_string", "")
+        )
+        return [f"https://{account}.blob.core.windows.net"] if account else []
+    return []
+
+
+def _azure_account(connection_string: str) -> str:
+    for part in connection_string.split(";"):
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "accountname":
+            return value.strip()
+    return ""
