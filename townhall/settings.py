@@ -16,6 +16,12 @@ from townhall.conf.channels import assistant_transport_settings, channel_layer_s
 from townhall.conf.experience import experience_settings
 from townhall.conf.log import logging_config
 from townhall.conf.observability import observability_settings, sentry_setup
+from townhall.conf.media import (
+    media_accel_redirect,
+    media_client_loggers,
+    media_image_urls,
+    media_storage,
+)
 from townhall.conf.ratelimits import rate_limit_settings
 from townhall.conf.retention import retention_defaults
 from townhall.conf.security import csp_directives
@@ -121,6 +127,12 @@ TEMPLATES = [
 # --- database: SQLite (WAL) by default, anything dj-database-url understands via DATABASE_URL ---
 DATABASE_URL = env.str("DATABASE_URL", default="") or sqlite_url(VAR_DIR)
 DATABASES = {"default": database_settings(env, database_url=DATABASE_URL)}  # conf/storage.py
+# A read replica for the dashboards and Open311 reads (core/routers.py); tests mirror default.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = database_settings(env, database_url=DATABASE_REPLICA_URL)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["townhall.core.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache: Redis when REDIS_URL is set, process memory otherwise ---
@@ -157,7 +169,7 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(env),  # conf/media.py: TOWNHALL_MEDIA_STORAGE file | s3 | azure
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -165,6 +177,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# nginx's internal location for MEDIA_ROOT: files checked here, sent by nginx (file backend).
+TOWNHALL_MEDIA_ACCEL_REDIRECT = media_accel_redirect(env)
 
 LOGIN_URL = "admin:login"
 
@@ -293,6 +307,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "townhall.console.signin.locked_out_response"
 AXES_VERBOSE = False
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+LOGGING["loggers"].update(media_client_loggers())  # storage clients log keys at DEBUG
 AUTHENTICATION_BACKENDS = [
     "townhall.console.signin.StaffAxesBackend",  # refuses while locked out
     *(["townhall.console.sso.StaffOIDCBackend"] if TOWNHALL_OIDC else []),
@@ -475,7 +490,11 @@ MIDDLEWARE.insert(
 # and the logo's host (and CSP_EXTRA_IMG_SRC); CSP_REPORT_ONLY sends it as report-only.
 CSP_DIRECTIVES = csp_directives(
     env,
-    image_urls=[TOWNHALL_MAP_TILE_URL, TOWNHALL_BRAND["logo"]],
+    image_urls=[
+        TOWNHALL_MAP_TILE_URL,
+        TOWNHALL_BRAND["logo"],
+        *media_image_urls(STORAGES["default"]),
+    ],
     form_urls=[OIDC_OP_AUTHORIZATION_ENDPOINT] if TOWNHALL_OIDC else [],
 )
 if env.bool("CSP_REPORT_ONLY", default=False):

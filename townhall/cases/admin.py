@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
@@ -20,6 +20,7 @@ from townhall.cases.access import access_cases
 from townhall.cases.errors import CaseNotFound
 from townhall.cases.models import Case, CaseEvent, CaseFollower, CasePhoto
 from townhall.cases.selectors import case_get_by_reference, ledger_verify
+from townhall.core.web import stored_file_response
 
 
 class CaseEventInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -109,20 +110,17 @@ class CaseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         ]
         return extra + super().get_urls()
 
-    def photo_view(self, request: HttpRequest, photo_id: int) -> FileResponse:
+    def photo_view(self, request: HttpRequest, photo_id: int) -> HttpResponseBase:
         """A resident's photo, for staff who may see cases (media is not served publicly)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         photo = CasePhoto.objects.filter(pk=photo_id, case__in=self.get_queryset(request)).first()
         if photo is None:
             raise Http404
-        try:
-            handle = photo.file.open("rb")
-        except OSError:  # the file is gone (erased, or storage lost it): not a 500
-            raise Http404 from None
-        response = FileResponse(handle, content_type=photo.content_type)
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
+        # A file that is gone (erased, or storage lost it) is a 404, not a 500.
+        return stored_file_response(
+            photo.file, content_type=photo.content_type, cache="private, max-age=3600"
+        )
 
     # Part of the resident's private link: nobody needs to read it (staff replace it
     # from the console case page).

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 
 def database_settings(env: environ.Env, *, database_url: str) -> dict[str, Any]:
@@ -25,7 +26,34 @@ def database_settings(env: environ.Env, *, database_url: str) -> dict[str, Any]:
     else:
         database.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
         database["CONN_HEALTH_CHECKS"] = True
+        pool = _pool_options(env)
+        if pool:
+            if database["ENGINE"] != "django.db.backends.postgresql":
+                raise ImproperlyConfigured("DATABASE_POOL_MAX_SIZE needs PostgreSQL (psycopg 3).")
+            database.setdefault("OPTIONS", {})["pool"] = pool
+            database["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django refuses both
+        if env.bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False):
+            # Behind PgBouncer in transaction mode: .iterator() then reads all rows at once.
+            database["DISABLE_SERVER_SIDE_CURSORS"] = True
     return database
+
+
+def _pool_options(env: environ.Env) -> dict[str, Any]:
+    """Django's psycopg pool, per process: DATABASE_POOL_MAX_SIZE connections at most
+    (unset or 0: no pool), DATABASE_POOL_MIN_SIZE kept open, DATABASE_POOL_TIMEOUT seconds
+    a request waits for a free one before failing (docs/operations.md)."""
+    max_size = env.int("DATABASE_POOL_MAX_SIZE", default=0)
+    if max_size <= 0:
+        return {}
+    min_size = env.int("DATABASE_POOL_MIN_SIZE", default=min(2, max_size))
+    timeout = env.float("DATABASE_POOL_TIMEOUT", default=10.0)
+    if not 0 <= min_size <= max_size:
+        raise ImproperlyConfigured(
+            "DATABASE_POOL_MIN_SIZE must be between 0 and DATABASE_POOL_MAX_SIZE."
+        )
+    if timeout <= 0:
+        raise ImproperlyConfigured("DATABASE_POOL_TIMEOUT must be a positive number of seconds.")
+    return {"min_size": min_size, "max_size": max_size, "timeout": timeout}
 
 
 def sqlite_url(var_dir: Path) -> str:

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from townhall.core.routers import reading_from_replica
 from townhall.open311.ops.discovery import discovery_view
 from townhall.open311.ops.openapi import openapi_view
 from townhall.open311.ops.request_get import request_get_view
@@ -14,9 +15,17 @@ app_name = "open311"
 urlpatterns = [
     path("openapi.json", openapi_view, name="openapi"),
     path("discovery.<str:fmt>", discovery_view, name="discovery"),
-    path("services.<str:fmt>", service_list_view, name="services"),
-    path("services/<str:service_code>.<str:fmt>", service_definition_view, name="service"),
+    path("services.<str:fmt>", reading_from_replica()(service_list_view), name="services"),
+    path(
+        "services/<str:service_code>.<str:fmt>",
+        reading_from_replica()(service_definition_view),
+        name="service",
+    ),
     path("requests.<str:fmt>", requests_view, name="requests"),
-    path("requests/<str:service_request_id>.<str:fmt>", request_get_view, name="request"),
+    path(
+        "requests/<str:service_request_id>.<str:fmt>",
+        reading_from_replica()(request_get_view),
+        name="request",
+    ),
     path("tokens/<str:token>.<str:fmt>", token_get_view, name="token"),
 ]

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -169,7 +169,7 @@ def request_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
-def photo_view(request: HttpRequest, token: str, photo_id: int) -> FileResponse:
+def photo_view(request: HttpRequest, token: str, photo_id: int) -> HttpResponseBase:
     case = case_for_token_or_404(token)  # a replaced link shows no photos either
     photo = case_photo_get(case=case, photo_id=photo_id)
     return stored_file_response(

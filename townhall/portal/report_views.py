@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from townhall.catalog.models import ServiceType
 from townhall.catalog.selectors import attribute_specs_for, service_type_get
 from townhall.core import clock
 from townhall.core.errors import ValidationFailed
+from townhall.core.web import storage_file_response
 from townhall.intake.boundary import boundary_refusal
 from townhall.intake.messages import Location
 from townhall.intake.staging import (
@@ -138,17 +139,15 @@ def _photos_kept(request: HttpRequest, form: ReportForm) -> list[tuple[str, str]
 
 
 @require_GET
-def staged_photo_view(request: HttpRequest, token: str) -> FileResponse:
+def staged_photo_view(request: HttpRequest, token: str) -> HttpResponseBase:
     """A photo kept between two tries of a report form, for its thumbnail."""
     try:
         name, content_type = staged_photo_file(token)
-        handle = default_storage.open(name, "rb")
     except (StagedPhotoGone, OSError):
         raise Http404 from None
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return storage_file_response(
+        default_storage, name, content_type=content_type, cache="private, no-store"
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -7,7 +7,7 @@ console's origin.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase
 from django.views.decorators.http import require_GET, require_POST
 
 from townhall.console.selectors import case_attachment_get, case_photo_get
@@ -18,7 +18,7 @@ from townhall.intake.privacy import privacy_may_export, resident_export_file
 
 @require_GET
 @staff_required
-def photo_view(request: HttpRequest, case_id: int, photo_id: int) -> FileResponse:
+def photo_view(request: HttpRequest, case_id: int, photo_id: int) -> HttpResponseBase:
     case = case_or_404(request, case_id)
     photo = case_photo_get(case, photo_id)
     return stored_file_response(
@@ -30,7 +30,7 @@ def photo_view(request: HttpRequest, case_id: int, photo_id: int) -> FileRespons
 
 @require_GET
 @staff_required
-def attachment_view(request: HttpRequest, case_id: int, attachment_id: int) -> FileResponse:
+def attachment_view(request: HttpRequest, case_id: int, attachment_id: int) -> HttpResponseBase:
     """A file that came with a message about the case, as received, always as a download
     (never rendered in the console's origin: it may be anything)."""
     case = case_or_404(request, case_id)
