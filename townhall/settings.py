@@ -15,13 +15,13 @@ import environ
 from townhall.conf.channels import assistant_transport_settings, channel_layer_settings
 from townhall.conf.experience import experience_settings
 from townhall.conf.log import logging_config
-from townhall.conf.observability import observability_settings, sentry_setup
 from townhall.conf.media import (
     media_accel_redirect,
     media_client_loggers,
     media_image_urls,
     media_storage,
 )
+from townhall.conf.observability import observability_settings, sentry_setup
 from townhall.conf.ratelimits import rate_limit_settings
 from townhall.conf.retention import retention_defaults
 from townhall.conf.security import csp_directives
