@@ -14,6 +14,7 @@ import environ
 
 from townhall.conf.channels import assistant_transport_settings, channel_layer_settings
 from townhall.conf.experience import experience_settings
+from townhall.conf.intake import intake_settings
 from townhall.conf.log import logging_config
 from townhall.conf.media import (
     media_accel_redirect,
@@ -21,7 +22,9 @@ from townhall.conf.media import (
     media_image_urls,
     media_storage,
 )
+from townhall.conf.notify import notify_settings
 from townhall.conf.observability import observability_settings, sentry_setup
+from townhall.conf.portal import portal_settings
 from townhall.conf.ratelimits import rate_limit_settings
 from townhall.conf.retention import retention_defaults
 from townhall.conf.security import csp_directives
@@ -217,65 +220,34 @@ TOWNHALL_PHOTO_MAX_PIXELS = env.int("TOWNHALL_PHOTO_MAX_PIXELS", default=50_000_
 TOWNHALL_STAGED_PHOTO_HOURS = env.int("TOWNHALL_STAGED_PHOTO_HOURS", default=24)
 # Open cases of the same service within this distance are offered before a new report.
 TOWNHALL_DUPLICATE_RADIUS_M = env.int("TOWNHALL_DUPLICATE_RADIUS_M", default=250)
-# --- intake: every channel into one pipeline (docs/operations.md, "Intake") ---
-# Triage routes a message by itself when the classifier is at least this sure; otherwise
-# the case waits in the triage queue with the top three suggestions.
-TOWNHALL_TRIAGE_THRESHOLD = env.float("TOWNHALL_TRIAGE_THRESHOLD", default=0.6)
-# Service for messages the classifier cannot place at all (no model yet); empty: the
-# first active service by name, flagged for triage.
-TOWNHALL_INTAKE_FALLBACK_SERVICE = env.str(
-    "TOWNHALL_INTAKE_FALLBACK_SERVICE", default="general_enquiry"
-)
-# Messages one sender may send in an hour on e-mail, SMS or a webhook before the rest are
-# kept but ignored (mail loops, floods).
-TOWNHALL_INTAKE_RATE_LIMIT_PER_HOUR = env.int("TOWNHALL_INTAKE_RATE_LIMIT_PER_HOUR", default=20)
-# A text within this many minutes of the sender's last one continues the same case.
-TOWNHALL_SMS_THREAD_MINUTES = env.int("TOWNHALL_SMS_THREAD_MINUTES", default=60)
-# Duplicate score (0-1, from distance and wording): at or above AUTO a message joins the
-# open case as a follower; at or above SUGGEST staff see the pair on the new case.
-TOWNHALL_DUPLICATE_AUTO_SCORE = env.float("TOWNHALL_DUPLICATE_AUTO_SCORE", default=0.75)
-TOWNHALL_DUPLICATE_SUGGEST_SCORE = env.float("TOWNHALL_DUPLICATE_SUGGEST_SCORE", default=0.35)
-# Inbound e-mail: the raw-MIME webhook's shared secret, the domain of per-case reply
-# addresses (case+TH-26-000123.sig@DOMAIN) and the secret that signs them.
-TOWNHALL_INBOUND_EMAIL_SECRET = env.str("TOWNHALL_INBOUND_EMAIL_SECRET", default="")
-TOWNHALL_INBOUND_EMAIL_DOMAIN = env.str("TOWNHALL_INBOUND_EMAIL_DOMAIN", default="")
-TOWNHALL_REPLY_ADDRESS_SECRET = env.str("TOWNHALL_REPLY_ADDRESS_SECRET", default="") or SECRET_KEY
-TOWNHALL_INBOUND_EMAIL_MAX_BYTES = env.int("TOWNHALL_INBOUND_EMAIL_MAX_BYTES", default=25_000_000)
-# The IMAP poller (`townhall intake imap`), for councils without an inbound webhook.
-TOWNHALL_IMAP = {
-    "host": env.str("IMAP_HOST", default=""),
-    "port": env.int("IMAP_PORT", default=993),
-    "user": env.str("IMAP_USER", default=""),
-    "password": env.str("IMAP_PASSWORD", default=""),
-    "folder": env.str("IMAP_FOLDER", default="INBOX"),
-    "ssl": env.bool("IMAP_SSL", default=True),
-}
-# Help articles: sentence embeddings on (BM25 alone when off or when the model is
-# missing), onnxruntime threads per process, and the top score under which a search
-# counts as a content gap.
-TOWNHALL_KNOWLEDGE_EMBEDDINGS = env.bool("TOWNHALL_KNOWLEDGE_EMBEDDINGS", default=True)
-TOWNHALL_KNOWLEDGE_THREADS = env.int("TOWNHALL_KNOWLEDGE_THREADS", default=1)
-TOWNHALL_KNOWLEDGE_GAP_THRESHOLD = env.float("TOWNHALL_KNOWLEDGE_GAP_THRESHOLD", default=0.45)
+# --- intake: every channel into one pipeline (conf/intake.py; docs/operations.md, "Intake") ---
+(
+    TOWNHALL_TRIAGE_THRESHOLD,
+    TOWNHALL_INTAKE_FALLBACK_SERVICE,
+    TOWNHALL_INTAKE_RATE_LIMIT_PER_HOUR,
+    TOWNHALL_SMS_THREAD_MINUTES,
+    TOWNHALL_DUPLICATE_AUTO_SCORE,
+    TOWNHALL_DUPLICATE_SUGGEST_SCORE,
+    TOWNHALL_INBOUND_EMAIL_SECRET,
+    TOWNHALL_INBOUND_EMAIL_DOMAIN,
+    TOWNHALL_REPLY_ADDRESS_SECRET,
+    TOWNHALL_INBOUND_EMAIL_MAX_BYTES,
+    TOWNHALL_IMAP,
+) = intake_settings(env, secret_key=SECRET_KEY)
+# --- what residents see: help, maps, the council's look (conf/portal.py) ---
+(
+    TOWNHALL_KNOWLEDGE_EMBEDDINGS,
+    TOWNHALL_KNOWLEDGE_THREADS,
+    TOWNHALL_KNOWLEDGE_GAP_THRESHOLD,
+    TOWNHALL_SIGN_IN_LINK_MINUTES,
+    TOWNHALL_REOPEN_DAYS,
+    TOWNHALL_MAP_TILE_URL,
+    TOWNHALL_MAP_ATTRIBUTION,
+    TOWNHALL_BRAND,
+) = portal_settings(env)
 # Missed-bin services and the waste stream each is about: such a report is accepted only
 # after the crews are done on a day that bin was collected at the address (waste app).
 TOWNHALL_MISSED_COLLECTION_SERVICES = {"missed_trash": "garbage", "missed_recycling": "recycling"}
-# A sign-in link for residents' accounts works once, for this many minutes.
-TOWNHALL_SIGN_IN_LINK_MINUTES = env.int("TOWNHALL_SIGN_IN_LINK_MINUTES", default=30)
-# A resident may say "not fixed" this many days after their request was resolved.
-TOWNHALL_REOPEN_DAYS = env.int("TOWNHALL_REOPEN_DAYS", default=28)
-# Map tiles for the portal's and the console's maps (Leaflet): a {z}/{x}/{y} URL of the
-# council's tile server and its attribution (HTML). Empty (the default): no tiles are
-# fetched; the maps draw the town's streets from the gazetteer (/map/streets.geojson), as
-# they also do when the tile server cannot be reached.
-TOWNHALL_MAP_TILE_URL = env.str("TOWNHALL_MAP_TILE_URL", default="")
-TOWNHALL_MAP_ATTRIBUTION = env.str("TOWNHALL_MAP_ATTRIBUTION", default="")
-# The council's look: name, logo (a static path or URL) and colours (CSS colours).
-TOWNHALL_BRAND = {
-    "name": env.str("TOWNHALL_BRAND_NAME", default=""),  # empty: the jurisdiction's name
-    "logo": env.str("TOWNHALL_BRAND_LOGO", default=""),
-    "colour": env.str("TOWNHALL_BRAND_COLOUR", default="#1d4e89"),
-    "button_colour": env.str("TOWNHALL_BRAND_BUTTON_COLOUR", default="#00703c"),
-}
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -359,56 +331,26 @@ TOWNHALL_CASE_EVENT_SUBSCRIBERS = {
 # --- experience: surveys and the frustration index (conf/experience.py) ---
 TOWNHALL_EXPERIENCE = experience_settings(env)
 
-# --- notifications ---
-# Base address of the public site, used in links sent to residents. Empty: this machine's
-# port 8000 (`townhall demo` sets it to the address it serves on, `--addr`).
-TOWNHALL_PUBLIC_URL = env.str("TOWNHALL_PUBLIC_URL", default="") or "http://127.0.0.1:8000"
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Townhall <noreply@townhall.local>")
-# E-mail: Django's backends; django-anymail's for providers. In development messages are
-# written to files under var/mail instead of being sent.
-EMAIL_BACKEND = env.str(
-    "EMAIL_BACKEND",
-    default="django.core.mail.backends.smtp.EmailBackend"
-    if PRODUCTION
-    else "django.core.mail.backends.filebased.EmailBackend",
-)
-EMAIL_FILE_PATH = VAR_DIR / "mail"
-EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
-EMAIL_PORT = env.int("EMAIL_PORT", default=25)
-EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
-# Channel adapters by name (notify/channels/registry.py merges these over its defaults).
-# Webhooks are signed with each subscriber's own secret. SMS goes through a gateway in the
-# account-SID/auth-token form; without SMS_ACCOUNT_SID texts go to the worker's console.
-TOWNHALL_CHANNELS: dict[str, dict[str, object]] = {
-    "webhook": {"BACKEND": "townhall.notify.webhooks.SubscriberWebhookChannel"},
-}
-if env.str("SMS_ACCOUNT_SID", default=""):
-    TOWNHALL_CHANNELS |= {
-        "sms": {
-            "BACKEND": "townhall.notify.channels.sms.HttpSmsGateway",
-            "OPTIONS": {
-                "account_sid": env.str("SMS_ACCOUNT_SID"),
-                "auth_token": env.str("SMS_AUTH_TOKEN"),
-                "from_number": env.str("SMS_FROM_NUMBER"),
-                "base_url": env.str("SMS_BASE_URL", default="https://api.twilio.com/2010-04-01"),
-            },
-        }
-    }
-# django-anymail: provider credentials and the secret its tracking webhooks must carry.
-ANYMAIL = {"WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")}
-# No texts between these local times (HH:MM, HH:MM); empty to send at any hour.
-TOWNHALL_SMS_QUIET_HOURS = env.list("SMS_QUIET_HOURS", default=["21:00", "08:00"])
-TOWNHALL_NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
-TOWNHALL_NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=30)
-TOWNHALL_NOTIFY_RETRY_CAP_SECONDS = env.int("NOTIFY_RETRY_CAP_SECONDS", default=6 * 3600)
-TOWNHALL_NOTIFY_LEASE_SECONDS = env.int("NOTIFY_LEASE_SECONDS", default=300)
-# Messages per second each sender process may hand to a channel's provider (0: no limit).
-TOWNHALL_CHANNEL_RATE_LIMITS = {
-    "sms": env.float("SMS_RATE_LIMIT", default=0),
-    "email": env.float("EMAIL_RATE_LIMIT", default=0),
-}
+# --- notifications: channels, the outbox's retries and pace (conf/notify.py) ---
+(
+    TOWNHALL_PUBLIC_URL,
+    DEFAULT_FROM_EMAIL,
+    EMAIL_BACKEND,
+    EMAIL_FILE_PATH,
+    EMAIL_HOST,
+    EMAIL_PORT,
+    EMAIL_HOST_USER,
+    EMAIL_HOST_PASSWORD,
+    EMAIL_USE_TLS,
+    TOWNHALL_CHANNELS,
+    ANYMAIL,
+    TOWNHALL_SMS_QUIET_HOURS,
+    TOWNHALL_NOTIFY_MAX_ATTEMPTS,
+    TOWNHALL_NOTIFY_RETRY_BASE_SECONDS,
+    TOWNHALL_NOTIFY_RETRY_CAP_SECONDS,
+    TOWNHALL_NOTIFY_LEASE_SECONDS,
+    TOWNHALL_CHANNEL_RATE_LIMITS,
+) = notify_settings(env, production=PRODUCTION, var_dir=VAR_DIR)
 
 # --- identity and accounts (issue 15) ---
 # A one-time code texted to prove a phone number: how long it works, and how many wrong
