@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 SOURCES := townhall tests bench
 
-.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail bench-assistant bench-assistant-live bench-tone bench-waste-years bench-forecast bench-insights clean
+.PHONY: help install install-test demo test fmt lint types contracts migrations-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail bench-assistant bench-assistant-live bench-tone bench-waste-years bench-forecast bench-insights bench-faults bench-surge clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -71,6 +71,12 @@ bench-insights: install-test ## historical import (1 M rows against a raw COPY) 
 bench-open311: install-test ## the Open311 API over HTTP (gunicorn + wrk) against its references and django-helpdesk
 	@command -v wrk >/dev/null || { echo "bench-open311 needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/open311.py
+
+bench-faults: install-test ## Open311 POSTs under load while a worker is killed, PostgreSQL restarts, Redis stops (own PG on 18750, Redis on 18760)
+	$(BIN)/python bench/faults.py
+
+bench-surge: install-test ## the storm mix (portal reports with photos, Open311, console, inbound mail) at 10-80 req/s on its own PG and Redis
+	$(BIN)/python bench/surge.py
 
 bench-portal: install-test ## the citizen portal's pages on PostgreSQL with 1 M cases (server time, queries, page weight)
 	$(BIN)/python bench/portal.py
