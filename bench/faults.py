@@ -50,6 +50,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=8, help="client threads (default 8)")
     parser.add_argument("--lease", type=int, default=5, help="outbox lease seconds (default 5)")
     parser.add_argument(
+        "--phases", default=",".join(PHASES), help=f"which faults (default {','.join(PHASES)})"
+    )
+    parser.add_argument(
         "--drain", type=float, default=300, help="longest wait for the outbox (default 300 s)"
     )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
@@ -287,7 +290,7 @@ def main() -> int:
         print(f"topology up in {time.monotonic() - started:.1f} s; {args.rate:g} POST/s, "
               f"{args.seconds:g} s per phase; outbox lease {args.lease} s")  # fmt: skip
         rows = []
-        for name in PHASES:
+        for name in args.phases.split(","):
             log = PhaseLog(name)
             third = args.seconds / 3
             done: set[str] = set()

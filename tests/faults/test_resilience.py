@@ -163,3 +163,22 @@ def test_production_refuses_to_start_without_a_shared_cache() -> None:
     assert cache_settings(environ.Env(), redis_url="", production=False)["default"]["BACKEND"]
     backend = cache_settings(environ.Env(), redis_url="redis://r:6379/0", production=True)
     assert backend["default"]["BACKEND"] == "townhall.core.resilience.ResilientRedisCache"
+
+
+def test_a_wake_up_lost_after_the_commit_does_not_fail_a_request_that_was_saved(
+    town: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The database lost between the commit and the task enqueued after it: the case is
+    saved, so the answer is 200 (a 503 would make the client send it again: two cases)."""
+    key = api_key_issue(name="partner")[1]
+    client = Client(raise_request_exception=False)
+    broken = mock.Mock()
+    broken.enqueue.side_effect = OperationalError("terminating connection")
+    with (
+        mock.patch("django_tasks.base.Task.using", return_value=broken),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        response = _open311_post(client, key)
+    assert broken.enqueue.called and callbacks  # the wake-up was tried, and failed
+    assert response.status_code == 200, response.content
+    assert Case.objects.count() == 1
