@@ -330,7 +330,11 @@ def main() -> int:
             args.json.write_text(json.dumps({"rows": rows, "restarts": town.restarts}, indent=2))
         bad = sum(r["lost_cases"] + r["lost_notifications"] + r["doubled_notifications"]
                   + r["lost_at_provider"] + r["not_sent"] for r in rows)  # fmt: skip
-        print("end to end: " + ("0 lost, 0 doubled" if bad == 0 else f"{bad} faults counted"))
+        doubled = sum(r["doubled_cases"] for r in rows)
+        print(f"cases doubled by a client retry after an error whose commit had gone through: "
+              f"{doubled}")  # fmt: skip
+        print("end to end (each case: one acknowledgement, sent once): "
+              + ("0 lost, 0 doubled" if bad == 0 else f"{bad} faults counted"))  # fmt: skip
         return 0 if bad == 0 else 1
     finally:
         if town is not None:
