@@ -158,9 +158,9 @@ def count(log: PhaseLog, provider_file: Path, drain_seconds: float) -> dict[str,
         notes = list(
             Notification.objects.filter(
                 case_id__in=[pk for pk, _ in cases], kind="acknowledged"
-            ).values_list("case_id", "key", "status")
+            ).values_list("case_id", "key", "status", "attempts")
         )
-        sent = sum(1 for _, _, status in notes if status == "sent")
+        sent = sum(1 for _, _, status, _ in notes if status == "sent")
         if (sent >= len(cases) and len(notes) >= len(cases)) or (
             time.monotonic() - drain_started > drain_seconds
         ):
@@ -169,8 +169,8 @@ def count(log: PhaseLog, provider_file: Path, drain_seconds: float) -> dict[str,
     drained = time.monotonic() - drain_started
     received = Counter(file_provider_received(provider_file))
     by_marker = Counter(description for _, description in cases)
-    notes_by_case = Counter(case_id for case_id, _, _ in notes)
-    keys = {key for _, key, _ in notes}
+    notes_by_case = Counter(case_id for case_id, _, _, _ in notes)
+    keys = {key for _, key, _, _ in notes}
     events = log.events
     statuses = Counter(status for _, status in events)
     failures = [t for t, s in events if s != "200" and t >= log.fault_at]
@@ -194,12 +194,20 @@ def count(log: PhaseLog, provider_file: Path, drain_seconds: float) -> dict[str,
         "cases_without_200": sum(1 for m in by_marker if m not in ok),
         "lost_notifications": sum(1 for pk, _ in cases if notes_by_case[pk] == 0),
         "doubled_notifications": sum(1 for n in notes_by_case.values() if n > 1),
-        "not_sent": sum(1 for _, _, status in notes if status != "sent"),
+        "not_sent": sum(1 for _, _, status, _ in notes if status != "sent"),
+        # Claimed more than once: a lease of the killed worker ran out and was taken over.
+        "reclaimed": sum(1 for *_, attempts in notes if attempts > 1),
         "lost_at_provider": sum(1 for key in keys if received[key] == 0),
         "doubled_at_provider": sum(1 for key in keys if received[key] > 1),
         "recovery_s": round(recovery, 2),
         "drain_s": round(drained, 2),
     }
+
+
+def phase_note(name: str, town: Townhall) -> str:
+    if name == "worker_kill":
+        return " (killed mid-batch)" if town.killed_busy else " (killed between batches)"
+    return ""
 
 
 def setup_django(pg: Postgres, redis: Redis, provider_file: Path, var: Path) -> dict[str, str]:
@@ -320,7 +328,8 @@ def main() -> int:
                 f"lost notifications {row['lost_notifications']}, doubled notifications "
                 f"{row['doubled_notifications']}, provider lost/doubled "
                 f"{row['lost_at_provider']}/{row['doubled_at_provider']}, "
-                f"recovery {row['recovery_s']} s"
+                f"recovery {row['recovery_s']} s, notifications claimed again after a lease "
+                f"{row['reclaimed']}{phase_note(name, town)}"
             )
         print()
         print(table(rows))

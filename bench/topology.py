@@ -146,6 +146,9 @@ class Townhall:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     scheduler: subprocess.Popen[bytes] | None = None
     restarts: dict[str, int] = field(default_factory=lambda: {"db_worker": 0, "scheduler": 0})
+    spawned: int = 0
+    killed_busy: bool | None = None  # the last kill_worker() found the worker mid-batch
+    worker_ids: dict[int, str] = field(default_factory=dict)  # pid -> --worker-id
 
     def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
         log = open(self.base / f"{name}.log", "ab")  # noqa: SIM115 - kept by the child
@@ -170,11 +173,14 @@ class Townhall:
         raise RuntimeError("gunicorn did not answer in 60 s")
 
     def worker_new(self) -> subprocess.Popen[bytes]:
-        return self._spawn(
+        self.spawned += 1
+        proc = self._spawn(
             "db_worker",
             [sys.executable, "-m", "townhall", "db_worker", "--interval", "0.2",
-             "--no-startup-delay"],
+             "--no-startup-delay", "--worker-id", f"bench-{self.spawned}"],
         )  # fmt: skip
+        self.worker_ids[proc.pid] = f"bench-{self.spawned}"
+        return proc
 
     def start_workers(self) -> None:
         self.workers = [self.worker_new() for _ in range(self.db_workers)]
@@ -195,8 +201,34 @@ class Townhall:
             )
             self.restarts["scheduler"] += 1
 
-    def kill_worker(self, index: int = 0) -> None:
-        """kill -9 a db_worker and start a new one in its place."""
+    def busy_worker(self, task_suffix: str, seconds: float) -> int:
+        """The index of a worker running a task whose path ends with `task_suffix`, waiting
+        up to `seconds` for one (0 when none was seen: the first worker)."""
+        from django.db import connections
+        from django_tasks_db.models import DBTaskResult
+
+        deadline = time.monotonic() + seconds
+        try:
+            while time.monotonic() < deadline:
+                running = DBTaskResult.objects.filter(
+                    status="RUNNING", task_path__endswith=task_suffix
+                ).values_list("worker_ids", flat=True)
+                held = {ids[-1] for ids in running if ids}
+                for i, proc in enumerate(self.workers):
+                    if self.worker_ids.get(proc.pid) in held:
+                        self.killed_busy = True
+                        return i
+                time.sleep(0.02)
+        finally:
+            connections.close_all()
+        self.killed_busy = False
+        return 0
+
+    def kill_worker(self, index: int | None = None) -> None:
+        """kill -9 a db_worker (by default one in the middle of sending a batch of the
+        outbox) and start a new one in its place."""
+        if index is None:
+            index = self.busy_worker("notification_send_due_task", 10)
         proc = self.workers[index]
         self.workers[index] = self.worker_new()  # first, so supervise() never sees it dead
         proc.send_signal(signal.SIGKILL)
