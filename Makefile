@@ -88,6 +88,12 @@ bench-open311: install-test ## the Open311 API over HTTP (gunicorn + wrk) agains
 	@command -v wrk >/dev/null || { echo "bench-open311 needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/open311.py
 
+bench-faults: install-test ## Open311 POSTs under load while a worker is killed, PostgreSQL restarts, Redis stops (own PG on 18750, Redis on 18760)
+	$(BIN)/python bench/faults.py
+
+bench-surge: install-test ## the storm mix (portal reports with photos, Open311, console, inbound mail) at 10-80 req/s on its own PG and Redis
+	$(BIN)/python bench/surge.py
+
 bench-portal: install-test ## the citizen portal's pages on PostgreSQL with 1 M cases (server time, queries, page weight)
 	$(BIN)/python bench/portal.py
 

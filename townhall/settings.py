@@ -140,7 +140,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache: Redis when REDIS_URL is set, process memory otherwise ---
 REDIS_URL = env.str("REDIS_URL", default="")
-CACHES = cache_settings(env, redis_url=REDIS_URL)
+CACHES = cache_settings(env, redis_url=REDIS_URL, production=PRODUCTION)
 
 # --- background work: Django's tasks API on the database-backed worker ---
 TASKS = {
@@ -427,6 +427,11 @@ INSTALLED_APPS.append("csp")
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "townhall.core.web.NonceCSPMiddleware",
+)
+# The database unavailable: 503 with Retry-After, not 500 (core/resilience.py).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("townhall.core.web.NonceCSPMiddleware") + 1,
+    "townhall.core.resilience.DatabaseUnavailableMiddleware",
 )
 # Content-Security-Policy (townhall/conf/security.py): images also from the map's tile server
 # and the logo's host (and CSP_EXTRA_IMG_SRC); CSP_REPORT_ONLY sends it as report-only.

@@ -39,11 +39,13 @@ LOCAL = {
 POSTGRES = {
     "case_open": "cases/s",
     "console": "sla breach scan",
+    "faults": "0 lost, 0 doubled",
     "insights": "ratio",
     "intake": "open311 post",
     "notify": "rows/s",
     "places": "fuzzy search",
     "portal": "page weight",
+    "surge": "highest rate held",
     "open311": "ratio POST/minimal",
 }
 

@@ -61,14 +61,27 @@ def sqlite_url(var_dir: Path) -> str:
     return f"sqlite:///{var_dir / 'townhall.sqlite3'}"
 
 
-def cache_settings(env: environ.Env, *, redis_url: str) -> dict[str, Any]:
-    """CACHES: Redis when `redis_url` is set, process memory otherwise."""
+def cache_settings(env: environ.Env, *, redis_url: str, production: bool = False) -> dict[str, Any]:
+    """CACHES: Redis when `redis_url` is set, process memory otherwise; ImproperlyConfigured
+    in production without Redis (each process would cache, and forget, on its own).
+
+    The Redis cache degrades to a cache holding nothing while Redis is down (a miss, a
+    write that does not stick, the outage logged once: core/resilience.py); a call waits
+    at most CACHE_TIMEOUT_SECONDS for Redis.
+    """
     if redis_url:
+        timeout = env.float("CACHE_TIMEOUT_SECONDS", default=0.5)
         return {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "townhall.core.resilience.ResilientRedisCache",
                 "LOCATION": redis_url,
                 "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="townhall"),
+                "OPTIONS": {"socket_timeout": timeout, "socket_connect_timeout": timeout},
             }
         }
+    if production:
+        raise ImproperlyConfigured(
+            "TOWNHALL_ENV=production needs REDIS_URL: the cache (and the rate limits and the "
+            "live chat's channel layer) must be shared by every process."
+        )
     return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -46,7 +46,10 @@ def enqueue_once_on_commit(
             task.using(run_after=run_after).enqueue()
             _scheduled_until[task.module_path] = run_after
 
-    transaction.on_commit(ensure_scheduled)
+    # Robust: the change is committed already; a failed wake-up (the database lost right
+    # after the commit) must not turn the request into an error, which a client would
+    # retry into a second case. The periodic sweep of the same queue does the work then.
+    transaction.on_commit(ensure_scheduled, robust=True)
 
 
 def enqueue_with_transaction(task: Task[Any, Any], *args: Any) -> None:
