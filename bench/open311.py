@@ -13,8 +13,8 @@ loopback (wrk, from Debian's package; `apt-get install wrk`):
    for page sizes 10, 100 and 1,000 (goal: the same).
 3. Unless --no-helpdesk: django-helpdesk 2.6.1 from PyPI, in its own virtualenv and
    database on the same PostgreSQL with --existing tickets, creating and listing tickets
-   through its REST API under the same load. Goal: >= 3 x its creation rate and >= 5 x its
-   list rate.
+   through its REST API under the same load. Goals: >= 10 x its creation rate (issue 19)
+   and >= 5 x its list rate.
 
 Prints throughput, latency percentiles and the servers' peak memory (VmHWM of workers).
 
@@ -259,7 +259,8 @@ def townhall_server(args: argparse.Namespace, port: int) -> Any:
     ]  # fmt: skip
     server = subprocess.Popen(cmd, cwd=ROOT, env=env)  # noqa: S603 - our own command line
     try:
-        wait_http(f"http://127.0.0.1:{port}/bench/minimal.json", server)
+        # Workers import the whole product: on a busy machine that takes more than 30 s.
+        wait_http(f"http://127.0.0.1:{port}/bench/minimal.json", server, seconds=180)
         yield server
     finally:
         server.terminate()
@@ -548,7 +549,7 @@ def helpdesk(args: argparse.Namespace, results: dict[str, Any]) -> None:
             ours = results[f"post_c{c}"]
             print(
                 f"  Townhall POST / helpdesk create at {c} clients: "
-                f"{ours['rps'] / r['rps']:.1f} x (goal >= 3)"
+                f"{ours['rps'] / r['rps']:.1f} x (goal >= 10)"
             )
         # One client, a few requests in a row: each takes minutes at this size, because
         # helpdesk 2.6.1 loads every matching ticket (a query each) before paginating.
