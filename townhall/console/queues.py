@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -227,7 +228,10 @@ def _count_sql(slug: str, queue: Queue, user: SiteUser, now: datetime) -> tuple[
     """
 
     def capped(qs: QuerySet[Any]) -> tuple[str, list[Any]]:
-        sql, params = qs.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
+        try:
+            sql, params = qs.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
+        except EmptyResultSet:  # nothing can match (staff of no department yet): zero
+            return "0", []
         return f"(SELECT COUNT(*) FROM ({sql}) AS q_{slug})", list(params)  # noqa: S608
 
     if slug == "breached":
