@@ -386,6 +386,7 @@ def test_production_refuses_to_start_without_the_anymail_webhook_secret(tmp_path
         "ALLOWED_HOSTS": "townhall.example.org",
         "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
         "ANYMAIL_WEBHOOK_SECRET": "",
+        "REDIS_URL": "redis://127.0.0.1:6379/15",  # production needs a shared cache first
         "TOWNHALL_VAR_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "townhall.settings",
     }
