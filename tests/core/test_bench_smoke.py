@@ -63,10 +63,12 @@ HELPERS = {
     "assistant_live_asgi",  # the ASGI app assistant_live.py serves
     "helpdesk_env",  # django-helpdesk beside Townhall, for open311.py
     "settings_bench",
+    "settings_faults",  # the faults and surge benches' Townhall settings
     "settings_open311",
     "settings_portal",
     "smoke",  # --smoke itself
     "tone_lines",  # labelled lines tone.py builds from
+    "topology",  # the loopback Townhall (PostgreSQL, Redis, gunicorn, workers) of faults and surge
     "triage_demo_examples",  # builds townhall/demo/data/triage_examples.csv
     "urls_open311",
 }
