@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "townhall.waste",
     "townhall.cases",
     "townhall.notify",
+    "townhall.vision",
     "townhall.intake",
     "townhall.experience",
     "townhall.assistant",
