@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import json
-from importlib import resources
 from typing import Any
 
-from django.conf import settings
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from townhall.core.openapi import openapi_view_for, packaged_openapi
+
+openapi_view = openapi_view_for("townhall.assistant")
 
 
-@functools.cache
 def openapi_document() -> dict[str, Any]:
     """Return the packaged description (townhall/assistant/openapi.json)."""
-    text = resources.files("townhall.assistant").joinpath("openapi.json").read_text("utf-8")
-    document: dict[str, Any] = json.loads(text)
-    return document
-
-
-@require_GET
-def openapi_view(request: HttpRequest) -> JsonResponse:
-    document = {**openapi_document(), "servers": [{"url": settings.TOWNHALL_PUBLIC_URL}]}
-    return JsonResponse(document)
+    return packaged_openapi("townhall.assistant")

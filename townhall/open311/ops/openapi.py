@@ -2,25 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import json
-from importlib import resources
-from typing import Any
+from townhall.core.openapi import openapi_view_for
 
-from django.conf import settings
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
-
-
-@functools.cache
-def openapi_document() -> dict[str, Any]:
-    """Return the packaged OpenAPI description."""
-    text = resources.files("townhall.open311").joinpath("openapi.json").read_text("utf-8")
-    document: dict[str, Any] = json.loads(text)
-    return document
-
-
-@require_GET
-def openapi_view(request: HttpRequest) -> JsonResponse:
-    document = {**openapi_document(), "servers": [{"url": settings.TOWNHALL_PUBLIC_URL}]}
-    return JsonResponse(document)
+openapi_view = openapi_view_for("townhall.open311")
