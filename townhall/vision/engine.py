@@ -60,7 +60,7 @@ class Head:
             return np.stack([1.0 - p1, p1], axis=1)
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return np.asarray(e / e.sum(axis=1, keepdims=True))
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
@@ -114,7 +114,7 @@ def image_array(data: bytes) -> np.ndarray:
     w, h = rgb.size
     scale = _RESIZE / min(w, h)
     rgb = rgb.resize(
-        (max(INPUT_SIZE, round(w * scale)), max(INPUT_SIZE, round(h * scale))), Image.BILINEAR
+        (max(INPUT_SIZE, round(w * scale)), max(INPUT_SIZE, round(h * scale))), Image.Resampling.BILINEAR
     )
     w, h = rgb.size
     left, top = (w - INPUT_SIZE) // 2, (h - INPUT_SIZE) // 2
