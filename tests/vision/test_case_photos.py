@@ -91,6 +91,7 @@ def test_nothing_is_enqueued_when_the_photos_transaction_rolls_back(
 
     case = _case(pothole)
     default_task_backend.clear()  # type: ignore[attr-defined]
+
     def add_then_fail() -> None:
         with transaction.atomic():
             _photos(case, "cat.jpg")
