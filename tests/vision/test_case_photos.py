@@ -217,3 +217,13 @@ def test_training_a_head_from_feedback_changes_predictions(
     again = vision_head_train()
     assert again is not None
     assert list(VisionHead.objects.filter(active=True)) == [again]
+
+
+def test_removing_a_photo_removes_its_tags_and_features(
+    pothole: Any, media: Path, cat_tag: VisionTag, caseworker: Any
+) -> None:
+    (photo,) = _photos(_case(pothole), "cat.jpg")
+    case_photo_tag(photo.pk)
+    photo_tag_correct(photo.pk, "dog", caseworker)
+    photo.delete()  # what erasing a resident's photos does
+    assert not PhotoTag.objects.exists() and not PhotoEmbedding.objects.exists()
