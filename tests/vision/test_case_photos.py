@@ -227,3 +227,18 @@ def test_removing_a_photo_removes_its_tags_and_features(
     photo_tag_correct(photo.pk, "dog", caseworker)
     photo.delete()  # what erasing a resident's photos does
     assert not PhotoTag.objects.exists() and not PhotoEmbedding.objects.exists()
+
+
+def test_an_emailed_photo_is_tagged_by_the_task_too(
+    client: Client, settings: Any, town: Any, media: Path
+) -> None:
+    from tests.intake.test_pipeline import SECRET, email_bytes, post_mail
+
+    settings.TOWNHALL_INBOUND_EMAIL_SECRET = SECRET
+    settings.TOWNHALL_INTAKE_FALLBACK_SERVICE = "pothole"
+    response = post_mail(client, email_bytes(photo=True))
+    assert response.json()["outcome"] == "opened"
+    (task,) = DBTaskResult.objects.filter(task_path=TASK)
+    assert not PhotoEmbedding.objects.exists()
+    task.task.call(*task.args_kwargs["args"])
+    assert PhotoEmbedding.objects.get().photo.case.channel == "email"
