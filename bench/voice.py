@@ -39,8 +39,8 @@ sys.path.insert(0, str(ROOT))
 from bench.smoke import add_smoke  # noqa: E402
 
 PUBLIC = "https://council.example.org"
-TOKEN = "bench-voice-token"
-SMS_TOKEN = "bench-sms-token"
+TOKEN = "bench-voice-token"  # noqa: S105 (a test signing key)
+SMS_TOKEN = "bench-sms-token"  # noqa: S105
 TOWN = {
     "jurisdiction": {
         "slug": "benchville",
@@ -180,8 +180,8 @@ def one_call(timed: Timed, client: Any, reference: str, n: int) -> None:
         heard = _voice(timed, client, kind, f"/hooks/voice/turn/?step={step}", {**base, **fields})
         assert "<Gather" in heard, (kind, heard)
     # The floor: a signed step of this call once it has ended (no engine).
-    from townhall.assistant.services_voice import voice_hash_of
     from townhall.assistant.models import Conversation
+    from townhall.assistant.services_voice import voice_hash_of
 
     Conversation.objects.filter(sender_hash=voice_hash_of(number, sid)).update(
         status="closed", outcome="contained"

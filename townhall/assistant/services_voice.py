@@ -147,8 +147,8 @@ def _voice_state(conv: Conversation) -> dict[str, Any]:
 
 
 def _remember(conv: Conversation, answer: VoiceAnswer, **voice: Any) -> VoiceAnswer:
-    """Keep the answer given at this step (a replay of the step gets it again)."""
-    conv.refresh_from_db(fields=["state"])
+    """Keep the answer given at this step (a replay of the step gets it again). `conv` is
+    fresh: every caller read it after the engine's turn, if any."""
     state = dict(conv.state or {})
     state["voice"] = {
         **_voice_state(conv),
@@ -329,7 +329,8 @@ def _after(conv: Conversation, reply: Reply, *, step: int) -> VoiceAnswer:
 def _transcript(conv: Conversation) -> str:
     names: dict[str, str] = {"resident": "Caller", "bot": "Assistant", "system": "System"}
     lines = [
-        f"{names.get(str(t.role), str(t.role))}: {t.text}" for t in conv.turns.order_by("created_at", "pk")
+        f"{names.get(str(t.role), str(t.role))}: {t.text}"
+        for t in conv.turns.order_by("created_at", "pk")
     ]
     return "\n".join(lines)[-TRANSCRIPT_MAX:]
 
