@@ -103,6 +103,8 @@ def setup(args: argparse.Namespace, workdir: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if args.database_url:  # a database of its own (e.g. townhall_voice): emptied first
+        call_command("flush", interactive=False, verbosity=0)
     _seed()
 
 
