@@ -156,3 +156,15 @@ def test_the_fake_provider_signs_under_its_own_header(client: Any, voice: Any) -
     response = client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signed(path, params))
     assert response.status_code == 403
     assert FakeVoice.signature_header != TwilioVoice.signature_header
+
+
+def test_the_demo_call_in_the_terminal_uses_the_fake_provider(voice: Any, monkeypatch: Any) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("press 0\n"))
+    out = io.StringIO()
+    call_command("voice_call", stdout=out)
+    text = out.getvalue()
+    assert "press 1 for bin days" in text and "(put through to +16175550199)" in text
