@@ -230,3 +230,19 @@ def test_the_number_is_not_logged_nor_stored(caller: Caller, caplog: Any, home: 
     assert NUMBER not in conversation.sender_hash and NUMBER not in str(conversation.state)
     assert TOKEN not in caplog.text
     assert PUBLIC  # the public URL is all the provider is told to call
+
+
+def test_a_form_with_too_many_fields_gets_400_in_twiml(client: Client, voice: Any) -> None:
+    fields = {f"F{i}": "x" for i in range(1500)}
+    response = client.post(INCOMING, fields, HTTP_X_TWILIO_SIGNATURE="x")
+    assert response.status_code == 400
+    assert ET.fromstring(response.content).find("Hangup") is not None
+    assert not Conversation.objects.exists()
+
+
+def test_a_body_over_the_upload_limit_gets_400_in_twiml(client: Client, voice: Any) -> None:
+    params = payload("gather_speech", SpeechResult="a" * 3_000_000)
+    path = "/hooks/voice/turn/?step=1"
+    response = client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signed(path, params))
+    assert response.status_code == 400
+    assert ET.fromstring(response.content).find("Hangup") is not None

@@ -232,3 +232,19 @@ def test_a_person_after_a_report_leaves_the_transcript_on_its_case(
     text = CaseEventPersonal.objects.get(event=note, field="text").value
     assert "Caller: it is deep and dangerous" in text and "Assistant:" in text
     assert NUMBER not in text
+
+
+def test_a_frustrated_caller_is_put_through(caller: Caller, monkeypatch: Any) -> None:
+    from townhall.experience import tone
+
+    monkeypatch.setattr(
+        tone,
+        "frustration_score",
+        lambda text, **kw: 0.9 if "useless" in text else 0.1,
+    )
+    caller.call()
+    caller.say("when is my bin day")
+    heard = caller.say("this is useless, you never understand anything")
+    assert caller.verb("Dial") is not None and "putting you through" in heard
+    conversation = Conversation.objects.get()
+    assert conversation.handoff_reason == "frustrated" and conversation.outcome == "handed_off"

@@ -79,8 +79,8 @@ def _voice(request: HttpRequest, kind: str, handle: Handler) -> HttpResponse:
         return HttpResponse("voice is not enabled", status=404, content_type="text/plain")
     try:
         params = {str(k): str(request.POST.get(k, "")) for k in request.POST}
-    except Exception:  # a body too large or unreadable: nothing was signed we can check
-        return HttpResponse("bad form", status=400, content_type="text/plain")
+    except Exception:  # too large, too many fields, unreadable: nothing we can check
+        return _apology(provider, status=400)
     signature = str(request.META.get(provider.signature_header, ""))
     # Behind a proxy the provider signed the public address, not the Host we are given.
     url = settings.TOWNHALL_PUBLIC_URL.rstrip("/") + request.get_full_path()
