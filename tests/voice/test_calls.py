@@ -248,3 +248,17 @@ def test_a_frustrated_caller_is_put_through(caller: Caller, monkeypatch: Any) ->
     assert caller.verb("Dial") is not None and "putting you through" in heard
     conversation = Conversation.objects.get()
     assert conversation.handoff_reason == "frustrated" and conversation.outcome == "handed_off"
+
+
+def test_the_console_queue_is_told_a_call_put_through_is_gone(
+    caller: Caller, monkeypatch: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from townhall.assistant import live
+
+    pushed: list[dict[str, Any]] = []
+    monkeypatch.setattr(live, "queue_push", pushed.append)
+    caller.call()
+    with django_capture_on_commit_callbacks(execute=True):
+        caller.press("0")
+    assert [event["type"] for event in pushed] == ["queued", "closed"]
+    assert all(NUMBER not in str(event) for event in pushed)

@@ -29,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from townhall.assistant import live
 from townhall.assistant.dialogue_base import skill_title
 from townhall.assistant.models import Conversation, Turn
 from townhall.assistant.replies import Reply
@@ -353,6 +354,11 @@ def _put_through(conv: Conversation, *, step: int) -> VoiceAnswer:
             role=Turn.Role.SYSTEM,
             text=phrase("en", "transferred"),
             data={"voice": "dial"},
+        )
+        # The engine queued it for the live chat: the console's queue is told it is gone.
+        pk = conv.pk
+        transaction.on_commit(
+            lambda: live.queue_push({"type": "closed", "conversation": pk, "status": "closed"})
         )
         if conv.case is not None:
             case_note_add(
