@@ -246,3 +246,23 @@ def test_a_body_over_the_upload_limit_gets_400_in_twiml(client: Client, voice: A
     response = client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signed(path, params))
     assert response.status_code == 400
     assert ET.fromstring(response.content).find("Hangup") is not None
+
+
+def test_an_older_step_replayed_gets_its_own_answer(caller: Caller, home: Any) -> None:
+    caller.call()
+    first_params = payload(
+        "gather_speech", CallSid=caller.sid, SpeechResult="When is my bin collected?"
+    )
+    path = "/hooks/voice/turn/?step=1"
+    first = caller.client.post(
+        path, first_params, HTTP_X_TWILIO_SIGNATURE=signed(path, first_params)
+    )
+    assert b"What is your address?" in first.content
+    caller.root = ET.fromstring(first.content)
+    caller.say("100 Queen Street West")
+    assert "Next collections" in caller.heard
+    again = caller.client.post(
+        path, first_params, HTTP_X_TWILIO_SIGNATURE=signed(path, first_params)
+    )
+    assert again.content == first.content
+    assert Turn.objects.filter(role=Turn.Role.RESIDENT).count() == 2

@@ -56,6 +56,7 @@ REPEATS_BEFORE_PERSON = 2  # the same question asked again twice
 _DIGITS = re.compile(r"[0-9*#]{1,20}")
 _RECORDING_URL = re.compile(r"https://[A-Za-z0-9.-]+(:\d+)?/[A-Za-z0-9/._~%-]{1,400}")
 TRANSCRIPT_MAX = 6000
+ANSWERS_KEPT = 3  # the answers of a call's last steps, for a replay of one of them
 
 
 @dataclass(frozen=True)
@@ -151,11 +152,15 @@ def _remember(conv: Conversation, answer: VoiceAnswer, **voice: Any) -> VoiceAns
     """Keep the answer given at this step (a replay of the step gets it again). `conv` is
     fresh: every caller read it after the engine's turn, if any."""
     state = dict(conv.state or {})
+    kept = dict(_voice_state(conv).get("answers") or {})
+    kept[str(answer.step - 1)] = answer.as_state()  # by the step that was answered
+    kept = dict(sorted(kept.items(), key=lambda item: int(item[0]))[-ANSWERS_KEPT:])
     state["voice"] = {
         **_voice_state(conv),
         **voice,
         "step": answer.step,
         "answer": answer.as_state(),
+        "answers": kept,
     }
     Conversation.objects.filter(pk=conv.pk).update(state=state)
     conv.state = state
@@ -198,7 +203,7 @@ def voice_call_start(call: VoiceCall) -> VoiceAnswer:
     """The call is answered: greeting and menu in the caller's language."""
     conv = _conversation(call)
     if conv is not None:  # the provider asked twice for the same call: same answer
-        return voice_replay(call)
+        return voice_replay(call, step=0)
     caller = _known_caller(call.caller)
     if call.called in settings.TOWNHALL_VOICE.spanish_numbers:
         language = "es"
@@ -219,12 +224,14 @@ def voice_call_start(call: VoiceCall) -> VoiceAnswer:
     return _remember(conv, answer, menu=True, silences=0, choices=[])
 
 
-def voice_replay(call: VoiceCall) -> VoiceAnswer:
-    """The answer already given to this call's latest step (a replayed request)."""
+def voice_replay(call: VoiceCall, *, step: int = 0) -> VoiceAnswer:
+    """The answer already given to this step of the call (a replayed request); the
+    latest answer for a step too old to be kept."""
     conv = _conversation(call)
     if conv is None:
         return _goodbye("en", "error")
-    stored = _voice_state(conv).get("answer")
+    voice = _voice_state(conv)
+    stored = (voice.get("answers") or {}).get(str(step)) or voice.get("answer")
     if not stored:
         return _menu(conv.language, 1)
     return VoiceAnswer.from_state(stored)

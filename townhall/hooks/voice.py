@@ -112,7 +112,7 @@ def _voice(request: HttpRequest, kind: str, handle: Handler) -> HttpResponse:
             detail={"why": "replay"},
         )
         try:
-            return _answer(provider, voice_replay(call))
+            return _answer(provider, voice_replay(call, step=step))
         except Exception:
             log.exception("voice: a replayed step could not be answered")
             return _apology(provider)
