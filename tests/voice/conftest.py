@@ -53,6 +53,7 @@ def voice_settings_for(**changes: Any) -> VoiceSettings:
         record_seconds=120,
         replay_seconds=86400,
         speech_max=500,
+        caller_id="attested",
     )
     return base._replace(**changes)
 
@@ -98,8 +99,8 @@ class Caller:
             name, CallSid=self.sid, From=self.number, Caller=self.number, To=self.to, **fields
         )
 
-    def call(self) -> str:
-        return self._post(PUBLIC + "/hooks/voice/incoming/", self._fields("incoming"))
+    def call(self, **fields: str) -> str:
+        return self._post(PUBLIC + "/hooks/voice/incoming/", self._fields("incoming", **fields))
 
     @property
     def action(self) -> str:

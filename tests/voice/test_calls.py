@@ -262,3 +262,38 @@ def test_the_console_queue_is_told_a_call_put_through_is_gone(
         caller.press("0")
     assert [event["type"] for event in pushed] == ["queued", "closed"]
     assert all(NUMBER not in str(event) for event in pushed)
+
+
+def test_a_proven_number_counts_only_when_the_carrier_vouched_for_it_by_default(
+    client: Client, voice: Any, home: Any
+) -> None:
+    citizen = citizen_resolve(phone=NUMBER)
+    WasteReminder.objects.create(place=home, phone=NUMBER)
+    ContactPoint.objects.filter(citizen=citizen, kind="phone").update(verified=True)
+    spoofable = Caller(client)
+    spoofable.call(StirVerstat="TN-Validation-Passed-C")
+    assert "What is your address?" in spoofable.press("1")
+    voice.TOWNHALL_VOICE = voice.TOWNHALL_VOICE._replace(caller_id="proven")
+    trusted = Caller(client)
+    trusted.call(StirVerstat="")
+    assert "Next collections at 100 Queen Street West" in trusted.press("1")
+    voice.TOWNHALL_VOICE = voice.TOWNHALL_VOICE._replace(caller_id="never")
+    never = Caller(client)
+    never.call()
+    assert "What is your address?" in never.press("1")
+
+
+def test_a_known_caller_is_not_signed_in_their_requests_are_not_listed(
+    client: Client, voice: Any
+) -> None:
+    from tests.voice.test_abuse import case_by_web
+
+    case = case_by_web()
+    citizen = case.reporter
+    assert citizen is not None
+    ContactPoint.objects.create(citizen=citizen, kind="phone", value=NUMBER, verified=True)
+    ContactPoint.objects.filter(citizen=citizen, kind="email").update(verified=True)
+    caller = Caller(client)
+    caller.call()
+    heard = caller.press("3")
+    assert "reference" in heard and "Pothole" not in heard

@@ -72,6 +72,8 @@ class VoiceCall:
     recording_url: str = ""
     recording_seconds: int = 0
     status: str = ""
+    # The carrier vouched for the calling number (STIR/SHAKEN full attestation).
+    attested: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,12 @@ def voice_hash_of(number: str, call_id: str) -> str:
     return hmac.new(key, f"assistant-voice:{number}:{call_id}".encode(), hashlib.sha256).hexdigest()
 
 
-def _known_caller(number: str) -> _Caller:
-    """The resident whose PROVEN number this is (their language, their bin address)."""
-    if not number:
+def _known_caller(call: VoiceCall) -> _Caller:
+    """The resident whose PROVEN number this is (their language, their bin address),
+    when the caller id may be believed (TOWNHALL_VOICE_CALLER_ID)."""
+    number = call.caller
+    policy = settings.TOWNHALL_VOICE.caller_id
+    if not number or policy == "never" or (policy == "attested" and not call.attested):
         return _Caller()
     citizen = citizen_by_contact(kind="phone", value=number)
     if citizen is None or number not in {
@@ -204,7 +209,7 @@ def voice_call_start(call: VoiceCall) -> VoiceAnswer:
     conv = _conversation(call)
     if conv is not None:  # the provider asked twice for the same call: same answer
         return voice_replay(call, step=0)
-    caller = _known_caller(call.caller)
+    caller = _known_caller(call)
     if call.called in settings.TOWNHALL_VOICE.spanish_numbers:
         language = "es"
     elif caller.language in LANGUAGES:
@@ -292,12 +297,13 @@ def voice_turn(call: VoiceCall, *, step: int) -> VoiceAnswer:
             hints=last.hints,
         )
         return _remember(conv, again, silences=silences)
-    citizen_id = conv.citizen_id  # set at the start only for a proven number
+    # The engine answers as for anyone: a caller id (even proven, even attested) is not a
+    # sign-in, so no "your requests" and no report filed under the resident's e-mail.
     reply = message_receive(
         conversation=conv.key,
         text=text,
         language=language,
-        citizen_id=citizen_id,
+        citizen_id=None,
         channel=PHONE,
         sender_hash=conv.sender_hash,
     )

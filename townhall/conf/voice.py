@@ -13,6 +13,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 PROVIDERS = ("", "twilio", "fake")
+CALLER_ID_POLICIES = ("attested", "proven", "never")
 
 
 class VoiceSettings(NamedTuple):
@@ -30,6 +31,11 @@ class VoiceSettings(NamedTuple):
     record_seconds: int  # TOWNHALL_VOICE_RECORD_SECONDS
     # A signed (CallSid, step) is remembered this long: a replay is answered, not processed.
     replay_seconds: int  # TOWNHALL_VOICE_REPLAY_SECONDS
+    # When the calling number may stand for a resident who proved it (their language and
+    # bin-reminder address): "attested" only when the carrier vouched for the number
+    # (STIR/SHAKEN full attestation, StirVerstat TN-Validation-Passed-A), "proven" for any
+    # proven number (where STIR/SHAKEN is not deployed; caller id can be spoofed), "never".
+    caller_id: str  # TOWNHALL_VOICE_CALLER_ID
     # Longer speech-to-text results are cut here (a caller says a sentence, not a page).
     speech_max: int  # TOWNHALL_VOICE_SPEECH_MAX
 
@@ -43,6 +49,11 @@ def voice_settings(env: environ.Env, *, production: bool) -> VoiceSettings:
     token = env.str("TOWNHALL_VOICE_AUTH_TOKEN", default="")
     if provider and not token:
         raise ImproperlyConfigured("TOWNHALL_VOICE_PROVIDER needs TOWNHALL_VOICE_AUTH_TOKEN")
+    caller_id = env.str("TOWNHALL_VOICE_CALLER_ID", default="attested").strip().lower()
+    if caller_id not in CALLER_ID_POLICIES:
+        raise ImproperlyConfigured(
+            f"TOWNHALL_VOICE_CALLER_ID: {caller_id!r} is not one of attested, proven, never"
+        )
     if production and provider == "fake":
         raise ImproperlyConfigured("TOWNHALL_VOICE_PROVIDER=fake is for tests and the demo")
     return VoiceSettings(
@@ -56,5 +67,6 @@ def voice_settings(env: environ.Env, *, production: bool) -> VoiceSettings:
         },
         record_seconds=env.int("TOWNHALL_VOICE_RECORD_SECONDS", default=120),
         replay_seconds=env.int("TOWNHALL_VOICE_REPLAY_SECONDS", default=86400),
+        caller_id=caller_id,
         speech_max=env.int("TOWNHALL_VOICE_SPEECH_MAX", default=500),
     )

@@ -31,6 +31,8 @@ from townhall.notify.channels.sms import sms_request_signature
 from townhall.people.contacts import phone_normalise
 
 CALL_ID = re.compile(r"CA[0-9a-fA-F]{32}")
+# STIR/SHAKEN: the originating carrier fully vouched for the calling number.
+ATTESTED = "TN-Validation-Passed-A"
 FIELD_MAX = 4000  # any field longer is cut before use (SpeechResult is cut again later)
 
 
@@ -102,6 +104,7 @@ class TwilioVoice:
             recording_url=get("RecordingUrl"),
             recording_seconds=_int(get("RecordingDuration")),
             status=get("CallStatus")[:20],
+            attested=get("StirVerstat") == ATTESTED,
         )
 
     def render(self, answer: VoiceAnswer, *, action: str, recording_action: str) -> str:
