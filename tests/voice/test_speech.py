@@ -168,3 +168,11 @@ def test_the_demo_call_in_the_terminal_uses_the_fake_provider(voice: Any, monkey
     call_command("voice_call", stdout=out)
     text = out.getvalue()
     assert "press 1 for bin days" in text and "(put through to +16175550199)" in text
+
+
+def test_the_demo_call_is_refused_in_production(voice: Any) -> None:
+    from django.core.management import CommandError, call_command
+
+    voice.PRODUCTION = True
+    with pytest.raises(CommandError):
+        call_command("voice_call")

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test import Client, override_settings
 
 from townhall.hooks.voice_providers import fake_signature
@@ -28,6 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--to", default="+16175550100")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:  # it writes real conversations (and cases, if reported)
+            raise CommandError("voice_call is for the demo and development, not production")
         token = secrets.token_hex(16)  # this run's own signing key
         voice = settings.TOWNHALL_VOICE._replace(provider="fake", auth_token=token)
         with override_settings(TOWNHALL_VOICE=voice, ALLOWED_HOSTS=["testserver"]):
