@@ -30,6 +30,7 @@ from townhall.conf.retention import retention_defaults
 from townhall.conf.security import csp_directives
 from townhall.conf.staff import staff_sign_in_settings
 from townhall.conf.storage import cache_settings, database_settings, sqlite_url
+from townhall.conf.voice import voice_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -529,3 +530,5 @@ TOWNHALL_ASSISTANT_TRANSPORT = assistant_transport_settings(env)
 # Origins of council pages that embed the chat widget (e.g. https://www.council.example),
 # beside ALLOWED_HOSTS: their pages may open the chat's WebSocket.
 TOWNHALL_ASSISTANT_ORIGINS = env.list("TOWNHALL_ASSISTANT_ORIGINS", default=[])
+# --- the assistant by phone (issue 20): townhall/conf/voice.py, docs/voice.md ---
+TOWNHALL_VOICE = voice_settings(env, production=PRODUCTION)

@@ -57,6 +57,7 @@ ELSEWHERE = {
     "ledger": "tests/security/test_ledger.py",
     "privacy": "tests/security/test_privacy.py",
     "ratelimit": "tests/security/test_ratelimit.py",  # with REDIS_URL (the PostgreSQL pass)
+    "voice": "tests/voice/test_voice_bench.py",
 }
 # scripts in bench/ that are not benchmarks: helpers imported by benches, data builders
 HELPERS = {

@@ -151,7 +151,8 @@ def _message_left(conversation: Conversation, now: Any) -> Turn:
         subject = _("Message from the chat")
     service = settings.TOWNHALL_LIVE_CHAT_SERVICE or settings.TOWNHALL_INTAKE_FALLBACK_SERVICE
     message = IncomingMessage(
-        channel=Channel.ASSISTANT,
+        # A phone call's message (services_voice) is a phone contact.
+        channel=Channel.PHONE if conversation.channel == "phone" else Channel.ASSISTANT,
         sender=Sender(email=email, phone=phone, language=conversation.language),
         subject=subject,
         text=text,

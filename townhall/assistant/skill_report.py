@@ -376,6 +376,8 @@ def report_issue(ctx: Ctx) -> Step:
             slots["description"] = ctx.text.strip()[:2000]
         else:
             return _ask(ctx, "description", ctx.say(SKILL, "ask_description"))
+    if ctx.conversation.channel == "phone":  # a caller cannot send a photo
+        slots["photo_done"] = True
     if not slots.get("photos") and not slots.get("photo_done"):
         if slots.get("_ask") == "photo" and not ctx.resume:
             slots["photo_done"] = True  # "no photo", or anything else: go on without one
@@ -429,7 +431,8 @@ def _file(ctx: Ctx, service: ServiceType) -> Step:
     try:
         result = intake_submit(
             IncomingMessage(
-                channel="assistant",  # people.Channel.ASSISTANT
+                # people.Channel.PHONE for a call (services_voice), else ASSISTANT.
+                channel="phone" if ctx.conversation.channel == "phone" else "assistant",
                 sender=Sender(email=email, phone=phone, language=ctx.language),
                 text=description,
                 photos=tuple(photos),

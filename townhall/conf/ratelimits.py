@@ -35,6 +35,7 @@ DEFAULT_RATE_LIMITS = {
     "assistant.target": "20/minute;300/hour",  # ... per conversation
     "assistant_rating": "60/minute",  # thumbs up/down on its answers
     "assistant_sms.target": "10/minute;60/hour",  # texts the assistant answers, per number
+    "voice.target": "30/minute;200/hour",  # phone-assistant turns, per caller number
     "assistant_photo": "10/minute;60/hour",  # the chat widget's photo uploads
     "assistant_events": "120/minute",  # the chat widget polling when WebSockets are blocked
     "assistant_connect": "60/minute;600/hour",  # chat WebSockets opened (each has its own rate)

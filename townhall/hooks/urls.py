@@ -1,6 +1,6 @@
 from django.urls import path
 
-from townhall.hooks import email_inbound, views
+from townhall.hooks import email_inbound, views, voice
 
 app_name = "hooks"
 urlpatterns = [
@@ -8,6 +8,10 @@ urlpatterns = [
     path("sms/inbound/", views.sms_inbound_view, name="sms-inbound"),
     path("email/inbound/", views.email_inbound_view, name="email-inbound"),
     path("intake/<slug:slug>/", views.intake_webhook_view, name="intake-webhook"),
+    # The phone assistant (issue 20, docs/voice.md).
+    path("voice/incoming/", voice.voice_incoming_view, name="voice-incoming"),
+    path("voice/turn/", voice.voice_turn_view, name="voice-turn"),
+    path("voice/recording/", voice.voice_recording_view, name="voice-recording"),
     # Before anymail's own URLs (townhall/urls.py), which these shadow for inbound mail.
     path(
         "anymail/<str:provider>/inbound/",
