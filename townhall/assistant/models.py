@@ -15,6 +15,7 @@ class Conversation(models.Model):
     class Channel(models.TextChoices):
         WEB = "web", "Web chat"
         SMS = "sms", "Text message"
+        PHONE = "phone", "Phone call"
 
     class Status(models.TextChoices):
         BOT = "bot", "With the assistant"

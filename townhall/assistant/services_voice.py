@@ -45,7 +45,9 @@ from townhall.waste.models import WasteReminder
 
 log = logging.getLogger(__name__)
 
-PHONE = "phone"  # Conversation.channel of a call (people.Channel.PHONE)
+PHONE = (
+    Conversation.Channel.PHONE
+)  # a call's conversation (the case it files: people.Channel.PHONE)
 LANGUAGES = ("en", "es")
 # Menu keys at the greeting: a skill's button label, "2" the other language.
 MENU = {"1": "waste_schedule", "3": "case_status", "4": "report_issue", "0": "human_handoff"}
