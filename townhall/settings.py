@@ -529,3 +529,15 @@ TOWNHALL_ASSISTANT_TRANSPORT = assistant_transport_settings(env)
 # Origins of council pages that embed the chat widget (e.g. https://www.council.example),
 # beside ALLOWED_HOSTS: their pages may open the chat's WebSocket.
 TOWNHALL_ASSISTANT_ORIGINS = env.list("TOWNHALL_ASSISTANT_ORIGINS", default=[])
+# --- appointments (issue 21): docs/appointments.md ---
+TOWNHALL_PERIODIC_TASKS += [
+    # Slots of the rolling window ahead, made from the slot templates (safe to repeat).
+    ("townhall.appointments.tasks.slots_generate_task", 3600),
+    # Day-before reminders, once per appointment and version.
+    ("townhall.appointments.tasks.reminders_queue_task", 600),
+]
+# E-mails about an appointment carry its calendar entry, made when sent (notify/attachments.py).
+TOWNHALL_NOTIFY_ATTACHMENTS = dict.fromkeys(
+    ["appt_booked", "appt_moved", "appt_cancelled", "appt_reminder"],
+    "townhall.appointments.ical.notification_ical",
+)
