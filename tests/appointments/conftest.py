@@ -56,12 +56,12 @@ def slots(templates: list[SlotTemplate], meeting: MeetingService) -> list[Slot]:
     return slots_offered(meeting=meeting, now=clock.now())
 
 
-def submit(service: Any, email: str, name: str = "Maria") -> Case:
+def submit(service: Any, email: str, name: str = "Maria", answers: Any = None) -> Case:
     return report_submit(
         service_type=service,
         location=Location(42.36, -71.09, "12 Elm Street", ""),
         description="Deep hole outside number 12",
-        answers={"size": "large"},
+        answers={"size": "large"} if answers is None else answers,
         email=email,
         name=name,
     )

@@ -129,7 +129,7 @@ def test_outcome_and_no_show_are_recorded_on_the_day(
     report: Case, slots: list[Slot], caseworker: Any
 ) -> None:
     appointment = _book(report, slots[0])
-    with pytest.raises(Exception, match="day of the appointment"):
+    with pytest.raises(Exception, match="once the appointment has started"):
         appointment_outcome_record(
             appointment=appointment,
             attended=True,

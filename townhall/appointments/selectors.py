@@ -77,6 +77,11 @@ def slots_by_day(slots: list[Slot], tz: dt.tzinfo) -> list[Day]:
     return [Day(day, got) for day, got in days.items()]
 
 
+def appointment_is_live(appointment: Appointment) -> bool:
+    """Whether the appointment is booked and still holds its seat."""
+    return appointment.status == AppointmentStatus.BOOKED
+
+
 def live_appointment_for_case(case: Case) -> Appointment | None:
     """The case's booked appointment still to come (at most one), or None."""
     return (

@@ -186,9 +186,9 @@ def appointment_outcome_record(
     """Record that the resident came (with what was decided) or did not come."""
     with transaction.atomic():
         current = _live_locked(appointment.public_id)
-        if current.slot.starts_at > now + dt.timedelta(hours=12):
+        if current.slot.starts_at > now:
             raise ValidationFailed(
-                "Record the outcome on the day of the appointment.",
+                "Record the outcome once the appointment has started.",
                 details={"appointment": ["not yet"]},
             )
         current.status = AppointmentStatus.ATTENDED if attended else AppointmentStatus.NO_SHOW

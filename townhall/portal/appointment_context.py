@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from townhall.appointments.selectors import live_appointment_for_case, meeting_for_case
-from townhall.cases.models import Case
 
 
-def appointment_context(case: Case) -> dict[str, Any]:
+def appointment_context(case: Any) -> dict[str, Any]:
     """`appointment_meeting` when the request's service needs a meeting, and
     `appointment_live` when one is booked."""
     meeting = meeting_for_case(case)

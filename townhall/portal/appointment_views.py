@@ -20,10 +20,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from townhall.appointments.models import Appointment, AppointmentStatus
 from townhall.appointments.selectors import (
+    appointment_by_public_id,
     appointment_for_citizen,
     appointment_for_link,
+    appointment_is_live,
     appointments_for_citizen,
     live_appointment_for_case,
     meeting_for_case,
@@ -40,7 +41,6 @@ from townhall.appointments.services import (
 from townhall.cases.resident import case_owned_by_resident
 from townhall.core import clock
 from townhall.core.errors import DomainError, NotFound
-from townhall.people.models import Citizen
 from townhall.portal.accounts import signed_in_citizen
 from townhall.portal.case_views import case_for_token_or_404
 from townhall.portal.throttle import portal_rate_limited
@@ -58,24 +58,22 @@ def _granted(request: HttpRequest) -> dict[str, int]:
     return grants if isinstance(grants, dict) else {}
 
 
-def _grant(request: HttpRequest, appointment: Appointment) -> None:
+def _grant(request: HttpRequest, appointment: Any) -> None:
     grants = _granted(request)
     grants[appointment.public_id.hex] = appointment.version
     request.session[_GRANTS] = dict(list(grants.items())[-20:])
 
 
-def _appointment_or_404(request: HttpRequest, public_id: Any) -> Appointment:
+def _appointment_or_404(request: HttpRequest, public_id: Any) -> Any:
     """The appointment if this visitor may see it; 404 otherwise (never 403: no leak)."""
     citizen = signed_in_citizen(request)
     found = appointment_for_citizen(public_id=public_id, citizen=citizen)
     if found is not None:
         return found
-    from townhall.appointments.selectors import appointment_by_public_id
-
     found = appointment_by_public_id(public_id)
     if (
         found is not None
-        and found.status == AppointmentStatus.BOOKED
+        and appointment_is_live(found)
         and _granted(request).get(found.public_id.hex) == found.version
     ):
         return found
@@ -145,7 +143,7 @@ def book_view(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def mine_view(request: HttpRequest) -> HttpResponse:
     """The signed-in resident's appointments still to come."""
-    citizen: Citizen | None = signed_in_citizen(request)
+    citizen = signed_in_citizen(request)
     if citizen is None:
         return redirect("portal:sign-in")
     return render(
@@ -187,7 +185,7 @@ def cancel_view(request: HttpRequest, public_id: Any) -> HttpResponse:
         if signed_in_citizen(request) is not None:
             return redirect("portal:appointments")
         return redirect("portal:home")
-    if appointment.status != AppointmentStatus.BOOKED:
+    if not appointment_is_live(appointment):
         raise Http404(_("We could not find that appointment."))
     return render(request, "portal/appointments/cancel.html", context)
 
@@ -196,7 +194,7 @@ def cancel_view(request: HttpRequest, public_id: Any) -> HttpResponse:
 @portal_rate_limited("appointment", targets=_account)
 def move_view(request: HttpRequest, public_id: Any) -> HttpResponse:
     appointment = _appointment_or_404(request, public_id)
-    if appointment.status != AppointmentStatus.BOOKED:
+    if not appointment_is_live(appointment):
         raise Http404(_("We could not find that appointment."))
     meeting = appointment.slot.service
     context = {"appointment": appointment, **_slots_context(meeting, exclude=appointment.slot_id)}
