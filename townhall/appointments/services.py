@@ -15,6 +15,7 @@ from django.db.models import F
 from townhall.appointments.messages import appointment_notice_queue
 from townhall.appointments.models import (
     Appointment,
+    Office,
     AppointmentStatus,
     MeetingService,
     Slot,
@@ -62,11 +63,17 @@ def _seat_take(*, slot_id: int, meeting: MeetingService, now: dt.datetime) -> tu
     booked <= capacity stand behind it.
     """
     earliest = now + dt.timedelta(hours=meeting.min_notice_hours)
+    # Every condition is on the slot row itself: no join, so PostgreSQL re-checks all of
+    # them on the row's newest version after waiting for a racing booking's lock (a join
+    # would make Django write `WHERE id IN (subquery)`, whose rows are not re-checked).
+    if Office.objects.filter(slots__pk=slot_id, active=False).exists():
+        raise SlotUnavailable("That time is not offered any more.", reason="unknown")
     taken = Slot.objects.filter(
         pk=slot_id,
         service=meeting,
         withdrawn=False,
         starts_at__gt=earliest,
+        starts_at__lte=now + dt.timedelta(days=meeting.book_days_ahead),
         booked__lt=F("capacity"),
     ).update(booked=F("booked") + 1)
     if not taken:
