@@ -15,9 +15,9 @@ from django.db.models import F
 from townhall.appointments.messages import appointment_notice_queue
 from townhall.appointments.models import (
     Appointment,
-    Office,
     AppointmentStatus,
     MeetingService,
+    Office,
     Slot,
 )
 from townhall.appointments.selectors import meeting_for_case
