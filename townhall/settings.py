@@ -536,6 +536,8 @@ TOWNHALL_PERIODIC_TASKS += [
     # Day-before reminders, once per appointment and version.
     ("townhall.appointments.tasks.reminders_queue_task", 600),
 ]
+# A resident's appointments are part of their data export and erasure (intake/privacy_parts.py).
+TOWNHALL_PRIVACY_PARTS += ["townhall.appointments.privacy"]
 # E-mails about an appointment carry its calendar entry, made when sent (notify/attachments.py).
 TOWNHALL_NOTIFY_ATTACHMENTS = dict.fromkeys(
     ["appt_booked", "appt_moved", "appt_cancelled", "appt_reminder"],
