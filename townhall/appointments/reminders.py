@@ -3,8 +3,8 @@
 The sweep runs every few minutes (settings.TOWNHALL_PERIODIC_TASKS); it picks booked
 appointments starting tomorrow in their office's time (its calendar's zone) whose
 current version has not been reminded yet, queues the reminder (outbox key
-`appt:<id>:reminder:<version>`) and marks the version reminded in the same transaction. Running it again queues nothing; a moved
-appointment (new version) gets its own reminder.
+`appt:<id>:reminder:<version>`) and marks the version reminded in the same transaction.
+Running it again queues nothing; a moved appointment (new version) gets its own reminder.
 """
 
 from __future__ import annotations
