@@ -43,6 +43,10 @@ def test_booking_takes_a_seat_and_queues_the_confirmation(report: Case, slots: l
     assert note.to == "maria@example.com" and note.case_id == report.pk
     assert report.reference in note.body and "/appointments/link/" in note.body
     assert "maria" not in note.body.split("/appointments/link/")[1]  # no address in the link
+    from townhall.cases.models import CaseEvent
+
+    notes = [e.content.get("text", "") for e in CaseEvent.objects.filter(case=report, kind="note")]
+    assert any(n.startswith("Appointment booked: ") for n in notes)  # on the case's history
 
 
 def test_the_confirmation_email_carries_the_calendar_entry(report: Case, slots: list[Slot]) -> None:

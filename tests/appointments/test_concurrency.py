@@ -89,3 +89,38 @@ def test_sixteen_residents_race_for_three_slots_of_two_seats(
         )
         assert seats == [1, 2]
         assert Slot.objects.get(pk=slot_id).booked == 2
+
+
+def test_two_residents_swapping_times_at_once_do_not_deadlock(
+    office: Any, meeting: Any, pothole: Any
+) -> None:
+    from townhall.appointments.services import appointment_move
+
+    make_templates(office, meeting, capacity=2)
+    slots_generate(now=clock.now(), days=7)
+    first, second = slots_offered(meeting=meeting, now=clock.now())[:2]
+    a_case, b_case = (submit(pothole, f"w{n}@example.org") for n in range(2))
+    a = appointment_book(case=a_case, citizen=a_case.reporter, slot_id=first.pk, now=clock.now())
+    b = appointment_book(case=b_case, citizen=b_case.reporter, slot_id=second.pk, now=clock.now())
+    errors: list[BaseException] = []
+
+    def swap(appointment: Any, there: int, back: int) -> None:
+        try:
+            for _ in range(5):
+                appointment_move(appointment=appointment, slot_id=there, now=clock.now())
+                appointment_move(appointment=appointment, slot_id=back, now=clock.now())
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=swap, args=(a, second.pk, first.pk)),
+        threading.Thread(target=swap, args=(b, first.pk, second.pk)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Slot.objects.get(pk=first.pk).booked == 1 and Slot.objects.get(pk=second.pk).booked == 1

@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone, translation
 
 from townhall.appointments.messages import appointment_notice_queue
 from townhall.appointments.models import (
@@ -23,8 +25,9 @@ from townhall.appointments.models import (
 from townhall.appointments.selectors import meeting_for_case
 from townhall.cases.lifecycle import OPEN_STATUSES
 from townhall.cases.models import Case
+from townhall.cases.services import case_note_add
 from townhall.core.errors import DomainError, NotFound, ValidationFailed
-from townhall.people.models import Citizen
+from townhall.people.models import Channel, Citizen
 
 
 class SlotUnavailable(DomainError):
@@ -88,6 +91,21 @@ def _seat_take(*, slot_id: int, meeting: MeetingService, now: dt.datetime) -> tu
     return slot, seat
 
 
+def _history(appointment: Appointment, what: str, *, actor: Any = None, now: dt.datetime) -> None:
+    """An internal note on the case, so its history (and the caseworker) shows the booking."""
+    slot = appointment.slot
+    when = timezone.localtime(slot.starts_at).strftime("%Y-%m-%d %H:%M")
+    with translation.override(settings.LANGUAGE_CODE):  # the site's language, as staff read it
+        mode = str(slot.get_mode_display())
+    case_note_add(
+        case=appointment.case,
+        text=f"{what}: {when}, {mode}, {slot.office.name}",
+        actor=actor,
+        channel=Channel.WEB if actor is None else Channel.STAFF,
+        now=now,
+    )
+
+
 def _seat_release(slot_id: int) -> None:
     Slot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)
 
@@ -129,6 +147,7 @@ def appointment_book(
                 updated_at=now,
             )
             appointment_notice_queue(appointment, event="booked")
+            _history(appointment, "Appointment booked", now=now)
     except IntegrityError as exc:  # a second booking for the case committed meanwhile
         raise AlreadyBooked("This request already has an appointment: move it instead.") from exc
     return appointment
@@ -160,6 +179,13 @@ def appointment_move(*, appointment: Appointment, slot_id: Any, now: dt.datetime
         if wanted == current.slot_id:
             raise SlotUnavailable("That is the time you already have.", reason="unknown")
         meeting = MeetingService.objects.get(pk=current.slot.service_id)
+        # Both slots locked in id order first: two residents swapping times cannot deadlock.
+        list(
+            Slot.objects.select_for_update()
+            .filter(pk__in=[wanted, current.slot_id])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         slot, seat = _seat_take(slot_id=wanted, meeting=meeting, now=now)
         _seat_release(current.slot_id)
         current.slot, current.seat = slot, seat
@@ -167,6 +193,7 @@ def appointment_move(*, appointment: Appointment, slot_id: Any, now: dt.datetime
         current.updated_at = now
         current.save(update_fields=["slot", "seat", "version", "updated_at"])
         appointment_notice_queue(current, event="moved")
+        _history(current, "Appointment moved", now=now)
     return current
 
 
@@ -184,6 +211,7 @@ def appointment_cancel(*, appointment: Appointment, now: dt.datetime) -> Appoint
         current.save(update_fields=["status", "version", "updated_at"])
         _seat_release(current.slot_id)
         appointment_notice_queue(current, event="cancelled")
+        _history(current, "Appointment cancelled by the resident", now=now)
     return current
 
 
@@ -203,4 +231,6 @@ def appointment_outcome_record(
         current.recorded_by = actor
         current.updated_at = now
         current.save(update_fields=["status", "outcome", "recorded_by", "updated_at"])
+        what = "Appointment attended" if attended else "Appointment missed (no-show)"
+        _history(current, what, actor=actor, now=now)
     return current
