@@ -165,3 +165,18 @@ def test_booking_floods_are_rate_limited(owner: Client, report: Case, slots: Any
     codes = [owner.post(_book_url(report), {"slot": "x"}).status_code for _ in range(12)]
     assert codes[:10] == [400] * 10
     assert codes[-1] == 429
+
+
+def test_the_signed_in_owner_moves_it(owner: Client, report: Case, slots: list[Slot]) -> None:
+    appointment = _booked(report, slots)
+    url = f"/appointments/{appointment.public_id}/move/"
+    page = owner.get(url).content.decode()
+    assert f'value="{slots[0].pk}"' not in page and f'value="{slots[1].pk}"' in page
+    assert owner.post(url, {"slot": slots[0].pk}).status_code == 400  # the time they have
+    response = owner.post(url, {"slot": slots[1].pk})
+    assert response.status_code == 302
+    assert "Your appointment has moved" in owner.get(response["Location"]).content.decode()
+    appointment.refresh_from_db()
+    assert appointment.slot_id == slots[1].pk and appointment.version == 2
+    mine = owner.get("/appointments/").content.decode()
+    assert f"/appointments/{appointment.public_id}/" in mine
