@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from townhall.appointments.models import Appointment, MeetingService, Office, Slot, SlotTemplate
@@ -19,8 +20,15 @@ class OfficeAdmin(admin.ModelAdmin[Office]):
     search_fields = ["name", "address"]
 
 
+# Video-room links without a scheme are read as https:// (Django 6's default).
+_URLS: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"}
+}
+
+
 class SlotTemplateInline(admin.TabularInline[SlotTemplate, MeetingService]):
     model = SlotTemplate
+    formfield_overrides = _URLS
     extra = 0
     fields = [
         "office",
@@ -44,6 +52,7 @@ class MeetingServiceAdmin(admin.ModelAdmin[MeetingService]):
 
 @admin.register(SlotTemplate)
 class SlotTemplateAdmin(admin.ModelAdmin[SlotTemplate]):
+    formfield_overrides = _URLS
     list_display = [
         "office",
         "service",
