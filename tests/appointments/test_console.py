@@ -116,3 +116,22 @@ def test_recording_a_no_show_and_an_outcome(
     assert (
         "Waiver agreed" in keisha.get(f"/console/appointments/{booked.public_id}/").content.decode()
     )
+
+
+def test_staff_who_may_not_work_cases_see_but_do_not_record(
+    booked: Appointment, monkeypatch: Any
+) -> None:
+    from django.contrib.auth import get_user_model
+
+    from townhall.catalog.services import department_member_add
+
+    reader = get_user_model().objects.create_user(username="reader", is_staff=True)
+    department_member_add(department=Department.objects.get(code="dpw"), user=reader)
+    client = _client(reader)
+    page = client.get(f"/console/appointments/{booked.public_id}/")
+    assert page.status_code == 200 and "Record the outcome" not in page.content.decode()
+    monkeypatch.setattr(clock, "now", lambda: booked.slot.starts_at + dt.timedelta(minutes=5))
+    url = f"/console/appointments/{booked.public_id}/outcome/"
+    assert client.post(url, {"attended": "no"}).status_code == 403
+    booked.refresh_from_db()
+    assert booked.status == AppointmentStatus.BOOKED

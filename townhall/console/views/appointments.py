@@ -29,12 +29,12 @@ from townhall.appointments.selectors import (
     offices_for,
 )
 from townhall.appointments.services import appointment_outcome_record
-from townhall.cases.access import access_cases
+from townhall.cases.access import Action, access_can, access_cases
 from townhall.cases.selectors import case_events_personal_attach
 from townhall.console.queues import QUEUES
 from townhall.console.selectors import case_history, case_photos, staff_jurisdiction_ids
 from townhall.console.views.case_page import _answers, _citizen_story
-from townhall.console.views.common import case_or_404, staff_of, staff_required
+from townhall.console.views.common import case_or_404, require, staff_of, staff_required
 from townhall.core import clock
 from townhall.core.errors import DomainError
 from townhall.intake.selectors import messages_for_case
@@ -124,7 +124,8 @@ def _page(
             appointment, on=timezone.localdate(), language=request.LANGUAGE_CODE or "en"
         ),
         "form": form,
-        "may_record": appointment_is_live(appointment),
+        "may_record": appointment_is_live(appointment)
+        and access_can(request.user, Action.WORK, case),
     }
     return render(request, "console/appointments/appointment.html", context, status=status)
 
@@ -140,6 +141,7 @@ def appointment_view(request: HttpRequest, public_id: Any) -> HttpResponse:
 def appointment_outcome_view(request: HttpRequest, public_id: Any) -> HttpResponse:
     """Record that the resident came (and what was decided) or did not come."""
     appointment = _appointment_or_404(request, public_id)
+    require(request, Action.WORK, appointment.case)  # seeing a case is not working it
     form = OutcomeForm(request.POST)
     if form.is_valid():
         try:
