@@ -1,6 +1,7 @@
 """Booking from a request's page in headless Chromium, each page checked with axe (WCAG
 2.2 AA): the owner signs in, follows "Book an appointment", sends the form with no time
-chosen (the error is announced), chooses a time, sees the appointment, then cancels it."""
+chosen (the error is announced), chooses a time, sees the appointment, then cancels it;
+and the caseworker's day list and appointment page (with its outcome form's error)."""
 
 from __future__ import annotations
 
@@ -53,3 +54,42 @@ def test_booking_from_a_case_page(
     assert "Your appointment is cancelled" in page.get_by_role("alert").inner_text()
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CANCELLED
+
+
+def test_the_caseworkers_pages_pass_axe(
+    live_server: Any, page: Any, pothole: Any, office: Any, meeting: Any, settings: Any
+) -> None:
+    from django.utils import timezone
+
+    from tests.console.conftest import PASSWORD, _staff
+    from townhall.appointments.selectors import slots_offered
+    from townhall.appointments.services import appointment_book
+    from townhall.catalog.models import Department
+    from townhall.people.roles import StaffRole
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    make_templates(office, meeting)
+    slots_generate(now=clock.now(), days=10)
+    case = submit(pothole, "maria@example.com")
+    slot = slots_offered(meeting=meeting, now=clock.now())[0]
+    booked = appointment_book(case=case, citizen=case.reporter, slot_id=slot.pk, now=clock.now())
+    keisha = _staff("keisha", StaffRole.CASEWORKER, Department.objects.get(code="dpw"))
+    day = timezone.localtime(slot.starts_at).date().isoformat()
+    path = f"/console/appointments/?office={office.pk}&day={day}"
+    page.goto(f"{live_server.url}/admin/login/?next=/console/appointments/")
+    page.fill("#id_username", keisha.get_username())
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(live_server.url + "/console/appointments/")
+    page.goto(live_server.url + path)
+    assert case.reference in page.locator("table").inner_text()
+    assert_accessible(page)
+    page.get_by_role(
+        "link", name=timezone.localtime(slot.starts_at).strftime("%H:%M"), exact=False
+    ).first.click()
+    page.wait_for_url(f"**/console/appointments/{booked.public_id}/")
+    assert "How big is it?" in page.content()
+    assert_accessible(page)
+    page.get_by_role("button", name="Record the outcome").click()  # nothing chosen
+    assert "There is a problem" in page.content()
+    assert_accessible(page)
