@@ -532,3 +532,17 @@ TOWNHALL_ASSISTANT_TRANSPORT = assistant_transport_settings(env)
 TOWNHALL_ASSISTANT_ORIGINS = env.list("TOWNHALL_ASSISTANT_ORIGINS", default=[])
 # --- the assistant by phone (issue 20): townhall/conf/voice.py, docs/voice.md ---
 TOWNHALL_VOICE = voice_settings(env, production=PRODUCTION)
+# --- appointments (issue 21): docs/appointments.md ---
+TOWNHALL_PERIODIC_TASKS += [
+    # Slots of the rolling window ahead, made from the slot templates (safe to repeat).
+    ("townhall.appointments.tasks.slots_generate_task", 3600),
+    # Day-before reminders, once per appointment and version.
+    ("townhall.appointments.tasks.reminders_queue_task", 600),
+]
+# A resident's appointments are part of their data export and erasure (intake/privacy_parts.py).
+TOWNHALL_PRIVACY_PARTS += ["townhall.appointments.privacy"]
+# E-mails about an appointment carry its calendar entry, made when sent (notify/attachments.py).
+TOWNHALL_NOTIFY_ATTACHMENTS = dict.fromkeys(
+    ["appt_booked", "appt_moved", "appt_cancelled", "appt_reminder"],
+    "townhall.appointments.ical.notification_ical",
+)

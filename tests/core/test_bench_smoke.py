@@ -38,6 +38,7 @@ LOCAL = {
     "waste_years": "exact share",
 }
 POSTGRES = {
+    "appointments": "bookings: exactly",
     "case_open": "cases/s",
     "console": "sla breach scan",
     "faults": "0 lost, 0 doubled",

@@ -29,6 +29,8 @@ DEFAULT_RATE_LIMITS = {
     "staff_sign_in": "20/minute;100/hour",  # staff sign-in posts (axes locks per account too)
     "resident_case": "10/minute;30/hour",  # a resident's update or withdrawal of their report
     "resident_case.target": "20/hour",  # ... per signed-in account
+    "appointment": "10/minute;30/hour",  # booking, moving, cancelling appointments (POST)
+    "appointment.target": "20/hour",  # ... per signed-in account
     "subscribe": "10/minute;30/hour",  # bin reminder and alert sign-ups
     "subscribe.target": "5/hour",  # ... per e-mail address given
     "assistant": "30/minute;600/hour",  # messages to the assistant (HTTP API)

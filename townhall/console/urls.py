@@ -1,6 +1,6 @@
 from django.urls import path
 
-from townhall.console import account, urls_experience, urls_insights, views
+from townhall.console import account, urls_appointments, urls_experience, urls_insights, views
 
 app_name = "console"
 urlpatterns = [
@@ -64,3 +64,5 @@ urlpatterns = [
 # Experience: the supervisors' flags (low scores, frustrated residents) and each case's
 # frustration breakdown; insights: dashboards, drill-down, staff performance, exports.
 urlpatterns += [*urls_experience.urlpatterns, *urls_insights.urlpatterns]
+# Appointments: the day's list per office and the prepared appointment page (issue 21).
+urlpatterns += urls_appointments.urlpatterns

@@ -42,6 +42,9 @@ PLACEHOLDERS: dict[str, str] = {
     "count": "how many cases (sla_escalation)",
     "references": "the cases' references, one a line (sla_escalation)",
     "case_url": "link to the case in the console (staff messages)",
+    "when": "an appointment's day and time, written out in the resident's language",
+    "where": "where an appointment happens: the office, or by phone or video",
+    "manage_url": "link to see, move or cancel an appointment",
 }
 
 # `{{`, optional spaces, anything without braces, optional spaces, `}}`. What is inside is

@@ -45,6 +45,7 @@ def default_templates() -> dict[tuple[str, str, str], TemplateText]:
             "staff.json",
             "subscriptions.json",
             "updates.json",
+            "appointments.json",  # appointments: booked, moved, cancelled, reminder
         )
         for t in json.loads(data.joinpath(name).read_text("utf-8"))
     ]

@@ -16,6 +16,7 @@ from django.db.models import F
 from townhall.core import clock
 from townhall.core.errors import NotFound
 from townhall.core.tasks import enqueue_once_on_commit
+from townhall.notify.attachments import message_attachments
 from townhall.notify.channels import ChannelError, OutgoingMessage, channel_adapter
 from townhall.notify.links import opt_out_url, public_url
 from townhall.notify.models import DeliveryAttempt, Notification, NotificationStatus, NotifyChannel
@@ -251,6 +252,7 @@ def _message(notification: Notification) -> OutgoingMessage:
         body=secret_link_make(notification),
         unsubscribe_url=_unsubscribe_url(notification),
         reply_to=notification.reply_to or None,
+        attachments=message_attachments(notification),
         status_callback_url=public_url("/hooks/sms/status/")
         if notification.channel == NotifyChannel.SMS
         else None,

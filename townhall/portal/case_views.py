@@ -46,6 +46,7 @@ from townhall.core.security import SecurityEventKind, security_event
 from townhall.core.web import stored_file_response
 from townhall.people.models import Channel
 from townhall.portal.accounts import signed_in_citizen
+from townhall.portal.appointment_context import appointment_context
 from townhall.portal.forms import FollowForm, MeTooForm, ReopenForm, TrackForm
 from townhall.portal.links import track_token, track_url
 from townhall.portal.owner_forms import ResidentUpdateForm, WithdrawForm
@@ -159,6 +160,7 @@ def private_context(request: HttpRequest, case: Case, token: str) -> dict[str, A
     context["signed_in"] = citizen is not None
     if owner and case.status in OPEN_STATUSES:
         context.update(update_form=ResidentUpdateForm(), withdraw_form=WithdrawForm())
+        context.update(appointment_context(case))  # issue 21: "Book an appointment"
     return context
 
 

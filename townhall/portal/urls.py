@@ -2,6 +2,7 @@ from django.urls import path
 
 from townhall.portal import (
     accounts,
+    appointment_urls,
     case_owner_views,
     case_views,
     knowledge_urls,
@@ -64,3 +65,5 @@ urlpatterns += map_urls.urlpatterns
 urlpatterns += subscription_urls.urlpatterns
 # Satisfaction surveys (/survey/<token>/) and the public reports map and list (/reports/).
 urlpatterns += [*survey_urls.urlpatterns, *reports_urls.urlpatterns]
+# Appointments about a request: book, see, move, cancel (issue 21).
+urlpatterns += appointment_urls.urlpatterns

@@ -56,6 +56,8 @@ class OutgoingMessage:
     unsubscribe_url: str | None = None
     status_callback_url: str | None = None  # where the provider should report delivery status
     reply_to: str | None = None  # e-mail: where the resident's answer should go
+    # e-mail: files sent with it, (filename, content, MIME type) (notify/attachments.py)
+    attachments: tuple[tuple[str, bytes, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,8 @@ class EmailChannel:
         )
         if message.html_body:
             email.attach_alternative(message.html_body, "text/html")
+        for filename, content, mimetype in message.attachments:
+            email.attach(filename, content, mimetype)
         return email
 
     def send(self, message: OutgoingMessage) -> SendResult:
