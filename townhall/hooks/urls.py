@@ -1,6 +1,6 @@
 from django.urls import path
 
-from townhall.hooks import email_inbound, views
+from townhall.hooks import email_inbound, payments, views
 
 app_name = "hooks"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("sms/inbound/", views.sms_inbound_view, name="sms-inbound"),
     path("email/inbound/", views.email_inbound_view, name="email-inbound"),
     path("intake/<slug:slug>/", views.intake_webhook_view, name="intake-webhook"),
+    path("payments/<slug:provider>/", payments.payment_webhook_view, name="payment-webhook"),
     # Before anymail's own URLs (townhall/urls.py), which these shadow for inbound mail.
     path(
         "anymail/<str:provider>/inbound/",

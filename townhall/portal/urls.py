@@ -8,6 +8,7 @@ from townhall.portal import (
     ledger_views,
     map_urls,
     pages_urls,
+    payment_urls,
     report_views,
     reports_urls,
     rules_urls,
@@ -64,3 +65,5 @@ urlpatterns += map_urls.urlpatterns
 urlpatterns += subscription_urls.urlpatterns
 # Satisfaction surveys (/survey/<token>/) and the public reports map and list (/reports/).
 urlpatterns += [*survey_urls.urlpatterns, *reports_urls.urlpatterns]
+# Paying a fee: the payment page, its return page and the sandbox checkout (payments app).
+urlpatterns += payment_urls.urlpatterns
