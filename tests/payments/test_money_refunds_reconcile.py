@@ -192,3 +192,37 @@ def test_guessing_payment_links_is_rate_limited(owed: Payment):
     codes = [client.get(f"/pay/{'0' * 40}/").status_code for _ in range(8)]
     assert codes[:5] == [404] * 5 and codes[-1] == 429
     assert client.get(f"/pay/{payment_token(owed.reference)}/").status_code == 429
+
+
+def test_the_console_shows_the_status_and_refunds_only_for_supervisors(
+    owed: Payment, supervisor: Any, caseworker: Any
+):
+    from townhall.catalog.models import DepartmentMember
+
+    DepartmentMember.objects.create(user=caseworker, department=owed.case.department)
+    payment = _paid(owed)
+    staff = Client()
+    staff.force_login(caseworker)
+    page = staff.get(f"/console/cases/{payment.case_id}/")
+    assert page.status_code == 200 and "Payments and refunds" in page.content.decode()
+    listed = staff.get(f"/console/cases/{payment.case_id}/payments/")
+    assert listed.status_code == 200 and "$25.00" in listed.content.decode()
+    denied = staff.post(
+        f"/console/cases/{payment.case_id}/payments/",
+        {"payment": payment.pk, "amount": "5.00", "reason": "no"},
+    )
+    assert denied.status_code == 403
+    boss = Client()
+    boss.force_login(supervisor)
+    empty = boss.post(
+        f"/console/cases/{payment.case_id}/payments/",
+        {"payment": payment.pk, "amount": "5.00", "reason": ""},
+    )
+    assert empty.status_code == 400
+    done = boss.post(
+        f"/console/cases/{payment.case_id}/payments/",
+        {"payment": payment.pk, "amount": "5.00", "reason": "Overcharged"},
+    )
+    assert done.status_code == 302
+    payment.refresh_from_db()
+    assert payment.refunded_minor == 500 and payment.refund_reason == "Overcharged"

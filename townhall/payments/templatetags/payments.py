@@ -1,0 +1,16 @@
+"""`{% case_payments case %}`: a case's payment status where staff work on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from townhall.payments.selectors import payments_of_case
+
+register = template.Library()
+
+
+@register.inclusion_tag("payments/case_status.html")
+def case_payments(case: Any) -> dict[str, Any]:
+    return {"case": case, "payments": payments_of_case(case.pk)}
