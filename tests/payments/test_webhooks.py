@@ -192,3 +192,29 @@ def test_the_pay_page_needs_the_unguessable_link(owed: Payment, client: Client):
     for guess in (owed.reference, str(owed.pk), str(owed.case_id), near):
         assert client.get(f"/pay/{guess}/").status_code == 404
         assert client.post(f"/pay/{guess}/", {"email": ""}).status_code == 404
+
+
+def test_the_resident_pays_through_the_pages_without_javascript(owed: Payment, client: Client):
+    token = payment_token(owed.reference)
+    page = client.get(f"/pay/{token}/", HTTP_ACCEPT_LANGUAGE="es")
+    html = page.content.decode()
+    assert "25,00\u00a0$" in html and '<form method="post"' in html  # a plain form
+    start = client.post(f"/pay/{token}/", {"email": "rosa@example.org"})
+    assert start.status_code == 302 and "/pay/sandbox/checkout/" in start["Location"]
+    checkout = client.get(start["Location"])
+    assert "$25.00" in checkout.content.decode()
+    back = client.post(start["Location"], {"outcome": "pay"})
+    assert back.status_code == 302 and back["Location"].endswith(f"/pay/{token}/done/")
+    done = client.get(f"/pay/{token}/done/")
+    assert owed.reference in done.content.decode() and _state(owed) == "paid"
+    again = client.post(f"/pay/{token}/", {"email": ""})  # paid: nothing to start
+    assert again.status_code == 200 and _state(owed) == "paid"
+    closed = client.post(start["Location"], {"outcome": "pay"})
+    assert closed.status_code == 200
+    assert Notification.objects.filter(key__startswith="payment-receipt:").count() == 1
+
+
+def test_a_flood_of_webhooks_is_rate_limited(client: Client, settings: Any):
+    settings.TOWNHALL_RATE_LIMITS = {**settings.TOWNHALL_RATE_LIMITS, "hooks": "5/minute"}
+    codes = [client.post(URL, b"{}", content_type="application/json").status_code for _ in range(7)]
+    assert codes[:5] == [400] * 5 and codes[-1] == 429

@@ -245,3 +245,27 @@ def refund_issue(*, payment: Payment, amount_minor: int, reason: str, actor: Any
             actor=actor,
         )
     return locked
+
+
+def sandbox_checkout_open(session_id: str) -> dict[str, Any] | None:
+    """What the sandbox's checkout page shows (None if no such checkout)."""
+    from townhall.payments.providers.sandbox import sandbox_checkout_get
+
+    record = sandbox_checkout_get(session_id)
+    if record is None:
+        return None
+    return {
+        "amount": money_format(Money(record.amount_minor, record.currency)),
+        "open": record.status not in ("paid", "refunded"),
+    }
+
+
+def sandbox_checkout_submit(session_id: str, *, pay: bool) -> str | None:
+    """The resident paid or declined on the sandbox page: where they go next (None if
+    the checkout is closed)."""
+    from townhall.payments.providers.sandbox import sandbox_checkout_finish
+
+    try:
+        return sandbox_checkout_finish(session_id, pay=pay)
+    except ProviderError:
+        return None

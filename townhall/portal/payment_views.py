@@ -16,10 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from townhall.notify.links import public_url
-from townhall.payments.providers.base import ProviderError
-from townhall.payments.providers.sandbox import sandbox_checkout_finish, sandbox_checkout_get
 from townhall.payments.selectors import PaymentView, payment_by_token, payment_model_for
-from townhall.payments.services import PaymentClosed, PaymentUnavailable, checkout_start
+from townhall.payments.services import (
+    PaymentClosed,
+    PaymentUnavailable,
+    checkout_start,
+    sandbox_checkout_open,
+    sandbox_checkout_submit,
+)
 from townhall.portal.throttle import portal_rate_limited
 
 
@@ -79,14 +83,12 @@ def pay_done_view(request: HttpRequest, token: str) -> HttpResponse:
 @portal_rate_limited("payment", methods=None)
 def sandbox_checkout_view(request: HttpRequest, session_id: str) -> HttpResponse:
     """The sandbox provider's hosted checkout (demo and tests): pay or decline."""
-    record = sandbox_checkout_get(session_id)
-    if record is None:
+    checkout = sandbox_checkout_open(session_id)
+    if checkout is None:
         raise Http404
     if request.method == "POST":
-        try:
-            url = sandbox_checkout_finish(session_id, pay=request.POST.get("outcome") == "pay")
-        except ProviderError:
-            pass
-        else:
+        url = sandbox_checkout_submit(session_id, pay=request.POST.get("outcome") == "pay")
+        if url is not None:
             return HttpResponseRedirect(url)
-    return render(request, "payments/sandbox_checkout.html", {"record": record})
+        checkout = sandbox_checkout_open(session_id)
+    return render(request, "payments/sandbox_checkout.html", {"checkout": checkout})
