@@ -158,7 +158,8 @@ def main() -> int:
             signature_verify(secret, body, headers[HEADER], now=now, tolerance=300)
             hmac_times.append(time.perf_counter() - t0)
         empty = timed_posts(client, "/hooks/payments/none/", [(b"{}", {})] * len(first))
-        paid = Payment.objects.filter(state="paid").count()
+        sessions = [r.session_id for r in records]
+        paid = Payment.objects.filter(state="paid", session_id__in=sessions).count()
         print(
             f"machine: {platform.machine()} {os.cpu_count()} cpus, "
             f"Python {platform.python_version()}, {connection.vendor}"
