@@ -199,6 +199,7 @@ def test_the_resident_pays_through_the_pages_without_javascript(owed: Payment, c
     page = client.get(f"/pay/{token}/", HTTP_ACCEPT_LANGUAGE="es")
     html = page.content.decode()
     assert "25,00\u00a0$" in html and '<form method="post"' in html  # a plain form
+    assert "Pagar una tasa" in html and "Continuar al pago" in html
     start = client.post(f"/pay/{token}/", {"email": "rosa@example.org"})
     assert start.status_code == 302 and "/pay/sandbox/checkout/" in start["Location"]
     checkout = client.get(start["Location"])

@@ -21,7 +21,6 @@ from typing import Any
 
 import orjson
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from townhall.core import clock
 from townhall.core.security import SecurityEventKind, security_event
