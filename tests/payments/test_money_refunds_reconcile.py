@@ -226,3 +226,28 @@ def test_the_console_shows_the_status_and_refunds_only_for_supervisors(
     assert done.status_code == 302
     payment.refresh_from_db()
     assert payment.refunded_minor == 500 and payment.refund_reason == "Overcharged"
+
+
+def test_reconciliation_finds_a_payment_the_provider_does_not_list(owed: Payment):
+    payment = _paid(owed)
+    SandboxRecord.objects.filter(session_id=payment.session_id).delete()
+    report = payments_reconcile(day=clock.now().date(), provider="sandbox")
+    assert [(m.kind, m.reference) for m in report.mismatches] == [
+        ("missing_at_provider", payment.reference)
+    ]
+
+
+def test_the_scheduled_task_reconciles_yesterday_once(owed: Payment):
+    from townhall.payments.models import Reconciliation
+    from townhall.payments.reconcile import reconcile_due
+    from townhall.payments.tasks import payments_reconcile_task
+
+    noon = clock.now().replace(hour=12)
+    assert reconcile_due(noon.replace(hour=1), 3) is None  # too early in the day
+    assert reconcile_due(noon, 3) == noon.date() - timedelta(days=1)
+    import time_machine
+
+    with time_machine.travel(noon, tick=False):
+        assert payments_reconcile_task.call() == 0  # yesterday: nothing, and nothing wrong
+        assert payments_reconcile_task.call() == -1  # done already
+    assert Reconciliation.objects.get().day == noon.date() - timedelta(days=1)

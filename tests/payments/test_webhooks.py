@@ -219,3 +219,10 @@ def test_a_flood_of_webhooks_is_rate_limited(client: Client, settings: Any):
     settings.TOWNHALL_RATE_LIMITS = {**settings.TOWNHALL_RATE_LIMITS, "hooks": "5/minute"}
     codes = [client.post(URL, b"{}", content_type="application/json").status_code for _ in range(7)]
     assert codes[:5] == [400] * 5 and codes[-1] == 429
+
+
+def test_the_private_request_page_leads_to_the_pay_page(owed: Payment, client: Client):
+    from townhall.cases.tracking import track_path
+
+    page = client.get(track_path(owed.case)).content.decode()
+    assert f"/pay/{payment_token(owed.reference)}/" in page and "$25.00" in page

@@ -14,3 +14,9 @@ register = template.Library()
 @register.inclusion_tag("payments/case_status.html")
 def case_payments(case: Any) -> dict[str, Any]:
     return {"case": case, "payments": payments_of_case(case.pk)}
+
+
+@register.inclusion_tag("payments/resident_due.html")
+def resident_payments(case: Any) -> dict[str, Any]:
+    """On the resident's private request page: the fee to pay, or the receipt."""
+    return {"payments": payments_of_case(case.pk)}
