@@ -103,7 +103,7 @@ class Payment(models.Model):
     state = models.CharField(max_length=10, choices=PaymentState.choices, default="due")
     provider = models.CharField(max_length=20)
     session_id = models.CharField(max_length=200, null=True, blank=True, unique=True)
-    checkout_url = models.URLField(max_length=1000, blank=True)
+    checkout_url = models.CharField(max_length=1000, blank=True)
     intent_id = models.CharField(max_length=200, blank=True, db_index=True)
     receipt_email = models.EmailField(blank=True)
     language = models.CharField(max_length=10, default="en")
