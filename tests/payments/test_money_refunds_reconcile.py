@@ -251,3 +251,16 @@ def test_the_scheduled_task_reconciles_yesterday_once(owed: Payment):
         assert payments_reconcile_task.call() == 0  # yesterday: nothing, and nothing wrong
         assert payments_reconcile_task.call() == -1  # done already
     assert Reconciliation.objects.get().day == noon.date() - timedelta(days=1)
+
+
+def test_the_receipt_leaves_through_the_outbox(owed: Payment, settings: Any):
+    from django.core import mail
+
+    from townhall.notify.sending import notification_send_due
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    _paid(owed)
+    notification_send_due(now=clock.now() + timedelta(minutes=1))
+    receipts = [m for m in mail.outbox if owed.reference in m.body]
+    assert len(receipts) == 1 and receipts[0].to == ["p@example.org"]
+    assert "Recibo" in receipts[0].subject  # the payer chose Spanish at checkout
