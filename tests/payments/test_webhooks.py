@@ -226,3 +226,12 @@ def test_the_private_request_page_leads_to_the_pay_page(owed: Payment, client: C
 
     page = client.get(track_path(owed.case)).content.decode()
     assert f"/pay/{payment_token(owed.reference)}/" in page and "$25.00" in page
+
+
+def test_a_checkout_is_reused_for_a_day_then_renewed(owed: Payment):
+    from datetime import timedelta
+
+    first = _start(owed)
+    assert _start(owed).session_id == first.session_id
+    Payment.objects.filter(pk=owed.pk).update(updated_at=clock.now() - timedelta(hours=24))
+    assert _start(owed).session_id != first.session_id

@@ -8,7 +8,7 @@ the case is recorded on the case's hash-chained history through the cases servic
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -30,6 +30,8 @@ from townhall.payments.providers.base import CheckoutRequest, ProviderError
 from townhall.payments.receipts import receipt_queue, refund_notice_queue
 
 REASON_MAX = 1000
+# A provider's checkout session is reused this long (Stripe's expire after 24 hours).
+SESSION_REUSE = timedelta(hours=23)
 
 
 class PaymentClosed(DomainError):
@@ -99,7 +101,8 @@ def checkout_start(
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.state not in (PaymentState.DUE, PaymentState.PENDING, PaymentState.FAILED):
             raise PaymentClosed(_("This payment is closed."))
-        if locked.checkout_url and locked.session_id:
+        fresh = clock.now() - locked.updated_at < SESSION_REUSE
+        if locked.checkout_url and locked.session_id and fresh:
             return locked.checkout_url
         adapter = provider_get(locked.provider)
         try:
