@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
+
 from townhall.payments.links import payment_path, token_digest
 from townhall.payments.models import Payment, PaymentState
 from townhall.payments.money import Money, money_format
@@ -69,3 +71,11 @@ def payments_of_case(case_id: int, *, language: str | None = None) -> list[Payme
 def payment_model_for(pk: int) -> Payment | None:
     """For services called by faces with a payment they showed (refunds)."""
     return Payment.objects.select_related("case").filter(pk=pk).first()
+
+
+def payments_of_case_marked(case_id: int, *, language: str | None = None) -> list[PaymentView]:
+    """`payments_of_case`, read only for cases the cache marks as having payments
+    (services.case_payments_mark); no query for the others."""
+    if not cache.get(f"payments:case:{case_id}"):
+        return []
+    return payments_of_case(case_id, language=language)

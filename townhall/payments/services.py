@@ -11,6 +11,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from townhall.payments.providers import provider_get
 from townhall.payments.providers.base import CheckoutRequest, ProviderError
 from townhall.payments.receipts import receipt_queue, refund_notice_queue
 
+CASE_MARK = "payments:case:"
 REASON_MAX = 1000
 # A provider's checkout session is reused this long (Stripe's expire after 24 hours).
 SESSION_REUSE = timedelta(hours=23)
@@ -63,6 +65,7 @@ def payment_create(
     if money.amount_minor <= 0:
         raise ValidationFailed("Nothing to pay", details={"amount": [_("Give an amount.")]})
     reference = _reference()
+    case_payments_mark(case.pk)  # a rolled-back payment leaves a harmless mark
     return Payment.objects.create(
         reference=reference,
         token_hash=token_digest(payment_token(reference)),
@@ -74,6 +77,13 @@ def payment_create(
         provider=provider or provider_get().name,
         language=case.reporter.preferred_language if case.reporter is not None else "en",
     )
+
+
+def case_payments_mark(case_id: int) -> None:
+    """Remember in the cache that `case_id` has payments, so the resident's request page
+    (held to three queries) asks the database only for cases that do. Kept without
+    expiry; should the cache lose it, the page shows no banner (the pay link still works)."""
+    cache.set(f"{CASE_MARK}{case_id}", True, None)
 
 
 def payment_for_new_case(case: Case) -> Payment | None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from townhall.payments.selectors import payments_of_case
+from townhall.payments.selectors import payments_of_case, payments_of_case_marked
 
 register = template.Library()
 
@@ -18,5 +18,6 @@ def case_payments(case: Any) -> dict[str, Any]:
 
 @register.inclusion_tag("payments/resident_due.html")
 def resident_payments(case: Any) -> dict[str, Any]:
-    """On the resident's private request page: the fee to pay, or the receipt."""
-    return {"payments": payments_of_case(case.pk)}
+    """On the resident's private request page: the fee to pay, or the receipt (no query
+    for a case without payments: the page is held to three)."""
+    return {"payments": payments_of_case_marked(case.pk)}
