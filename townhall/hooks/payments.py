@@ -13,10 +13,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from townhall.hooks.views import _replayed, hooks_rate_limited
+from townhall.payments.conf import payments_setting
 from townhall.payments.webhooks import webhook_receive
 
 BODY_MAX = 256 * 1024  # a Stripe event is a few kB
-WINDOW = 2 * 300  # the signature's tolerance, either side of now
 
 
 @csrf_exempt
@@ -28,11 +28,13 @@ def payment_webhook_view(request: HttpRequest, provider: str) -> HttpResponse:
             {"errors": [{"field": "body", "message": "The event is too large."}]}, status=413
         )
     signature = request.headers.get("Stripe-Signature", "")
+    # Remembered for as long as its timestamp is accepted, either side of now.
+    window = 2 * int(payments_setting("TOLERANCE_SECONDS"))
     result = webhook_receive(
         provider=provider,
         body=request.body,
         headers=request.headers,
-        first_time=lambda: not _replayed(request, f"pay:{provider}"[:20], signature, WINDOW),
+        first_time=lambda: not _replayed(request, f"pay:{provider}"[:20], signature, window),
     )
     if result.status >= 400:
         return JsonResponse(
