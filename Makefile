@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 SOURCES := townhall tests bench
 
-.PHONY: help install install-test demo test fmt lint types contracts migrations-check migrations-lint chart-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail bench-assistant bench-assistant-live bench-tone bench-waste-years bench-forecast bench-insights bench-fuzz bench-faults bench-surge bench-photos bench-voice bench-appointments clean
+.PHONY: help install install-test demo test fmt lint types contracts migrations-check migrations-lint chart-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail bench-assistant bench-assistant-live bench-tone bench-waste-years bench-forecast bench-insights bench-fuzz bench-faults bench-surge bench-photos bench-voice bench-appointments bench-payments clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -117,6 +117,8 @@ bench-privacy: install-test ## export and erasure of a resident with 100 cases a
 bench-appointments: install-test ## 50 residents booking 10 appointment slots at once on PostgreSQL: exactly 10 bookings, latency against a plain INSERT
 	$(BIN)/python bench/appointments.py
 
+bench-payments: install-test ## the payment webhook: server time per signed event (paid, retried) against the HMAC check alone and an empty hook
+	$(BIN)/python bench/payments.py
 bench-ledger: install-test ## sealing the heads of 1 M case chains and verifying them against the seal, on PostgreSQL
 	$(BIN)/python bench/ledger.py
 

@@ -317,6 +317,8 @@ TOWNHALL_PERIODIC_TASKS = [
     ("townhall.experience.tasks.frustration_scan_task", 3600),
     # Live cases into the measures' fact table and the roll-ups (issue 18).
     ("townhall.insights.tasks.facts_refresh_task", 300),
+    # Yesterday's payments against the provider's records, once a day (payments/tasks.py).
+    ("townhall.payments.tasks.payments_reconcile_task", 3600),
 ]
 
 # --- who hears about case events, inside the event's transaction (cases/dispatch.py) ---
@@ -331,6 +333,17 @@ TOWNHALL_CASE_EVENT_SUBSCRIBERS = {
     ],
     # The satisfaction survey owed when a case is resolved (experience/services.py).
     "townhall.experience.services.survey_for_case_event": ["status_changed"],
+    # A fee owed when a case opens, and the hold until it is paid (payments/holds.py).
+    "townhall.payments.holds.payment_on_case_opened": ["opened"],
+    "townhall.payments.holds.hold_on_status_changed": ["status_changed"],
+}
+
+# --- payments: provider, currency, secrets (payments/conf.py, docs/payments.md) ---
+TOWNHALL_PAYMENTS = {
+    "PROVIDER": env.str("PAYMENTS_PROVIDER", default="sandbox"),
+    "CURRENCY": env.str("PAYMENTS_CURRENCY", default="USD"),
+    "STRIPE_SECRET_KEY": env.str("STRIPE_SECRET_KEY", default=""),
+    "STRIPE_WEBHOOK_SECRET": env.str("STRIPE_WEBHOOK_SECRET", default=""),
 }
 
 # --- experience: surveys and the frustration index (conf/experience.py) ---

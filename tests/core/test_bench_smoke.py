@@ -31,6 +31,7 @@ LOCAL = {
     "knowledge_languages": "mrr@10",
     "open311_params": "per post",
     "photos": "photos/s",
+    "payments": "0 doubled: true",
     "tone": "model_f1",
     "triage": "accuracy",
     "triage_storage": "json + .npy",

@@ -41,6 +41,7 @@ DEFAULT_RATE_LIMITS = {
     "assistant_photo": "10/minute;60/hour",  # the chat widget's photo uploads
     "assistant_events": "120/minute",  # the chat widget polling when WebSockets are blocked
     "assistant_connect": "60/minute;600/hour",  # chat WebSockets opened (each has its own rate)
+    "payment": "30/minute;200/hour",  # payment pages and checkouts (portal /pay/)
 }
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from townhall.console import account, urls_appointments, urls_experience, urls_insights, views
+from townhall.console.views import payments as payment_views
 
 app_name = "console"
 urlpatterns = [
@@ -12,6 +13,11 @@ urlpatterns = [
     path("find/", views.find_view, name="find"),
     path("cases/<int:case_id>/", views.case_view, name="case"),
     path("cases/<int:case_id>/note/", views.note_view, name="note"),
+    path(
+        "cases/<int:case_id>/payments/",
+        payment_views.case_payments_view,
+        name="case-payments",
+    ),
     path("cases/<int:case_id>/status/", views.status_view, name="status"),
     path("cases/<int:case_id>/assign/", views.assign_view, name="assign"),
     path("cases/<int:case_id>/merge/", views.merge_view, name="merge"),

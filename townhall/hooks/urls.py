@@ -1,6 +1,6 @@
 from django.urls import path
 
-from townhall.hooks import email_inbound, views, voice
+from townhall.hooks import email_inbound, payments, views, voice
 
 app_name = "hooks"
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("voice/incoming/", voice.voice_incoming_view, name="voice-incoming"),
     path("voice/turn/", voice.voice_turn_view, name="voice-turn"),
     path("voice/recording/", voice.voice_recording_view, name="voice-recording"),
+    path("payments/<slug:provider>/", payments.payment_webhook_view, name="payment-webhook"),
     # Before anymail's own URLs (townhall/urls.py), which these shadow for inbound mail.
     path(
         "anymail/<str:provider>/inbound/",

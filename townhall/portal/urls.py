@@ -9,6 +9,7 @@ from townhall.portal import (
     ledger_views,
     map_urls,
     pages_urls,
+    payment_urls,
     report_views,
     reports_urls,
     rules_urls,
@@ -67,3 +68,5 @@ urlpatterns += subscription_urls.urlpatterns
 urlpatterns += [*survey_urls.urlpatterns, *reports_urls.urlpatterns]
 # Appointments about a request: book, see, move, cancel (issue 21).
 urlpatterns += appointment_urls.urlpatterns
+# Paying a fee: the payment page, its return page and the sandbox checkout (payments app).
+urlpatterns += payment_urls.urlpatterns
