@@ -27,6 +27,12 @@ class NotificationKind(models.TextChoices):
     SUBSCRIBE_CONFIRM = "subscribe_confirm", _("Confirm an address for reminders or alerts")
     BIN_REMINDER = "bin_reminder", _("Bin day tomorrow")
     DELAY_UPDATE = "delay_update", _("Honest update on a request that is taking too long")
+    APPT_BOOKED = "appt_booked", _("Appointment booked, with calendar entry")
+    APPT_MOVED = "appt_moved", _("Appointment moved")
+    APPT_CANCELLED = "appt_cancelled", _("Appointment cancelled")
+    APPT_REMINDER = "appt_reminder", _("Appointment tomorrow")
+    PAYMENT_RECEIPT = "payment_receipt", _("Payment receipt")
+    PAYMENT_REFUND = "payment_refund", _("Payment refunded")
     # To staff (Notification.user), not residents:
     SLA_ESCALATION = "sla_escalation", _("Cases past their due date (supervisors)")
     CASE_WATCH = "case_watch", _("Change on a case you watch (staff)")

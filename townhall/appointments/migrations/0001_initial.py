@@ -75,6 +75,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['office', 'weekday', 'starts'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('starts__lt', models.F('ends'))), name='appointments_template_starts_before_ends')],
             },
         ),
         migrations.CreateModel(
@@ -94,6 +95,8 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['starts_at', 'pk'],
+                'indexes': [models.Index(fields=['service', 'starts_at'], name='appointments_slot_offer')],
+                'constraints': [models.UniqueConstraint(fields=('template', 'starts_at'), name='appointments_one_slot_per_template_time'), models.CheckConstraint(condition=models.Q(('booked__lte', models.F('capacity'))), name='appointments_slot_not_overbooked')],
             },
         ),
         migrations.CreateModel(
@@ -118,21 +121,5 @@ class Migration(migrations.Migration):
                 'ordering': ['slot__starts_at', 'pk'],
                 'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'booked')), fields=('slot', 'seat'), name='appointments_one_booking_per_seat'), models.UniqueConstraint(condition=models.Q(('status', 'booked')), fields=('case',), name='appointments_one_live_booking_per_case')],
             },
-        ),
-        migrations.AddConstraint(
-            model_name='slottemplate',
-            constraint=models.CheckConstraint(condition=models.Q(('starts__lt', models.F('ends'))), name='appointments_template_starts_before_ends'),
-        ),
-        migrations.AddIndex(
-            model_name='slot',
-            index=models.Index(fields=['service', 'starts_at'], name='appointments_slot_offer'),
-        ),
-        migrations.AddConstraint(
-            model_name='slot',
-            constraint=models.UniqueConstraint(fields=('template', 'starts_at'), name='appointments_one_slot_per_template_time'),
-        ),
-        migrations.AddConstraint(
-            model_name='slot',
-            constraint=models.CheckConstraint(condition=models.Q(('booked__lte', models.F('capacity'))), name='appointments_slot_not_overbooked'),
         ),
     ]
