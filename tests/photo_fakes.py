@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import sys
 import types
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +59,7 @@ class FakeVision:
 
 
 @pytest.fixture
-def photo_vision(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeVision]:
+def photo_vision(monkeypatch: pytest.MonkeyPatch) -> FakeVision:
     fake = FakeVision()
     services = _module("townhall.vision.services")
     selectors = _module("townhall.vision.selectors")
@@ -68,7 +67,7 @@ def photo_vision(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeVision]:
         monkeypatch.setattr(services, name, getattr(fake, name), raising=False)
     for name in ("case_tags", "case_ids_with_tag", "tag_choices"):
         monkeypatch.setattr(selectors, name, getattr(fake, name), raising=False)
-    yield fake
+    return fake
 
 
 @pytest.fixture

@@ -59,8 +59,11 @@ def photo_tags(contents: Iterable[bytes]) -> list[TagGuess]:
 
     A recognition failure is logged and gives no tags: a suggestion is never worth a
     failed report."""
-    from townhall.vision.services import tag_image
-
+    try:
+        from townhall.vision.services import tag_image
+    except ImportError:  # recognition not installed: residents report as before
+        log.warning("photo recognition unavailable: no suggestion offered")
+        return []
     guesses: list[TagGuess] = []
     for data in contents:
         try:
