@@ -178,3 +178,30 @@ def triage_with_photos(
     best_photo = max(photo, key=lambda c: photo[c][0]) if photo else None
     disagree = best_text is not None and best_photo is not None and best_text != best_photo
     return TriageWithPhotos(guesses=guesses, tags=list(tags), disagree=disagree)
+
+
+@dataclass(frozen=True)
+class TriageRow:
+    """One line of the triage box's "words and photo together" table."""
+
+    service: ServiceType
+    guess: CombinedGuess
+
+
+def triage_photo_rows(
+    *, case: object, text_guesses: Sequence[tuple[str, float]], tags: Sequence[TagGuess]
+) -> tuple[list[TriageRow], bool]:
+    """The combined guesses of a case in triage as services it may move to (active, of the
+    case's council), best first, and whether the words and the photos disagree. Staff only:
+    `tags` come from `vision.selectors.case_tags`."""
+    if not tags:
+        return [], False
+    combined = triage_with_photos(text_guesses, tags)
+    jurisdiction_id = getattr(getattr(case, "service_type", None), "jurisdiction_id", None)
+    rows = []
+    for guess in combined.guesses:
+        service = _active_service(guess.code)
+        if service is None or service.jurisdiction_id != jurisdiction_id:
+            continue
+        rows.append(TriageRow(service=service, guess=guess))
+    return rows, combined.disagree

@@ -36,6 +36,7 @@ from townhall.console.forms import (
     TimeForm,
     TransferForm,
 )
+from townhall.console.photo_tags import photo_context
 from townhall.console.queues import QUEUES
 from townhall.console.selectors import (
     canned_for,
@@ -191,6 +192,7 @@ def case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, An
         "inbound": list(messages_for_case(case=case)[:50]),
         "frustration": case_frustration_get(case_id=case.pk),
         "frustration_threshold": settings.TOWNHALL_EXPERIENCE.frustration_threshold,
+        **photo_context(case, triage),
     }
 
 
