@@ -16,6 +16,7 @@ from townhall.cases.errors import InvalidCaseInput
 from townhall.cases.models import Case, CaseEvent, CaseEventKind, CasePhoto, TimeEntry, photo_path
 from townhall.cases.photos import CleanPhoto
 from townhall.cases.services.chain import Actor, case_change
+from townhall.cases.signals import photos_added
 from townhall.core import clock
 from townhall.people.models import Channel
 
@@ -96,6 +97,7 @@ def case_photos_add(
                 {"count": len(rows), "sha256": [p.sha256 for p in photos]},
                 public=True,
             )
+            photos_added.send(sender=CasePhoto, photos=rows)
     except BaseException:
         for name in names:
             default_storage.delete(name)
