@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import sys
 import types
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,3 +86,32 @@ def fly_tipping(town: Any, pothole: Any) -> Any:
     )
     catalog_cache_clear()
     return service
+
+
+CAT_CLASSES = [281, 282, 283, 284, 285]  # ImageNet's five domestic cats
+
+
+@pytest.fixture
+def real_cat_tag(fly_tipping: Any) -> Iterator[Any]:
+    """The real recognition (vision's backbone) with one tag it knows without training,
+    "cat", mapped to the test town's fly-tipping service; a real cat photo finds it."""
+    from townhall.vision.models import VisionTag
+    from townhall.vision.services import vision_cache_clear
+
+    vision_cache_clear()
+    tag = VisionTag.objects.create(
+        code="cat",
+        label="Cat",
+        service_code="fly_tipping",
+        imagenet_classes=CAT_CLASSES,
+        threshold=0.5,
+        propose_threshold=0.7,
+    )
+    yield tag
+    vision_cache_clear()
+
+
+def cat_jpeg() -> bytes:
+    from tests.vision.conftest import photo_bytes
+
+    return photo_bytes("cat.jpg")

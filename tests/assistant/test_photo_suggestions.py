@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.assistant.conftest import Chat
 from tests.cases.test_photos import jpeg
-from tests.photo_fakes import FakeVision, fly_tipping, photo_vision
+from tests.photo_fakes import FakeVision, cat_jpeg, fly_tipping, photo_vision, real_cat_tag
 from townhall.assistant.models import Conversation
 from townhall.cases.models import Case
 from townhall.cases.photos import photo_clean
@@ -16,7 +16,7 @@ from townhall.catalog.selectors import catalog_cache_clear
 from townhall.intake.staging import photo_stage
 from townhall.vision.types import TagGuess
 
-__all__ = ["fly_tipping", "photo_vision"]
+__all__ = ["fly_tipping", "photo_vision", "real_cat_tag"]
 
 OFFER = "This photo looks like it shows: Mattress. Shall I report it as “Fly-tipping”?"
 
@@ -133,3 +133,16 @@ def test_a_forged_photo_token_gives_no_offer(
     answer = chat.say("", photos=("not-a-token",))
     assert "looks like" not in answer
     assert photo_vision.tagged == 0
+
+
+def test_with_the_real_recognition_a_cat_photo_is_offered_as_its_service(
+    chat: Chat, elm: Any, pothole: Any, real_cat_tag: Any
+) -> None:
+    _up_to_the_photo(chat)
+    token = photo_stage(photo_clean(cat_jpeg(), filename="cat.jpg"))
+    answer = chat.say("", photos=(token,))
+    assert "This photo looks like it shows: Cat. Shall I report it as “Fly-tipping”?" in answer
+    chat.say("yes")
+    chat.say("skip")
+    chat.say("yes")
+    assert Case.objects.get().service_type.code == "fly_tipping"

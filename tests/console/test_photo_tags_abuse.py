@@ -12,13 +12,13 @@ from django.core.files.base import ContentFile
 from django.test import Client
 
 from tests.console.conftest import signed_in
-from tests.photo_fakes import FakeVision, photo_vision
+from tests.photo_fakes import FakeVision, cat_jpeg, fly_tipping, photo_vision, real_cat_tag
 from townhall.cases.models import CasePhoto
 from townhall.cases.services import case_open
 from townhall.cases.tracking import track_path
 from townhall.vision.types import TagGuess
 
-__all__ = ["photo_vision"]
+__all__ = ["fly_tipping", "photo_vision", "real_cat_tag"]
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +77,42 @@ def test_tag_words_never_reach_a_public_page_or_the_open311_api(
     staff_page = signed_in(staff["caseworker"]).get(f"/console/cases/{case.pk}/")
     assert "Quixotic mattress" in staff_page.content.decode()
     assert Spy.calls == 1
+
+
+def test_with_the_real_recognition_the_tags_stay_in_the_console(
+    staff: dict[str, Any], pothole: Any, real_cat_tag: Any, settings: Any, tmp_path: Any
+) -> None:
+    """A real cat photo on a case, tagged by vision's own task service: the console shows
+    and filters by it; no public page or Open311 response has the tag's (unusual) label."""
+    from townhall.cases.photos import photo_clean
+    from townhall.cases.services import case_photos_add
+    from townhall.vision.services import case_photo_tag, vision_cache_clear
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    real_cat_tag.label = "Quixotic zanzibar cat"
+    real_cat_tag.save()
+    vision_cache_clear()
+    case = case_open(
+        service_type=pothole, channel="web", answers={"size": "small"}, description="Look"
+    )
+    (photo,) = case_photos_add(case=case, photos=[photo_clean(cat_jpeg(), filename="c.jpg")])
+    assert [t.tag for t in case_photo_tag(photo.pk)] == ["cat"]
+    keisha = signed_in(staff["caseworker"])
+    page = keisha.get(f"/console/cases/{case.pk}/").content.decode()
+    assert "Photo looks like (automatic):</strong> Quixotic zanzibar cat (" in page
+    listed = keisha.get("/console/queues/all/", {"photo_tag": "cat"}).content.decode()
+    assert case.reference in listed
+    public = Client()
+    for url in (
+        f"/track/?reference={case.reference}",
+        track_path(case),
+        "/reports/",
+        "/open311/v2/requests.json",
+        "/open311/v2/requests.xml",
+        f"/open311/v2/requests/{case.reference}.json",
+        f"/open311/v2/requests/{case.reference}.xml",
+    ):
+        response = public.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode().lower()
+        assert "quixotic" not in body and "zanzibar" not in body, url

@@ -13,13 +13,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tests.cases.test_photos import jpeg
-from tests.photo_fakes import FakeVision, fly_tipping, photo_vision
+from tests.photo_fakes import FakeVision, cat_jpeg, fly_tipping, photo_vision, real_cat_tag
 from townhall.cases.models import Case, CasePhoto
 from townhall.catalog.selectors import catalog_cache_clear
 from townhall.intake.photo_suggestions import photo_offer
 from townhall.vision.types import TagGuess
 
-__all__ = ["fly_tipping", "photo_vision"]
+__all__ = ["fly_tipping", "photo_vision", "real_cat_tag"]
 
 pytestmark = pytest.mark.django_db
 
@@ -224,3 +224,16 @@ def test_sending_a_report_with_photos_tags_nothing(
     )
     assert response.status_code == 302
     assert photo_vision.tagged == 0
+
+
+def test_with_the_real_recognition_a_cat_photo_suggests_its_service(
+    client: Client, pothole: Any, real_cat_tag: Any
+) -> None:
+    photo = SimpleUploadedFile("cat.jpg", cat_jpeg(), "image/jpeg")
+    html = _add(client, lat=ELM[0], long=ELM[1], photos=[photo]).content.decode()
+    assert "This photo looks like it shows: Cat." in html
+    assert 'formaction="/report/fly_tipping/"' in html
+    plain = SimpleUploadedFile("p.jpg", jpeg(), "image/jpeg")  # a flat test image: no tag
+    assert (
+        "looks like" not in _add(client, lat=ELM[0], long=ELM[1], photos=[plain]).content.decode()
+    )

@@ -2,8 +2,9 @@
 (automatic)", the triage box's photo evidence and the queues' photo tag filter.
 
 Tags are staff-only: they come from `townhall.vision.selectors` and are shown only by the
-console. Public pages, the tracking page and Open311 never read them
-(tests/console/test_photo_tags_abuse.py).
+console. Vision is imported when first used (it brings numpy and onnxruntime), not by every
+process that imports the console; if it cannot be imported the pages show no tags. Public
+pages, the tracking page and Open311 never read them (tests/console/test_photo_tags_abuse.py).
 """
 
 from __future__ import annotations
@@ -43,10 +44,11 @@ def photo_tag_filter(tag: str) -> Q:
     return Q(pk__in=case_ids_with_tag(tag))
 
 
-def photo_context(case: Any, triage: Any) -> dict[str, Any]:
+def photo_context(case: Any, triage: Any, *, has_photos: bool) -> dict[str, Any]:
     """For the case page: the photos' tags ("Photo looks like (automatic)") and, in the
-    triage box, the words and the photo taken together (`intake.photo_suggestions`)."""
-    tags = photo_tags_of(case)
+    triage box, the words and the photo taken together (`intake.photo_suggestions`).
+    A case without photos asks vision nothing."""
+    tags = photo_tags_of(case) if has_photos else []
     if not triage or not tags:
         return {"photo_tags": tags, "triage_rows": [], "triage_disagree": False}
     _review, suggestions = triage
