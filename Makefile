@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 SOURCES := townhall tests bench
 
-.PHONY: help install install-test demo test fmt lint types contracts migrations-check migrations-lint chart-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail bench-assistant bench-assistant-live bench-tone bench-waste-years bench-forecast bench-insights bench-fuzz bench-faults bench-surge clean
+.PHONY: help install install-test demo test fmt lint types contracts migrations-check migrations-lint chart-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail bench-assistant bench-assistant-live bench-tone bench-waste-years bench-forecast bench-insights bench-fuzz bench-faults bench-surge bench-photos clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -93,6 +93,9 @@ bench-faults: install-test ## Open311 POSTs under load while a worker is killed,
 
 bench-surge: install-test ## the storm mix (portal reports with photos, Open311, console, inbound mail) at 10-80 req/s on its own PG and Redis
 	$(BIN)/python bench/surge.py
+
+bench-photos: install-test ## photo recognition: ms per photo (decode alone as reference), photos/s, memory, accuracy on the real photos at hand
+	$(BIN)/python bench/photos.py
 
 bench-portal: install-test ## the citizen portal's pages on PostgreSQL with 1 M cases (server time, queries, page weight)
 	$(BIN)/python bench/portal.py

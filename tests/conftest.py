@@ -21,6 +21,7 @@ from townhall.open311.keys import api_key_cache_clear
 from townhall.people.roles import StaffRole
 from townhall.people.services import citizen_resolve, staff_user_create
 from townhall.places.selectors import places_cache_clear
+from townhall.vision.services import vision_cache_clear
 
 SMALL_TOWN: dict[str, Any] = {
     "jurisdiction": {
@@ -104,6 +105,7 @@ def _fresh_process_state() -> Iterator[None]:
     places_cache_clear()
     scheduled_runs_forget()
     triage_classifier_cache_clear()
+    vision_cache_clear()
     yield
     translation.deactivate()
     catalog_cache_clear()

@@ -30,6 +30,7 @@ LOCAL = {
     "knowledge": "mrr@10",
     "knowledge_languages": "mrr@10",
     "open311_params": "per post",
+    "photos": "photos/s",
     "tone": "model_f1",
     "triage": "accuracy",
     "triage_storage": "json + .npy",

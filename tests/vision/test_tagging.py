@@ -119,3 +119,24 @@ def test_tiny_grey_and_odd_mode_images_do_not_crash(cat_tag: VisionTag) -> None:
     out = io.BytesIO()
     Image.new("RGB", (4, 4)).save(out, "PNG")
     assert tag_image(out.getvalue()) == []
+
+
+def test_threads_share_one_model_and_agree(cat_tag: VisionTag) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from townhall.vision.backbone import get_backbone
+
+    data = photo_bytes("cat.jpg")
+    expected = tag_image(data)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: (get_backbone(), tag_image(data)), range(8)))
+    assert {id(b) for b, _ in results} == {id(get_backbone())}
+    assert all(guesses == expected for _, guesses in results)
+
+
+def test_an_inactive_service_is_not_proposed(cat_tag: VisionTag, pothole: Any) -> None:
+    pothole.active = False
+    pothole.save(update_fields=["active"])
+    (guess,) = tag_image(photo_bytes("cat.jpg"))[:1]
+    assert guess.tag == "cat" and guess.service_code is None
+    assert propose_service([guess]) is None

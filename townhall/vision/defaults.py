@@ -5,7 +5,11 @@ and the tag is only found once a head was trained on the council's own photos.""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_noop as _
+
+def _(message: str) -> str:
+    """Marks a label for translation (read with gettext at use); no Django needed here."""
+    return message
+
 
 # code, label, service code in the demo catalogue ("" = none), ImageNet classes
 DEFAULT_TAGS: list[tuple[str, str, str, list[int]]] = [

@@ -15,8 +15,10 @@ from __future__ import annotations
 import io
 import threading
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -60,7 +62,7 @@ class Head:
             return np.stack([1.0 - p1, p1], axis=1)
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return np.asarray(e / e.sum(axis=1, keepdims=True))
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
@@ -114,7 +116,8 @@ def image_array(data: bytes) -> np.ndarray:
     w, h = rgb.size
     scale = _RESIZE / min(w, h)
     rgb = rgb.resize(
-        (max(INPUT_SIZE, round(w * scale)), max(INPUT_SIZE, round(h * scale))), Image.BILINEAR
+        (max(INPUT_SIZE, round(w * scale)), max(INPUT_SIZE, round(h * scale))),
+        Image.Resampling.BILINEAR,
     )
     w, h = rgb.size
     left, top = (w - INPUT_SIZE) // 2, (h - INPUT_SIZE) // 2
@@ -146,6 +149,31 @@ def tag_scores(
             if t.code in known:
                 scores[t.code] = float(known[t.code])
     return scores
+
+
+def fit_head(x: np.ndarray, y: list[str], *, c: float = 4.0) -> tuple[Head, dict[str, Any]]:
+    """Fit a logistic regression on L2-normalised features; cross-validate when possible."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    xn = x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-8)
+    counts = Counter(y)
+    clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+    metrics: dict[str, Any] = {"per_tag": dict(sorted(counts.items()))}
+    folds = min(5, min(counts.values()))
+    if folds >= 2:
+        cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+        scores = cross_val_score(clf, xn, y, cv=cv)
+        metrics["cv_accuracy"] = round(float(scores.mean()), 4)
+        metrics["cv_folds"] = folds
+    clf.fit(xn, y)
+    metrics["train_accuracy"] = round(float(clf.score(xn, y)), 4)
+    head = Head(
+        labels=[str(c) for c in clf.classes_],
+        coef=np.asarray(clf.coef_, dtype=np.float32),
+        intercept=np.asarray(clf.intercept_, dtype=np.float32),
+    )
+    return head, metrics
 
 
 def backbone_version() -> str:

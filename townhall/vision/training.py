@@ -16,7 +16,7 @@ from django.db import transaction
 
 from townhall.cases.models import CasePhoto
 from townhall.vision import engine
-from townhall.vision.engine import Head, ImageUnreadable
+from townhall.vision.engine import ImageUnreadable, fit_head
 from townhall.vision.models import PhotoEmbedding, PhotoTag, TagSource, VisionHead
 
 Progress = Callable[[int, int], None]
@@ -69,31 +69,6 @@ def photo_features(photo_ids: list[int], progress: Progress | None = None) -> di
     if progress:
         progress(len(photo_ids), len(photo_ids))
     return found
-
-
-def fit_head(x: np.ndarray, y: list[str], *, c: float = 4.0) -> tuple[Head, dict[str, Any]]:
-    """Fit a logistic regression on L2-normalised features; cross-validate when possible."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
-
-    xn = x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-8)
-    counts = Counter(y)
-    clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
-    metrics: dict[str, Any] = {"per_tag": dict(sorted(counts.items()))}
-    folds = min(5, min(counts.values()))
-    if folds >= 2:
-        cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-        scores = cross_val_score(clf, xn, y, cv=cv)
-        metrics["cv_accuracy"] = round(float(scores.mean()), 4)
-        metrics["cv_folds"] = folds
-    clf.fit(xn, y)
-    metrics["train_accuracy"] = round(float(clf.score(xn, y)), 4)
-    head = Head(
-        labels=[str(c) for c in clf.classes_],
-        coef=np.asarray(clf.coef_, dtype=np.float32),
-        intercept=np.asarray(clf.intercept_, dtype=np.float32),
-    )
-    return head, metrics
 
 
 def head_train(
