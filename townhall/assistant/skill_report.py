@@ -20,6 +20,7 @@ import orjson
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from townhall.assistant import skill_report_photo as photo
 from townhall.assistant.dialogue_base import Ctx, Step, message, page
 from townhall.assistant.dialogue_slots import (
     address_match,
@@ -344,6 +345,15 @@ def _change(ctx: Ctx) -> None:
 
 
 def report_issue(ctx: Ctx) -> Step:
+    """The report flow, with a photo's suggestion of another service asked first."""
+    if ctx.slots.get("_ask") == photo.ASK:
+        asked = photo.photo_offer_answer(ctx)
+        if asked is not None:
+            return asked
+    return photo.photo_offer_step(ctx, _report_flow(ctx))
+
+
+def _report_flow(ctx: Ctx) -> Step:
     slots = ctx.slots
     if ctx.photos:
         slots.setdefault("photos", []).extend(ctx.photos)
@@ -392,6 +402,8 @@ def report_issue(ctx: Ctx) -> Step:
 def expects(slots: dict[str, Any], text: str) -> bool:
     """Whether `text` answers what the report asked (else it may be a digression)."""
     asked = str(slots.get("_ask") or "")
+    if asked == photo.ASK:  # yes/no, or the answer to the question that waited
+        return yes_no(text) is not None or not is_question(text)
     if asked in {"description", "contact", "photo"} or asked.startswith("answer:"):
         return not is_question(text)
     if asked == "address":

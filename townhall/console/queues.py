@@ -25,6 +25,7 @@ from townhall.cases.lifecycle import OPEN_STATUSES, CaseStatus
 from townhall.cases.models import Case
 from townhall.catalog.models import Priority
 from townhall.console.labels import staff_status_choices
+from townhall.console.photo_tags import photo_tag_choices, photo_tag_filter
 from townhall.console.selectors import service_filter
 from townhall.people.models import Channel
 
@@ -142,6 +143,7 @@ class QueueFilterForm(forms.Form):
         required=False, max_length=100, label=_("Area"), help_text=_("Street or postcode")
     )
     age = forms.ChoiceField(required=False, label=_("Age"), choices=AGE_CHOICES)
+    photo_tag = forms.ChoiceField(required=False, label=_("Photo looks like (automatic)"))
     sort = forms.ChoiceField(required=False, label=_("Order"), choices=SORT_CHOICES)
     page = forms.IntegerField(
         required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput
@@ -152,6 +154,13 @@ class QueueFilterForm(forms.Form):
         field = self.fields["service"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", _("Any service")), *services]
+        tags = photo_tag_choices()  # issue 20: staff only; none when recognition is off
+        if tags:
+            tag_field = self.fields["photo_tag"]
+            assert isinstance(tag_field, forms.ChoiceField)
+            tag_field.choices = [("", _("Any photo")), *tags]
+        else:
+            del self.fields["photo_tag"]
 
     def apply(self, qs: QuerySet[Case], *, now: datetime, default_sort: str) -> QuerySet[Case]:
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
@@ -165,6 +174,8 @@ class QueueFilterForm(forms.Form):
             qs = qs.filter(channel=data["channel"])
         if data.get("area"):
             qs = qs.filter(address__icontains=data["area"].strip())
+        if data.get("photo_tag"):
+            qs = qs.filter(photo_tag_filter(data["photo_tag"]))
         if data.get("age"):
             days = int(data["age"])
             edge = now - timedelta(days=abs(days))

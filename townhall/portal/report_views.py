@@ -27,6 +27,12 @@ from townhall.core.errors import ValidationFailed
 from townhall.core.web import storage_file_response
 from townhall.intake.boundary import boundary_refusal
 from townhall.intake.messages import Location
+from townhall.intake.photo_suggestions import (
+    PhotoSwitchRefused,
+    photo_offer,
+    photo_switch_check,
+    photo_tags,
+)
 from townhall.intake.staging import (
     StagedPhotoGone,
     owner_key,
@@ -163,6 +169,10 @@ def report_view(request: HttpRequest, code: str) -> HttpResponse:
         "centre": _map_centre(service),
     }
     context["map_settings"] = map_settings
+    if request.method == "POST" and request.POST.get("switch_to"):
+        return _photo_switch(request, service, context)
+    if request.method == "POST" and request.POST.get("add_photos") and request.FILES:
+        return _photos_added(request, service, specs, context)
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES, specs=specs, needs_location=wants_place)
         if form.is_valid():
@@ -230,6 +240,59 @@ def report_view(request: HttpRequest, code: str) -> HttpResponse:
         specs=specs,
         needs_location=wants_place,
     )
+    return render(request, "portal/report.html", context)
+
+
+def _only_photo_errors(form: ReportForm) -> None:
+    """Keep the photos' own errors: the rest of the form is not finished yet, not wrong."""
+    form.is_valid()
+    for name in list(form.errors):
+        if name not in ("photos", "kept_photos"):
+            del form.errors[name]
+
+
+def _photos_added(
+    request: HttpRequest, service: ServiceType, specs: Any, context: dict[str, Any]
+) -> HttpResponse:
+    """ "Add photos": check and stage the chosen photos (the form comes back with everything
+    typed so far) and, if they look like another service's problem, suggest it. Tagging
+    happens here, in its own request, never while the report is sent."""
+    form = ReportForm(
+        request.POST, request.FILES, specs=specs, needs_location=context["wants_place"]
+    )
+    _only_photo_errors(form)
+    added = [photo for _name, photo in form.photos_to_keep() if photo is not None]
+    context.update(form=form, step="details", location=_posted_location(request))
+    context["kept"] = _photos_kept(request, form)
+    context["photos_added"] = bool(added)
+    context["photo_offer"] = photo_offer(photo_tags(p.content for p in added), current=service.code)
+    return render(request, "portal/report.html", context, status=400 if form.errors else 200)
+
+
+def _photo_switch(
+    request: HttpRequest, service: ServiceType, context: dict[str, Any]
+) -> HttpResponse:
+    """The resident took the photo's suggestion: the same report, filed as `service`.
+
+    The answers to the old service's own questions are dropped (this one asks its own);
+    the description, place, contact and kept photos come along. A switch that was not
+    offered (altered, forged, expired) is refused with a 400."""
+    try:
+        photo_switch_check(request.POST["switch_to"], to=service.code)
+    except PhotoSwitchRefused:
+        return render(request, "portal/photo_switch_refused.html", {"service": service}, status=400)
+    data = request.POST.copy()
+    for key in [k for k in data if k.startswith("attribute_")]:
+        del data[key]
+    wants_place = needs_location(service)
+    form = ReportForm(
+        data, specs=attribute_specs_for(service_type=service), needs_location=wants_place
+    )
+    form.is_valid()
+    context["kept"] = _photos_kept(request, form)
+    form.errors.clear()
+    context.update(form=form, step="details", location=_posted_location(request))
+    context.update(wants_place=wants_place, switched=True)
     return render(request, "portal/report.html", context)
 
 

@@ -36,6 +36,7 @@ from townhall.console.forms import (
     TimeForm,
     TransferForm,
 )
+from townhall.console.photo_tags import photo_context
 from townhall.console.queues import QUEUES
 from townhall.console.selectors import (
     canned_for,
@@ -140,6 +141,7 @@ def case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, An
     can_work = access_can(user, Action.WORK, case) and case.status in OPEN_STATUSES
     can_note = may_note(user, case)
     triage = triage_review_pending(case=case) if can_work else None
+    photos = case_photos(case)
     story = _citizen_story(case)
     return {
         "queues": QUEUES,
@@ -149,7 +151,7 @@ def case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, An
         },
         "case": case,
         "events": events,
-        "photos": case_photos(case),
+        "photos": photos,
         "answers": _answers(case),
         "story": story,
         "can_export_resident": _may_offer_export(user, case, story),
@@ -191,6 +193,7 @@ def case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, An
         "inbound": list(messages_for_case(case=case)[:50]),
         "frustration": case_frustration_get(case_id=case.pk),
         "frustration_threshold": settings.TOWNHALL_EXPERIENCE.frustration_threshold,
+        **photo_context(case, triage, has_photos=bool(photos)),
     }
 
 
