@@ -12,7 +12,7 @@ from pathlib import Path
 
 import environ
 
-from townhall.conf.channels import assistant_transport_settings, channel_layer_settings
+from townhall.conf.assistant import assistant_settings
 from townhall.conf.experience import experience_settings
 from townhall.conf.intake import intake_settings
 from townhall.conf.log import logging_config
@@ -30,7 +30,6 @@ from townhall.conf.retention import retention_defaults
 from townhall.conf.security import csp_directives
 from townhall.conf.staff import staff_sign_in_settings
 from townhall.conf.storage import cache_settings, database_settings, sqlite_url
-from townhall.conf.voice import voice_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -499,52 +498,28 @@ TOWNHALL_SECURITY_TXT_DAYS = env.int("TOWNHALL_SECURITY_TXT_DAYS", default=180)
 # Who queues the SLA scan's escalation digests (cases cannot import notify).
 TOWNHALL_SLA_ESCALATION_HANDLER = "townhall.notify.staff_mail.sla_escalation_queue"
 TOWNHALL_PERIODIC_TASKS += [("townhall.notify.tasks.subscription_requests_purge_task", 3600)]
-# --- assistant: the live chat (issue 17; docs/operations.md, "Live chat") ---
-# When a person answers chats, e.g. "Mon-Fri 09:00-17:00; Sat 10:00-13:00" in TIME_ZONE;
-# empty: the first council's business calendar (hours, working days, holidays, closures).
-# Out of hours a hand-off becomes a message on a case with the transcript.
-TOWNHALL_LIVE_CHAT_HOURS = env.str("TOWNHALL_LIVE_CHAT_HOURS", default="")
-# Only members of this group (and superusers) work the live chat; empty: every active
-# member of staff with the contact-centre permission (cases.log_call).
-TOWNHALL_LIVE_CHAT_GROUP = env.str("TOWNHALL_LIVE_CHAT_GROUP", default="")
-# The service of the case an out-of-hours chat leaves; empty: TOWNHALL_INTAKE_FALLBACK_SERVICE.
-TOWNHALL_LIVE_CHAT_SERVICE = env.str("TOWNHALL_LIVE_CHAT_SERVICE", default="")
-# --- the assistant's dialogue (issue 17) ---
-# Frustration score (0..1, experience/tone.py) above which the assistant hands the
-# conversation to a person on its own. Not the fitted 0.49 (best F1, tone_weights.yaml):
-# a hand-off stops the assistant answering, so a false one costs more than a missed one;
-# 0.6 keeps one mild word ("how long", "weeks") from doing it. Held-out precision/recall at
-# both cuts: docs/benchmarks.md, "Assistant: frustration".
-TOWNHALL_ASSISTANT_HANDOFF_THRESHOLD = env.float(
-    "TOWNHALL_ASSISTANT_HANDOFF_THRESHOLD", default=0.6
-)
-# Inbound texts that are not about a case go to the assistant (off: they open cases).
-TOWNHALL_ASSISTANT_SMS = env.bool("TOWNHALL_ASSISTANT_SMS", default=True)
-# An SMS conversation idle this long is over: the next text starts a new one.
-TOWNHALL_ASSISTANT_SMS_IDLE_HOURS = env.int("TOWNHALL_ASSISTANT_SMS_IDLE_HOURS", default=24)
+# --- the assistant: dialogue, live chat, its transport, the phone (conf/assistant.py) ---
 # Apps above intake that hold a share of a resident's data (export and erasure):
 # intake/privacy_parts.py.
 TOWNHALL_PRIVACY_PARTS = ["townhall.assistant.privacy"]
-# A web conversation nobody wrote to for this long is closed (abandoned if unanswered).
-TOWNHALL_ASSISTANT_IDLE_MINUTES = env.int("TOWNHALL_ASSISTANT_IDLE_MINUTES", default=30)
 TOWNHALL_PERIODIC_TASKS += [
     ("townhall.assistant.tasks.conversations_abandon_idle_task", 600),
     # Transcripts blanked after the retention period of raw messages (intake.retention).
     ("townhall.assistant.tasks.conversations_expire_task", 86400),
 ]
-# --- the assistant's live chat (issue 17): townhall/conf/channels.py ---
-# HTTP and the widget's WebSocket from one ASGI application (townhall/asgi.py, uvicorn).
-ASGI_APPLICATION = "townhall.asgi.application"
-# In process memory for the demo (one process); Redis (CHANNELS_REDIS_URL, else REDIS_URL)
-# when several ASGI processes must reach each other's sockets.
-CHANNEL_LAYERS = channel_layer_settings(env, redis_url=REDIS_URL)
-# Message size, per-socket rate and polling interval of the chat transport.
-TOWNHALL_ASSISTANT_TRANSPORT = assistant_transport_settings(env)
-# Origins of council pages that embed the chat widget (e.g. https://www.council.example),
-# beside ALLOWED_HOSTS: their pages may open the chat's WebSocket.
-TOWNHALL_ASSISTANT_ORIGINS = env.list("TOWNHALL_ASSISTANT_ORIGINS", default=[])
-# --- the assistant by phone (issue 20): townhall/conf/voice.py, docs/voice.md ---
-TOWNHALL_VOICE = voice_settings(env, production=PRODUCTION)
+_assistant = assistant_settings(env, redis_url=REDIS_URL, production=PRODUCTION)
+TOWNHALL_LIVE_CHAT_HOURS = _assistant["TOWNHALL_LIVE_CHAT_HOURS"]
+TOWNHALL_LIVE_CHAT_GROUP = _assistant["TOWNHALL_LIVE_CHAT_GROUP"]
+TOWNHALL_LIVE_CHAT_SERVICE = _assistant["TOWNHALL_LIVE_CHAT_SERVICE"]
+TOWNHALL_ASSISTANT_HANDOFF_THRESHOLD = _assistant["TOWNHALL_ASSISTANT_HANDOFF_THRESHOLD"]
+TOWNHALL_ASSISTANT_SMS = _assistant["TOWNHALL_ASSISTANT_SMS"]
+TOWNHALL_ASSISTANT_SMS_IDLE_HOURS = _assistant["TOWNHALL_ASSISTANT_SMS_IDLE_HOURS"]
+TOWNHALL_ASSISTANT_IDLE_MINUTES = _assistant["TOWNHALL_ASSISTANT_IDLE_MINUTES"]
+ASGI_APPLICATION = _assistant["ASGI_APPLICATION"]
+CHANNEL_LAYERS = _assistant["CHANNEL_LAYERS"]
+TOWNHALL_ASSISTANT_TRANSPORT = _assistant["TOWNHALL_ASSISTANT_TRANSPORT"]
+TOWNHALL_ASSISTANT_ORIGINS = _assistant["TOWNHALL_ASSISTANT_ORIGINS"]
+TOWNHALL_VOICE = _assistant["TOWNHALL_VOICE"]
 # --- appointments (issue 21): docs/appointments.md ---
 TOWNHALL_PERIODIC_TASKS += [
     # Slots of the rolling window ahead, made from the slot templates (safe to repeat).

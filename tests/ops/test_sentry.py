@@ -39,7 +39,11 @@ def sentry(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     assert sentry_setup(environ.Env(), environment="test", transport=LocalTransport)
     events: list[dict[str, Any]] = []
     yield events
+    # sentry_sdk.init() without a DSN reads SENTRY_DSN from the environment: drop it first,
+    # or the client left behind sends to 127.0.0.1:9 (and logs its retries at exit).
+    monkeypatch.delenv("SENTRY_DSN")
     sentry_sdk.init()  # no DSN: reporting off again
+    assert sentry_sdk.get_client().dsn is None
 
 
 def reported() -> list[dict[str, Any]]:
