@@ -19,7 +19,12 @@ _MOD = 2**256
 
 
 class InvalidCode(ValueError):
-    """The text is not a batch code; the message says why, in words a resident can act on."""
+    """The text is not a batch code; the message says why, in words a resident can act on,
+    and `reason` ("empty", "too_long", "characters") lets a face say it in its language."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def code_normalise(raw: str) -> str:
@@ -30,14 +35,20 @@ def code_normalise(raw: str) -> str:
     digits (a code printed on a pack has no others).
     """
     if len(raw) > MAX_INPUT:
-        raise InvalidCode(f"That is too long for a batch code (at most {MAX_CODE} characters).")
+        raise InvalidCode(
+            "too_long", f"That is too long for a batch code (at most {MAX_CODE} characters)."
+        )
     folded = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw).upper())
     if not folded:
-        raise InvalidCode("Enter the batch or lot code printed on the product.")
+        raise InvalidCode("empty", "Enter the batch or lot code printed on the product.")
     if len(folded) > MAX_CODE:
-        raise InvalidCode(f"That is too long for a batch code (at most {MAX_CODE} characters).")
+        raise InvalidCode(
+            "too_long", f"That is too long for a batch code (at most {MAX_CODE} characters)."
+        )
     if not _CODE.fullmatch(folded):
-        raise InvalidCode("A batch code has only letters and numbers. Check it and try again.")
+        raise InvalidCode(
+            "characters", "A batch code has only letters and numbers. Check it and try again."
+        )
     return folded
 
 

@@ -7,6 +7,7 @@ from townhall.portal import (
     knowledge_urls,
     ledger_views,
     map_urls,
+    notices_urls,
     pages_urls,
     report_views,
     reports_urls,
@@ -64,3 +65,5 @@ urlpatterns += map_urls.urlpatterns
 urlpatterns += subscription_urls.urlpatterns
 # Satisfaction surveys (/survey/<token>/) and the public reports map and list (/reports/).
 urlpatterns += [*survey_urls.urlpatterns, *reports_urls.urlpatterns]
+# Public notices and product recalls, with the batch-code check (issue 21).
+urlpatterns += notices_urls.urlpatterns
