@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 SOURCES := townhall tests bench
 
-.PHONY: help install install-test demo test fmt lint types contracts migrations-check migrations-lint chart-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail bench-assistant bench-assistant-live bench-tone bench-waste-years bench-forecast bench-insights bench-fuzz bench-faults bench-surge clean
+.PHONY: help install install-test demo test fmt lint types contracts migrations-check migrations-lint chart-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-notices bench-ratelimit bench-inbound-mail bench-assistant bench-assistant-live bench-tone bench-waste-years bench-forecast bench-insights bench-fuzz bench-faults bench-surge clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -111,6 +111,9 @@ bench-waste: install-test ## waste schedules: a year generated for 100,000 addre
 
 bench-privacy: install-test ## export and erasure of a resident with 100 cases and 50 photos, on SQLite (and PostgreSQL with BENCH_DATABASE_URL)
 	$(BIN)/python bench/privacy.py
+bench-notices: install-test ## a recall's batch-code check with 100,000 codes: in-process and over HTTP against a bare indexed SELECT (PostgreSQL)
+	$(BIN)/python bench/notices.py
+
 bench-ledger: install-test ## sealing the heads of 1 M case chains and verifying them against the seal, on PostgreSQL
 	$(BIN)/python bench/ledger.py
 
