@@ -103,3 +103,11 @@ def test_bad_notices_are_refused(roadworks: AlertTopic, bad: dict[str, Any]) -> 
     with pytest.raises(ValidationFailed):
         road_works_draft(roadworks, **bad)
     assert Notice.objects.count() == 0
+
+
+def test_expiry_is_scheduled(settings: Any) -> None:
+    from django.utils.module_loading import import_string
+
+    paths = [path for path, _every in settings.TOWNHALL_PERIODIC_TASKS]
+    assert "townhall.notices.tasks.notices_expire_task" in paths
+    assert import_string("townhall.notices.tasks.notices_expire_task").call() == 0
