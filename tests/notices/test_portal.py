@@ -134,3 +134,17 @@ def test_the_check_is_rate_limited(client: Client, recall: Notice, settings: Any
     codes = [client.post(url, {"code": f"AB{n}"}).status_code for n in range(4)]
     assert codes == [200, 200, 200, 429]
     assert client.get(url).status_code == 200  # reading the notice is not counted
+
+
+def test_the_assistant_finds_notices_by_address(
+    roadworks: AlertTopic, near_home: Place, far_away: Place
+) -> None:
+    from townhall.notices.selectors import notices_near_address
+
+    notice_publish(road_works_draft(roadworks).pk)
+    found = notices_near_address("1 main st", topics=["roadworks"])
+    assert found is not None
+    assert (found[0], [n.title for n in found[1]]) == ("1 Main Street", ["Main Street closed"])
+    far = notices_near_address("9 Far Road")
+    assert far is not None and far[1] == []
+    assert notices_near_address("nowhere at all 123456") is None

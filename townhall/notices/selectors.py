@@ -14,6 +14,7 @@ from townhall.core import clock, geometry
 from townhall.notices.codes import InvalidCode, code_normalise
 from townhall.notices.models import Notice, NoticeKind, NoticeStatus, RecallCode
 from townhall.notify.geo import Area, area_from, areas_meet
+from townhall.places.selectors import place_search
 
 __all__ = [
     "CodeCheck",
@@ -21,6 +22,7 @@ __all__ = [
     "PublicNotice",
     "notice_public_get",
     "notices_near",
+    "notices_near_address",
     "notices_public",
     "recall_code_check",
 ]
@@ -144,6 +146,26 @@ def notices_near(
             if len(found) >= limit:
                 break
     return found
+
+
+def notices_near_address(
+    address: str,
+    *,
+    topics: Iterable[str] | None = None,
+    kinds: Iterable[str] | None = None,
+    language: str = "en",
+    limit: int = 20,
+) -> tuple[str, list[PublicNotice]] | None:
+    """For the assistant: the gazetteer's best match for `address` (its address text) and
+    the notices shown now that cover it; None if no address matches."""
+    matches = place_search(address[:200], limit=1)
+    if not matches:
+        return None
+    place = matches[0].place
+    found = notices_near(
+        lat=place.lat, long=place.long, topics=topics, kinds=kinds, language=language, limit=limit
+    )
+    return place.address, found
 
 
 def recall_code_check(*, notice_id: int, raw_code: str, language: str = "en") -> CodeCheck | None:
