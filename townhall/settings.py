@@ -430,6 +430,10 @@ TOWNHALL_LEDGER_KEY_FILE: str | None = env.str(
 TOWNHALL_PERIODIC_TASKS.append(
     ("townhall.cases.tasks.ledger_seal_task", env.int("LEDGER_SEAL_SECONDS", default=86400))
 )
+# Public notices whose end has passed are recorded as expired (issue 21; hidden at their end).
+TOWNHALL_PERIODIC_TASKS.append(
+    ("townhall.notices.tasks.notices_expire_task", env.int("NOTICES_EXPIRE_SECONDS", default=900))
+)
 # --- rate limits (issue 15): townhall/conf/ratelimits.py, docs/security/ratelimit.md ---
 (
     TOWNHALL_RATE_LIMITS_ENABLED,

@@ -29,6 +29,7 @@ LOCAL = {
     "geometry": "ratio old/prepared",
     "knowledge": "mrr@10",
     "knowledge_languages": "mrr@10",
+    "notices": "reference: get of the same page",
     "open311_params": "per post",
     "photos": "photos/s",
     "payments": "0 doubled: true",

@@ -81,11 +81,13 @@ class ChainLink:
 
 @dataclass(frozen=True)
 class ChainBreak:
-    """Where and why a case's chain fails to verify."""
+    """Where and why a case's chain fails to verify (`chain` names another app's chain,
+    registered through cases.ledger_extensions; `case_id` is then that chain's id)."""
 
     case_id: int
     seq: int
     reason: str
+    chain: str = "case"
 
 
 def chain_verify(links: Iterable[ChainLink]) -> Iterator[ChainBreak]:

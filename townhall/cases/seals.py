@@ -41,6 +41,7 @@ from townhall.cases.ledger import (
     signature_verify,
     signing_key_load,
 )
+from townhall.cases.ledger_extensions import ledger_extensions
 from townhall.cases.models import CaseEvent, LedgerSeal, SealedHead
 from townhall.core import clock
 
@@ -243,6 +244,8 @@ def ledger_seal(*, now: datetime | None = None) -> LedgerSeal:
         seal.signature = key.sign(statement.message()).hex()
         seal.hash = statement.digest()
         seal.save(update_fields=["root", "tree_size", "chunks", "signature", "hash"])
+        for extension in ledger_extensions():  # other apps' chains, sealed with this seal
+            extension.seal(seal, key)
     logger.info("ledger sealed: seal %s, %s cases, root %s", seal.pk, seal.tree_size, seal.root)
     return seal
 
@@ -303,6 +306,8 @@ def seal_check(seal: LedgerSeal, trusted_key: bytes) -> list[ChainBreak]:
     problems += tree.missing
     if tree.size != seal.tree_size or tree.root().hex() != seal.root:
         problems += _locate(seal, tree)
+    for extension in ledger_extensions():
+        problems += extension.seal_check(seal, trusted_key)
     return problems
 
 

@@ -19,6 +19,7 @@ DEFAULT_RATE_LIMITS = {
     "follow": "20/minute;100/hour",  # follow and "me too"
     "follow.target": "10/hour",  # ... per e-mail address given
     "rules": "60/minute;600/hour",  # /check/ and /permits/
+    "notice_check": "20/minute;200/hour",  # a recall's batch-code check (POST)
     "open311_read": "300/minute",  # Open311 GET
     "open311_write": "60/minute",  # Open311 POST (each API key also has its own rate)
     "hooks": "1200/minute",  # inbound hooks: SMS, e-mail, partner webhooks

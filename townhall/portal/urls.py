@@ -8,6 +8,7 @@ from townhall.portal import (
     knowledge_urls,
     ledger_views,
     map_urls,
+    notices_urls,
     pages_urls,
     payment_urls,
     report_views,
@@ -70,3 +71,5 @@ urlpatterns += [*survey_urls.urlpatterns, *reports_urls.urlpatterns]
 urlpatterns += appointment_urls.urlpatterns
 # Paying a fee: the payment page, its return page and the sandbox checkout (payments app).
 urlpatterns += payment_urls.urlpatterns
+# Public notices and product recalls, with the batch-code check (issue 21).
+urlpatterns += notices_urls.urlpatterns

@@ -23,12 +23,14 @@ from townhall.catalog.models import ServiceType
 from townhall.catalog.selectors import service_type_list
 from townhall.core.errors import NotFound
 from townhall.intake.selectors_finder import FinderAnswer, service_find
+from townhall.notices.selectors import notices_public
 from townhall.notify.services import opt_out_by_token
 from townhall.portal import finder
 from townhall.portal.forms import ServiceSearchForm, TrackForm
 from townhall.portal.selectors import service_popularity
 
 POPULAR_COUNT = 6
+HOME_NOTICES = 3  # the newest public notices, above the services
 
 
 # --- finding a service ---------------------------------------------------------------------
@@ -57,6 +59,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
             "popular": [s for s in popular if counts.get(s.pk)],
             "form": TrackForm(),
             "search_form": ServiceSearchForm(),
+            "notices": notices_public(language=get_language() or "en", limit=HOME_NOTICES),
         },
     )
 

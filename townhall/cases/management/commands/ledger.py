@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from townhall.cases.ledger_extensions import ledger_extensions
 from townhall.cases.seals import SealRefused, seals_check, seals_compare, trusted_public_keys
 from townhall.cases.selectors import ledger_proof, ledger_verify
 from townhall.cases.services import ledger_seal
@@ -84,6 +85,10 @@ class Command(BaseCommand):
         checked, breaks = ledger_verify(case_ids=case_ids)
         seals_line = ""
         if case_ids is None:
+            for extension in ledger_extensions():  # other apps' chains (notices)
+                more, found = extension.verify()
+                checked += more
+                breaks += found
             keys, source = trusted_public_keys(options.get("public_keys"))
             if options.get("seals_file"):
                 kept = json.loads(options["seals_file"].read_text())
@@ -96,7 +101,7 @@ class Command(BaseCommand):
                 if count:
                     seals_line = f", {count} seal(s) checked with the key(s) from {source}"
         for b in breaks:
-            where = f"seal {b.seq}" if b.case_id == 0 else f"case {b.case_id} event #{b.seq}"
+            where = f"seal {b.seq}" if b.case_id == 0 else f"{b.chain} {b.case_id} event #{b.seq}"
             self.stderr.write(f"BREAK {where}: {b.reason}")
         if breaks:
             security_event(
