@@ -27,6 +27,9 @@ from townhall.vision.backbone import INPUT_SIZE, MODEL_NAME, get_backbone
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # decoded size refused above this (a decompression bomb)
+# Longer side over shorter side refused above this: scaling a thin strip's short side to
+# 256 would ask for gigabytes (8 x 200,000 pixels becomes 256 x 6,400,000).
+MAX_ASPECT = 20
 _RESIZE = 256  # short side before the centre crop, as in ImageNet evaluation
 
 
@@ -98,7 +101,7 @@ def image_array(data: bytes) -> np.ndarray:
             im = Image.open(io.BytesIO(data))
         with im:
             w, h = im.size
-            if w < 8 or h < 8 or w * h > MAX_PIXELS:
+            if w < 8 or h < 8 or w * h > MAX_PIXELS or max(w, h) > MAX_ASPECT * min(w, h):
                 raise ImageUnreadable("image size out of range")
             if im.format == "JPEG":  # decode at a reduced scale: much faster on big photos
                 scale = _RESIZE / min(w, h)
