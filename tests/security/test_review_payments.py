@@ -5,6 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from townhall.cases.services import case_open
+from townhall.payments.models import Fee, FeeKind, Payment, SandboxRecord
+from townhall.payments.providers.sandbox import sandbox_event, sandbox_signed
+from townhall.payments.services import checkout_start
+from townhall.payments.signing import HEADER
 
 PROD = {
     "TOWNHALL_ENV": "production",
@@ -40,3 +50,55 @@ def test_production_refuses_the_sandbox_provider() -> None:
     result = _provider_in_production({"PAYMENTS_PROVIDER": "sandbox"})
     assert result.returncode != 0
     assert "ImproperlyConfigured: PAYMENTS_PROVIDER" in result.stderr
+
+
+# --- the sandbox's public webhook secret on a production site -------------------------
+
+
+@pytest.fixture
+def owed(pothole: Any, resident: Any) -> Payment:
+    Fee.objects.create(
+        name="Inspection fee",
+        service_type=pothole,
+        kind=FeeKind.FIXED,
+        amount_minor=2500,
+        currency="USD",
+    )
+    case = case_open(
+        service_type=pothole,
+        channel="web",
+        description="Deep hole",
+        answers={"size": "large"},
+        lat=42.36,
+        long=-71.09,
+        reporter=resident,
+    )
+    return Payment.objects.get(case=case)
+
+
+def test_production_refuses_sandbox_webhooks_signed_with_the_public_secret(
+    owed: Payment, settings: Any
+) -> None:
+    # A site that ran with the old default still has sandbox payments; its sandbox webhook
+    # secret is in the source ("whsec_sandbox_not_secret"), so anyone could sign
+    # "checkout.session.completed" for a reference and amount they read on the pay page.
+    checkout_start(
+        payment=owed,
+        email="",
+        language="en",
+        success_url="https://town.example/done",
+        cancel_url="https://town.example/pay",
+    )
+    owed.refresh_from_db()
+    record = SandboxRecord.objects.get(session_id=owed.session_id)
+    settings.PRODUCTION = True
+    body, headers = sandbox_signed(sandbox_event("checkout.session.completed", record))
+    response = Client().post(
+        "/hooks/payments/sandbox/",
+        body,
+        content_type="application/json",
+        headers={HEADER: headers[HEADER]},
+    )
+    assert response.status_code == 400
+    owed.refresh_from_db()
+    assert owed.state == "pending"
