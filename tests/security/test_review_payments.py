@@ -7,10 +7,12 @@ import subprocess
 import sys
 from typing import Any
 
+import orjson
 import pytest
 from django.test import Client
 
 from townhall.cases.services import case_open
+from townhall.core import clock
 from townhall.payments.models import Fee, FeeKind, Payment, SandboxRecord
 from townhall.payments.providers.sandbox import sandbox_event, sandbox_signed
 from townhall.payments.services import checkout_start
@@ -102,3 +104,26 @@ def test_production_refuses_sandbox_webhooks_signed_with_the_public_secret(
     assert response.status_code == 400
     owed.refresh_from_db()
     assert owed.state == "pending"
+
+
+def test_a_signed_event_with_a_nul_character_is_a_400_not_a_500(owed: Payment) -> None:
+    # PostgreSQL's jsonb cannot store U+0000: kept as the event's payload, it was a 500.
+    from townhall.payments.conf import payments_setting
+    from townhall.payments.signing import signature_header
+
+    event = {
+        "id": "evt_nul",
+        "type": "payment_intent.payment_failed",
+        "data": {"object": {"id": "pi_x", "object": "payment_intent", "metadata": {"a\x00": 1}}},
+    }
+    body = orjson.dumps(event)
+    assert b"\\u0000" in body
+    secret = str(payments_setting("SANDBOX_WEBHOOK_SECRET"))
+    header = signature_header(secret, body, int(clock.now().timestamp()))
+    response = Client().post(
+        "/hooks/payments/sandbox/", body, content_type="application/json", headers={HEADER: header}
+    )
+    assert response.status_code == 400
+    assert response.json()["outcome"] == "bad_event"
+    owed.refresh_from_db()
+    assert owed.state == "due"

@@ -43,3 +43,20 @@ def test_a_thin_strip_is_refused_not_scaled_to_gigabytes(bounded_resize: None) -
 def test_a_wide_panorama_is_still_read(bounded_resize: None) -> None:
     arr = image_array(_png((1600, 400)))
     assert arr.shape == (3, 224, 224)
+
+
+EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 64 64\nshowpage\n%%EOF\n"
+
+
+def test_postscript_is_never_handed_to_ghostscript(monkeypatch: Any) -> None:
+    # Pillow renders EPS by running Ghostscript on the bytes: untrusted PostScript must
+    # never get that far (a resident's upload is tagged with these same bytes).
+    from PIL import EpsImagePlugin
+
+    def ghostscript(*args: Any, **kw: Any) -> Any:
+        raise AssertionError("Ghostscript was run on an uploaded file")
+
+    monkeypatch.setattr(EpsImagePlugin, "Ghostscript", ghostscript)
+    monkeypatch.setattr(EpsImagePlugin, "gs_binary", "gs", raising=False)
+    with pytest.raises(ImageUnreadable):
+        image_array(EPS)
