@@ -40,6 +40,7 @@ def _formats() -> list[str]:
     Image.init()
     return [f for f in FORMATS if f in Image.OPEN]
 
+
 _RESIZE = 256  # short side before the centre crop, as in ImageNet evaluation
 
 
