@@ -338,8 +338,15 @@ TOWNHALL_CASE_EVENT_SUBSCRIBERS = {
 }
 
 # --- payments: provider, currency, secrets (payments/conf.py, docs/payments.md) ---
+# The sandbox marks a fee paid without money (and its webhook secret is public): never in
+# production, whose default is Stripe (no payments until its keys are set).
+_PAYMENTS_PROVIDER = env.str("PAYMENTS_PROVIDER", default="stripe" if PRODUCTION else "sandbox")
+if PRODUCTION and _PAYMENTS_PROVIDER == "sandbox":
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("PAYMENTS_PROVIDER=sandbox is for tests and the demo")
 TOWNHALL_PAYMENTS = {
-    "PROVIDER": env.str("PAYMENTS_PROVIDER", default="sandbox"),
+    "PROVIDER": _PAYMENTS_PROVIDER,
     "CURRENCY": env.str("PAYMENTS_CURRENCY", default="USD"),
     "STRIPE_SECRET_KEY": env.str("STRIPE_SECRET_KEY", default=""),
     "STRIPE_WEBHOOK_SECRET": env.str("STRIPE_WEBHOOK_SECRET", default=""),

@@ -27,6 +27,20 @@ from townhall.vision.backbone import INPUT_SIZE, MODEL_NAME, get_backbone
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # decoded size refused above this (a decompression bomb)
+# Longer side over shorter side refused above this: scaling a thin strip's short side to
+# 256 would ask for gigabytes (8 x 200,000 pixels becomes 256 x 6,400,000).
+MAX_ASPECT = 20
+# What a case photo may be (cases/photos.py): never EPS (Pillow runs Ghostscript on it) nor
+# the other formats nobody photographs in.
+# (MPO is opened by the JPEG parser; HEIF only where its plugin is registered.)
+FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
+
+
+def _formats() -> list[str]:
+    Image.init()
+    return [f for f in FORMATS if f in Image.OPEN]
+
+
 _RESIZE = 256  # short side before the centre crop, as in ImageNet evaluation
 
 
@@ -95,10 +109,10 @@ def image_array(data: bytes) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
+            im = Image.open(io.BytesIO(data), formats=_formats())
         with im:
             w, h = im.size
-            if w < 8 or h < 8 or w * h > MAX_PIXELS:
+            if w < 8 or h < 8 or w * h > MAX_PIXELS or max(w, h) > MAX_ASPECT * min(w, h):
                 raise ImageUnreadable("image size out of range")
             if im.format == "JPEG":  # decode at a reduced scale: much faster on big photos
                 scale = _RESIZE / min(w, h)

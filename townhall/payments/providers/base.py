@@ -82,6 +82,8 @@ def _int(value: Any) -> int | None:
 
 def event_parse(body: bytes) -> WebhookEvent:
     """Read a Stripe-shaped event; BadEvent if it is not JSON or lacks its id and type."""
+    if b"\\u0000" in body:  # no provider sends one, and PostgreSQL's jsonb cannot keep it
+        raise BadEvent("The event holds a NUL character.")
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
