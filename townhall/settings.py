@@ -24,6 +24,7 @@ from townhall.conf.media import (
 )
 from townhall.conf.notify import notify_settings
 from townhall.conf.observability import observability_settings, sentry_setup
+from townhall.conf.payments import payments_settings
 from townhall.conf.portal import portal_settings
 from townhall.conf.ratelimits import rate_limit_settings
 from townhall.conf.retention import retention_defaults
@@ -337,20 +338,8 @@ TOWNHALL_CASE_EVENT_SUBSCRIBERS = {
     "townhall.payments.holds.hold_on_status_changed": ["status_changed"],
 }
 
-# --- payments: provider, currency, secrets (payments/conf.py, docs/payments.md) ---
-# The sandbox marks a fee paid without money (and its webhook secret is public): never in
-# production, whose default is Stripe (no payments until its keys are set).
-_PAYMENTS_PROVIDER = env.str("PAYMENTS_PROVIDER", default="stripe" if PRODUCTION else "sandbox")
-if PRODUCTION and _PAYMENTS_PROVIDER == "sandbox":
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured("PAYMENTS_PROVIDER=sandbox is for tests and the demo")
-TOWNHALL_PAYMENTS = {
-    "PROVIDER": _PAYMENTS_PROVIDER,
-    "CURRENCY": env.str("PAYMENTS_CURRENCY", default="USD"),
-    "STRIPE_SECRET_KEY": env.str("STRIPE_SECRET_KEY", default=""),
-    "STRIPE_WEBHOOK_SECRET": env.str("STRIPE_WEBHOOK_SECRET", default=""),
-}
+# --- payments: provider, currency, secrets (conf/payments.py, docs/payments.md) ---
+TOWNHALL_PAYMENTS = payments_settings(env, production=PRODUCTION)
 
 # --- experience: surveys and the frustration index (conf/experience.py) ---
 TOWNHALL_EXPERIENCE = experience_settings(env)

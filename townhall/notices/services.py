@@ -16,8 +16,7 @@ from townhall.core import clock
 from townhall.core.errors import ValidationFailed
 from townhall.notices.chain import event_append
 from townhall.notices.models import Notice, NoticeKind, NoticeStatus, Recall
-from townhall.notify.alerts import alert_publish
-from townhall.notify.geo import area_from
+from townhall.notify.alerts import alert_publish, area_checked, area_fields_of
 from townhall.notify.links import public_url
 from townhall.notify.models import AlertTopic
 
@@ -41,29 +40,7 @@ def area_fields(
     polygon: Sequence[Sequence[float]] | None,
 ) -> dict[str, Any]:
     """The AreaMixin fields of an area (with its bounding box); ValidationFailed if bad."""
-    errors: dict[str, list[str]] = {}
-    if polygon is not None and (len(polygon) < 3 or any(len(p) != 2 for p in polygon)):
-        errors["polygon"] = ["Draw at least three corners, each as [lat, long]."]
-    if (lat is None) != (long is None):
-        errors["location"] = ["Give both latitude and longitude, or neither."]
-    elif lat is not None and long is not None and not (-90 <= lat <= 90 and -180 <= long <= 180):
-        errors["location"] = ["Latitude must be within ±90 and longitude within ±180."]
-    if radius_m is not None and not 0 <= radius_m <= 50_000:
-        errors["radius_m"] = ["Choose a radius between 0 and 50 km."]
-    if errors:
-        raise ValidationFailed("The area is not valid.", details=errors)
-    area = area_from(lat=lat, long=long, radius_m=radius_m, polygon=polygon)
-    box = area.bbox()
-    return {
-        "lat": area.centre[0] if area.centre else None,
-        "long": area.centre[1] if area.centre else None,
-        "radius_m": int(area.radius_m) if area.centre else None,
-        "polygon": [list(p) for p in area.polygon] or None,
-        "min_lat": box[0] if box else None,
-        "max_lat": box[1] if box else None,
-        "min_long": box[2] if box else None,
-        "max_long": box[3] if box else None,
-    }
+    return area_fields_of(area_checked(lat=lat, long=long, radius_m=radius_m, polygon=polygon))
 
 
 def _check_text(values: dict[str, Any]) -> None:

@@ -37,7 +37,8 @@ logger = logging.getLogger(__name__)
 FANOUT_BATCH = 5000
 
 
-def _area_fields(area: Area) -> dict[str, Any]:
+def area_fields_of(area: Area) -> dict[str, Any]:
+    """The AreaMixin fields of an area, with its bounding box (alerts, notices)."""
     box = area.bbox()
     return {
         "lat": area.centre[0] if area.centre else None,
@@ -51,7 +52,7 @@ def _area_fields(area: Area) -> dict[str, Any]:
     }
 
 
-def _area_checked(
+def area_checked(
     *,
     lat: float | None,
     long: float | None,
@@ -95,7 +96,7 @@ def alert_subscribe(
 
     Raise ValidationFailed for a malformed area or a channel we cannot reach them on.
     """
-    area = _area_checked(lat=lat, long=long, radius_m=radius_m, polygon=polygon)
+    area = area_checked(lat=lat, long=long, radius_m=radius_m, polygon=polygon)
     kind = {NotifyChannel.EMAIL: ContactKind.EMAIL, NotifyChannel.SMS: ContactKind.PHONE}.get(
         NotifyChannel(channel)
     )
@@ -104,7 +105,7 @@ def alert_subscribe(
             "We have no address for that channel.", details={"channel": ["Add it first."]}
         )
     return AlertSubscription.objects.create(
-        citizen=citizen, topic=topic, channel=channel, address=address, **_area_fields(area)
+        citizen=citizen, topic=topic, channel=channel, address=address, **area_fields_of(area)
     )
 
 
@@ -131,7 +132,7 @@ def alert_publish(
                 if not v.strip()
             },
         )
-    area = _area_checked(lat=lat, long=long, radius_m=radius_m, polygon=polygon)
+    area = area_checked(lat=lat, long=long, radius_m=radius_m, polygon=polygon)
     with transaction.atomic():
         alert = Alert.objects.create(
             topic=topic,
@@ -139,7 +140,7 @@ def alert_publish(
             message=message.strip(),
             fanout=Alert.FanOut.PENDING,
             published_at=clock.now(),
-            **_area_fields(area),
+            **area_fields_of(area),
         )
         from townhall.notify.tasks import alert_fan_out_task  # tasks import this module
 
