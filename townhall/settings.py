@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "townhall.vision",
     "townhall.appointments",
     "townhall.payments",
+    "townhall.forwarding",
     "townhall.notices",
     "townhall.intake",
     "townhall.experience",
