@@ -18,6 +18,7 @@ from townhall.core.ratelimit import rate_limits_reset
 from townhall.core.tasks import scheduled_runs_forget
 from townhall.intake.selectors_triage import triage_classifier_cache_clear
 from townhall.open311.keys import api_key_cache_clear
+from townhall.payments.fees import fee_services_clear
 from townhall.people.roles import StaffRole
 from townhall.people.services import citizen_resolve, staff_user_create
 from townhall.places.selectors import places_cache_clear
@@ -106,6 +107,7 @@ def _fresh_process_state() -> Iterator[None]:
     scheduled_runs_forget()
     triage_classifier_cache_clear()
     vision_cache_clear()
+    fee_services_clear()
     yield
     translation.deactivate()
     catalog_cache_clear()
@@ -113,6 +115,7 @@ def _fresh_process_state() -> Iterator[None]:
     places_cache_clear()
     scheduled_runs_forget()
     triage_classifier_cache_clear()
+    fee_services_clear()
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ tree. Rules amounts are Decimal: they become minor units here, and nowhere else.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import date
 
@@ -22,6 +23,30 @@ class FeeUnavailable(ValidationFailed):
     """The fee cannot be worked out (the rules need more answers, or say not eligible)."""
 
     code = "payments.fee_unavailable"
+
+
+# Every case opened asks whether its service has a fee (Open311 POST included), and fees
+# change a few times a year: each process keeps the set of service types with an active fee
+# for a minute, as the catalogue keeps its reads; saving a fee clears this process's copy.
+_CACHE_SECONDS = 60.0
+_fee_services: list[tuple[float, frozenset[int]]] = []
+
+
+def fee_services_clear(**_: object) -> None:
+    """Forget this process's set of service types with a fee (after an edit; in tests)."""
+    _fee_services.clear()
+
+
+def service_has_fee(service_type_id: int | None) -> bool:
+    """Whether a service type has an active fee (no query while the process's copy is fresh)."""
+    if service_type_id is None:
+        return False
+    if not _fee_services or _fee_services[0][0] <= time.monotonic():
+        ids = Fee.objects.filter(active=True, service_type__isnull=False).values_list(
+            "service_type_id", flat=True
+        )
+        _fee_services[:] = [(time.monotonic() + _CACHE_SECONDS, frozenset(ids))]
+    return service_type_id in _fee_services[0][1]
 
 
 def fee_for_service(service_type_id: int | None) -> Fee | None:

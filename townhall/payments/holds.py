@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from townhall.cases.errors import InvalidTransition
 from townhall.cases.lifecycle import CaseStatus
 from townhall.cases.models import Case, CaseEvent
+from townhall.payments.fees import service_has_fee
 from townhall.payments.services import payment_for_new_case, payments_unpaid
 
 HELD_TARGETS = frozenset({CaseStatus.IN_PROGRESS.value, CaseStatus.RESOLVED.value})
@@ -23,6 +24,15 @@ class CaseAwaitsPayment(InvalidTransition):
 
 
 def payment_on_case_opened(event: CaseEvent) -> None:
+    # The opening hands over the event with its case attached: most services have no fee,
+    # and then this costs no query.
+    service_type_id = (
+        event.case.service_type_id
+        if CaseEvent.case.is_cached(event)
+        else Case.objects.filter(pk=event.case_id).values_list("service_type_id", flat=True)[0]
+    )
+    if not service_has_fee(service_type_id):
+        return
     case = Case.objects.select_related("reporter").get(pk=event.case_id)
     payment_for_new_case(case)
 
