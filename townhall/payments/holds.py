@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from townhall.cases.dispatch import wants
 from townhall.cases.errors import InvalidTransition
 from townhall.cases.lifecycle import CaseStatus
 from townhall.cases.models import Case, CaseEvent
@@ -23,6 +24,11 @@ class CaseAwaitsPayment(InvalidTransition):
     code = "payments.case_awaits_payment"
 
 
+def _owes_fee(case: Case) -> bool:
+    return service_has_fee(case.service_type_id)
+
+
+@wants(_owes_fee)
 def payment_on_case_opened(event: CaseEvent) -> None:
     # The opening hands over the event with its case attached: most services have no fee,
     # and then this costs no query.

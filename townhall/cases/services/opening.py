@@ -194,7 +194,7 @@ def _opened_write(
 ) -> None:
     """Insert a new case, its OPENED event and the caller's `with_rows`, atomically."""
     case.pk = _case_keys.take()
-    if case.pk is None or case_event_wanted(CaseEventKind.OPENED):
+    if case.pk is None or case_event_wanted(CaseEventKind.OPENED, case):
         with transaction.atomic():
             case.save(force_insert=True)
             opened = _opened_event(case, actor=actor)
