@@ -21,9 +21,9 @@ def fee(pothole: Any) -> Fee:
     )
 
 
-@pytest.fixture
-def owed(fee: Fee, pothole: Any, resident: Any) -> Payment:
-    case = case_open(
+def pothole_open(pothole: Any, resident: Any) -> Any:
+    """A pothole report by the resident, opened as the portal would."""
+    return case_open(
         service_type=pothole,
         channel="web",
         description="Deep hole",
@@ -32,4 +32,8 @@ def owed(fee: Fee, pothole: Any, resident: Any) -> Payment:
         long=-71.09,
         reporter=resident,
     )
-    return Payment.objects.get(case=case)
+
+
+@pytest.fixture
+def owed(fee: Fee, pothole: Any, resident: Any) -> Payment:
+    return Payment.objects.get(case=pothole_open(pothole, resident))

@@ -9,29 +9,17 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from townhall.cases.services import case_open
+from tests.payments.conftest import pothole_open
 from townhall.payments.fees import service_has_fee
 from townhall.payments.models import Fee, FeeKind, Payment
 
 pytestmark = pytest.mark.django_db
 
 
-def _open(service: Any, resident: Any) -> Any:
-    return case_open(
-        service_type=service,
-        channel="web",
-        description="Deep hole",
-        answers={"size": "large"},
-        lat=42.36,
-        long=-71.09,
-        reporter=resident,
-    )
-
-
 def test_a_case_without_a_fee_asks_nothing_of_payments(pothole: Any, resident: Any) -> None:
-    _open(pothole, resident)  # the process learns which services have fees
+    pothole_open(pothole, resident)  # the process learns which services have fees
     with CaptureQueriesContext(connection) as queries:
-        case = _open(pothole, resident)
+        case = pothole_open(pothole, resident)
     assert not [q for q in queries.captured_queries if "payments_" in q["sql"]]
     assert not Payment.objects.filter(case=case).exists()
 
@@ -42,9 +30,9 @@ def test_a_fee_added_or_switched_off_is_seen_by_the_next_case(pothole: Any, resi
         name="Inspection fee", service_type=pothole, kind=FeeKind.FIXED, amount_minor=2500
     )
     assert service_has_fee(pothole.pk)
-    owed = Payment.objects.get(case=_open(pothole, resident))
+    owed = Payment.objects.get(case=pothole_open(pothole, resident))
     assert owed.amount_minor == 2500
     fee.active = False
     fee.save()
     assert not service_has_fee(pothole.pk)
-    assert not Payment.objects.filter(case=_open(pothole, resident)).exists()
+    assert not Payment.objects.filter(case=pothole_open(pothole, resident)).exists()
