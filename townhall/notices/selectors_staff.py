@@ -23,8 +23,8 @@ __all__ = [
     "notices_staff_page",
 ]
 
-NOTICE_KINDS: list[tuple[str, str]] = list(NoticeKind.choices)
-NOTICE_STATUSES: list[tuple[str, str]] = list(NoticeStatus.choices)
+NOTICE_KINDS: list[tuple[str, Any]] = list(NoticeKind.choices)
+NOTICE_STATUSES: list[tuple[str, Any]] = list(NoticeStatus.choices)
 PAGE_SIZE = 50
 
 

@@ -50,8 +50,14 @@ def _allow(request: HttpRequest, permission: str) -> None:
         raise PermissionDenied
 
 
-def _all(label: str) -> list[tuple[str, str]]:
+def _all(label: str) -> list[tuple[str, Any]]:
     return [("", label)]
+
+
+def _choose(form: forms.Form, name: str, choices: list[tuple[str, Any]]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)  # declared so above
+    field.choices = choices
 
 
 class NoticeFilterForm(forms.Form):
@@ -63,9 +69,9 @@ class NoticeFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         every = str(gettext_lazy("All"))
-        self.fields["kind"].choices = _all(every) + NOTICE_KINDS
-        self.fields["status"].choices = _all(every) + NOTICE_STATUSES
-        self.fields["topic"].choices = _all(every) + notice_topics()
+        _choose(self, "kind", _all(every) + NOTICE_KINDS)
+        _choose(self, "status", _all(every) + NOTICE_STATUSES)
+        _choose(self, "topic", _all(every) + notice_topics())
 
 
 class NoticeEditForm(forms.Form):
@@ -105,7 +111,7 @@ class NoticeEditForm(forms.Form):
 
     def __init__(self, *args: Any, notice: StaffNotice, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["topic"].choices = notice_topics()
+        _choose(self, "topic", notice_topics())
         if not notice.is_recall:
             del self.fields["product"], self.fields["product_es"]
         if notice.drawn_area:  # a drawn polygon is edited in the admin; the circle is not used
