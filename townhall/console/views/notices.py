@@ -11,6 +11,8 @@ redirects back; a refusal shows the page again with the error (400).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django import forms
@@ -23,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from townhall.console.queues import QUEUES
-from townhall.console.views.common import errors_onto, staff_of, staff_required
+from townhall.console.views.common import View, errors_onto, staff_of, staff_required
 from townhall.core.errors import ValidationFailed
 from townhall.notices.imports import MAX_UPLOAD, recall_codes_import_upload
 from townhall.notices.selectors_staff import (
@@ -203,12 +205,23 @@ def _done(notice_id: int) -> HttpResponse:
     return redirect("console:notice", notice_id=notice_id)
 
 
-@require_POST
-@staff_required
-def notice_publish_view(request: HttpRequest, notice_id: int) -> HttpResponse:
+def notice_action(view: Callable[[HttpRequest, StaffNotice], HttpResponse]) -> View:
+    """A POST on one notice by staff with `notices.change_notice`: the view gets the notice
+    (404 if there is none)."""
+
+    @require_POST
+    @staff_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, notice_id: int) -> HttpResponse:
+        _allow(request, CHANGE)
+        return view(request, _notice_or_404(notice_id))
+
+    return wrapped
+
+
+@notice_action
+def notice_publish_view(request: HttpRequest, notice: StaffNotice) -> HttpResponse:
     """Publish a draft: shown on the portal, one alert to the topic's subscribers."""
-    _allow(request, CHANGE)
-    notice = _notice_or_404(notice_id)
     try:
         notice_publish(notice.id, actor=staff_of(request))
     except ValidationFailed as exc:
@@ -217,11 +230,8 @@ def notice_publish_view(request: HttpRequest, notice_id: int) -> HttpResponse:
     return _done(notice.id)
 
 
-@require_POST
-@staff_required
-def notice_withdraw_view(request: HttpRequest, notice_id: int) -> HttpResponse:
-    _allow(request, CHANGE)
-    notice = _notice_or_404(notice_id)
+@notice_action
+def notice_withdraw_view(request: HttpRequest, notice: StaffNotice) -> HttpResponse:
     form = WithdrawForm(request.POST)
     if form.is_valid():
         try:
@@ -234,12 +244,9 @@ def notice_withdraw_view(request: HttpRequest, notice_id: int) -> HttpResponse:
     return _page(request, notice, status=400, withdraw_form=form)
 
 
-@require_POST
-@staff_required
-def notice_edit_view(request: HttpRequest, notice_id: int) -> HttpResponse:
+@notice_action
+def notice_edit_view(request: HttpRequest, notice: StaffNotice) -> HttpResponse:
     """Change a draft's text, period, topic, circle and product."""
-    _allow(request, CHANGE)
-    notice = _notice_or_404(notice_id)
     form = NoticeEditForm(request.POST, notice=notice)
     if form.is_valid():
         changes = dict(form.cleaned_data)
@@ -258,13 +265,10 @@ def notice_edit_view(request: HttpRequest, notice_id: int) -> HttpResponse:
     return _page(request, notice, status=400, edit_form=form)
 
 
-@require_POST
-@staff_required
-def notice_import_view(request: HttpRequest, notice_id: int) -> HttpResponse:
+@notice_action
+def notice_import_view(request: HttpRequest, notice: StaffNotice) -> HttpResponse:
     """Add a recall's batch codes from a CSV file (the import of `townhall notices
     import-codes`: a batch per transaction, nothing added twice)."""
-    _allow(request, CHANGE)
-    notice = _notice_or_404(notice_id)
     form = ImportCodesForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data["csv_file"].read(MAX_UPLOAD + 1)
