@@ -12,6 +12,7 @@ from pathlib import Path
 
 import environ
 
+from townhall.conf.appointments import appointments_settings
 from townhall.conf.assistant import assistant_settings
 from townhall.conf.experience import experience_settings
 from townhall.conf.intake import intake_settings
@@ -25,6 +26,7 @@ from townhall.conf.media import (
 from townhall.conf.notify import notify_settings
 from townhall.conf.observability import observability_settings, sentry_setup
 from townhall.conf.payments import payments_settings
+from townhall.conf.periodic import periodic_tasks
 from townhall.conf.portal import portal_settings
 from townhall.conf.ratelimits import rate_limit_settings
 from townhall.conf.retention import retention_defaults
@@ -292,35 +294,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# --- periodic jobs: declared here, in one place; `townhall scheduler` enqueues them ---
-# (dotted path of a task, interval in seconds)
-TOWNHALL_PERIODIC_TASKS = [
-    ("townhall.cases.tasks.case_sla_scan_task", env.int("SLA_SCAN_SECONDS", default=300)),
-    (
-        "townhall.cases.tasks.case_acknowledge_pending_task",
-        env.int("CASE_SWEEP_SECONDS", default=300),
-    ),
-    (
-        "townhall.notify.tasks.notification_send_due_task",
-        env.int("NOTIFY_SWEEP_SECONDS", default=30),
-    ),
-    ("townhall.portal.tasks.staged_photos_purge_task", 3600),
-    (
-        "townhall.intake.tasks.intake_process_pending_task",
-        env.int("INTAKE_SWEEP_SECONDS", default=120),
-    ),
-    # Duplicate suggestions whose after-commit run was lost (a crash between commit and
-    # enqueue): the same sweep every burst of reports schedules.
-    ("townhall.intake.tasks.duplicate_suggestions_pending_task", 300),
-    # Tomorrow's bin reminders, queued from the council's reminder time (safe to repeat).
-    ("townhall.notify.waste_reminders.waste_reminders_queue_task", 600),
-    # The frustration index of open cases: honest updates and supervisor flags (issue 18).
-    ("townhall.experience.tasks.frustration_scan_task", 3600),
-    # Live cases into the measures' fact table and the roll-ups (issue 18).
-    ("townhall.insights.tasks.facts_refresh_task", 300),
-    # Yesterday's payments against the provider's records, once a day (payments/tasks.py).
-    ("townhall.payments.tasks.payments_reconcile_task", 3600),
-]
+# --- periodic jobs, all in conf/periodic.py; `townhall scheduler` enqueues them ---
+TOWNHALL_PERIODIC_TASKS = periodic_tasks(env)
 
 # --- who hears about case events, inside the event's transaction (cases/dispatch.py) ---
 TOWNHALL_CASE_EVENT_SUBSCRIBERS = {
@@ -371,8 +346,6 @@ TOWNHALL_EXPERIENCE = experience_settings(env)
 # tries end it.
 TOWNHALL_PHONE_CODE_MINUTES = env.int("TOWNHALL_PHONE_CODE_MINUTES", default=10)
 TOWNHALL_PHONE_CODE_ATTEMPTS = env.int("TOWNHALL_PHONE_CODE_ATTEMPTS", default=5)
-# Expired sign-in links and phone codes are deleted hourly.
-TOWNHALL_PERIODIC_TASKS += [("townhall.people.tasks.proofs_purge_task", 3600)]
 # --- private links and public data (issue 15) ---
 # Hours a link that confirms an e-mail address (before it follows a request) stays valid.
 TOWNHALL_FOLLOW_CONFIRM_HOURS = env.int("TOWNHALL_FOLLOW_CONFIRM_HOURS", default=72)
@@ -410,12 +383,6 @@ TOWNHALL_STAGED_PHOTOS_MAX = env.int("TOWNHALL_STAGED_PHOTOS_MAX", default=2000)
 TOWNHALL_ERASURE_COORD_DECIMALS = env.int("ERASURE_COORD_DECIMALS", default=2)
 # How long each kind of data is kept by default (conf/retention.py; admins change it).
 TOWNHALL_RETENTION = retention_defaults(env, staged_file_hours=TOWNHALL_STAGED_PHOTO_HOURS)
-TOWNHALL_PERIODIC_TASKS.append(
-    (
-        "townhall.intake.tasks.retention_purge_task",
-        env.int("RETENTION_PURGE_SECONDS", default=86400),
-    )
-)
 # --- ledger seals (issue 15) ---
 # The Ed25519 key that signs the daily seal of every case chain (PKCS#8 PEM), kept outside
 # the database. In development a key is generated there (mode 0600) on the first seal;
@@ -423,13 +390,6 @@ TOWNHALL_PERIODIC_TASKS.append(
 TOWNHALL_LEDGER_KEY_FILE: str | None = env.str(
     "TOWNHALL_LEDGER_KEY_FILE",
     default=None if PRODUCTION else str(VAR_DIR / "ledger-seal.key"),
-)
-TOWNHALL_PERIODIC_TASKS.append(
-    ("townhall.cases.tasks.ledger_seal_task", env.int("LEDGER_SEAL_SECONDS", default=86400))
-)
-# Public notices whose end has passed are recorded as expired (issue 21; hidden at their end).
-TOWNHALL_PERIODIC_TASKS.append(
-    ("townhall.notices.tasks.notices_expire_task", env.int("NOTICES_EXPIRE_SECONDS", default=900))
 )
 # --- rate limits (issue 15): townhall/conf/ratelimits.py, docs/security/ratelimit.md ---
 (
@@ -498,16 +458,10 @@ TOWNHALL_SECURITY_TXT_DAYS = env.int("TOWNHALL_SECURITY_TXT_DAYS", default=180)
 # --- every message through the outbox (issue 16) ---
 # Who queues the SLA scan's escalation digests (cases cannot import notify).
 TOWNHALL_SLA_ESCALATION_HANDLER = "townhall.notify.staff_mail.sla_escalation_queue"
-TOWNHALL_PERIODIC_TASKS += [("townhall.notify.tasks.subscription_requests_purge_task", 3600)]
 # --- the assistant: dialogue, live chat, its transport, the phone (conf/assistant.py) ---
 # Apps above intake that hold a share of a resident's data (export and erasure):
 # intake/privacy_parts.py.
 TOWNHALL_PRIVACY_PARTS = ["townhall.assistant.privacy"]
-TOWNHALL_PERIODIC_TASKS += [
-    ("townhall.assistant.tasks.conversations_abandon_idle_task", 600),
-    # Transcripts blanked after the retention period of raw messages (intake.retention).
-    ("townhall.assistant.tasks.conversations_expire_task", 86400),
-]
 _assistant = assistant_settings(env, redis_url=REDIS_URL, production=PRODUCTION)
 TOWNHALL_LIVE_CHAT_HOURS = _assistant["TOWNHALL_LIVE_CHAT_HOURS"]
 TOWNHALL_LIVE_CHAT_GROUP = _assistant["TOWNHALL_LIVE_CHAT_GROUP"]
@@ -521,17 +475,7 @@ CHANNEL_LAYERS = _assistant["CHANNEL_LAYERS"]
 TOWNHALL_ASSISTANT_TRANSPORT = _assistant["TOWNHALL_ASSISTANT_TRANSPORT"]
 TOWNHALL_ASSISTANT_ORIGINS = _assistant["TOWNHALL_ASSISTANT_ORIGINS"]
 TOWNHALL_VOICE = _assistant["TOWNHALL_VOICE"]
-# --- appointments (issue 21): docs/appointments.md ---
-TOWNHALL_PERIODIC_TASKS += [
-    # Slots of the rolling window ahead, made from the slot templates (safe to repeat).
-    ("townhall.appointments.tasks.slots_generate_task", 3600),
-    # Day-before reminders, once per appointment and version.
-    ("townhall.appointments.tasks.reminders_queue_task", 600),
-]
-# A resident's appointments are part of their data export and erasure (intake/privacy_parts.py).
-TOWNHALL_PRIVACY_PARTS += ["townhall.appointments.privacy"]
-# E-mails about an appointment carry its calendar entry, made when sent (notify/attachments.py).
-TOWNHALL_NOTIFY_ATTACHMENTS = dict.fromkeys(
-    ["appt_booked", "appt_moved", "appt_cancelled", "appt_reminder"],
-    "townhall.appointments.ical.notification_ical",
-)
+# --- appointments (issue 21): conf/appointments.py, docs/appointments.md ---
+_appointments = appointments_settings()
+TOWNHALL_PRIVACY_PARTS += _appointments["TOWNHALL_PRIVACY_PARTS"]
+TOWNHALL_NOTIFY_ATTACHMENTS = _appointments["TOWNHALL_NOTIFY_ATTACHMENTS"]

@@ -100,8 +100,9 @@ def test_staff_get_their_role_permissions() -> None:
     assert worker.has_perm("cases.view_case")
     assert not worker.has_perm("catalog.change_servicetype")
     assert admin.has_perm("catalog.change_servicetype")
-    # view cases, events, citizens and services; work, assign, log calls
-    assert worker.groups.get().permissions.count() == 7
+    # view cases, events, citizens, services and notices; work, assign, log calls
+    assert worker.groups.get().permissions.count() == 8
+    assert worker.has_perm("notices.view_notice") and not worker.has_perm("notices.change_notice")
     assert worker.has_perm("cases.assign_case") and not worker.has_perm("cases.supervise_case")
 
 

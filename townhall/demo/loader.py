@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from townhall.appointments.demo import demo_appointments_load
 from townhall.cases import services as case_services
 from townhall.cases.lifecycle import CaseStatus
 from townhall.catalog.boundary import jurisdiction_boundary_set
@@ -31,8 +32,10 @@ from townhall.insights.facts import insights_refresh
 from townhall.intake.demo_triage import demo_triage_train
 from townhall.intake.models import WebhookSource
 from townhall.knowledge.demo import demo_knowledge_load
+from townhall.notices.demo import demo_notices_load
 from townhall.notify.alerts import alert_subscribe, alert_topic_ensure
 from townhall.notify.services import notification_templates_install
+from townhall.payments.demo import demo_fee_load
 from townhall.people.models import Channel, Citizen
 from townhall.people.roles import StaffRole
 from townhall.people.services import citizen_resolve, staff_user_create
@@ -90,6 +93,7 @@ def demo_load(
     spec = town_spec()
     staff = [(s["username"], s["role"]) for s in spec["staff"]]
     if demo_is_loaded():
+        demo_public_services_load(spec, demo_places(spec))  # what an older demo lacks
         return DemoSummary(loaded=False, cases=0, staff=staff)
     rng = random.Random(seed)
     catalog_import(spec=spec)
@@ -148,7 +152,30 @@ def demo_load(
     _surveys_answer(random.Random(seed + 18), made)
     insights_refresh()  # the dashboards' facts and roll-ups
     demo_triage_seed(rng=rng, citizens=spec["citizens"], places=places)
+    demo_public_services_load(spec, places)
     return DemoSummary(loaded=True, cases=cases, staff=staff)
+
+
+# Issue 21 in the demo: notices (road works on Main Street, a recall, a draft), meetings
+# for housing complaints at the town hall, and a fee for bulk item pickups.
+MEETING_SERVICE = "housing_code"
+MEETING_STAFF = "caseworker.isd"
+MEETING_OFFICE = "Millbrook Town Hall"
+FEE_SERVICE = "bulk_item_pickup"
+FEE_MINOR = 2500
+
+
+def demo_public_services_load(spec: dict[str, Any], places: list[dict[str, str]]) -> None:
+    """The demo's notices, appointment slots and fee, made where missing (safe to repeat)."""
+    where = {p["address"]: (float(p["lat"]), float(p["long"])) for p in places}
+    demo_notices_load(near=where["12 Main Street"], elsewhere=where["12 Elm Street"])
+    demo_appointments_load(
+        jurisdiction_slug=DEMO_SLUG,
+        service_code=MEETING_SERVICE,
+        staff_username=MEETING_STAFF,
+        office_name=MEETING_OFFICE,
+    )
+    demo_fee_load(jurisdiction_slug=DEMO_SLUG, service_code=FEE_SERVICE, amount_minor=FEE_MINOR)
 
 
 # How the demo's residents answer the survey after a resolution (most never do).

@@ -118,3 +118,17 @@ def _batch_write(
         recall.save(update_fields=["codes_count", "codes_sum", "updated_at"])
         event_append(notice, "codes_added", at=clock.now(), actor=actor, data={"added": len(new)})
         result.added += len(new)
+
+
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+def recall_codes_import_upload(
+    notice_id: int, data: bytes, *, actor: AbstractBaseUser | None = None
+) -> ImportResult:
+    """`recall_codes_import` of an uploaded CSV file's bytes (pages: the console). Raise
+    ValidationFailed for a file over 20 MB (the command takes those), one that is not
+    UTF-8, or a notice that is not a recall."""
+    if len(data) > MAX_UPLOAD:
+        raise ValidationFailed("The file is over 20 MB: use `townhall notices import-codes`.")
+    return recall_codes_import(notice_id, csv_codes_from_bytes(data), actor=actor)

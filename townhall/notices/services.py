@@ -227,3 +227,18 @@ def notices_expire(*, now: datetime | None = None) -> int:
             event_append(notice, "expired", at=now, actor=None)
             done += 1
     return done
+
+
+def notice_draft_edit(
+    notice_id: int, *, topic_code: str, actor: Actor = None, **changes: Any
+) -> Notice:
+    """The console's edit of a draft: its text, period, topic (by code), circle and product
+    (`notice_update`'s fields). Raise ValidationFailed for bad input or a notice that is no
+    longer a draft (a published notice is edited in the admin, withdrawn or left as it is)."""
+    topic = AlertTopic.objects.filter(code=topic_code).first()
+    if topic is None:
+        raise ValidationFailed("Unknown topic.", details={"topic": ["Choose a topic."]})
+    with transaction.atomic():
+        if notice_lock(notice_id).status != NoticeStatus.DRAFT:
+            raise ValidationFailed("Only a draft can be edited here.")
+        return notice_update(notice_id, actor=actor, topic=topic, **changes)

@@ -29,6 +29,10 @@ CONSOLE: dict[str, list[str]] = {
     ],
 }
 
+# Public notices in the console (console/views/notices.py): caseworkers read them,
+# supervisors and department administrators also publish, withdraw, edit and import codes.
+NOTICES_CHANGE = ["notices.view_notice", "notices.change_notice"]
+
 # Django permission codenames per role, as "app_label.codename". Admins configure the
 # catalogue; supervisors tune SLAs and calendars; everyone on staff can read cases.
 ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
@@ -62,6 +66,7 @@ ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
         *[f"console.{a}_cannedresponse" for a in ("add", "change", "delete", "view")],
         *CONSOLE["supervisor"],
         "people.view_citizen",
+        *NOTICES_CHANGE,
     ],
     StaffRole.SUPERVISOR: [
         *CONSOLE["supervisor"],
@@ -71,6 +76,7 @@ ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
         "catalog.change_slapolicy",
         "catalog.view_businesscalendar",
         "catalog.change_businesscalendar",
+        *NOTICES_CHANGE,
         "catalog.add_calendarclosure",
         "catalog.change_calendarclosure",
         "catalog.view_calendarclosure",
@@ -80,6 +86,7 @@ ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
     ],
     StaffRole.CASEWORKER: [
         *CONSOLE["caseworker"],
+        "notices.view_notice",
         "catalog.view_servicetype",
         "cases.view_case",
         "cases.view_caseevent",

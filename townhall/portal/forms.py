@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from townhall.cases.photos import CleanPhoto, InvalidPhoto, photo_clean
@@ -16,6 +17,7 @@ from townhall.catalog.forms import attribute_form_field, form_answers
 from townhall.core.errors import ValidationFailed
 from townhall.intake.staging import StagedPhotoGone, photo_unstage
 from townhall.people.contacts import phone_normalise
+from townhall.places.selectors import PlaceMatch, place_search
 
 
 class ServiceSearchForm(forms.Form):
@@ -52,6 +54,31 @@ class AddressForm(forms.Form):
             "max_length": _("The address must be 200 characters or fewer"),
         },
     )
+
+
+class PlaceSearchForm(forms.Form):
+    """An address or postcode to find (bin days, alerts around an address, notices near it)."""
+
+    q = forms.CharField(
+        label=_("Your address or postcode"),
+        max_length=200,
+        error_messages={
+            "required": _("Enter your address or postcode"),
+            "max_length": _("An address is at most 200 characters"),
+        },
+    )
+
+
+def place_search_from(request: HttpRequest) -> tuple[PlaceSearchForm, list[PlaceMatch]]:
+    """The address search of a GET page: the form (bound when ?q= was given, with an error
+    when nothing matches) and up to ten matching addresses, best first."""
+    form = PlaceSearchForm(request.GET if "q" in request.GET else None)
+    matches: list[PlaceMatch] = []
+    if form.is_bound and form.is_valid():
+        matches = place_search(form.cleaned_data["q"], limit=10)
+        if not matches:
+            form.add_error("q", _("We could not find that address. Check it and try again."))
+    return form, matches
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -18,20 +18,9 @@ from townhall.notices.selectors import (
     notices_public,
     recall_code_check,
 )
-from townhall.places.selectors import place_search
+from townhall.portal.forms import place_search_from
 from townhall.portal.selectors import place_get
 from townhall.portal.throttle import portal_rate_limited
-
-
-class AddressForm(forms.Form):
-    q = forms.CharField(
-        label=_("Your address or postcode"),
-        max_length=200,
-        error_messages={
-            "required": _("Enter your address or postcode"),
-            "max_length": _("An address is at most 200 characters"),
-        },
-    )
 
 
 class CodeForm(forms.Form):
@@ -60,18 +49,9 @@ def _language() -> str:
 @require_GET
 def notices_view(request: HttpRequest) -> HttpResponse:
     """Every notice shown now; an address search leads to the notices near it."""
-    form = AddressForm(request.GET if "q" in request.GET else None)
-    matches = []
-    status = 200
-    if form.is_bound:
-        if form.is_valid():
-            matches = place_search(form.cleaned_data["q"], limit=10)
-            if not matches:
-                form.add_error("q", _("We could not find that address. Check it and try again."))
-        if form.errors:
-            status = 400
+    form, matches = place_search_from(request)
     context = {"notices": notices_public(language=_language()), "form": form, "matches": matches}
-    return render(request, "portal/notices/list.html", context, status=status)
+    return render(request, "portal/notices/list.html", context, status=400 if form.errors else 200)
 
 
 @require_GET

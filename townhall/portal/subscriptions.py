@@ -34,11 +34,10 @@ from townhall.notify.subscriptions import (
 from townhall.people.models import ContactKind
 from townhall.people.selectors import citizen_verified_contacts
 from townhall.places.models import Place
-from townhall.places.selectors import place_search
 from townhall.portal.accounts import signed_in_citizen
 from townhall.portal.context import brand
+from townhall.portal.forms import place_search_from
 from townhall.portal.throttle import portal_rate_limited, posted_email
-from townhall.portal.waste_views import BinsSearchForm
 
 What = SubscriptionRequest.What
 
@@ -158,12 +157,7 @@ def area_alerts_view(request: HttpRequest, place_id: int) -> HttpResponse:
 @require_GET
 def alerts_view(request: HttpRequest) -> HttpResponse:
     """Find the address to get alerts around."""
-    form = BinsSearchForm(request.GET if "q" in request.GET else None)
-    matches = []
-    if form.is_bound and form.is_valid():
-        matches = place_search(form.cleaned_data["q"], limit=10)
-        if not matches:
-            form.add_error("q", _("We could not find that address. Check it and try again."))
+    form, matches = place_search_from(request)
     status = 400 if form.errors else 200
     context = {"form": form, "matches": matches}
     return render(request, "portal/subscriptions/alerts_search.html", context, status=status)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from townhall.core import clock
 from townhall.places.models import Place
-from townhall.places.selectors import place_search
+from townhall.portal.forms import place_search_from
 from townhall.portal.selectors import place_get
 from townhall.waste.ical import collections_ical
 from townhall.waste.models import Zone
@@ -28,14 +27,6 @@ from townhall.waste.selectors import (
     waste_timezone,
     zone_for_place,
 )
-
-
-class BinsSearchForm(forms.Form):
-    q = forms.CharField(
-        label=_("Your address or postcode"),
-        max_length=200,
-        error_messages={"required": _("Enter your address or postcode")},
-    )
 
 
 def _place(place_id: int) -> Place:
@@ -52,18 +43,12 @@ def _today() -> dt.date:
 @require_GET
 def bins_view(request: HttpRequest) -> HttpResponse:
     """Search for an address; list the matches with links to their bin days."""
-    form = BinsSearchForm(request.GET if "q" in request.GET else None)
-    matches = []
-    status = 200
-    if form.is_bound:
-        if form.is_valid():
-            matches = place_search(form.cleaned_data["q"], limit=10)
-            if not matches:
-                form.add_error("q", _("We could not find that address. Check it and try again."))
-        if form.errors:
-            status = 400
+    form, matches = place_search_from(request)
     return render(
-        request, "portal/bins/search.html", {"form": form, "matches": matches}, status=status
+        request,
+        "portal/bins/search.html",
+        {"form": form, "matches": matches},
+        status=400 if form.errors else 200,
     )
 
 
