@@ -312,3 +312,15 @@ def test_a_permit_application_needs_a_finished_path_to_that_permit(
         permit_application_start(
             citizen=sarah, tree_id="home_improvements", permit_id=permit, answers=answers
         )
+
+
+def test_a_cache_outage_refuses_to_start_and_never_breaks(
+    grant: Any, sarah: Any, monkeypatch: Any
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(cache, "set", broken)
+    with pytest.raises(NotApplicable) as refused:
+        start(sarah)
+    assert "try again later" in refused.value.details["apply"][0]

@@ -11,6 +11,7 @@ townhall.intake.applications. See docs/rules.md ("Apply").
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from townhall.rules.permits import permit_tree_walk
 from townhall.rules.schema import Programme
 from townhall.rules.selectors import permit_tree_get, programme_get
 
+log = logging.getLogger(__name__)
 SALT = "townhall.intake.application"
 CACHE_PREFIX = "townhall:application:"
 EXTERNAL_PREFIX = "application:"
@@ -182,17 +184,19 @@ def _draft_keep(
     citizen: Citizen, kind: str, ident: str, service: ApplicationService, answers: Any
 ) -> str:
     draft_id = secrets.token_urlsafe(18)
-    cache.set(
-        CACHE_PREFIX + draft_id,
-        {
-            "citizen": citizen.pk,
-            "kind": kind,
-            "ident": ident,
-            "service": service.service_type_id,
-            "answers": answers,
-        },
-        timeout=_minutes() * 60,
-    )
+    kept = {
+        "citizen": citizen.pk,
+        "kind": kind,
+        "ident": ident,
+        "service": service.service_type_id,
+        "answers": answers,
+    }
+    try:
+        cache.set(CACHE_PREFIX + draft_id, kept, timeout=_minutes() * 60)
+    except Exception as exc:  # a cache outage: say so, never a 500
+        log.warning("application draft not kept: cache unavailable", exc_info=True)
+        message = _("We could not start your application just now. Please try again later.")
+        raise NotApplicable(message, details={"apply": [message]}) from exc
     return signing.dumps({"d": draft_id}, salt=SALT)
 
 
