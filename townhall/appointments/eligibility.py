@@ -15,8 +15,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from townhall.appointments.models import Appointment
-from townhall.core.errors import DomainError
-from townhall.rules.evaluation import Decision, programme_evaluate
+from townhall.core.errors import DomainError, ValidationFailed
+from townhall.rules.evaluation import Decision, input_coerce, programme_evaluate
+from townhall.rules.schema import Input
 from townhall.rules.selectors import programme_get
 
 
@@ -28,15 +29,19 @@ class Eligibility:
     used: tuple[str, ...] = ()
 
 
-def _value(raw: Any) -> Any:
-    if isinstance(raw, bool) or raw is None:
-        return raw
-    if isinstance(raw, int | float):
+def _value(spec: Input, raw: Any) -> Any:
+    """An answer as the programme's input takes it ("yes" a truth, "45000" a number, a
+    date's text a date: answers come from forms and Open311 as text); None if it does not
+    fit (the input is then unanswered)."""
+    if isinstance(raw, float):
         try:
-            return Decimal(str(raw))
+            raw = Decimal(str(raw))
         except InvalidOperation:
             return None
-    return str(raw)
+    try:
+        return input_coerce(spec, raw)
+    except ValidationFailed:
+        return None
 
 
 def eligibility_for(
@@ -51,7 +56,11 @@ def eligibility_for(
     except DomainError:
         return Eligibility(rule_id, None, "The programme set for this meeting does not exist.")
     answers = appointment.case.answers or {}
-    inputs = {name: _value(answers[name]) for name in programme.inputs if name in answers}
+    inputs = {
+        name: _value(spec, answers[name])
+        for name, spec in programme.inputs.items()
+        if name in answers
+    }
     inputs = {name: value for name, value in inputs.items() if value is not None}
     try:
         decision = programme_evaluate(programme, inputs=inputs, on=on, language=language)

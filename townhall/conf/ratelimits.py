@@ -43,6 +43,8 @@ DEFAULT_RATE_LIMITS = {
     "assistant_events": "120/minute",  # the chat widget polling when WebSockets are blocked
     "assistant_connect": "60/minute;600/hour",  # chat WebSockets opened (each has its own rate)
     "payment": "30/minute;200/hour",  # payment pages and checkouts (portal /pay/)
+    "apply": "10/minute;30/hour",  # starting and sending applications after a check (POST)
+    "apply.target": "20/hour",  # ... per signed-in account
 }
 
 

@@ -247,3 +247,12 @@ class RetentionPolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         obj.updated_by = request.user if isinstance(request.user, AbstractBaseUser) else None
         super().save_model(request, obj, form, change)
+
+
+@admin.register(m.ApplicationService)
+class ApplicationServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Which catalogue service a rules programme's or a permit's "Apply" opens."""
+
+    list_display = ["service_type", "programme", "permit", "active"]
+    list_filter = ["active"]
+    autocomplete_fields = ["service_type"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -273,3 +274,78 @@ class RetentionPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(_("Retention policy"))
+
+
+class ApplicationService(models.Model):
+    """The catalogue service a rules programme's or a permit's application opens.
+
+    After a check that says "eligible" (or a permit finder that says a permit is needed),
+    "Apply" opens an application for this service type, with the answers already given;
+    `documents` are asked for on top of a permit's own (docs/rules.md, "Apply").
+    """
+
+    service_type = models.OneToOneField(
+        "catalog.ServiceType",
+        on_delete=models.CASCADE,
+        related_name="application",
+        verbose_name=_("service type"),
+    )
+    programme = models.SlugField(
+        _("rules programme"),
+        max_length=63,
+        blank=True,
+        help_text=_("The eligibility programme this service is the application for."),
+    )
+    permit = models.CharField(
+        _("permit"),
+        max_length=120,
+        blank=True,
+        help_text=_('Or the permit it applies for: "tree id:permit id".'),
+    )
+    documents = models.JSONField(
+        _("documents"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'Documents to upload: [{"code": "quote", "label": {"en": "…", "es": "…"}, '
+            '"required": true}, …]'
+        ),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("application service")
+        verbose_name_plural = _("application services")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(programme="") & ~models.Q(permit=""))
+                | (~models.Q(programme="") & models.Q(permit="")),
+                name="intake_application_programme_or_permit",
+            ),
+            models.UniqueConstraint(
+                fields=["programme"],
+                condition=models.Q(active=True) & ~models.Q(programme=""),
+                name="intake_one_application_per_programme",
+            ),
+            models.UniqueConstraint(
+                fields=["permit"],
+                condition=models.Q(active=True) & ~models.Q(permit=""),
+                name="intake_one_application_per_permit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme or self.permit} → {self.service_type_id}"
+
+    def clean(self) -> None:
+        """Refuse a permit not written "tree:permit" and documents of the wrong shape."""
+        problems: dict[str, str] = {}
+        if self.permit and self.permit.count(":") != 1:
+            problems["permit"] = str(_('Write it "tree id:permit id".'))
+        items = self.documents if isinstance(self.documents, list) else None
+        if items is None or not all(
+            isinstance(item, dict) and item.get("label") and item.get("code") for item in items
+        ):
+            problems["documents"] = str(_('A list of {"code": …, "label": …} entries.'))
+        if problems:
+            raise ValidationError(problems)

@@ -26,6 +26,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from townhall.core.errors import DomainError, NotFound, ValidationFailed
+from townhall.intake.application_drafts import (
+    PROGRAMME,
+    application_service_for,
+    permits_with_application,
+)
 from townhall.portal.answers import answers_forget, answers_get, answers_keep
 from townhall.portal.throttle import portal_rate_limited
 from townhall.rules.evaluation import (
@@ -216,6 +221,9 @@ def check_result_view(request: HttpRequest, rule_id: str) -> HttpResponse:
             # "Answer the remaining questions" lands on the first one still unanswered.
             "remaining_anchor": _field_anchor(programme, decision.missing),
             "answers_minutes": settings.TOWNHALL_ANSWERS_KEEP_MINUTES,
+            # "Apply" (docs/rules.md): the answers go with it server-side, never in a URL.
+            "can_apply": decision.outcome == Outcome.ELIGIBLE
+            and application_service_for(kind=PROGRAMME, ident=programme.id) is not None,
         }
     )
     return render(request, "portal/check/result.html", context)
@@ -315,6 +323,7 @@ def permits_view(request: HttpRequest) -> HttpResponse:
         )
         return render(request, "portal/permits/question.html", context, status=status)
     questions = tree.questions
+    applicable = permits_with_application(tree_id=tree.id, permit_ids=[p.id for p in step.permits])
     context.update(
         {
             "summary_rows": [
@@ -332,6 +341,8 @@ def permits_view(request: HttpRequest) -> HttpResponse:
                     "free": not p.fee,
                     "days": p.processing_days,
                     "source": p.source,
+                    "id": p.id,
+                    "apply": p.id in applicable,
                 }
                 for p in step.permits
             ],

@@ -2,6 +2,7 @@ from django.urls import path
 
 from townhall.portal import (
     accounts,
+    apply_urls,
     appointment_urls,
     case_owner_views,
     case_views,
@@ -73,3 +74,5 @@ urlpatterns += appointment_urls.urlpatterns
 urlpatterns += payment_urls.urlpatterns
 # Public notices and product recalls, with the batch-code check (issue 21).
 urlpatterns += notices_urls.urlpatterns
+# "Apply" after an eligibility check or a permit finder, with the answers given (issue 21).
+urlpatterns += apply_urls.urlpatterns
