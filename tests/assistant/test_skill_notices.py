@@ -86,8 +86,8 @@ def test_text_that_is_no_code_is_refused_clearly(chat: Chat, recall: Any) -> Non
     chat.say("is my batch code affected?")
     answer = chat.say("lot " + "9" * 70)
     assert "too long for a batch code" in answer
-    answer = chat.say("lot 12€45")
-    assert "doesn't look like a batch code" in answer or "is not in any" in answer
+    answer = chat.say("no idea")
+    assert "doesn't look like a batch code" in answer
 
 
 def test_code_checks_are_rate_limited_per_conversation(
@@ -149,5 +149,7 @@ def test_two_recalls_a_code_is_checked_against_both(chat: Chat, recall: Any, rec
 def test_spanish(recall: Any) -> None:
     chat = Chat(language="es")
     answer = chat.say("comprobar el código de lote AB12345")
+    if "¿Se refería" in answer:  # "AB12345" also reads as a request's reference
+        answer = chat.say("Avisos y retiradas")
     assert "su producto está afectado" in answer, answer
     assert "Devuélvalo a la tienda" in answer

@@ -48,8 +48,18 @@ _ROAD = re.compile(
     r"obras|cortes? de trafico|cortad[ao]s?|desvios?)\b"
 )
 # Where a code starts: after these words; a code is the tokens that follow, each with a digit.
-_CODE_LEAD = re.compile(r"\b(?:batch|lot|code|lote|codigo)\b(?:\s+(?:code|number|is|es|no))*\s*")
+_CODE_LEAD = re.compile(
+    r"\b(?:batch|lot|code|lote|codigo)\b"
+    r"(?:\s+(?:code|number|is|es|no|de|del|lote|lot|codigo|numero))*\s*"
+)
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-./]*")
+# Where a code typed on its own ends, and what may come before it.
+_STOP = frozenset({
+    "is", "in", "on", "of", "for", "the", "a", "an", "it", "and", "affected", "recalled",
+    "please", "still", "safe", "ok", "from", "one", "es", "esta", "en", "de", "del", "y",
+    "afectado", "afectada",
+})  # fmt: skip
+_FILLER = re.compile(r"^(?:(?:it s|it|is|its|the|my|mine|code|number|es|el|mi|numero)\s+)*")
 # Words that say nothing about which product a recall is of.
 _NOT_PRODUCT = frozenset({
     "recall", "recalls", "recalled", "there", "have", "been", "batch", "code", "codes",
@@ -166,21 +176,24 @@ def _street_name(address: str) -> str:
 
 
 def code_in(text: str, *, asked: bool = False) -> str | None:
-    """The batch code in the words: the tokens after "batch"/"lot"/"code" that carry a
-    digit ("check batch code L2345", "lot AB-123 45"); when a code was just asked for, the
-    first such tokens anywhere. None if there is none."""
-    folded = text.strip()[:200]
-    lead = _CODE_LEAD.search(fold(folded))
-    tail = fold(folded)[lead.end() :] if lead else (fold(folded) if asked else "")
-    if not tail and not asked:
+    """The batch code in the words: what follows "batch", "lot" or "code" up to the next
+    plain word ("check batch code L2345", "lot AB-123 45 is it safe"); once a code was asked
+    for, the answer itself ("it's EGG 777"). None unless it carries a digit."""
+    words = fold(text.strip()[:200])
+    lead = _CODE_LEAD.search(words)
+    if lead is not None:
+        tail = words[lead.end() :]
+    elif asked:
+        tail = _FILLER.sub("", words)
+    else:
         return None
     taken: list[str] = []
-    for token in _TOKEN.findall(tail):
-        if re.search(r"\d", token):
-            taken.append(token)
-        elif taken:
+    for token in _TOKEN.findall(tail)[:6]:
+        if token in _STOP:
             break
-    return " ".join(taken) or None
+        taken.append(token)
+    code = " ".join(taken)
+    return code if re.search(r"\d", code) else None
 
 
 def _product_words(text: str) -> list[str]:
@@ -211,33 +224,29 @@ def _recall(ctx: Ctx) -> Step:
     if ctx.resume and slots.get("_ask") == "code":
         return Step([message(ctx.say(SKILL, "ask_code"))], done=False)
     recalls = notices_public(language=ctx.language, kinds=["recall"], limit=RECALLS_CHECKED)
+    code = code_in(ctx.text, asked=slots.get("_ask") == "code")
     if ctx.fresh:
+        # Words other than "recall", "batch"... may name a product; they narrow the recalls
+        # when they match one. A code with unmatched words is checked against them all.
         words = _product_words(re.sub(r"\S*\d\S*", " ", ctx.text))
-        slots["product"] = " ".join(words)
-        slots["recalls"] = [n.id for n in _matching(recalls, words)] if words else None
+        matched = [n.id for n in _matching(recalls, words)] if words else []
+        slots["product"] = " ".join(words) if words and not matched and code is None else ""
+        slots["recalls"] = matched or None
     chosen = slots.get("recalls")
     listed = [n for n in recalls if chosen is None or n.id in chosen]
-    code = code_in(ctx.text, asked=slots.get("_ask") == "code")
     everything = Source(ctx.say(SKILL, "all_notices"), page("notices"))
     if code is None and slots.get("_ask") == "code":
         text = ctx.say(SKILL, "bad_code", text=ctx.text[:40], why=ctx.say(SKILL, "code_empty"))
         return Step([message(text)], done=False, data={"bad_code": "empty"})
+    if slots.get("product") and code is None:
+        text = ctx.say(SKILL, "no_recall", product=str(slots["product"]))
+        return Step([message(text, sources=[everything])], outcome="contained")
     if not listed:
-        product = str(slots.get("product") or "")
-        text = (
-            ctx.say(SKILL, "no_recall", product=product)
-            if product
-            else ctx.say(SKILL, "no_recalls")
-        )
+        text = ctx.say(SKILL, "no_recalls")
         return Step([message(text, sources=[everything])], outcome="contained")
     if code is not None:
         return _check(ctx, code, listed)
-    product = str(slots.get("product") or "")
-    head = (
-        ctx.say(SKILL, "recall_match", product=product)
-        if chosen is not None
-        else ctx.say(SKILL, "recalls")
-    )
+    head = ctx.say(SKILL, "recalls")
     lines = [head]
     for notice in listed[:SHOWN]:
         line = f"• {notice.title}"
