@@ -39,6 +39,9 @@ from townhall.assistant.models import Conversation
 from townhall.assistant.nlu import Understanding
 from townhall.assistant.replies import BotMessage, QuickReply
 from townhall.assistant.skill_answers import faq, greeting, human_handoff, out_of_scope
+from townhall.assistant.skill_appointments import appointment
+from townhall.assistant.skill_notices import expects as notices_expects
+from townhall.assistant.skill_notices import notices
 from townhall.assistant.skill_report import expects as report_expects
 from townhall.assistant.skill_report import report_issue
 from townhall.assistant.skill_rules import eligibility, permit_finder
@@ -58,6 +61,8 @@ HANDLERS: dict[str, Handler] = {
     "report_issue": report_issue,
     "permit_finder": permit_finder,
     "eligibility": eligibility,
+    "appointment": appointment,
+    "notices": notices,
 }
 
 # Whether the words answer what the active skill asked; if not, and the understanding
@@ -68,6 +73,8 @@ EXPECTS: dict[str, Callable[[dict[str, Any], str], bool]] = {
     "case_status": lambda slots, text: reference_in(text) is not None,
     "permit_finder": lambda slots, text: not is_question(text),
     "eligibility": lambda slots, text: not is_question(text),
+    "appointment": lambda slots, text: not is_question(text),
+    "notices": notices_expects,
 }
 # Skills a conversation never digresses to: they have nothing to answer on their own.
 NOT_A_DIGRESSION = frozenset({"greeting", "out_of_scope"})
@@ -94,6 +101,8 @@ def _tasks() -> dict[str, str]:
         "case_status": _("request check"),
         "permit_finder": _("permit questions"),
         "eligibility": _("eligibility check"),
+        "appointment": _("appointment"),
+        "notices": _("notices question"),
     }
 
 

@@ -40,6 +40,7 @@ DEFAULT_RATE_LIMITS = {
     "assistant_sms.target": "10/minute;60/hour",  # texts the assistant answers, per number
     "voice.target": "30/minute;200/hour",  # phone-assistant turns, per caller number
     "assistant_photo": "10/minute;60/hour",  # the chat widget's photo uploads
+    "assistant_code_check.target": "10/minute;60/hour",  # batch codes checked in the chat
     "assistant_events": "120/minute",  # the chat widget polling when WebSockets are blocked
     "assistant_connect": "60/minute;600/hour",  # chat WebSockets opened (each has its own rate)
     "payment": "30/minute;200/hour",  # payment pages and checkouts (portal /pay/)
