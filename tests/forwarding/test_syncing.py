@@ -4,8 +4,11 @@ once, and a bounded number of queries per round."""
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -195,8 +198,6 @@ def test_malformed_records_are_skipped_and_reported(
 
     def answer(path: str, query: dict[str, list[str]]) -> tuple[int, bytes]:
         status, body_bytes = original(path, query)
-        import json
-
         items = json.loads(body_bytes)
         items += ["a string", 42, {"status": "open"}, {"service_request_id": None}]
         return status, json.dumps(items).encode()
@@ -362,3 +363,34 @@ def test_queries_per_round_are_bounded(
         assert forwards_poll_due(now=later(40)) == 180
     per_change = (len(changed) - len(idle)) / 20
     assert per_change < 40, per_change
+
+
+def test_real_boston_answers_are_applied(body: Body, remote: FakeRemote, pothole: Any) -> None:
+    """City of Boston GeoReport v2 records as served (tests/open311/data/boston): "open" and
+    "closed" with the city's status_notes, ids like "H323401-101003193368"."""
+    page = Path(__file__).parents[1] / "open311" / "data" / "boston" / "dangerous.json.gz"
+    records = json.loads(gzip.decompress(page.read_bytes()))
+    opened = [r for r in records if r["status"] == "open"][:20]
+    closed = [r for r in records if r["status"] == "closed" and r.get("status_notes")][:20]
+    forwards = {
+        r["service_request_id"]: forward_make(body, pothole, r["service_request_id"])
+        for r in opened + closed
+    }
+    remote.requests = {r["service_request_id"]: r for r in opened + closed}
+    result = forwards_poll(now=later(1))
+    assert (result.read, result.applied, result.failed_bodies) == (40, 40, 0)
+    for r in opened:
+        assert case_status(forwards[r["service_request_id"]]) == CaseStatus.IN_PROGRESS
+    for r in closed:
+        forward = forwards[r["service_request_id"]]
+        assert case_status(forward) == CaseStatus.RESOLVED
+        last = CaseEvent.objects.filter(
+            case_id=forward.case_id, kind=CaseEventKind.STATUS_CHANGED
+        ).latest("seq")
+        assert last.content["note"] == r["status_notes"].strip() and last.public
+        forward.refresh_from_db()
+        assert forward.state == ForwardState.CLOSED
+    # read again after poll_seconds: the open ones cost nothing more
+    events_before = CaseEvent.objects.count()
+    assert forwards_poll(now=later(20)).applied == 0
+    assert CaseEvent.objects.count() == events_before
