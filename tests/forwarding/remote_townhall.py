@@ -11,7 +11,7 @@ look like ours. It is driven from outside only, as a real remote would be:
   on the same port, for outage tests). Startup waits for /healthz and fails with the end of
   the server's log; `stop()` ends the whole process group it started, by its id;
 - `set_status(remote_id, status, note)`: the county's caseworker moving a case, run in the
-  remote's environment (`python -m tests.forwarding.remote_townhall status ...`);
+  remote's environment (a helper process running this module's `serve`);
 - `case(remote_id)`: what the remote stored (service, answers, status, description).
 
 The `remote_townhall` fixture gives one per test module, on PostgreSQL (`<database>_remote`)
@@ -38,6 +38,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = "bench.settings_open311"
 PREFIX = "CO"
+ANSWER = "@@remote-answer "  # the helper's answer lines (anything else it prints is skipped)
 
 COUNTY: dict[str, Any] = {
     "jurisdiction": {
@@ -123,6 +124,7 @@ class RemoteTownhall:
     jurisdiction_id: str = ""
     service_codes: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
+    admin: subprocess.Popen[str] | None = None
 
     @property
     def url(self) -> str:
@@ -165,28 +167,47 @@ class RemoteTownhall:
 
     # -- the remote's own commands -------------------------------------------------------
 
-    def command(self, *args: str, timeout: float = 300) -> str:
-        """Run this module's command line in the remote's environment; return its stdout."""
-        done = subprocess.run(
-            [sys.executable, "-m", "tests.forwarding.remote_townhall", *args],
-            cwd=ROOT,
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"remote command {args[:1]} failed ({done.returncode}): {done.stderr[-3000:]}"
+    def command(self, *args: str, timeout: float = 600) -> Any:
+        """Run a command in the remote's environment (`main` below) and return its answer.
+
+        The commands go to one helper process that set Django up once (started on first
+        use, ended by `close`): a command line of its own costs seconds on a busy machine.
+        """
+        admin = self.admin
+        if admin is None or admin.poll() is not None:
+            admin = self.admin = subprocess.Popen(
+                [sys.executable, "-m", "tests.forwarding.remote_townhall", "serve"],
+                cwd=ROOT,
+                env=self.env(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=(self.base / "remote-admin.log").open("ab"),
+                text=True,
+                start_new_session=True,
             )
-        return done.stdout
+        assert admin.stdin is not None and admin.stdout is not None
+        admin.stdin.write(json.dumps(list(args)) + "\n")
+        admin.stdin.flush()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = admin.stdout.readline()
+            if not line:
+                break
+            if line.startswith(ANSWER):
+                answer = json.loads(line.removeprefix(ANSWER))
+                if "error" in answer:
+                    raise RuntimeError(f"remote command {args[:1]} failed: {answer['error']}")
+                return answer["result"]
+        raise RuntimeError(
+            f"the remote's helper process ended on {args[:1]}: "
+            + (self.base / "remote-admin.log").read_text(errors="replace")[-3000:]
+        )
 
     def prepare(self) -> None:
         """Make the database (fresh on PostgreSQL), migrate, load the county, issue a key."""
         if self.database_url and self.fresh:
             fresh_postgres_database(self.database_url)
-        facts = json.loads(self.command("prepare").strip().splitlines()[-1])
+        facts = self.command("prepare")
         self.api_key = facts["api_key"]
         self.jurisdiction_id = facts["jurisdiction_id"]
         self.service_codes = facts["service_codes"]
@@ -194,16 +215,31 @@ class RemoteTownhall:
     def set_status(self, remote_id: str, status: str, note: str = "") -> dict[str, Any]:
         """The county's caseworker moves `remote_id` to `status` (through "in progress" if
         the lifecycle needs it), with `note` shown to the public; return the case."""
-        found: dict[str, Any] = json.loads(self.command("status", remote_id, status, note))
+        found: dict[str, Any] = self.command("status", remote_id, status, note)
         return found
 
     def case(self, remote_id: str) -> dict[str, Any]:
         """What the remote stored for `remote_id`."""
-        found: dict[str, Any] = json.loads(self.command("case", remote_id))
+        found: dict[str, Any] = self.command("case", remote_id)
         return found
 
     def case_count(self) -> int:
-        return int(self.command("count").strip())
+        return int(self.command("count"))
+
+    def close(self) -> None:
+        """Stop the web server and the helper process."""
+        self.stop()
+        admin, self.admin = self.admin, None
+        if admin is not None and admin.poll() is None:
+            assert admin.stdin is not None
+            admin.stdin.close()  # it ends at the end of its input
+            try:
+                admin.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                admin.kill()
+                admin.wait(timeout=10)
+        if admin is not None and admin.stdout is not None:
+            admin.stdout.close()
 
     # -- the web server --------------------------------------------------------------------
 
@@ -277,12 +313,12 @@ class RemoteTownhall:
             self.prepare()
             self.start()
         except BaseException:
-            self.stop()
+            self.close()
             raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.close()
 
 
 def remote_database_url(database_url: str) -> str:
@@ -349,7 +385,7 @@ def _set_status(remote_id: str, status: str, note: str) -> dict[str, Any]:
     case = case_get_by_reference(reference=remote_id)
     steps = path_to(CaseStatus(case.status), CaseStatus(status))
     if not steps:
-        raise SystemExit(f"{remote_id} cannot go from {case.status} to {status}")
+        raise ValueError(f"{remote_id} cannot go from {case.status} to {status}")
     for step in steps:
         case = case_transition(
             case=case, to=step, actor=None, note=note if step == steps[-1] else ""
@@ -357,30 +393,42 @@ def _set_status(remote_id: str, status: str, note: str) -> dict[str, Any]:
     return _case_facts(case_get_by_reference(reference=remote_id))
 
 
+def run(argv: list[str]) -> Any:
+    """One command, Django set up: its JSON-able answer."""
+    what = argv[0] if argv else ""
+    if what == "prepare":
+        return _prepare()
+    if what == "status" and len(argv) in (3, 4):
+        return _set_status(argv[1], argv[2], argv[3] if len(argv) == 4 else "")
+    if what == "case" and len(argv) == 2:
+        from townhall.cases.selectors import case_get_by_reference
+
+        return _case_facts(case_get_by_reference(reference=argv[1]))
+    if what == "count":
+        from townhall.cases.models import Case
+
+        return Case.objects.count()
+    raise ValueError(f"unknown command {argv!r}")
+
+
 def main(argv: list[str]) -> int:
+    """`serve`: answer commands (JSON lists, one a line) until the input ends; or run one."""
     import django
 
     django.setup()
-    what = argv[0] if argv else ""
-    if what == "prepare":
-        print(json.dumps(_prepare()))
-    elif what == "status" and len(argv) in (3, 4):
-        print(json.dumps(_set_status(argv[1], argv[2], argv[3] if len(argv) == 4 else "")))
-    elif what == "case" and len(argv) == 2:
-        from townhall.cases.selectors import case_get_by_reference
+    if argv != ["serve"]:
+        print(json.dumps(run(argv)))
+        return 0
+    from django.db import close_old_connections
 
-        print(json.dumps(_case_facts(case_get_by_reference(reference=argv[1]))))
-    elif what == "count":
-        from townhall.cases.models import Case
-
-        print(Case.objects.count())
-    else:
-        print(
-            "usage: python -m tests.forwarding.remote_townhall "
-            "prepare | status REF STATUS [NOTE] | case REF | count",
-            file=sys.stderr,
-        )
-        return 2
+    for line in sys.stdin:
+        try:
+            answer = {"result": run(json.loads(line))}
+        except Exception as exc:  # the caller raises it, with the message
+            answer = {"error": f"{type(exc).__name__}: {exc}"}
+        close_old_connections()
+        sys.stdout.write(ANSWER + json.dumps(answer) + "\n")
+        sys.stdout.flush()
     return 0
 
 
