@@ -320,6 +320,11 @@ TOWNHALL_PERIODIC_TASKS = [
     ("townhall.insights.tasks.facts_refresh_task", 300),
     # Yesterday's payments against the provider's records, once a day (payments/tasks.py).
     ("townhall.payments.tasks.payments_reconcile_task", 3600),
+    # The status of cases forwarded to other bodies' Open311 servers (forwarding/syncing.py).
+    (
+        "townhall.forwarding.sync_tasks.forwards_poll_task",
+        env.int("FORWARD_POLL_SECONDS", default=60),
+    ),
 ]
 
 # --- who hears about case events, inside the event's transaction (cases/dispatch.py) ---
