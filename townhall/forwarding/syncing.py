@@ -91,21 +91,22 @@ class Record:
     update_id: str = ""
 
 
-def _text(value: Any) -> str | None:
-    """A text field: a string (stripped), "" for absent/null, None if it is not text."""
+def _text(value: Any, *, numbers: bool = False) -> str | None:
+    """A text field: a string (stripped), "" for absent/null, None if it is not text
+    (with `numbers`, a whole number is taken as its digits: ids often are numbers)."""
     if value is None:
         return ""
     if isinstance(value, str):
         return value.strip()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)  # ids are often numbers
+    if numbers and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
     return None
 
 
 def record_parse(raw: Mapping[str, Any], *, update: bool = False) -> Record | str:
     """A checked `Record` of a GeoReport request (or, with `update`, a servicerequestupdates
     item), or the reason it is malformed."""
-    remote_id = _text(raw.get("service_request_id"))
+    remote_id = _text(raw.get("service_request_id"), numbers=True)
     if not remote_id:
         return "no service_request_id"
     status = _text(raw.get("status"))
@@ -125,7 +126,7 @@ def record_parse(raw: Mapping[str, Any], *, update: bool = False) -> Record | st
             return f"request {remote_id[:40]}: updated_datetime is not a date with its zone"
     update_id = ""
     if update:
-        update_id = _text(raw.get("update_id")) or ""
+        update_id = _text(raw.get("update_id"), numbers=True) or ""
         if not update_id:
             return f"request {remote_id[:40]}: an update with no update_id"
         if when is None:
@@ -267,7 +268,7 @@ def _batch_apply(
     for raw in records:
         parsed = record_parse(raw)
         if isinstance(parsed, str):
-            raw_id = _text(raw.get("service_request_id")) or ""
+            raw_id = _text(raw.get("service_request_id"), numbers=True) or ""
             target = next((f for f in forwards if raw_id and f.remote_id == raw_id), None)
             if target is not None:
                 _problem_once(target, f"{MALFORMED}: {parsed}", now, elapsed_ms)
