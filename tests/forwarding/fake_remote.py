@@ -65,7 +65,8 @@ class FakeRemote:
 
 
 def serve(remote: FakeRemote, port: int = 0) -> Iterator[FakeRemote]:
-    """Run `remote` on 127.0.0.1 until the generator is closed (use as a fixture)."""
+    """Run `remote` on 127.0.0.1 (on `port` if it is free) until the generator is closed
+    (use as a fixture); its address is `remote.url`."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -84,7 +85,10 @@ def serve(remote: FakeRemote, port: int = 0) -> Iterator[FakeRemote]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    except OSError:  # the port is taken (another run of these tests): any free one
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
