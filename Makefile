@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 SOURCES := townhall tests bench
 
-.PHONY: help install install-test demo test fmt lint types contracts migrations-check migrations-lint chart-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail bench-assistant bench-assistant-live bench-tone bench-waste-years bench-forecast bench-insights bench-fuzz bench-faults bench-surge bench-photos bench-voice bench-appointments bench-payments bench-notices clean
+.PHONY: help install install-test demo test fmt lint types contracts migrations-check migrations-lint chart-check pytest bench bench-open311 bench-portal bench-console bench-triage bench-intake bench-knowledge bench-waste bench-privacy bench-ledger bench-ratelimit bench-inbound-mail bench-assistant bench-assistant-live bench-tone bench-waste-years bench-forecast bench-insights bench-fuzz bench-faults bench-surge bench-photos bench-voice bench-appointments bench-payments bench-notices bench-forwarding clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -121,6 +121,9 @@ bench-payments: install-test ## the payment webhook: server time per signed even
 	$(BIN)/python bench/payments.py
 bench-notices: install-test ## a recall's batch-code check with 100,000 codes: in-process and over HTTP against a bare indexed SELECT (PostgreSQL)
 	$(BIN)/python bench/notices.py
+
+bench-forwarding: install-test ## forwarding 10,000 cases to a second Townhall over HTTP (cases/s against its raw POST rate) and the status-sync cost per 1,000 open forwards (PostgreSQL)
+	$(BIN)/python bench/forwarding.py
 
 bench-ledger: install-test ## sealing the heads of 1 M case chains and verifying them against the seal, on PostgreSQL
 	$(BIN)/python bench/ledger.py

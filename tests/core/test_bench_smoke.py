@@ -25,6 +25,7 @@ LOCAL = {
     "assistant": "oos recall",
     "assistant_live": "messages/s",
     "forecast": "n-week",
+    "forwarding": "ratio forwarding/raw post",
     "fuzz": "5xx: 0",
     "geometry": "ratio old/prepared",
     "knowledge": "mrr@10",

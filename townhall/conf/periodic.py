@@ -56,4 +56,14 @@ def periodic_tasks(env: environ.Env) -> list[tuple[str, int]]:
         # Transcripts blanked after the retention period of raw messages (intake.retention).
         ("townhall.assistant.tasks.conversations_expire_task", 86400),
         *appointments_periodic_tasks(),
+        # Cases forwarded to the body that owns them: due sends and retries (issue 22,
+        # forwarding/sending.py), and their status read back (forwarding/syncing.py).
+        (
+            "townhall.forwarding.tasks.forwards_send_due_task",
+            env.int("FORWARD_SWEEP_SECONDS", default=60),
+        ),
+        (
+            "townhall.forwarding.sync_tasks.forwards_poll_task",
+            env.int("FORWARD_POLL_SECONDS", default=60),
+        ),
     ]

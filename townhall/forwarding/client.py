@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from townhall.notify.channels.base import ChannelError, HttpResponse, Transport
 from townhall.notify.channels.http import http_transport
@@ -80,6 +80,8 @@ class Open311Client:
         self.transport = transport or http_transport(timeout)
         #: How long the last call took, in milliseconds (for the sync record).
         self.last_elapsed_ms = 0
+        #: Items of the last list answer that were not records, and were left out.
+        self.last_skipped = 0
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -117,14 +119,22 @@ class Open311Client:
             )
         return data
 
-    @staticmethod
-    def _records(data: Any, what: str) -> list[dict[str, Any]]:
+    def _records(self, data: Any, what: str, *, skip_bad: bool = False) -> list[dict[str, Any]]:
+        """The records of a list answer. With `skip_bad`, items that are not objects are
+        left out and counted in ``last_skipped`` (one bad record does not hide the rest);
+        without, any such item fails the whole answer."""
+        self.last_skipped = 0
         if isinstance(data, Mapping):  # some servers wrap the list: {"service_requests": [...]}
             inner = next((v for v in data.values() if isinstance(v, list)), None)
             data = inner if inner is not None else data
-        if not isinstance(data, list) or not all(isinstance(item, Mapping) for item in data):
+        if not isinstance(data, list):
             raise RemoteError(f"the {what} answer is not a list of records", retryable=True)
-        return [dict(item) for item in data]
+        records = [dict(item) for item in data if isinstance(item, Mapping)]
+        if len(records) != len(data):
+            if not skip_bad:
+                raise RemoteError(f"the {what} answer is not a list of records", retryable=True)
+            self.last_skipped = len(data) - len(records)
+        return records
 
     # -- GeoReport v2 -----------------------------------------------------------------------
 
@@ -150,7 +160,7 @@ class Open311Client:
 
     def get_token(self, token: str) -> str:
         """The service_request_id a token became; "" while the remote has not made it yet."""
-        records = self._records(self._call("GET", f"tokens/{token}.json"), "token")
+        records = self._records(self._call("GET", f"tokens/{quote(token, safe='')}.json"), "token")
         return str(records[0].get("service_request_id") or "")[:200] if records else ""
 
     def get_requests(self, remote_ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -160,6 +170,7 @@ class Open311Client:
         return self._records(
             self._call("GET", "requests.json", {"service_request_id": ",".join(remote_ids)}),
             "requests",
+            skip_bad=True,
         )
 
     def get_updates(self, start: datetime, end: datetime | None = None) -> list[dict[str, Any]]:
@@ -169,15 +180,19 @@ class Open311Client:
             params["end_date"] = end.isoformat()
         if self.api_key:
             params["api_key"] = self.api_key
-        return self._records(self._call("GET", "servicerequestupdates.json", params), "updates")
+        return self._records(
+            self._call("GET", "servicerequestupdates.json", params), "updates", skip_bad=True
+        )
 
     def get_services(self) -> list[dict[str, Any]]:
-        """GET services.json: the remote's service list."""
-        return self._records(self._call("GET", "services.json"), "services")
+        """GET services.json: the remote's service list (items that are not objects are
+        left out, counted in ``last_skipped``)."""
+        return self._records(self._call("GET", "services.json"), "services", skip_bad=True)
 
     def get_definition(self, service_code: str) -> dict[str, Any]:
         """GET services/<code>.json: the service's attribute definitions."""
-        data = self._call("GET", f"services/{service_code}.json")
+        # The code comes from the remote: quoted whole, so "../x" or "a?b" stays one segment.
+        data = self._call("GET", f"services/{quote(service_code, safe='')}.json")
         if not isinstance(data, Mapping):
             raise RemoteError("the service definition is not an object", retryable=True)
         return dict(data)

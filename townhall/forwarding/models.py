@@ -63,6 +63,12 @@ class Body(models.Model):
     poll_seconds = models.PositiveIntegerField(_("poll every (seconds)"), default=900)
     timeout_seconds = models.FloatField(_("timeout (seconds)"), default=10.0)
     active = models.BooleanField(_("active"), default=True)
+    # Status sync (forwarding.syncing): failed polls in a row, when to ask again, the last
+    # error, and how far servicerequestupdates has been read (the newest update's time).
+    sync_failures = models.PositiveIntegerField(_("failed polls in a row"), default=0)
+    sync_retry_at = models.DateTimeField(_("next poll after a failure"), null=True, blank=True)
+    sync_error = models.CharField(_("last sync error"), max_length=500, blank=True)
+    updates_cursor = models.DateTimeField(_("updates read up to"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("body")
@@ -156,6 +162,8 @@ class Forward(models.Model):
     last_synced_at = models.DateTimeField(_("last synced"), null=True, blank=True)
     # servicerequestupdates: the newest update seen (its time), so each is applied once.
     updates_after = models.DateTimeField(null=True, blank=True)
+    # The digest of the last remote note applied: the same note read again is not news.
+    remote_note_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("forward")
