@@ -1,0 +1,95 @@
+"""The console case page's "Forwarded" panel (console/views/forwards.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.console.conftest import dpw, isd, quick_passwords, signed_in, staff  # noqa: F401
+from tests.forwarding.fwdwork_fixtures import body_make, case_make, forward_make
+from townhall.core import clock
+from townhall.forwarding.models import ForwardState, ForwardSync, SyncKind
+from townhall.forwarding.selectors import SYNCS_SHOWN, forwards_for_case
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def forwarded(staff: dict[str, Any], pothole: Any) -> Any:  # noqa: F811
+    body = body_make("county-works", name="Kent County Highways")
+    forward = forward_make(
+        case_make(pothole), body, remote_id="WO-77", remote_status="investigating"
+    )
+    now = clock.now()
+    ForwardSync.objects.create(
+        forward=forward, at=now - timedelta(minutes=50), kind=SyncKind.SEND, elapsed_ms=231
+    )
+    ForwardSync.objects.create(
+        forward=forward,
+        at=now - timedelta(minutes=5),
+        kind=SyncKind.INBOUND,
+        ok=False,
+        remote_status="zzz_unknown",
+        detail="the body reported a status we do not know",
+        elapsed_ms=None,
+    )
+    return forward
+
+
+def test_the_panel_shows_where_it_went_the_remote_id_and_every_sync(
+    staff: dict[str, Any],  # noqa: F811
+    forwarded: Any,
+) -> None:
+    page = signed_in(staff["caseworker"]).get(f"/console/cases/{forwarded.case_id}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    panel = html[html.index('id="forwarded"') :]
+    for text in (
+        "Kent County Highways",
+        "WO-77",
+        "investigating",
+        "zzz_unknown",
+        "the body reported a status we do not know",
+        "231",
+        str(ForwardState.SENT.label),
+    ):
+        assert text in panel, text
+    # Newest sync first.
+    assert panel.index("zzz_unknown") < panel.index("231")
+
+
+def test_no_panel_for_a_case_never_forwarded_when_there_is_no_body(
+    staff: dict[str, Any],  # noqa: F811
+    pothole: Any,
+) -> None:
+    case = case_make(pothole)
+    html = signed_in(staff["caseworker"]).get(f"/console/cases/{case.pk}/").content.decode()
+    assert 'id="forwarded"' not in html
+
+
+def test_the_syncs_shown_are_capped_and_the_query_count_does_not_grow(
+    forwarded: Any, django_assert_max_num_queries: Any
+) -> None:
+    ForwardSync.objects.bulk_create(
+        ForwardSync(forward=forwarded, kind=SyncKind.POLL, remote_status=f"s{i}")
+        for i in range(SYNCS_SHOWN + 10)
+    )
+    with django_assert_max_num_queries(2):
+        views = forwards_for_case(forwarded.case_id)
+    assert len(views) == 1 and len(views[0].syncs) == SYNCS_SHOWN
+    ats = [s.at for s in views[0].syncs]
+    assert ats == sorted(ats, reverse=True)
+
+
+def test_other_departments_residents_and_strangers_never_see_the_panel(
+    staff: dict[str, Any],  # noqa: F811
+    forwarded: Any,
+) -> None:
+    url = f"/console/cases/{forwarded.case_id}/"
+    assert signed_in(staff["other_caseworker"]).get(url).status_code == 404
+    assert signed_in(staff["resident"]).get(url).status_code == 403
+    anonymous = Client().get(url)
+    assert anonymous.status_code == 302 and "WO-77" not in anonymous.content.decode()
