@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,8 @@ from townhall.forwarding.models import ForwardState, ForwardSync, SyncKind
 from townhall.forwarding.selectors import SYNCS_SHOWN, forwards_for_case
 
 pytestmark = pytest.mark.django_db
+# Playwright runs an event loop in this thread; the ORM calls here block all the same.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture
@@ -93,3 +96,30 @@ def test_other_departments_residents_and_strangers_never_see_the_panel(
     assert signed_in(staff["resident"]).get(url).status_code == 403
     anonymous = Client().get(url)
     assert anonymous.status_code == 302 and "WO-77" not in anonymous.content.decode()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_panel_passes_axe_in_chromium(
+    live_server: Any,
+    browser: Any,
+    staff: dict[str, Any],  # noqa: F811
+    forwarded: Any,
+) -> None:
+    from tests.browser import assert_accessible
+    from tests.console.conftest import PASSWORD
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    path = f"/console/cases/{forwarded.case_id}/"
+    page.goto(f"{live_server.url}/admin/login/?next={path}")
+    page.fill("#id_username", staff["caseworker"].get_username())
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(live_server.url + path)
+    panel = page.locator("#forwarded")
+    assert "WO-77" in panel.inner_text()
+    assert page.locator("#forwarded table.th-syncs tbody tr").count() == 2
+    assert_accessible(page)
+    context.close()

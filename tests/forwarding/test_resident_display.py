@@ -4,6 +4,7 @@ the remote's internals."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -15,6 +16,8 @@ from townhall.forwarding.routing import routing_cache_clear
 from townhall.portal.links import track_token
 
 pytestmark = pytest.mark.django_db
+# Playwright runs an event loop in this thread; the ORM calls here block all the same.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 # A square around the test town's centre (42.36, -71.09), [long, lat].
 AROUND = {
@@ -107,3 +110,24 @@ def test_open311_names_the_body_as_agency_responsible(county: Any, pothole: Any)
     raw = Client().get("/open311/v2/requests.json", {"extensions": "true"}).content.decode()
     for secret in INTERNALS:
         assert secret not in raw
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_resident_pages_pass_axe_in_chromium(
+    live_server: Any, browser: Any, county: Any, pothole: Any
+) -> None:
+    from tests.browser import assert_accessible
+
+    case = case_make(pothole)
+    forward_make(case, county, remote_id="WO-1001")
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/report/pothole/?lat=42.36&long=-71.09")
+    assert "This goes to County Works" in page.locator("#route").inner_text()
+    assert_accessible(page)
+    page.goto(f"{live_server.url}/requests/{track_token(case)}/")
+    assert "Sent to County Works on" in page.locator("#forwarded").inner_text()
+    assert_accessible(page)
+    context.close()
