@@ -56,6 +56,15 @@ def forward_make(case: Any, body: Body, *, remote_id: str = "", **extra: Any) ->
         "attempts": 1,
         **extra,
     }
+    # A routing rule may have forwarded the case on opening already (forwarding.sending):
+    # that forward becomes the one described here.
+    live = Forward.objects.filter(case=case, state__in=["pending", "sent", "failed"])
+    if live.exists():
+        forward = live.get()
+        for name, value in values.items():
+            setattr(forward, name, value)
+        forward.save()
+        return forward
     return Forward.objects.create(**values)
 
 

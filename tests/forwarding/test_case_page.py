@@ -11,8 +11,9 @@ from django.test import Client
 
 from tests.console.conftest import dpw, isd, quick_passwords, signed_in, staff  # noqa: F401
 from tests.forwarding.fwdwork_fixtures import body_make, case_make, forward_make
+from townhall.cases.models import CaseEvent, CaseEventKind
 from townhall.core import clock
-from townhall.forwarding.models import ForwardState, ForwardSync, SyncKind
+from townhall.forwarding.models import Forward, ForwardState, ForwardSync, SyncKind
 from townhall.forwarding.selectors import SYNCS_SHOWN, forwards_for_case
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +124,99 @@ def test_the_panel_passes_axe_in_chromium(
     assert page.locator("#forwarded table.th-syncs tbody tr").count() == 2
     assert_accessible(page)
     context.close()
+
+
+# --- staff actions (forwarding.sending through console/views/forward_actions.py) ----------
+
+
+def test_staff_withdraw_a_forward_with_a_reason(
+    staff: dict[str, Any],  # noqa: F811
+    forwarded: Any,
+) -> None:
+    client = signed_in(staff["caseworker"])
+    url = f"/console/cases/{forwarded.case_id}/forwards/{forwarded.pk}/withdraw/"
+    no_reason = client.post(url, {"reason": "  "})
+    assert no_reason.status_code == 400
+    assert Forward.objects.get(pk=forwarded.pk).state == ForwardState.SENT
+    done = client.post(url, {"reason": "The county says it is ours"})
+    assert done.status_code == 302
+    assert Forward.objects.get(pk=forwarded.pk).state == ForwardState.WITHDRAWN
+    notes = CaseEvent.objects.filter(case_id=forwarded.case_id, kind=CaseEventKind.NOTE)
+    assert any("The county says it is ours" in n.content.get("text", "") for n in notes)
+
+
+def test_staff_resend_only_a_failed_forward(
+    staff: dict[str, Any],  # noqa: F811
+    forwarded: Any,
+) -> None:
+    client = signed_in(staff["caseworker"])
+    url = f"/console/cases/{forwarded.case_id}/forwards/{forwarded.pk}/resend/"
+    assert client.post(url).status_code == 400  # a sent forward is not resent
+    Forward.objects.filter(pk=forwarded.pk).update(state=ForwardState.FAILED, last_error="503")
+    html = client.get(f"/console/cases/{forwarded.case_id}/").content.decode()
+    assert "Resend to Kent County Highways" in html
+    assert client.post(url).status_code == 302
+    assert Forward.objects.get(pk=forwarded.pk).state == ForwardState.PENDING
+
+
+def test_staff_forward_a_kept_case_to_a_body(
+    staff: dict[str, Any],  # noqa: F811
+    pothole: Any,
+) -> None:
+    body = body_make("district-works", name="District Works")
+    case = case_make(pothole)
+    client = signed_in(staff["caseworker"])
+    html = client.get(f"/console/cases/{case.pk}/").content.decode()
+    assert "Forward to…" in html and "District Works" in html
+    url = f"/console/cases/{case.pk}/forward/"
+    assert client.post(url, {"body": "999999"}).status_code == 400
+    assert client.post(url, {"body": "1; drop table"}).status_code == 400
+    assert client.post(url, {"body": str(body.pk)}).status_code == 302
+    forward = Forward.objects.get(case=case)
+    assert forward.body == body and forward.state == ForwardState.PENDING
+    # Already with a body: refused, said on the page.
+    again = client.post(url, {"body": str(body.pk)})
+    assert again.status_code == 400
+    assert Forward.objects.filter(case=case).count() == 1
+
+
+def test_residents_strangers_and_other_departments_cannot_act(
+    staff: dict[str, Any],  # noqa: F811
+    forwarded: Any,
+) -> None:
+    base = f"/console/cases/{forwarded.case_id}"
+    posts = [
+        (f"{base}/forwards/{forwarded.pk}/withdraw/", {"reason": "mine now"}),
+        (f"{base}/forwards/{forwarded.pk}/resend/", {}),
+        (f"{base}/forward/", {"body": str(forwarded.body_id)}),
+    ]
+    Forward.objects.filter(pk=forwarded.pk).update(state=ForwardState.FAILED)
+    for url, data in posts:
+        assert Client().post(url, data).status_code == 302  # to the sign-in page
+        assert signed_in(staff["resident"]).post(url, data).status_code == 403
+        assert signed_in(staff["other_caseworker"]).post(url, data).status_code == 404
+        assert signed_in(staff["caseworker"]).get(url).status_code == 405
+    assert Forward.objects.get(pk=forwarded.pk).state == ForwardState.FAILED
+    assert Forward.objects.filter(case_id=forwarded.case_id).count() == 1
+
+
+def test_a_forward_of_another_case_cannot_be_acted_on_through_this_one(
+    staff: dict[str, Any],  # noqa: F811
+    forwarded: Any,
+    pothole: Any,
+) -> None:
+    other = case_make(pothole, "Another")
+    url = f"/console/cases/{other.pk}/forwards/{forwarded.pk}/withdraw/"
+    assert signed_in(staff["caseworker"]).post(url, {"reason": "x"}).status_code == 404
+    assert Forward.objects.get(pk=forwarded.pk).state == ForwardState.SENT
+
+
+def test_the_actions_need_the_csrf_token(
+    staff: dict[str, Any],  # noqa: F811
+    forwarded: Any,
+) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff["caseworker"])
+    url = f"/console/cases/{forwarded.case_id}/forwards/{forwarded.pk}/withdraw/"
+    assert client.post(url, {"reason": "x"}).status_code == 403
+    assert Forward.objects.get(pk=forwarded.pk).state == ForwardState.SENT

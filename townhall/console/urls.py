@@ -1,6 +1,13 @@
 from django.urls import path
 
-from townhall.console import account, urls_appointments, urls_experience, urls_insights, views
+from townhall.console import (
+    account,
+    urls_appointments,
+    urls_experience,
+    urls_forwarding,
+    urls_insights,
+    views,
+)
 from townhall.console.views import payments as payment_views
 
 app_name = "console"
@@ -72,3 +79,5 @@ urlpatterns = [
 urlpatterns += [*urls_experience.urlpatterns, *urls_insights.urlpatterns]
 # Appointments: the day's list per office and the prepared appointment page (issue 21).
 urlpatterns += urls_appointments.urlpatterns
+# Forwarding: the case page's Resend, Withdraw and Forward to... (issue 22).
+urlpatterns += urls_forwarding.urlpatterns

@@ -14,7 +14,7 @@ from townhall.forwarding.selectors import (
 )
 
 # Resend, Withdraw and Forward to... (console/views/forward_actions.py).
-FORWARD_ACTIONS = False
+FORWARD_ACTIONS = True
 
 
 def may_forward(user: Any, case: Any) -> bool:
