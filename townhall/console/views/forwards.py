@@ -7,11 +7,7 @@ from typing import Any
 
 from townhall.cases.access import Action, access_can
 from townhall.cases.lifecycle import OPEN_STATUSES
-from townhall.forwarding.selectors import (
-    bodies_to_forward_to,
-    forward_is_live,
-    forwards_for_case,
-)
+from townhall.forwarding.selectors import bodies_to_forward_to, forwards_for_case
 
 # Resend, Withdraw and Forward to... (console/views/forward_actions.py).
 FORWARD_ACTIONS = True
@@ -23,11 +19,14 @@ def may_forward(user: Any, case: Any) -> bool:
 
 
 def forwarding_context(user: Any, case: Any) -> dict[str, Any]:
+    """One query (two once the case has forwards); the bodies to choose from are cached."""
     can_forward = may_forward(user, case)
+    forwards = forwards_for_case(case.pk)
+    live = any(f.can_withdraw for f in forwards)  # pending, sent or failed: with a body now
     return {
-        "forwards": forwards_for_case(case.pk),
+        "forwards": forwards,
         "can_forward": can_forward,
         "forward_actions": FORWARD_ACTIONS,
-        "forward_live": forward_is_live(case.pk) if can_forward else True,
-        "forward_bodies": bodies_to_forward_to() if can_forward and FORWARD_ACTIONS else [],
+        "forward_live": live,
+        "forward_bodies": bodies_to_forward_to() if can_forward and not live else [],
     }
