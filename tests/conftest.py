@@ -16,6 +16,7 @@ from townhall.catalog.selectors import catalog_cache_clear
 from townhall.catalog.services import catalog_import
 from townhall.core.ratelimit import rate_limits_reset
 from townhall.core.tasks import scheduled_runs_forget
+from townhall.forwarding.routing import routing_cache_clear
 from townhall.intake.selectors_triage import triage_classifier_cache_clear
 from townhall.open311.keys import api_key_cache_clear
 from townhall.payments.fees import fee_services_clear
@@ -102,6 +103,7 @@ def _fresh_process_state() -> Iterator[None]:
     cache.clear()
     rate_limits_reset()
     catalog_cache_clear()
+    routing_cache_clear()
     api_key_cache_clear()
     places_cache_clear()
     scheduled_runs_forget()
@@ -111,6 +113,7 @@ def _fresh_process_state() -> Iterator[None]:
     yield
     translation.deactivate()
     catalog_cache_clear()
+    routing_cache_clear()
     api_key_cache_clear()
     places_cache_clear()
     scheduled_runs_forget()

@@ -388,5 +388,5 @@ def test_the_case_page_costs_the_same_queries_however_long_its_story(
     # (three of them intake's: a pending triage, suggested duplicates, messages received;
     # one for the notes' personal values, kept apart from the hash chain, one for the
     # frustration breakdown, one for the case's payments), and one write: the security
-    # event that staff viewed the resident's record
-    assert len(statements) <= 24, "\n".join(statements)
+    # event that staff viewed the resident's record; one for the Forwarded panel (issue 22)
+    assert len(statements) <= 25, "\n".join(statements)

@@ -4,6 +4,7 @@ from townhall.console import (
     account,
     urls_appointments,
     urls_experience,
+    urls_forwarding,
     urls_insights,
     urls_notices,
     views,
@@ -81,3 +82,5 @@ urlpatterns += [*urls_experience.urlpatterns, *urls_insights.urlpatterns]
 urlpatterns += urls_appointments.urlpatterns
 # Public notices and recalls: list, one notice, publish, withdraw, edit, import codes.
 urlpatterns += urls_notices.urlpatterns
+# Forwarding: the case page's Resend, Withdraw and Forward to... (issue 22).
+urlpatterns += urls_forwarding.urlpatterns

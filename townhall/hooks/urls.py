@@ -1,6 +1,6 @@
 from django.urls import path
 
-from townhall.hooks import email_inbound, payments, views, voice
+from townhall.hooks import email_inbound, payments, views, voice, workorders
 
 app_name = "hooks"
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     path("voice/turn/", voice.voice_turn_view, name="voice-turn"),
     path("voice/recording/", voice.voice_recording_view, name="voice-recording"),
     path("payments/<slug:provider>/", payments.payment_webhook_view, name="payment-webhook"),
+    # Work-order systems' status events on cases forwarded to them (issue 22).
+    path("workorders/<slug:slug>/", workorders.workorder_event_view, name="workorder-event"),
     # Before anymail's own URLs (townhall/urls.py), which these shadow for inbound mail.
     path(
         "anymail/<str:provider>/inbound/",

@@ -31,6 +31,7 @@ from townhall.cases.models import (
 )
 from townhall.catalog.models import AttributeDefinition, Jurisdiction, ServiceType
 from townhall.catalog.selectors import CatalogLabels, catalog_labels
+from townhall.forwarding.selectors import forwarded_to_annotation
 from townhall.open311.params import RequestListParams, params_parse
 
 
@@ -144,6 +145,8 @@ def cases_for_georeport(
         status_notes=Subquery(latest_note),
         # References count years in the site's zone.
         opened_year=ExtractYear("opened_at", tzinfo=ZoneInfo(settings.TIME_ZONE)),
+        # The body a forwarded case is with (issue 22), in the same query.
+        forwarded_to=forwarded_to_annotation(),
     )
     if connection.vendor == "postgresql":
         qs = qs.annotate(
@@ -155,7 +158,7 @@ def cases_for_georeport(
         times = [f"{name}_iso" for name in TIME_FIELDS]
     else:
         times = list(TIME_FIELDS.values())
-    return qs.values(*ROW_FIELDS, *times, "status_notes", "opened_year")
+    return qs.values(*ROW_FIELDS, *times, "status_notes", "opened_year", "forwarded_to")
 
 
 # Public events whose words explain the current status (GeoReport `status_notes`).
@@ -196,7 +199,8 @@ def request_from_case(
         "service_name": name,
         "service_code": code,
         "description": row["public_summary"] or row["public_description"] or None,
-        "agency_responsible": labels.departments.get(row["department_id"]),
+        "agency_responsible": row.get("forwarded_to")
+        or labels.departments.get(row["department_id"]),
         "service_notice": None,
         "requested_datetime": requested,
         "updated_datetime": updated,

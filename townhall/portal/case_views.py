@@ -44,6 +44,7 @@ from townhall.core.dates import long_date
 from townhall.core.errors import ValidationFailed
 from townhall.core.security import SecurityEventKind, security_event
 from townhall.core.web import stored_file_response
+from townhall.forwarding.selectors import forward_public
 from townhall.people.models import Channel
 from townhall.portal.accounts import signed_in_citizen
 from townhall.portal.appointment_context import appointment_context
@@ -141,6 +142,8 @@ def _case_context(case: Case, *, private: bool, token: str = "") -> dict[str, An
         "token": token,
         "public_text": case_public_text(case),
         "can_follow": service_shows_nearby(case.service_type),
+        # "Sent to the county on 3 December 2026" (issue 22): the body's public name only.
+        "forwarded": forward_public(case.pk),
     }
     if private:
         context["photos"] = case_photos_list(case=case)

@@ -25,6 +25,7 @@ from townhall.catalog.selectors import attribute_specs_for, service_type_get
 from townhall.core import clock
 from townhall.core.errors import ValidationFailed
 from townhall.core.web import storage_file_response
+from townhall.forwarding.selectors import route_shown
 from townhall.intake.boundary import boundary_refusal
 from townhall.intake.messages import Location
 from townhall.intake.photo_suggestions import (
@@ -195,7 +196,9 @@ def report_view(request: HttpRequest, code: str) -> HttpResponse:
             else:
                 staged_photos_discard(form.kept_tokens)
                 return redirect("portal:confirmation", token=track_token(case))
-        context.update(form=form, step="details", location=_posted_location(request))
+        posted = _posted_location(request)
+        context.update(form=form, step="details", location=posted)
+        context["route"] = route_shown(service_type_id=service.pk, lat=posted.lat, long=posted.long)
         context["kept"] = _photos_kept(request, form)
         return render(request, "portal/report.html", context, status=400)
 
@@ -220,6 +223,8 @@ def report_view(request: HttpRequest, code: str) -> HttpResponse:
         return render(request, "portal/report.html", context)
     context["step"] = "details"
     context["location"] = location
+    # "This goes to the county, who will reply" (issue 22): once service and place are known.
+    context["route"] = route_shown(service_type_id=service.pk, lat=location.lat, long=location.long)
     if location.lat is not None and location.long is not None and service_shows_nearby(service):
         # What the public page shows, and "me too" by reference: never a private link.
         nearby = case_nearby_open(

@@ -48,6 +48,7 @@ from townhall.console.selectors import (
     transfer_departments,
 )
 from townhall.console.views.common import case_or_404, staff_of, staff_required
+from townhall.console.views.forwards import forwarding_context
 from townhall.core import clock
 from townhall.core.dates import long_date
 from townhall.core.security import SecurityEventKind, security_event
@@ -194,6 +195,7 @@ def case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, An
         "frustration": case_frustration_get(case_id=case.pk),
         "frustration_threshold": settings.TOWNHALL_EXPERIENCE.frustration_threshold,
         **photo_context(case, triage, has_photos=bool(photos)),
+        **forwarding_context(user, case),
     }
 
 
