@@ -441,3 +441,21 @@ def test_two_workers_never_post_the_same_forward_twice(
     assert not errors, errors
     assert len(remote.posts()) == 1
     assert Forward.objects.get(pk=forward_id).state == ForwardState.SENT
+
+
+def test_an_open311_post_inside_the_boundary_is_forwarded_once(
+    client: Any, county_rule: RoutingRule, remote: FakeOpen311
+) -> None:
+    from townhall.open311.keys import api_key_issue
+
+    key = api_key_issue(name="FixMyStreet")[1]
+    fields = {"api_key": key, "service_code": "pothole", "attribute[size]": "large"}
+    inside = client.post("/open311/v2/requests.json", {**fields, "lat": "42.36", "long": "-71.09"})
+    outside = client.post("/open311/v2/requests.json", {**fields, "lat": "42.5", "long": "-71.3"})
+    assert inside.status_code == outside.status_code == 200
+    forward = Forward.objects.get()
+    assert forward.case.reference == inside.json()[0]["service_request_id"]
+    remote.replies.append(Reply(200, [{"service_request_id": "KCC-1"}]))
+    assert forwards_send_due() == 1
+    assert remote.posts()[0].form["service_code"] == ["pothole"]
+    assert remote.posts()[0].form["api_key"] == [API_KEY]

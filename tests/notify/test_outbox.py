@@ -339,10 +339,10 @@ def test_the_default_templates_are_installed_once_for_councils_to_edit(db: None)
     from townhall.notify.services import notification_templates_install
 
     assert (
-        notification_templates_install() == 90
+        notification_templates_install() == 92
     )  # 48 for case events, 2 follow and 2 subscription confirmations, 2 phone codes,
     # 6 staff mails, 2 sign-in links, 4 bin reminders, 6 delay updates, 2 supervisor flags,
-    # 16 appointment messages (4 kinds x e-mail/SMS x en/es)
+    # 16 appointment messages (4 kinds x e-mail/SMS x en/es), 2 failed forwards (en/es)
     NotificationTemplate.objects.filter(kind="acknowledged", channel="email", language="en").update(
         body="Our own words {{ reference }}"
     )

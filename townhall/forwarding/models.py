@@ -64,6 +64,7 @@ class Body(models.Model):
     send_personal_data = models.BooleanField(
         _("send the reporter's name and contacts"),
         default=False,
+        db_default=False,  # a running older version can still insert bodies
         help_text=_(
             "Only for a body trusted with residents' personal data (a data-sharing agreement)."
         ),

@@ -510,7 +510,6 @@ def forwards_send_due(
     now = now or clock.now()
     due = list(
         Forward.objects.filter(state=ForwardState.PENDING, next_attempt_at__lte=now)
-        .select_related("body")
         .order_by("next_attempt_at", "pk")
         .values_list("pk", "body_id")[:limit]
     )
