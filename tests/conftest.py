@@ -16,6 +16,7 @@ from townhall.catalog.selectors import catalog_cache_clear
 from townhall.catalog.services import catalog_import
 from townhall.core.ratelimit import rate_limits_reset
 from townhall.core.tasks import scheduled_runs_forget
+from townhall.forwarding.routing import routing_cache_clear
 from townhall.intake.selectors_triage import triage_classifier_cache_clear
 from townhall.open311.keys import api_key_cache_clear
 from townhall.people.roles import StaffRole
@@ -101,6 +102,7 @@ def _fresh_process_state() -> Iterator[None]:
     cache.clear()
     rate_limits_reset()
     catalog_cache_clear()
+    routing_cache_clear()
     api_key_cache_clear()
     places_cache_clear()
     scheduled_runs_forget()
@@ -109,6 +111,7 @@ def _fresh_process_state() -> Iterator[None]:
     yield
     translation.deactivate()
     catalog_cache_clear()
+    routing_cache_clear()
     api_key_cache_clear()
     places_cache_clear()
     scheduled_runs_forget()

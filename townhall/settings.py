@@ -325,6 +325,11 @@ TOWNHALL_PERIODIC_TASKS = [
         "townhall.forwarding.sync_tasks.forwards_poll_task",
         env.int("FORWARD_POLL_SECONDS", default=60),
     ),
+    # Cases forwarded to the body that owns them: due sends and retries (forwarding/sending.py).
+    (
+        "townhall.forwarding.tasks.forwards_send_due_task",
+        env.int("FORWARD_SWEEP_SECONDS", default=60),
+    ),
 ]
 
 # --- who hears about case events, inside the event's transaction (cases/dispatch.py) ---
@@ -342,6 +347,15 @@ TOWNHALL_CASE_EVENT_SUBSCRIBERS = {
     # A fee owed when a case opens, and the hold until it is paid (payments/holds.py).
     "townhall.payments.holds.payment_on_case_opened": ["opened"],
     "townhall.payments.holds.hold_on_status_changed": ["status_changed"],
+    # A case a routing rule gives to another body is forwarded to it (forwarding/sending.py).
+    "townhall.forwarding.sending.forward_on_case_opened": ["opened"],
+}
+
+# --- forwarding to other bodies: attempts and backoff (docs/forwarding.md) ---
+TOWNHALL_FORWARDING = {
+    "MAX_ATTEMPTS": env.int("FORWARD_MAX_ATTEMPTS", default=8),
+    "BACKOFF_BASE_SECONDS": env.int("FORWARD_BACKOFF_BASE_SECONDS", default=60),
+    "BACKOFF_MAX_SECONDS": env.int("FORWARD_BACKOFF_MAX_SECONDS", default=6 * 3600),
 }
 
 # --- payments: provider, currency, secrets (conf/payments.py, docs/payments.md) ---

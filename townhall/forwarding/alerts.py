@@ -2,14 +2,23 @@
 
 Every problem is recorded as a failed `ForwardSync` (the case page lists it) and as an
 internal note on the case, so the caseworker sees it in the case's history and the console.
+A send that failed for good also e-mails the case's watchers and its department's
+supervisors (`forward_failed_tell`, notify's FORWARD_FAILED kind).
 """
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from townhall.cases.models import CaseWatcher
 from townhall.cases.services import case_note_add
 from townhall.forwarding.models import Forward, ForwardSync, SyncKind
+from townhall.notify.links import public_url
+from townhall.notify.models import NotificationKind, NotifyChannel
+from townhall.notify.queueing import templated_queue
+from townhall.notify.updates import department_supervisors
 
 
 def forward_problem(
@@ -31,3 +40,36 @@ def forward_problem(
         actor=None,
     )
     return sync
+
+
+def forward_failed_tell(forward: Forward, detail: str) -> int:
+    """E-mail the case's watchers and its department's supervisors that `forward` failed;
+    return how many were queued. One message per forward, attempt count and person (the
+    key), so telling twice queues nothing new. The detail is the remote's error, never the
+    resident's words."""
+    case = forward.case
+    people = {u.pk: u for u in department_supervisors(case.department_id)}
+    for watcher in CaseWatcher.objects.filter(case=case).select_related("user"):
+        people.setdefault(watcher.user_id, watcher.user)
+    values = {
+        "reference": case.reference,
+        "title": forward.body.name,  # the body (placeholder "title")
+        "note": detail[:300],
+        "case_url": public_url(reverse("console:case", args=[case.pk])),
+    }
+    told = 0
+    for user in people.values():
+        if not user.email or not user.is_active:
+            continue
+        templated_queue(
+            key=f"forward-failed:{forward.pk}:{forward.attempts}:{user.pk}",
+            kind=NotificationKind.FORWARD_FAILED,
+            channel=NotifyChannel.EMAIL,
+            to=user.email,
+            user=user,
+            case_id=case.pk,
+            language=settings.LANGUAGE_CODE,
+            values=values,
+        )
+        told += 1
+    return told

@@ -146,16 +146,32 @@ class Open311Client:
             form["api_key"] = self.api_key
         if self.jurisdiction_id:
             form.setdefault("jurisdiction_id", self.jurisdiction_id)
-        records = self._records(
-            self._call("POST", "requests.json", form=urlencode(form).encode()), "POST"
-        )
-        if not records:
-            raise RemoteError("the POST answer is empty", retryable=True)
-        first = records[0]
+        # A 2xx answer we cannot read most likely means the remote made the request:
+        # sending it again would make a second one there, so it is not retried (staff check
+        # with the body and resend by hand). Network failures and 5xx are retried.
+        try:
+            data = self._call("POST", "requests.json", form=urlencode(form).encode())
+            records = self._records(data, "POST")
+        except RemoteError as exc:
+            unreadable = exc.status is None if exc.__cause__ is None else False
+            if exc.status is not None and 200 <= exc.status < 300:
+                unreadable = True
+            if not unreadable:
+                raise
+            raise RemoteError(
+                f"{exc.message}; the request may have been made there",
+                retryable=False,
+                status=exc.status,
+            ) from exc
+        first = records[0] if records else {}
         remote_id = str(first.get("service_request_id") or "").strip()
         token = str(first.get("token") or "").strip()
         if not remote_id and not token:
-            raise RemoteError("the POST answer has neither an id nor a token", retryable=True)
+            raise RemoteError(
+                "the POST answer has neither an id nor a token; the request may have been "
+                "made there",
+                retryable=False,
+            )
         return PostAnswer(remote_id[:200], token[:200], str(first.get("service_notice") or ""))
 
     def get_token(self, token: str) -> str:

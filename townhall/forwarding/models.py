@@ -60,6 +60,14 @@ class Body(models.Model):
     status_map = models.JSONField(_("status map"), default=dict, blank=True)
     # Work-order systems sign what they send us with this (HMAC-SHA256).
     inbound_secret = models.CharField(_("inbound secret"), max_length=200, blank=True)
+    # Off: the body gets the public text only (personal data masked), no name or contact.
+    send_personal_data = models.BooleanField(
+        _("send the reporter's name and contacts"),
+        default=False,
+        help_text=_(
+            "Only for a body trusted with residents' personal data (a data-sharing agreement)."
+        ),
+    )
     poll_seconds = models.PositiveIntegerField(_("poll every (seconds)"), default=900)
     timeout_seconds = models.FloatField(_("timeout (seconds)"), default=10.0)
     active = models.BooleanField(_("active"), default=True)

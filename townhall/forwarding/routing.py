@@ -9,6 +9,7 @@ other processes see it within the minute. With no rules at all the check is one 
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ from townhall.core import geometry
 from townhall.forwarding.models import Body, RoutingRule
 
 _CACHE_SECONDS = 60.0
+
+log = logging.getLogger("townhall.forwarding")
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,19 @@ def _active_rules() -> list[_Rule]:
         .order_by("order", "pk")
     )
     for rule in query:
-        area = geometry.area_from_geojson(rule.body.boundary) if rule.body.boundary else None
+        area = None
+        if rule.body.boundary:
+            # A boundary that is set but not an area (saved around the admin's check, or
+            # broken by hand) must not turn into "anywhere": the rule is left out.
+            try:
+                area = geometry.area_from_geojson(rule.body.boundary)
+            except ValueError:
+                area = None
+            if area is None or area.is_empty:
+                log.warning(
+                    "body %s: its boundary is not an area; rule %s skipped", rule.body_id, rule.pk
+                )
+                continue
         found.append(
             _Rule(
                 body_id=rule.body_id,

@@ -38,6 +38,7 @@ class NotificationKind(models.TextChoices):
     CASE_WATCH = "case_watch", _("Change on a case you watch (staff)")
     STAFF_MENTION = "staff_mention", _("A colleague mentioned you (staff)")
     SUPERVISOR_FLAG = "supervisor_flag", _("A resident needs attention (supervisors)")
+    FORWARD_FAILED = "forward_failed", _("A case could not be forwarded (staff)")
 
 
 # Kinds sent to a staff user's own address: no resident opt-out applies (the work is
@@ -48,6 +49,7 @@ STAFF_KINDS = frozenset(
         NotificationKind.CASE_WATCH,
         NotificationKind.STAFF_MENTION,
         NotificationKind.SUPERVISOR_FLAG,
+        NotificationKind.FORWARD_FAILED,
     }
 )
 

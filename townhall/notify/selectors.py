@@ -46,6 +46,7 @@ def default_templates() -> dict[tuple[str, str, str], TemplateText]:
             "subscriptions.json",
             "updates.json",
             "appointments.json",  # appointments: booked, moved, cancelled, reminder
+            "forwarding.json",  # staff: a case could not be sent to the body that owns it
         )
         for t in json.loads(data.joinpath(name).read_text("utf-8"))
     ]
