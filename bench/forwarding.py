@@ -36,6 +36,7 @@ import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,7 +49,7 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/townhall_bench_forwarding"
 BOUNDARY = {
     "type": "Polygon",
     "coordinates": [
-        [[-71.20, 42.30], [-71.00, 42.30], [-71.00, 42.42], [-71.20, 42.42], [-71.20, 42.30]]
+        [[-71.20, 42.30], [-71.00, 42.30], [-71.00, 42.45], [-71.20, 42.45], [-71.20, 42.30]]
     ],
 }
 
@@ -104,10 +105,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def setup_django(args: argparse.Namespace, var: Path) -> None:
+def setup_env(args: argparse.Namespace, var: Path) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "townhall.settings"
     os.environ["TOWNHALL_VAR_DIR"] = str(var)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ["DEBUG"] = "false"  # DEBUG keeps every query in memory
     os.environ.pop("REDIS_URL", None)
     if args.sqlite:
         os.environ.pop("DATABASE_URL", None)
@@ -116,6 +118,9 @@ def setup_django(args: argparse.Namespace, var: Path) -> None:
 
         fresh_postgres_database(args.database_url)
         os.environ["DATABASE_URL"] = args.database_url
+
+
+def setup_django() -> None:
     import django
 
     django.setup()
@@ -147,7 +152,17 @@ def our_side(remote: Any) -> tuple[Any, Any]:
     )
     rule = RoutingRule.objects.create(body=body)
     rule.service_types.add(service)
-    ServiceMapping.objects.create(body=body, service_type=service, remote_code="road_defect")
+    ServiceMapping.objects.create(
+        body=body,
+        service_type=service,
+        remote_code="road_defect",
+        attributes={
+            "size": {
+                "code": "severity",
+                "values": {"small": "minor", "medium": "minor", "large": "major"},
+            }
+        },
+    )
     routing_cache_clear()
     return body, service
 
@@ -187,6 +202,7 @@ def raw_round(body: Any, count: int) -> float:
 
 def open_cases(service: Any, count: int) -> float:
     """Open `count` cases inside the boundary; return the seconds taken."""
+    # Every place below is inside BOUNDARY: lat 42.330-42.426, long -71.120 to -71.032.
     from townhall.cases.services import case_open
 
     answers = answers_for(service)
@@ -221,9 +237,10 @@ def send_all() -> tuple[float, int, list[int]]:
         if not done:
             break
     seconds = time.perf_counter() - started
-    pending = Forward.objects.filter(state=ForwardState.PENDING).count()
-    if pending:
-        raise SystemExit(f"{pending} forwards still pending after the sweep")
+    left = Forward.objects.exclude(state=ForwardState.SENT)
+    if left.exists():
+        errors = sorted(set(left.values_list("last_error", flat=True)))[:5]
+        raise SystemExit(f"{left.count()} forwards not sent after the sweep: {errors}")
     timings = list(
         ForwardSync.objects.filter(kind=SyncKind.SEND, ok=True).values_list("elapsed_ms", flat=True)
     )
@@ -233,15 +250,23 @@ def send_all() -> tuple[float, int, list[int]]:
 def poll_round(limit: int, now: datetime) -> tuple[float, int, int]:
     """One forwards_poll_due round; return seconds, queries, changes applied."""
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
-    from townhall.forwarding.syncing import forwards_poll_due
+    from townhall.forwarding.syncing import forwards_poll
 
-    with CaptureQueriesContext(connection) as queries:
+    queries = 0
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        nonlocal queries
+        queries += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):  # no cap, unlike the debug query log
         started = time.perf_counter()
-        applied = forwards_poll_due(limit=limit, now=now)
+        done = forwards_poll(limit=limit, now=now)  # what forwards_poll_due runs
         seconds = time.perf_counter() - started
-    return seconds, len(queries.captured_queries), applied
+    if done.read != limit or done.failed_bodies:
+        raise SystemExit(f"the poll read {done.read} of {limit} forwards: {done}")
+    return seconds, queries, done.applied
 
 
 def sync_rounds(body: Any, count: int) -> dict[str, tuple[float, int, int]]:
@@ -286,16 +311,26 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-forwarding-") as tmp:
         base = Path(tmp)
         (base / "ours").mkdir()
-        setup_django(args, base / "ours")
-        from django.db import connection
-
+        setup_env(args, base / "ours")
         remote = RemoteTownhall(
             base=base / "remote",
             database_url="" if args.sqlite else args.remote_database_url,
             workers=args.workers,
             redis_url=args.redis_url,
         )
-        with remote:
+        # The remote migrates and starts in its own processes while ours migrates here.
+        failed: list[BaseException] = []
+        thread = threading.Thread(target=lambda: _enter(remote, failed), daemon=True)
+        thread.start()
+        try:
+            try:
+                setup_django()
+            finally:
+                thread.join()
+            if failed:
+                raise failed[0]
+            from django.db import connection
+
             body, service = our_side(remote)
             vendor = connection.vendor + (
                 f" {connection.pg_version}" if connection.vendor == "postgresql" else ""
@@ -354,7 +389,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"remote worker peak RSS: {remote.worker_peak_mb():.0f} MB")
             print(f"bench process max RSS: {max_rss_mb():.0f} MB")
             print(f"remote cases: {remote.case_count():,}")
+        finally:
+            remote.close()
     return 0
+
+
+def _enter(remote: Any, failed: list[BaseException]) -> None:
+    try:
+        remote.__enter__()
+    except BaseException as exc:  # raised again in the main thread
+        failed.append(exc)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import time_machine
 from tests.forwarding.remote_townhall import RemoteTownhall, remote_townhall
 from townhall.cases.lifecycle import CaseStatus
 from townhall.cases.models import Case
+from townhall.cases.selectors import case_public_timeline
 from townhall.cases.services import case_open
 from townhall.core import clock
 from townhall.forwarding.models import (
@@ -33,7 +34,7 @@ from townhall.forwarding.models import (
 )
 from townhall.forwarding.routing import routing_cache_clear
 from townhall.forwarding.sending import forwards_send_due
-from townhall.forwarding.syncing import forwards_poll_due
+from townhall.forwarding.syncing import forwards_poll, forwards_poll_due
 
 __all__ = ["remote_townhall"]  # the fixture, used below
 
@@ -93,9 +94,10 @@ def report(pothole: Any, where: dict[str, float], text: str = "Deep pothole by n
 
 
 def public_texts(case: Case) -> list[str]:
+    """What the resident reads on the case's page, oldest first."""
     return [
-        str((event.data or {}).get("note") or (event.data or {}).get("text") or "")
-        for event in case.events.filter(public=True).order_by("seq")
+        str(event.content.get("note") or event.content.get("text") or "")
+        for event in case_public_timeline(case=case)
     ]
 
 
@@ -126,20 +128,26 @@ def test_a_case_goes_to_the_county_and_comes_back_fixed(
     assert remote_townhall.case_count() == count
 
     remote_townhall.set_status(forward.remote_id, "in_progress", "A crew is booked for Tuesday.")
-    forwards_poll_due()
+    first = forwards_poll()
+    assert (first.read, first.applied, first.failed_bodies) == (1, 1, 0)
     case.refresh_from_db()
     assert case.status == CaseStatus.IN_PROGRESS
-    assert any("A crew is booked for Tuesday." in text for text in public_texts(case))
+    assert "A crew is booked for Tuesday." in public_texts(case), public_texts(case)
+    # Read again with nothing new at the county: nothing applied, no update written twice.
+    events = case.events.count()
+    again = forwards_poll()
+    assert (again.read, again.applied) == (1, 0)
+    assert case.events.count() == events
 
     remote_townhall.set_status(forward.remote_id, "resolved", "Filled and sealed.")
-    forwards_poll_due()
+    assert forwards_poll().applied == 1
     case.refresh_from_db()
     forward.refresh_from_db()
     assert case.status == CaseStatus.RESOLVED
-    assert any("Filled and sealed." in text for text in public_texts(case))
+    assert "Filled and sealed." in public_texts(case), public_texts(case)
     assert forward.state == ForwardState.CLOSED
     events = case.events.count()
-    # Nothing new at the county: a poll applies nothing and writes no update.
+    # A closed forward is not read any more.
     assert forwards_poll_due() == 0
     assert case.events.count() == events
 
@@ -199,7 +207,8 @@ def test_polling_a_stopped_county_records_a_retry_and_changes_nothing(
     remote_townhall.set_status(forward.remote_id, "in_progress", "On our list.")
 
     remote_townhall.stop()
-    assert forwards_poll_due() == 0
+    down = forwards_poll()
+    assert (down.read, down.applied, down.failed_bodies) == (0, 0, 1)
     case.refresh_from_db()
     assert case.status == CaseStatus.NEW
     assert ForwardSync.objects.filter(forward=forward, kind=SyncKind.RETRY, ok=False).exists()
@@ -209,7 +218,8 @@ def test_polling_a_stopped_county_records_a_retry_and_changes_nothing(
     # The body backs off after a failed poll: the next round is after its retry time.
     later = getattr(county, "sync_retry_at", None) or clock.now()
     with time_machine.travel(later + timedelta(seconds=1), tick=True):
-        assert forwards_poll_due() == 1
+        back = forwards_poll()
+    assert (back.read, back.applied, back.failed_bodies) == (1, 1, 0)
     case.refresh_from_db()
     assert case.status == CaseStatus.IN_PROGRESS
 

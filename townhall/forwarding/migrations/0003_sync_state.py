@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forwarding', '0001_initial'),
+        ('forwarding', '0002_body_send_personal_data'),
     ]
 
     operations = [
