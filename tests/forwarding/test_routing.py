@@ -116,3 +116,19 @@ def test_with_rules_asking_costs_no_query_once_warm(
     with django_assert_num_queries(0):
         assert route_body_id(service_type_id=pothole.pk, **INSIDE) == county.pk
         assert route_body_id(service_type_id=pothole.pk, **OUTSIDE) is None
+
+
+def test_opening_takes_the_one_statement_path_unless_a_rule_or_a_fee_wants_the_case(
+    pothole: Any,
+) -> None:
+    """The case-opening fast path (cases.services.opening) is taken when no subscriber of
+    "opened" wants the case: forwarding wants only cases a rule gives to a body."""
+    from townhall.cases.dispatch import case_event_wanted
+    from townhall.cases.models import Case
+
+    inside = Case(service_type=pothole, **INSIDE)
+    outside = Case(service_type=pothole, **OUTSIDE)
+    assert not case_event_wanted("opened", inside)
+    _rule(_body("county"), pothole)
+    assert case_event_wanted("opened", inside)
+    assert not case_event_wanted("opened", outside)

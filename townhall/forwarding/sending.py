@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from townhall.cases.dispatch import wants
 from townhall.cases.models import Case, CaseEvent
 from townhall.cases.services import Actor, case_note_add
 from townhall.core import clock
@@ -124,6 +125,14 @@ def _enqueue_send(forward_id: int) -> None:
     enqueue_with_transaction(forward_send_task, forward_id)
 
 
+def _owned_elsewhere(case: Case) -> bool:
+    return (
+        route_body_id(service_type_id=case.service_type_id, lat=case.lat, long=case.long)
+        is not None
+    )
+
+
+@wants(_owned_elsewhere)
 def forward_on_case_opened(event: CaseEvent) -> None:
     """Subscriber for "opened": forward the new case if a routing rule gives it to a body.
 
