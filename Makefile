@@ -71,8 +71,8 @@ migrations-check: install-test ## fail if models changed without a migration
 migrations-lint: install-test ## new migrations safe for a rolling deploy: django-migration-linter, large-table indexes CONCURRENTLY (docs/upgrading.md)
 	mkdir -p var && env -u DATABASE_URL $(BIN)/townhall migrations_lint
 
-pytest: install-test ## the test suite on SQLite, then on DATABASE_URL when set
-	env -u DATABASE_URL $(BIN)/pytest
+pytest: install-test ## the test suite on SQLite, then on DATABASE_URL when set (TOWNHALL_TEST_SQLITE=0: DATABASE_URL only)
+	@if [ "$${TOWNHALL_TEST_SQLITE:-1}" = 0 ] && [ -n "$$DATABASE_URL" ]; then echo "--- SQLite pass skipped (TOWNHALL_TEST_SQLITE=0) ---"; else env -u DATABASE_URL $(BIN)/pytest; fi
 	@if [ -n "$$DATABASE_URL" ]; then echo "--- again on $${DATABASE_URL%%@*}@… ---"; $(BIN)/pytest; fi
 
 bench: install-test ## benchmarks on local PostgreSQL (BENCH_DATABASE_URL; default db townhall_bench)
