@@ -8,7 +8,6 @@ supervisors (`forward_failed_tell`, notify's FORWARD_FAILED kind).
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -16,9 +15,8 @@ from townhall.cases.models import CaseWatcher
 from townhall.cases.services import case_note_add
 from townhall.forwarding.models import Forward, ForwardSync, SyncKind
 from townhall.notify.links import public_url
-from townhall.notify.models import NotificationKind, NotifyChannel
-from townhall.notify.queueing import templated_queue
-from townhall.notify.updates import department_supervisors
+from townhall.notify.models import NotificationKind
+from townhall.notify.updates import department_supervisors, staff_mail_queue
 
 
 def forward_problem(
@@ -57,19 +55,10 @@ def forward_failed_tell(forward: Forward, detail: str) -> int:
         "note": detail[:300],
         "case_url": public_url(reverse("console:case", args=[case.pk])),
     }
-    told = 0
-    for user in people.values():
-        if not user.email or not user.is_active:
-            continue
-        templated_queue(
-            key=f"forward-failed:{forward.pk}:{forward.attempts}:{user.pk}",
-            kind=NotificationKind.FORWARD_FAILED,
-            channel=NotifyChannel.EMAIL,
-            to=user.email,
-            user=user,
-            case_id=case.pk,
-            language=settings.LANGUAGE_CODE,
-            values=values,
-        )
-        told += 1
-    return told
+    return staff_mail_queue(
+        people.values(),
+        key=f"forward-failed:{forward.pk}:{forward.attempts}",
+        kind=NotificationKind.FORWARD_FAILED,
+        case=case,
+        values=values,
+    )

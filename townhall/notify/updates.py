@@ -111,13 +111,26 @@ def supervisor_flag_tell(*, flag_id: int, case: Case, kind_label: str, score: fl
         "note": f"{score:.2f}",
         "case_url": public_url(reverse("console:case", args=[case.pk])),
     }
+    return staff_mail_queue(
+        department_supervisors(case.department_id),
+        key=f"supervisor-flag:{flag_id}",
+        kind=NotificationKind.SUPERVISOR_FLAG,
+        case=case,
+        values=values,
+    )
+
+
+def staff_mail_queue(users: Any, *, key: str, kind: str, case: Case, values: dict[str, Any]) -> int:
+    """Queue the templated e-mail `kind` about `case` to each active staff user with an
+    address, in the site's language; return how many. `key` plus the user's id is the
+    outbox key, so queueing twice sends nothing new."""
     told = 0
-    for user in department_supervisors(case.department_id):
-        if not user.email:
+    for user in users:
+        if not user.email or not user.is_active:
             continue
         templated_queue(
-            key=f"supervisor-flag:{flag_id}:{user.pk}",
-            kind=NotificationKind.SUPERVISOR_FLAG,
+            key=f"{key}:{user.pk}",
+            kind=kind,
             channel=NotifyChannel.EMAIL,
             to=user.email,
             user=user,
