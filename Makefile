@@ -71,9 +71,15 @@ migrations-check: install-test ## fail if models changed without a migration
 migrations-lint: install-test ## new migrations safe for a rolling deploy: django-migration-linter, large-table indexes CONCURRENTLY (docs/upgrading.md)
 	mkdir -p var && env -u DATABASE_URL $(BIN)/townhall migrations_lint
 
-pytest: install-test ## the test suite on SQLite, then on DATABASE_URL when set (TOWNHALL_TEST_SQLITE=0: DATABASE_URL only)
-	@if [ "$${TOWNHALL_TEST_SQLITE:-1}" = 0 ] && [ -n "$$DATABASE_URL" ]; then echo "--- SQLite pass skipped (TOWNHALL_TEST_SQLITE=0) ---"; else env -u DATABASE_URL $(BIN)/pytest; fi
-	@if [ -n "$$DATABASE_URL" ]; then echo "--- again on $${DATABASE_URL%%@*}@… ---"; $(BIN)/pytest; fi
+# Parallel workers: many tests wait on a browser, a subprocess or a socket, so more workers
+# than cores pay. Each worker has its own test database and Redis database; a test file stays
+# on one worker (its module fixtures are made once).
+PYTEST_WORKERS ?= 4
+PYTEST_ARGS := -n $(PYTEST_WORKERS) --dist loadfile
+
+pytest: install-test ## the test suite on SQLite, then on DATABASE_URL when set (TOWNHALL_TEST_SQLITE=0: DATABASE_URL only; PYTEST_WORKERS=4)
+	@if [ "$${TOWNHALL_TEST_SQLITE:-1}" = 0 ] && [ -n "$$DATABASE_URL" ]; then echo "--- SQLite pass skipped (TOWNHALL_TEST_SQLITE=0) ---"; else env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS); fi
+	@if [ -n "$$DATABASE_URL" ]; then echo "--- again on $${DATABASE_URL%%@*}@… ---"; $(BIN)/pytest $(PYTEST_ARGS); fi
 
 bench: install-test ## benchmarks on local PostgreSQL (BENCH_DATABASE_URL; default db townhall_bench)
 	$(BIN)/python bench/case_open.py

@@ -41,6 +41,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+from bench.smoke import smoke_url  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/townhall_bench_insights"
 CHUNK = 1_000_000
 CHANNELS = ["web", "web", "assistant", "email", "sms", "phone", "phone", "counter", "open311"]
@@ -63,7 +65,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.smoke:
         args.facts, args.days, args.requests = 2_000, 60, 3
         if args.database_url == DEFAULT_URL:
-            args.database_url = DEFAULT_URL + "_smoke"
+            args.database_url = smoke_url(DEFAULT_URL)
     return args
 
 

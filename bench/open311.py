@@ -41,6 +41,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.smoke import smoke_url  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/townhall_bench_open311"
 HELPDESK_URL = "postgres://postgres@127.0.0.1:5432/helpdesk_bench"
 
@@ -125,7 +127,7 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.smoke:
         if args.database_url == DEFAULT_URL:
-            args.database_url = DEFAULT_URL + "_smoke"
+            args.database_url = smoke_url(DEFAULT_URL)
         args.existing, args.duration, args.rounds = min(args.existing, 500), 1, 1
         args.concurrency, args.no_helpdesk = "1,4", True
     return args

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import factory
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import translation
@@ -17,13 +19,20 @@ from townhall.catalog.services import catalog_import
 from townhall.core.ratelimit import rate_limits_reset
 from townhall.core.tasks import scheduled_runs_forget
 from townhall.forwarding.routing import routing_cache_clear
+from townhall.intake.selectors_finder import finder_cache_clear
 from townhall.intake.selectors_triage import triage_classifier_cache_clear
+from townhall.knowledge.selectors import knowledge_index_clear
 from townhall.open311.keys import api_key_cache_clear
 from townhall.payments.fees import fee_services_clear
 from townhall.people.roles import StaffRole
 from townhall.people.services import citizen_resolve, staff_user_create
 from townhall.places.selectors import places_cache_clear
 from townhall.vision.services import vision_cache_clear
+
+# In parallel runs each worker has its own Redis database (conf/storage.py); what a test
+# starts (a bench, a second Townhall) and reads REDIS_URL itself gets that one too.
+if settings.REDIS_URL:
+    os.environ["REDIS_URL"] = settings.REDIS_URL
 
 SMALL_TOWN: dict[str, Any] = {
     "jurisdiction": {
@@ -110,6 +119,8 @@ def _fresh_process_state() -> Iterator[None]:
     triage_classifier_cache_clear()
     vision_cache_clear()
     fee_services_clear()
+    finder_cache_clear()  # kept a minute in production: another test's catalogue otherwise
+    knowledge_index_clear()  # keyed by a generation number that every test starts again
     yield
     translation.deactivate()
     catalog_cache_clear()

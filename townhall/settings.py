@@ -32,7 +32,12 @@ from townhall.conf.ratelimits import rate_limit_settings
 from townhall.conf.retention import retention_defaults
 from townhall.conf.security import csp_directives
 from townhall.conf.staff import staff_sign_in_settings
-from townhall.conf.storage import cache_settings, database_settings, sqlite_url
+from townhall.conf.storage import (
+    cache_settings,
+    database_settings,
+    redis_url_for_test_worker,
+    sqlite_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -147,7 +152,9 @@ DATABASE_ROUTERS = ["townhall.core.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache: Redis when REDIS_URL is set, process memory otherwise ---
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = redis_url_for_test_worker(
+    env.str("REDIS_URL", default=""), env.str("PYTEST_XDIST_WORKER", default="")
+)
 CACHES = cache_settings(env, redis_url=REDIS_URL, production=PRODUCTION)
 
 # --- background work: Django's tasks API on the database-backed worker ---

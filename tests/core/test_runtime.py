@@ -65,3 +65,15 @@ def test_the_console_command_has_help() -> None:
     )
     assert result.returncode == 0
     assert "verify" in result.stdout
+
+
+def test_each_parallel_test_worker_has_its_own_redis_database() -> None:
+    from townhall.conf.storage import redis_url_for_test_worker as for_worker
+
+    assert for_worker("redis://127.0.0.1:6379/15", "") == "redis://127.0.0.1:6379/15"
+    assert for_worker("redis://127.0.0.1:6379/15", "gw0") == "redis://127.0.0.1:6379/15"
+    assert for_worker("redis://127.0.0.1:6379/15", "gw2") == "redis://127.0.0.1:6379/13"
+    assert for_worker("redis://h:6379?ssl=1", "gw1") == "redis://h:6379/14?ssl=1"
+    once = for_worker("redis://h/15", "gw3")
+    assert for_worker(once, "gw3") == once  # a Townhall a worker starts lands on the same one
+    assert for_worker("", "gw1") == "" and for_worker("redis://h/2", "master") == "redis://h/2"

@@ -328,7 +328,9 @@ def remote_database_url(database_url: str) -> str:
         return ""
     head, _, name = database_url.rpartition("/")
     name, _, query = name.partition("?")
-    return f"{head}/{name}_remote" + (f"?{query}" if query else "")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # one per parallel test worker
+    suffix = f"_remote_{worker}" if worker else "_remote"
+    return f"{head}/{name}{suffix}" + (f"?{query}" if query else "")
 
 
 @pytest.fixture(scope="module")

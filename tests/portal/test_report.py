@@ -520,6 +520,7 @@ def test_portal_pages_need_at_most_three_queries(
     token = track_token(case)
     client.get("/")  # the catalogue and popularity caches fill once per process
     client.get("/report/pothole/")
+    client.get("/services/", {"q": "pothole"})  # and the finder and knowledge indexes
     for url, params in (
         ("/", {}),
         ("/report/pothole/", {}),

@@ -234,7 +234,8 @@ def test_a_signed_in_resident_downloads_only_their_own_data_by_post(town: Any) -
     for _ in range(4):
         assert client.post(url).status_code == 200
     refused = client.post(url)
-    assert refused.status_code == 429 and refused["Retry-After"] == "3600"
+    assert refused.status_code == 429
+    assert 3590 <= int(refused["Retry-After"]) <= 3600  # the hour, less the seconds spent
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -59,6 +60,17 @@ def _pool_options(env: environ.Env) -> dict[str, Any]:
 def sqlite_url(var_dir: Path) -> str:
     """The demo's database: SQLite in the var directory."""
     return f"sqlite:///{var_dir / 'townhall.sqlite3'}"
+
+
+def redis_url_for_test_worker(url: str, worker: str | None) -> str:
+    """`url` with the Redis database of a parallel test worker (PYTEST_XDIST_WORKER gw0,
+    gw1, ... -> databases 15, 14, ...): each worker clears its cache between tests, as each
+    has a test database of its own. Unchanged outside parallel tests, and idempotent (a
+    Townhall the worker starts reads the same variables and lands on the same database)."""
+    if not url or not worker or not worker.startswith("gw") or not worker[2:].isdigit():
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{15 - int(worker[2:]) % 16}"))
 
 
 def cache_settings(env: environ.Env, *, redis_url: str, production: bool = False) -> dict[str, Any]:
