@@ -244,29 +244,6 @@ def test_a_server_error_is_retried_with_backoff_then_sent(
     assert kinds == [SyncKind.RETRY, SyncKind.RETRY, SyncKind.SEND]
 
 
-def test_a_remote_that_asks_us_to_wait_is_waited_for_up_to_the_cap(
-    county_rule: RoutingRule, pothole: Any, remote: FakeOpen311
-) -> None:
-    remote.replies += [
-        Reply(429, b"", headers={"Retry-After": "900"}),
-        Reply(503, b"", headers={"Retry-After": "31536000"}),  # a year: hostile or broken
-    ]
-    case = _open(pothole, INSIDE)
-    started = clock.now()
-    forward = forward_send(_forward(case).pk)
-    ended = clock.now()
-    assert forward.state == ForwardState.PENDING and forward.attempts == 1
-    assert forward.next_attempt_at is not None
-    wait = timedelta(seconds=900)  # not the first backoff's 60-75 s
-    assert started + wait <= forward.next_attempt_at <= ended + wait
-    assert forwards_send_due(now=started + timedelta(seconds=600)) == 0
-    later = ended + wait
-    assert forwards_send_due(now=later) == 0  # tried again (503 this time), none sent
-    forward.refresh_from_db()
-    assert forward.attempts == 2 and forward.state == ForwardState.PENDING
-    assert (forward.next_attempt_at - later).total_seconds() == 6 * 3600  # the cap, not a year
-
-
 def test_backoff_doubles_with_jitter_and_is_capped() -> None:
     assert [backoff_seconds(n, rand=lambda: 0.0) for n in (1, 2, 3, 4)] == [60, 120, 240, 480]
     assert backoff_seconds(1, rand=lambda: 1.0) == 75

@@ -21,12 +21,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from townhall.notify.channels.base import (
-    ChannelError,
-    HttpResponse,
-    Transport,
-    retry_after_seconds,
-)
+from townhall.notify.channels.base import ChannelError, HttpResponse, Transport
 from townhall.notify.channels.http import http_transport
 
 __all__ = ["Open311Client", "PostAnswer", "RemoteError"]
@@ -35,22 +30,13 @@ USER_AGENT = "Townhall-forwarding/1"
 
 
 class RemoteError(Exception):
-    """The remote did not do what we asked; ``retryable`` says whether asking again may help,
-    ``retry_after`` how many seconds the remote asked us to wait (429 or 503 ``Retry-After``)."""
+    """The remote did not do what we asked; ``retryable`` says whether asking again may help."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        retryable: bool,
-        status: int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
+    def __init__(self, message: str, *, retryable: bool, status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.status = status
-        self.retry_after = retry_after
 
     def __str__(self) -> str:
         return f"{self.message} (HTTP {self.status})" if self.status else self.message
@@ -128,12 +114,8 @@ class Open311Client:
                 ) from None
         if not 200 <= answer.status < 300:
             text = _error_text(data) or "the server refused the request"
-            asked = retry_after_seconds(answer.headers) if answer.status in (429, 503) else None
             raise RemoteError(
-                text,
-                retryable=_retryable_status(answer.status),
-                status=answer.status,
-                retry_after=asked,
+                text, retryable=_retryable_status(answer.status), status=answer.status
             )
         return data
 

@@ -344,22 +344,13 @@ def _send(forward_id: int, *, client: Open311Client | None, now: datetime) -> Fo
     return forward
 
 
-def _retry_in(attempts: int, exc: RemoteError) -> float:
-    """The backoff, or longer when the remote asked for longer (its ``Retry-After``), never
-    past the backoff's cap: a remote cannot park a forward for days."""
-    delay = backoff_seconds(attempts)
-    if exc.retry_after is not None:
-        delay = max(delay, min(exc.retry_after, forwarding_setting("BACKOFF_MAX_SECONDS")))
-    return delay
-
-
 def _send_failed(forward: Forward, exc: RemoteError, *, elapsed_ms: int, now: datetime) -> None:
     body = forward.body
     detail = _scrub(str(exc), body)
     forward.last_error = detail
     limit = int(forwarding_setting("MAX_ATTEMPTS"))
     if exc.retryable and forward.attempts < limit:
-        forward.next_attempt_at = now + timedelta(seconds=_retry_in(forward.attempts, exc))
+        forward.next_attempt_at = now + timedelta(seconds=backoff_seconds(forward.attempts))
         forward.save(update_fields=["attempts", "next_attempt_at", "last_error"])
         ForwardSync.objects.create(
             forward=forward, kind=SyncKind.RETRY, ok=False, detail=detail, elapsed_ms=elapsed_ms
